@@ -1,0 +1,417 @@
+/**
+ * Admission and placement: which worker runs each job, and when. Pure logic, no threads: the runtime
+ * injects a view of the open-connection counters and a dispatch function, so tests drive it directly.
+ *
+ * Rules, in order:
+ * - An origin has a home worker (the one with the fewest origins when it is first seen), so its
+ *   keep-alive pool stays warm in one place.
+ * - A job may go to worker w only if w has a free in-flight slot and either an idle socket to the
+ *   origin is waiting on w, or the origin's demand (per worker, the larger of sockets open and jobs in
+ *   flight, summed) is under `connectionsPerHost`. This keeps the global cap without making the
+ *   connector wait: the connector's counter is the hard guarantee, this just avoids running into it.
+ * - A home that carries clearly more than its share of the load (bounded-load hashing: above
+ *   max(SPILL_MIN_LOAD, 1.25 x average)) spills the job to the least-loaded worker that can take it, so
+ *   a hot origin spreads over workers; when the load falls, jobs go home again and the other workers'
+ *   sockets to it expire.
+ * - Everything else waits in a per-origin FIFO, bounded by `maxQueue` in total.
+ */
+
+/** Live read access to the shared connection counters. */
+export interface ConnectionView {
+  total(slot: number): number;
+  open(slot: number, worker: number): number;
+}
+
+export interface CoordinatorConfig {
+  readonly workers: number;
+  readonly connectionsPerHost: number;
+  readonly concurrencyPerWorker: number;
+  readonly maxQueue: number;
+  readonly maxOrigins: number;
+  readonly balancing: 'affinity' | 'least-busy';
+}
+
+export type TicketState = 'queued' | 'running' | 'done' | 'cancelled';
+
+/** The coordinator's record of one job. */
+export interface Ticket<T> {
+  readonly payload: T;
+  readonly originKey: string;
+  state: TicketState;
+  /** Worker it runs on; -1 until dispatched. */
+  worker: number;
+  /** Connection-counter row of its origin; -1 until it has one. */
+  slot: number;
+}
+
+interface OriginState<T> {
+  readonly key: string;
+  readonly slot: number;
+  home: number;
+  inflightTotal: number;
+  readonly inflight: Int32Array;
+  readonly waiting: Fifo<Ticket<T>>;
+}
+
+export interface OriginSnapshot {
+  readonly origin: string;
+  readonly home: number;
+  readonly inFlight: number;
+  readonly inFlightPerWorker: readonly number[];
+  readonly queued: number;
+  readonly openConnections: number;
+}
+
+export interface CoordinatorSnapshot {
+  readonly queued: number;
+  readonly running: number;
+  readonly loads: readonly number[];
+  readonly originsTracked: number;
+  readonly origins: readonly OriginSnapshot[];
+}
+
+/** Below this many jobs in flight a home worker never spills: light load stays warm in one place. */
+const SPILL_MIN_LOAD = 8;
+const SPILL_FACTOR = 1.25;
+/** Idle origins inspected per eviction attempt, so a full table never costs a full scan. */
+const EVICTION_SCAN = 64;
+
+export class Coordinator<T> {
+  readonly #config: CoordinatorConfig;
+  readonly #connections: ConnectionView;
+  readonly #dispatch: (ticket: Ticket<T>) => void;
+  readonly #origins = new Map<string, OriginState<T>>();
+  /** Origins with nothing in flight and nothing queued: the eviction candidates, oldest first. */
+  readonly #idle = new Set<OriginState<T>>();
+  /** Origins with queued tickets, in the order they are served. */
+  readonly #waitingOrigins = new Set<OriginState<T>>();
+  /** Tickets for origins that could not get a counter row yet (the table is full of busy origins). */
+  readonly #slotWaiters = new Fifo<Ticket<T>>();
+  readonly #freeSlots: number[];
+  readonly #loads: Int32Array;
+  readonly #homed: Int32Array;
+  #queued = 0;
+  #running = 0;
+
+  constructor(config: CoordinatorConfig, connections: ConnectionView, dispatch: (ticket: Ticket<T>) => void) {
+    this.#config = config;
+    this.#connections = connections;
+    this.#dispatch = dispatch;
+    this.#loads = new Int32Array(config.workers);
+    this.#homed = new Int32Array(config.workers);
+    this.#freeSlots = Array.from({ length: config.maxOrigins }, (_, i) => config.maxOrigins - 1 - i);
+  }
+
+  get queued(): number {
+    return this.#queued;
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  /**
+   * Admits a job. Returns the ticket (dispatched at once or queued), or `undefined` when the queue is
+   * full. `overflow` lets a caller that bounds its own concurrency (runMany) queue past `maxQueue`.
+   */
+  submit(originKey: string, payload: T, overflow = false): Ticket<T> | undefined {
+    const ticket: Ticket<T> = { payload, originKey, state: 'queued', worker: -1, slot: -1 };
+    const origin = this.#originFor(originKey);
+    if (origin !== undefined) {
+      ticket.slot = origin.slot;
+      if (origin.waiting.size === 0) {
+        const worker = this.#place(origin);
+        if (worker >= 0) {
+          this.#start(origin, ticket, worker);
+          return ticket;
+        }
+      }
+    }
+    if (!overflow && this.#queued >= this.#config.maxQueue) return undefined;
+    this.#queued++;
+    if (origin === undefined) {
+      this.#slotWaiters.push(ticket);
+    } else {
+      origin.waiting.push(ticket);
+      this.#idle.delete(origin);
+      this.#waitingOrigins.add(origin);
+    }
+    return ticket;
+  }
+
+  /** Removes a queued ticket (cancelled or timed out in the queue). False if it already left the queue. */
+  cancel(ticket: Ticket<T>): boolean {
+    if (ticket.state !== 'queued') return false;
+    ticket.state = 'cancelled';
+    this.#queued--;
+    return true;
+  }
+
+  /** A dispatched job has finished on its worker (whatever the outcome): frees its places. */
+  release(ticket: Ticket<T>): void {
+    if (ticket.state !== 'running') return;
+    ticket.state = 'done';
+    this.#running--;
+    const worker = ticket.worker;
+    this.#loads[worker] = (this.#loads[worker] ?? 1) - 1;
+    const origin = this.#origins.get(ticket.originKey);
+    if (origin !== undefined) {
+      origin.inflightTotal--;
+      origin.inflight[worker] = (origin.inflight[worker] ?? 1) - 1;
+      this.#pump(origin);
+      if (origin.inflightTotal === 0 && origin.waiting.size === 0) this.#idle.add(origin);
+    }
+    this.#pumpAll();
+  }
+
+  /**
+   * A worker died: its origins get a new home on their next job. Its running tickets are settled by
+   * the runtime, which calls `release` for each; its connection counters are reset by the owner.
+   */
+  workerLost(worker: number): void {
+    for (const origin of this.#origins.values()) {
+      if (origin.home === worker) {
+        origin.home = -1;
+        this.#homed[worker] = (this.#homed[worker] ?? 1) - 1;
+      }
+    }
+  }
+
+  /** Forgets idle origins whose sockets have all closed; returns how many were forgotten. */
+  sweep(): number {
+    let forgotten = 0;
+    for (const origin of this.#idle) {
+      if (this.#connections.total(origin.slot) === 0) {
+        this.#forget(origin);
+        forgotten++;
+      }
+    }
+    if (forgotten > 0) this.#serveSlotWaiters();
+    return forgotten;
+  }
+
+  /** Which worker an origin is homed on (-1 when unknown or not yet placed). */
+  homeOf(originKey: string): number {
+    return this.#origins.get(originKey)?.home ?? -1;
+  }
+
+  snapshot(maxOrigins = 1000): CoordinatorSnapshot {
+    const origins: OriginSnapshot[] = [];
+    for (const origin of this.#origins.values()) {
+      if (origins.length >= maxOrigins) break;
+      origins.push({
+        origin: origin.key,
+        home: origin.home,
+        inFlight: origin.inflightTotal,
+        inFlightPerWorker: Array.from(origin.inflight),
+        queued: origin.waiting.size,
+        openConnections: this.#connections.total(origin.slot),
+      });
+    }
+    return {
+      queued: this.#queued,
+      running: this.#running,
+      loads: Array.from(this.#loads),
+      originsTracked: this.#origins.size,
+      origins,
+    };
+  }
+
+  #originFor(key: string): OriginState<T> | undefined {
+    const existing = this.#origins.get(key);
+    if (existing !== undefined) {
+      this.#idle.delete(existing);
+      return existing;
+    }
+    let slot = this.#freeSlots.pop();
+    if (slot === undefined) {
+      this.#evictOne();
+      slot = this.#freeSlots.pop();
+      if (slot === undefined) return undefined;
+    }
+    const origin: OriginState<T> = {
+      key,
+      slot,
+      home: -1,
+      inflightTotal: 0,
+      inflight: new Int32Array(this.#config.workers),
+      waiting: new Fifo<Ticket<T>>(),
+    };
+    this.#origins.set(key, origin);
+    return origin;
+  }
+
+  #evictOne(): void {
+    let inspected = 0;
+    for (const origin of this.#idle) {
+      if (this.#connections.total(origin.slot) === 0) {
+        this.#forget(origin);
+        return;
+      }
+      // Still holds sockets: its row cannot be reused yet. Rotate it so the next scan looks further.
+      this.#idle.delete(origin);
+      this.#idle.add(origin);
+      if (++inspected >= EVICTION_SCAN) return;
+    }
+  }
+
+  #forget(origin: OriginState<T>): void {
+    this.#idle.delete(origin);
+    this.#origins.delete(origin.key);
+    if (origin.home >= 0) this.#homed[origin.home] = (this.#homed[origin.home] ?? 1) - 1;
+    this.#freeSlots.push(origin.slot);
+  }
+
+  #serveSlotWaiters(): void {
+    while (this.#slotWaiters.size > 0) {
+      const ticket = this.#slotWaiters.peek();
+      if (ticket === undefined) break;
+      if (ticket.state === 'cancelled') {
+        this.#slotWaiters.shift();
+        continue;
+      }
+      const origin = this.#originFor(ticket.originKey);
+      if (origin === undefined) return;
+      this.#slotWaiters.shift();
+      ticket.slot = origin.slot;
+      origin.waiting.push(ticket);
+      this.#waitingOrigins.add(origin);
+      this.#pump(origin);
+    }
+  }
+
+  #start(origin: OriginState<T>, ticket: Ticket<T>, worker: number): void {
+    ticket.state = 'running';
+    ticket.worker = worker;
+    this.#running++;
+    this.#loads[worker] = (this.#loads[worker] ?? 0) + 1;
+    origin.inflightTotal++;
+    origin.inflight[worker] = (origin.inflight[worker] ?? 0) + 1;
+    this.#dispatch(ticket);
+  }
+
+  /** Dispatches as many of the origin's queued tickets as placement allows. True if none is left. */
+  #pump(origin: OriginState<T>): boolean {
+    const waiting = origin.waiting;
+    while (waiting.size > 0) {
+      const head = waiting.peek();
+      if (head === undefined) break;
+      if (head.state === 'cancelled') {
+        waiting.shift();
+        continue;
+      }
+      const worker = this.#place(origin);
+      if (worker < 0) return false;
+      waiting.shift();
+      this.#queued--;
+      this.#start(origin, head, worker);
+    }
+    this.#waitingOrigins.delete(origin);
+    return true;
+  }
+
+  #pumpAll(): void {
+    if (this.#slotWaiters.size > 0) this.#serveSlotWaiters();
+    // A blocked origin is re-added at the end of the Set, which iteration would then visit again:
+    // bound the pass to the origins waiting when it began.
+    let remaining = this.#waitingOrigins.size;
+    for (const origin of this.#waitingOrigins) {
+      if (remaining-- <= 0 || !this.#hasCapacity()) return;
+      if (!this.#pump(origin)) {
+        // Served in turn: an origin that could not go now waits behind the others next time.
+        this.#waitingOrigins.delete(origin);
+        this.#waitingOrigins.add(origin);
+      }
+    }
+  }
+
+  #hasCapacity(): boolean {
+    const limit = this.#config.concurrencyPerWorker;
+    for (let w = 0; w < this.#loads.length; w++) if ((this.#loads[w] ?? 0) < limit) return true;
+    return false;
+  }
+
+  #place(origin: OriginState<T>): number {
+    if (this.#config.balancing === 'least-busy') return this.#leastBusy(origin, -1);
+    if (origin.home < 0) {
+      origin.home = this.#pickHome();
+      this.#homed[origin.home] = (this.#homed[origin.home] ?? 0) + 1;
+    }
+    const home = origin.home;
+    const homeLoad = this.#loads[home] ?? 0;
+    const homeUsable = homeLoad < this.#config.concurrencyPerWorker && this.#canUse(origin, home);
+    if (homeUsable && !this.#overloaded(homeLoad)) return home;
+    const other = this.#leastBusy(origin, home);
+    if (other >= 0 && (!homeUsable || (this.#loads[other] ?? 0) < homeLoad)) return other;
+    return homeUsable ? home : -1;
+  }
+
+  #overloaded(load: number): boolean {
+    const average = (this.#running + 1) / this.#config.workers;
+    return load >= Math.max(SPILL_MIN_LOAD, Math.ceil(SPILL_FACTOR * average));
+  }
+
+  /** The least-loaded worker (other than `except`) that can take a job for the origin; -1 if none. */
+  #leastBusy(origin: OriginState<T>, except: number): number {
+    let best = -1;
+    let bestLoad = Infinity;
+    for (let w = 0; w < this.#loads.length; w++) {
+      const load = this.#loads[w] ?? 0;
+      if (w === except || load >= this.#config.concurrencyPerWorker || load >= bestLoad) continue;
+      if (!this.#canUse(origin, w)) continue;
+      best = w;
+      bestLoad = load;
+    }
+    return best;
+  }
+
+  #pickHome(): number {
+    let best = 0;
+    for (let w = 1; w < this.#homed.length; w++) {
+      const homed = this.#homed[w] ?? 0;
+      const bestHomed = this.#homed[best] ?? 0;
+      if (homed < bestHomed || (homed === bestHomed && (this.#loads[w] ?? 0) < (this.#loads[best] ?? 0))) best = w;
+    }
+    return best;
+  }
+
+  /** Can worker w run one more job for the origin without breaking the global connection cap? */
+  #canUse(origin: OriginState<T>, worker: number): boolean {
+    const inflight = origin.inflight[worker] ?? 0;
+    if (this.#connections.open(origin.slot, worker) > inflight) return true; // an idle socket waits there
+    let demand = 0;
+    for (let w = 0; w < origin.inflight.length; w++) {
+      demand += Math.max(this.#connections.open(origin.slot, w), origin.inflight[w] ?? 0);
+    }
+    return demand < this.#config.connectionsPerHost;
+  }
+}
+
+/** Array-backed FIFO with amortised O(1) shift. */
+export class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}

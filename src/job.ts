@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { FlowpoolError } from './errors.js';
+import type { ResponseType } from './protocol.js';
+import { toValidationError } from './validation.js';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+
+/**
+ * Methods refused outright: CONNECT turns the connection into a tunnel (a proxy to anywhere), TRACE and
+ * TRACK echo requests back (cross-site tracing).
+ */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+/**
+ * Headers flowpool or undici own: they describe the connection or the framing, and letting a stranger set
+ * them invites request smuggling (`transfer-encoding`, `content-length`) or virtual-host tricks (`host`).
+ */
+const REFUSED_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
+
+/** Methods that may run again after a worker crash when nothing of the first run reached the caller. */
+const REPEATABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_FORBIDDEN.test(String(v)), {
+  message: 'expected a header value without CR, LF or NUL',
+});
+
+const urlString = z
+  .string()
+  .max(16_384)
+  .refine((value) => URL.canParse(value), { message: 'expected an absolute http or https URL', abort: true })
+  .refine(
+    (value) => {
+      const protocol = new URL(value).protocol;
+      return protocol === 'http:' || protocol === 'https:';
+    },
+    { message: 'expected an http: or https: URL' },
+  );
+
+/** Schema of a job as an engine submits it. Plain data only. */
+export const jobSchema = z
+  .strictObject({
+    /** Absolute http(s) URL. */
+    url: urlString,
+    /** HTTP method, any case. @default 'GET' */
+    method: z
+      .string()
+      .regex(TOKEN, { message: 'expected an HTTP method token' })
+      .max(32)
+      .refine((m) => !REFUSED_METHODS.has(m.toUpperCase()), { message: 'expected a method other than CONNECT, TRACE, TRACK' })
+      .optional(),
+    /** Request headers; names are case-insensitive. */
+    headers: z
+      .record(
+        z
+          .string()
+          .regex(TOKEN, { message: 'expected a header name token' })
+          .refine((name) => !REFUSED_HEADERS.has(name.toLowerCase()), {
+            message: 'expected a header flowpool does not set itself (host, connection, content-length, ... are refused)',
+          }),
+        z.union([headerValue, z.array(headerValue).max(64)]),
+      )
+      .optional(),
+    /** Request body. Exclusive with `json`. */
+    body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
+    json: z.unknown().optional(),
+    /** How the response body is returned. @default 'text' */
+    responseType: z.enum(['text', 'json', 'bytes']).optional(),
+    /** Total deadline of this job in ms (connect, headers and body). @default the runtime's `timeoutMs` */
+    timeoutMs: z.int().min(1).max(2_147_483_647).optional(),
+    /** Largest response body for this job. @default the runtime's `maxResponseBytes` */
+    maxResponseBytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** Follow redirects (each hop checked by the policy). @default true */
+    followRedirects: z.boolean().optional(),
+    /** Redirects followed at most. @default the runtime's `maxRedirects` */
+    maxRedirects: z.int().min(0).max(100).optional(),
+    /** Marks a job safe to run again (beyond GET, HEAD, OPTIONS) if a worker dies under it. @default false */
+    idempotent: z.boolean().optional(),
+    /** The engine's own id for the job, echoed in errors. */
+    id: z.string().max(256).optional(),
+  })
+  .refine((job) => job.body === undefined || job.json === undefined, {
+    message: 'expected either body or json, not both',
+    path: ['json'],
+  });
+
+/** A job as an engine writes it. */
+export type HttpJob = z.input<typeof jobSchema>;
+
+/** Runtime-level defaults a job falls back to. */
+export interface JobDefaults {
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly maxRedirects: number;
+}
+
+/** A validated job with every default applied, ready for the coordinator. */
+export interface NormalizedJob {
+  readonly id: string | undefined;
+  readonly url: URL;
+  readonly origin: string;
+  readonly method: string;
+  readonly headers: readonly string[];
+  readonly body: string | Uint8Array | undefined;
+  readonly responseType: ResponseType;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly followRedirects: boolean;
+  readonly maxRedirects: number;
+  /** Safe to run a second time if the worker died before anything reached the caller. */
+  readonly repeatable: boolean;
+}
+
+/** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
+export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJob {
+  const result = jobSchema.safeParse(input);
+  if (!result.success) {
+    const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+    throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, typeof id === 'string' ? id : undefined);
+  }
+  const job = result.data;
+  const url = new URL(job.url);
+  const method = (job.method ?? 'GET').toUpperCase();
+  const headers: string[] = [];
+  let hasContentType = false;
+  if (job.headers !== undefined) {
+    for (const [name, value] of Object.entries(job.headers)) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-type') hasContentType = true;
+      if (Array.isArray(value)) for (const item of value) headers.push(lower, String(item));
+      else headers.push(lower, String(value));
+    }
+  }
+  let body = job.body;
+  if (job.json !== undefined) {
+    body = encodeJson(job.json, job.id);
+    if (!hasContentType) headers.push('content-type', 'application/json');
+  }
+  if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
+    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
+      field: 'job.body',
+      ...(job.id === undefined ? {} : { jobId: job.id }),
+    });
+  }
+  return {
+    id: job.id,
+    url,
+    origin: url.origin,
+    method,
+    headers,
+    body,
+    responseType: job.responseType ?? 'text',
+    timeoutMs: job.timeoutMs ?? defaults.timeoutMs,
+    maxResponseBytes: job.maxResponseBytes ?? defaults.maxResponseBytes,
+    followRedirects: job.followRedirects ?? true,
+    maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
+    repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
+  };
+}
+
+function encodeJson(value: unknown, id: string | undefined): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid job: job.json: expected a JSON-serialisable value, received one that failed (${(error as Error).message})`,
+      { field: 'job.json', ...(id === undefined ? {} : { jobId: id }) },
+    );
+  }
+  if (text === undefined) {
+    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.json: expected a JSON-serialisable value', {
+      field: 'job.json',
+      ...(id === undefined ? {} : { jobId: id }),
+    });
+  }
+  return text;
+}

@@ -1,0 +1,140 @@
+import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { validatePolicyEntry } from './policy/index.js';
+import { toValidationError } from './validation.js';
+
+/**
+ * The one place where defaults live. Figures come from the Go executor flowpool grew from
+ * (MaxConnsPerHost 100, IdleConnTimeout 90 s, TLSHandshake 10 s, ResponseHeader 30 s, 10 MB bodies).
+ */
+export const DEFAULTS = {
+  concurrencyPerWorker: 256,
+  maxQueue: 50_000,
+  connectionsPerHost: 100,
+  keepAliveTimeoutMs: 90_000,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 30_000,
+  timeoutMs: 60_000,
+  maxResponseBytes: 10 * 1024 * 1024,
+  maxHeaderBytes: 16 * 1024,
+  maxRedirects: 5,
+  maxOrigins: 10_000,
+} as const;
+
+const positiveInt = (max: number) => z.int().min(1).max(max);
+const durationMs = z.int().min(1).max(2_147_483_647);
+
+const policyEntry = z.string().superRefine((entry, ctx) => {
+  const problem = validatePolicyEntry(entry);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const ipAddress = z.string().refine((value) => isIP(value) !== 0, {
+  message: 'expected an IPv4 or IPv6 address',
+});
+
+/** Schema of {@link RuntimeOptions}; parsed once, in `createRuntime`. */
+export const runtimeOptionsSchema = z.strictObject({
+  /**
+   * Worker threads, each a single-thread piscina pool with its own undici Agent.
+   * @default os.availableParallelism()
+   */
+  workers: positiveInt(64).optional(),
+  /**
+   * Jobs in flight on one worker at once; more wait in the coordinator's queue.
+   * @default 256
+   */
+  concurrencyPerWorker: positiveInt(100_000).default(DEFAULTS.concurrencyPerWorker),
+  /**
+   * Jobs that may wait for a worker or a connection slot; `run()` beyond it rejects with
+   * `FLOWPOOL_QUEUE_FULL` (`runMany` waits instead).
+   * @default 50000
+   */
+  maxQueue: z.int().min(0).max(10_000_000).default(DEFAULTS.maxQueue),
+  /**
+   * Open connections to one origin, summed over ALL workers. Extra jobs wait their turn.
+   * @default 100
+   */
+  connectionsPerHost: positiveInt(10_000).default(DEFAULTS.connectionsPerHost),
+  /**
+   * How long an idle keep-alive connection is kept. A server's own `Keep-Alive: timeout=N` hint
+   * lowers it (undici keeps min(hint - 1 s, this)); it is never raised past this.
+   * @default 90000
+   */
+  keepAliveTimeoutMs: durationMs.default(DEFAULTS.keepAliveTimeoutMs),
+  /**
+   * Time allowed to open a connection (TCP and TLS).
+   * @default 10000
+   */
+  connectTimeoutMs: durationMs.default(DEFAULTS.connectTimeoutMs),
+  /**
+   * Time allowed from sending the request to receiving the response headers.
+   * @default 30000
+   */
+  headersTimeoutMs: durationMs.default(DEFAULTS.headersTimeoutMs),
+  /**
+   * Total deadline of a job, body included, from the moment it is submitted. A job may lower it.
+   * @default 60000
+   */
+  timeoutMs: durationMs.default(DEFAULTS.timeoutMs),
+  /**
+   * Largest response body a job may receive. A job may lower or raise it.
+   * @default 10485760 (10 MiB)
+   */
+  maxResponseBytes: z.int().min(0).max(Number.MAX_SAFE_INTEGER).default(DEFAULTS.maxResponseBytes),
+  /**
+   * Largest total size of response headers.
+   * @default 16384
+   */
+  maxHeaderBytes: z.int().min(1024).max(1024 * 1024).default(DEFAULTS.maxHeaderBytes),
+  /**
+   * Redirects followed per job at most (every hop is checked by the policy). A job may lower or raise it.
+   * @default 5
+   */
+  maxRedirects: z.int().min(0).max(100).default(DEFAULTS.maxRedirects),
+  /**
+   * Destination rules. Entries are hostnames, `*.suffix` wildcards, IPs or CIDRs. Deny wins, then allow,
+   * then the default: public unicast addresses only (loopback, private, link-local, metadata refused).
+   * @default { allow: [], deny: [] }
+   */
+  policy: z
+    .strictObject({
+      allow: z.array(policyEntry).max(10_000).default([]),
+      deny: z.array(policyEntry).max(10_000).default([]),
+    })
+    .default({ allow: [], deny: [] }),
+  /**
+   * Static name -> addresses overrides, like curl's `--resolve`. The policy still checks the addresses.
+   * @default {}
+   */
+  resolve: z.record(z.string().min(1).max(253), z.array(ipAddress).min(1).max(64)).default({}),
+  /**
+   * How jobs are assigned to workers: `affinity` keeps each origin on one worker (warm pools, fewer
+   * connections); `least-busy` ignores the origin and exists to compare against.
+   * @default 'affinity'
+   */
+  balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
+  /**
+   * Origins the coordinator tracks at once. Idle origins are forgotten first; when every tracked
+   * origin is busy, jobs for new origins wait.
+   * @default 10000
+   */
+  maxOrigins: positiveInt(1_000_000).default(DEFAULTS.maxOrigins),
+});
+
+/** What `createRuntime` accepts. */
+export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
+
+/** Options after parsing: every default filled in. */
+export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'workers'> & {
+  readonly workers: number;
+};
+
+/** Parses options once; throws `FLOWPOOL_INVALID_OPTIONS` naming the option path. */
+export function parseOptions(input: unknown): ResolvedOptions {
+  const result = runtimeOptionsSchema.safeParse(input ?? {});
+  if (!result.success) throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input);
+  const workers = result.data.workers ?? Math.max(1, availableParallelism());
+  return { ...result.data, workers };
+}

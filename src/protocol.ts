@@ -1,0 +1,118 @@
+/**
+ * Every shape that crosses the thread boundary, and nothing else. All of it is plain data: a class
+ * instance, a function or an Error would lose its identity (or crash the worker) in structured clone.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { SerializedError } from './errors.js';
+
+export type ResponseType = 'text' | 'json' | 'bytes';
+
+/** Sent once to each worker as piscina's `workerData`. */
+export interface WorkerBootData {
+  readonly shard: number;
+  readonly counters: SharedArrayBuffer;
+  readonly slots: number;
+  readonly workers: number;
+  readonly policy: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly resolve: Readonly<Record<string, readonly string[]>>;
+  readonly agent: {
+    readonly connectionsPerHost: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+    readonly maxHeaderBytes: number;
+  };
+}
+
+/** One job, as the worker runs it: validated and normalised on the main thread already. */
+export interface JobRequest {
+  /** Runtime-internal id, unique per runtime; used for cancel. */
+  readonly id: number;
+  readonly url: string;
+  readonly origin: string;
+  readonly method: string;
+  /** Flat `[name, value, name, value, ...]`, names lower-case. */
+  readonly headers: readonly string[];
+  readonly body: string | Uint8Array | undefined;
+  readonly responseType: ResponseType;
+  /** Milliseconds left of the job's total deadline when it was sent. */
+  readonly timeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly followRedirects: boolean;
+  readonly maxRedirects: number;
+  /** The origin's row in the connection counters; -1 when the origin is not capped. */
+  readonly slot: number;
+  readonly connectionsPerHost: number;
+}
+
+/** Timings measured inside the worker, in milliseconds. */
+export interface WorkerTimings {
+  /** From the worker receiving the job to the response headers of the final hop. */
+  readonly headersMs: number;
+  /** From the worker receiving the job to the last body byte. */
+  readonly totalMs: number;
+}
+
+export interface JobSuccess {
+  readonly ok: true;
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  /** text: string; json: the parsed value; bytes: Uint8Array. */
+  readonly body: unknown;
+  readonly url: string;
+  readonly redirects: readonly string[];
+  readonly timings: WorkerTimings;
+  /** Bytes of body received (after decompression). */
+  readonly bytes: number;
+}
+
+export interface JobFailure {
+  readonly ok: false;
+  readonly error: SerializedError;
+}
+
+/** What a worker returns for every job: never throws, never returns a non-cloneable value. */
+export type JobOutcome = JobSuccess | JobFailure;
+
+/** Per-origin view of a worker's undici Agent (`agent.stats`). */
+export interface OriginAgentStats {
+  readonly connected: number;
+  readonly free: number;
+  readonly pending: number;
+  readonly queued: number;
+  readonly running: number;
+  readonly size: number;
+}
+
+export interface WorkerStats {
+  readonly shard: number;
+  readonly threadId: number;
+  readonly jobsRunning: number;
+  readonly jobsCompleted: number;
+  /** Sockets this worker dialled (undici:client:connected). */
+  readonly connectionsOpened: number;
+  /** Requests sent on a socket that had already carried one (undici:client:sendHeaders). */
+  readonly requestsOnReusedConnections: number;
+  readonly origins: Record<string, OriginAgentStats>;
+  readonly heapUsedBytes: number;
+}
+
+/** The control surface each worker exposes over comlink. */
+export interface WorkerControl {
+  /** Aborts one running job; false when the worker no longer runs it. Never disturbs other jobs. */
+  cancel(id: number): boolean;
+  stats(): WorkerStats;
+}
+
+/** Posted on `parentPort` once at worker load; piscina re-emits it as the pool's 'message' event. */
+export interface ControlPortMessage {
+  readonly type: 'flowpool:control-port';
+  readonly threadId: number;
+  readonly port: MessagePort;
+}
+
+export function isControlPortMessage(value: unknown): value is ControlPortMessage {
+  return (
+    typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'flowpool:control-port'
+  );
+}

@@ -1,0 +1,374 @@
+/**
+ * createRuntime(): wires options, policy, coordinator and shards, and keeps the promise of every job.
+ * Each submitted job settles exactly once: `#settle` is the only place that resolves or rejects.
+ */
+import { ConnectionCounters } from './connection-counters.js';
+import { Coordinator, type Ticket } from './coordinator.js';
+import { deserializeError, FlowpoolError } from './errors.js';
+import { normalizeJob, type HttpJob, type NormalizedJob } from './job.js';
+import { parseOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
+import { DestinationPolicy } from './policy/index.js';
+import type { JobOutcome, JobRequest } from './protocol.js';
+import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
+import { Shards } from './shards.js';
+import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
+
+/** What `run()` resolves with, for any HTTP status. */
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  /** text: string; json: the parsed value (null for an empty body); bytes: Uint8Array. */
+  readonly body: unknown;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  /** Every URL redirected to, in order. */
+  readonly redirects: readonly string[];
+  /** Bytes of body received (after decompression). */
+  readonly bytes: number;
+  readonly timings: {
+    /** Waiting in the coordinator for a worker or a connection. */
+    readonly queuedMs: number;
+    /** From dispatch to the final hop's response headers, measured in the worker. */
+    readonly headersMs: number;
+    /** From submission to the last body byte back on the caller's thread. */
+    readonly totalMs: number;
+  };
+  /** Index of the worker that ran the job. */
+  readonly worker: number;
+  /** Runs it took: 2 when a worker died under the first and the job was safe to repeat. */
+  readonly attempts: number;
+}
+
+export interface RunOptions {
+  /** Aborts this job only (queued or running); it rejects with `FLOWPOOL_ABORTED`. */
+  readonly signal?: AbortSignal;
+}
+
+/** The runtime an engine embeds. */
+export interface Runtime {
+  /** Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. */
+  run(job: HttpJob, options?: RunOptions): Promise<HttpResult>;
+  /**
+   * Runs jobs from any (async) iterable with at most `concurrency` in flight, yielding settled results
+   * in completion order. Reads its input only as fast as results are consumed, so memory stays bounded.
+   */
+  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult>;
+  /** Per worker, per host and total counters. */
+  stats(): Promise<RuntimeStats>;
+  /** Stops accepting jobs, lets queued and running ones finish, then stops the workers. Idempotent. */
+  close(): Promise<void>;
+  /** Rejects every queued and running job with `FLOWPOOL_CLOSED` and stops the workers. Idempotent. */
+  destroy(): Promise<void>;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedOptions;
+}
+
+interface PendingJob {
+  readonly id: number;
+  readonly job: NormalizedJob;
+  readonly submittedAt: number;
+  readonly deadline: number;
+  readonly resolve: (result: HttpResult) => void;
+  readonly reject: (error: FlowpoolError) => void;
+  readonly signal: AbortSignal | undefined;
+  settled: boolean;
+  attempts: number;
+  dispatchedAt: number;
+  ticket: Ticket<PendingJob> | undefined;
+  queueTimer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** Origins forgotten when idle (and without open sockets) this often. */
+const SWEEP_INTERVAL_MS = 5_000;
+
+/**
+ * Creates a runtime. Options are validated synchronously: bad ones throw `FLOWPOOL_INVALID_OPTIONS`
+ * naming the option path, what was expected and what was received.
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new FlowpoolRuntime(parseOptions(options));
+}
+
+class FlowpoolRuntime implements Runtime {
+  readonly options: ResolvedOptions;
+  readonly #policy: DestinationPolicy;
+  readonly #counters: ConnectionCounters;
+  readonly #coordinator: Coordinator<PendingJob>;
+  readonly #shards: Shards;
+  readonly #stats: RuntimeCounters;
+  readonly #pending = new Map<number, PendingJob>();
+  readonly #sweepTimer: NodeJS.Timeout;
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+  #destroying: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.#policy = DestinationPolicy.compile(options.policy);
+    this.#counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
+    this.#stats = new RuntimeCounters(options.workers);
+    this.#coordinator = new Coordinator<PendingJob>(
+      {
+        workers: options.workers,
+        connectionsPerHost: options.connectionsPerHost,
+        concurrencyPerWorker: options.concurrencyPerWorker,
+        maxQueue: options.maxQueue,
+        maxOrigins: options.maxOrigins,
+        balancing: options.balancing,
+      },
+      this.#counters,
+      (ticket) => this.#dispatch(ticket),
+    );
+    this.#shards = new Shards(options, this.#counters, {
+      onWorkerLost: (shard) => {
+        this.#stats.restarts[shard] = (this.#stats.restarts[shard] ?? 0) + 1;
+        this.#coordinator.workerLost(shard);
+      },
+    });
+    this.#sweepTimer = setInterval(() => this.#coordinator.sweep(), SWEEP_INTERVAL_MS);
+    this.#sweepTimer.unref();
+  }
+
+  run(job: HttpJob, options: RunOptions = {}): Promise<HttpResult> {
+    return new Promise<HttpResult>((resolve, reject) => {
+      this.#submit(job, options.signal, resolve, reject, false);
+    });
+  }
+
+  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options: RunManyOptions = {}): AsyncIterable<RunManyResult> {
+    return runMany(jobs, options, (job, signal) =>
+      new Promise<HttpResult>((resolve, reject) => {
+        // runMany bounds its own concurrency, so it may queue past maxQueue instead of failing.
+        this.#submit(job, signal, resolve, reject, true);
+      }),
+    );
+  }
+
+  async stats(): Promise<RuntimeStats> {
+    const workers = await this.#shards.workerStats();
+    return combineStats(this.#stats, this.#coordinator.snapshot(), workers, this.#shards.threadIds());
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#pending.size > 0) {
+        await new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
+      }
+      clearInterval(this.#sweepTimer);
+      if (this.#destroying === undefined) await this.#shards.close();
+      else await this.#destroying;
+    })();
+    return this.#closing;
+  }
+
+  destroy(): Promise<void> {
+    this.#destroying ??= (async () => {
+      this.#closing ??= Promise.resolve();
+      clearInterval(this.#sweepTimer);
+      for (const pending of [...this.#pending.values()]) {
+        if (pending.ticket !== undefined) this.#coordinator.cancel(pending.ticket);
+        this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
+      }
+      await this.#shards.destroy();
+    })();
+    return this.#destroying;
+  }
+
+  #submit(
+    input: HttpJob,
+    signal: AbortSignal | undefined,
+    resolve: (result: HttpResult) => void,
+    reject: (error: FlowpoolError) => void,
+    overflow: boolean,
+  ): void {
+    this.#stats.submitted++;
+    if (this.#closing !== undefined) return this.#fail(reject, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed'));
+    let job: NormalizedJob;
+    try {
+      job = normalizeJob(input, this.options);
+    } catch (error) {
+      return this.#fail(reject, error as FlowpoolError);
+    }
+    const verdict = this.#policy.checkUrl(job.url);
+    if (!verdict.allowed) {
+      const reason = verdict.reason ?? 'blocked';
+      return this.#fail(reject, new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `destination blocked: ${reason}`, withJobId(job, { reason })));
+    }
+    if (signal?.aborted === true) {
+      return this.#fail(reject, new FlowpoolError('FLOWPOOL_ABORTED', 'job was aborted before it started', withJobId(job, {})));
+    }
+    const now = performance.now();
+    const pending: PendingJob = {
+      id: this.#nextId++,
+      job,
+      submittedAt: now,
+      deadline: now + job.timeoutMs,
+      resolve,
+      reject,
+      signal,
+      settled: false,
+      attempts: 0,
+      dispatchedAt: 0,
+      ticket: undefined,
+      queueTimer: undefined,
+      onAbort: undefined,
+    };
+    this.#pending.set(pending.id, pending);
+    if (signal !== undefined) {
+      pending.onAbort = () => this.#abort(pending);
+      signal.addEventListener('abort', pending.onAbort, { once: true });
+    }
+    this.#enqueue(pending, overflow);
+  }
+
+  #enqueue(pending: PendingJob, overflow: boolean): void {
+    pending.attempts++;
+    const ticket = this.#coordinator.submit(pending.job.origin, pending, overflow);
+    if (ticket === undefined) {
+      this.#settleError(pending, new FlowpoolError('FLOWPOOL_QUEUE_FULL', `the queue is full (maxQueue ${this.options.maxQueue})`, withJobId(pending.job, {})));
+      return;
+    }
+    pending.ticket = ticket;
+    if (ticket.state === 'queued' && !pending.settled) {
+      // The deadline covers waiting too: a job that cannot start in time fails as queued.
+      const remaining = Math.max(0, pending.deadline - performance.now());
+      pending.queueTimer = setTimeout(() => {
+        if (this.#coordinator.cancel(ticket)) {
+          this.#settleError(pending, new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed while queued`, withJobId(pending.job, { phase: 'queued' as const })));
+        }
+      }, remaining);
+    }
+  }
+
+  /** Called by the coordinator, synchronously, when a ticket gets a worker. */
+  #dispatch(ticket: Ticket<PendingJob>): void {
+    const pending = ticket.payload;
+    clearTimeout(pending.queueTimer);
+    pending.queueTimer = undefined;
+    pending.ticket = ticket;
+    const now = performance.now();
+    pending.dispatchedAt = now;
+    const job = pending.job;
+    const request: JobRequest = {
+      id: pending.id,
+      url: job.url.href,
+      origin: job.origin,
+      method: job.method,
+      headers: job.headers,
+      body: job.body,
+      responseType: job.responseType,
+      timeoutMs: Math.max(1, Math.round(pending.deadline - now)),
+      headersTimeoutMs: this.options.headersTimeoutMs,
+      maxResponseBytes: job.maxResponseBytes,
+      followRedirects: job.followRedirects,
+      maxRedirects: job.maxRedirects,
+      slot: ticket.slot,
+      connectionsPerHost: this.options.connectionsPerHost,
+    };
+    this.#shards.run(ticket.worker, request).then(
+      (outcome) => this.#finished(ticket, outcome),
+      (error: unknown) => this.#crashed(ticket, error),
+    );
+  }
+
+  #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
+    const pending = ticket.payload;
+    if (outcome.ok) {
+      const now = performance.now();
+      this.#settleValue(pending, {
+        status: outcome.status,
+        headers: outcome.headers,
+        body: outcome.body,
+        url: outcome.url,
+        redirects: outcome.redirects,
+        bytes: outcome.bytes,
+        timings: {
+          queuedMs: pending.dispatchedAt - pending.submittedAt,
+          headersMs: outcome.timings.headersMs,
+          totalMs: now - pending.submittedAt,
+        },
+        worker: ticket.worker,
+        attempts: pending.attempts,
+      });
+    } else {
+      const error = deserializeError(outcome.error);
+      this.#settleError(pending, pending.job.id === undefined ? error : new FlowpoolError(error.code, error.message, { ...error.details, jobId: pending.job.id }));
+    }
+    this.#coordinator.release(ticket);
+    this.#checkDrained();
+  }
+
+  /** The worker died (or was destroyed) while running the job: nothing of it reached the caller. */
+  #crashed(ticket: Ticket<PendingJob>, error: unknown): void {
+    const pending = ticket.payload;
+    this.#coordinator.release(ticket);
+    if (pending.settled) return this.#checkDrained();
+    const why = error instanceof Error ? error.message : String(error);
+    if (this.#destroying !== undefined) {
+      this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
+    } else if (pending.job.repeatable && pending.attempts < 2 && performance.now() < pending.deadline) {
+      // Safe to repeat (GET/HEAD/OPTIONS or marked idempotent) and no result was delivered: run once more.
+      this.#stats.rerunsAfterCrash++;
+      this.#enqueue(pending, true);
+    } else {
+      this.#settleError(pending, new FlowpoolError('FLOWPOOL_WORKER_CRASHED', `the worker running the job died: ${why}`, withJobId(pending.job, {})));
+    }
+  }
+
+  #abort(pending: PendingJob): void {
+    if (pending.settled) return;
+    const ticket = pending.ticket;
+    if (ticket !== undefined && ticket.state === 'running') {
+      // Cooperative: the worker aborts this job's own controller; its slot frees when the worker answers.
+      void this.#shards.cancel(ticket.worker, pending.id);
+    } else if (ticket !== undefined) {
+      this.#coordinator.cancel(ticket);
+    }
+    this.#settleError(pending, new FlowpoolError('FLOWPOOL_ABORTED', 'job was aborted', withJobId(pending.job, {})));
+  }
+
+  #settleValue(pending: PendingJob, result: HttpResult): void {
+    if (!this.#cleanup(pending)) return;
+    this.#stats.succeeded++;
+    pending.resolve(result);
+    this.#checkDrained();
+  }
+
+  #settleError(pending: PendingJob, error: FlowpoolError): void {
+    if (!this.#cleanup(pending)) return;
+    this.#stats.recordFailure(error.code);
+    pending.reject(error);
+    this.#checkDrained();
+  }
+
+  /** Marks the job settled; false if it already was (the one guard behind "exactly once"). */
+  #cleanup(pending: PendingJob): boolean {
+    if (pending.settled) return false;
+    pending.settled = true;
+    this.#pending.delete(pending.id);
+    clearTimeout(pending.queueTimer);
+    if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
+    return true;
+  }
+
+  #checkDrained(): void {
+    if (this.#drained !== undefined && this.#pending.size === 0 && this.#coordinator.running === 0) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  }
+
+  #fail(reject: (error: FlowpoolError) => void, error: FlowpoolError): void {
+    this.#stats.recordFailure(error.code);
+    reject(error);
+  }
+}
+
+function withJobId<T extends object>(job: NormalizedJob, details: T): T & { jobId?: string } {
+  return job.id === undefined ? details : { ...details, jobId: job.id };
+}

@@ -1,0 +1,115 @@
+/**
+ * Counters kept on the main thread and their combination with what each worker reports.
+ */
+import type { FlowpoolErrorCode } from './errors.js';
+import type { CoordinatorSnapshot } from './coordinator.js';
+import type { WorkerStats } from './protocol.js';
+
+export interface WorkerView {
+  readonly worker: number;
+  /** Undefined while the worker is being replaced. */
+  readonly threadId: number | undefined;
+  readonly inFlight: number;
+  /** Origins whose home is this worker. */
+  readonly homeOrigins: readonly string[];
+  readonly jobsCompleted: number;
+  readonly connectionsOpened: number;
+  readonly requestsOnReusedConnections: number;
+  readonly openConnections: number;
+  readonly heapUsedBytes: number;
+  readonly restarts: number;
+}
+
+export interface HostView {
+  readonly origin: string;
+  readonly homeWorker: number;
+  readonly inFlight: number;
+  readonly inFlightPerWorker: readonly number[];
+  readonly queued: number;
+  /** Sockets open to the origin over all workers (the shared counter the cap is enforced on). */
+  readonly openConnections: number;
+}
+
+export interface RuntimeStats {
+  readonly workers: readonly WorkerView[];
+  readonly hosts: readonly HostView[];
+  readonly totals: {
+    readonly submitted: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>>;
+    readonly queued: number;
+    readonly running: number;
+    readonly originsTracked: number;
+    readonly workerRestarts: number;
+    readonly rerunsAfterCrash: number;
+  };
+}
+
+/** Main-thread counters, bumped on the hot path: plain fields, no maps keyed by host. */
+export class RuntimeCounters {
+  submitted = 0;
+  succeeded = 0;
+  failed = 0;
+  rerunsAfterCrash = 0;
+  readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>> = {};
+  readonly restarts: number[];
+
+  constructor(workers: number) {
+    this.restarts = new Array<number>(workers).fill(0);
+  }
+
+  recordFailure(code: FlowpoolErrorCode): void {
+    this.failed++;
+    this.failedByCode[code] = (this.failedByCode[code] ?? 0) + 1;
+  }
+}
+
+export function combineStats(
+  counters: RuntimeCounters,
+  coordinator: CoordinatorSnapshot,
+  workers: readonly (WorkerStats | undefined)[],
+  threadIds: readonly (number | undefined)[],
+): RuntimeStats {
+  const homes = workers.map(() => [] as string[]);
+  for (const host of coordinator.origins) if (host.home >= 0) homes[host.home]?.push(host.origin);
+  const workerViews: WorkerView[] = workers.map((reported, worker) => {
+    let openConnections = 0;
+    if (reported !== undefined) for (const origin of Object.values(reported.origins)) openConnections += origin.connected;
+    return {
+      worker,
+      threadId: reported?.threadId ?? threadIds[worker],
+      inFlight: coordinator.loads[worker] ?? 0,
+      homeOrigins: homes[worker] ?? [],
+      jobsCompleted: reported?.jobsCompleted ?? 0,
+      connectionsOpened: reported?.connectionsOpened ?? 0,
+      requestsOnReusedConnections: reported?.requestsOnReusedConnections ?? 0,
+      openConnections,
+      heapUsedBytes: reported?.heapUsedBytes ?? 0,
+      restarts: counters.restarts[worker] ?? 0,
+    };
+  });
+  const hosts: HostView[] = coordinator.origins.map((origin) => ({
+    origin: origin.origin,
+    homeWorker: origin.home,
+    inFlight: origin.inFlight,
+    inFlightPerWorker: origin.inFlightPerWorker,
+    queued: origin.queued,
+    openConnections: origin.openConnections,
+  }));
+  return {
+    workers: workerViews,
+    hosts,
+    totals: {
+      submitted: counters.submitted,
+      succeeded: counters.succeeded,
+      failed: counters.failed,
+      failedByCode: { ...counters.failedByCode },
+      queued: coordinator.queued,
+      running: coordinator.running,
+      originsTracked: coordinator.originsTracked,
+      workerRestarts: counters.restarts.reduce((a, b) => a + b, 0),
+      rerunsAfterCrash: counters.rerunsAfterCrash,
+    },
+  };
+}

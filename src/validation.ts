@@ -1,0 +1,48 @@
+import type { z } from 'zod';
+import { describeReceived, FlowpoolError, type FlowpoolErrorCode } from './errors.js';
+
+/**
+ * Turns zod issues into one message that names the field, what was expected and what was received,
+ * as `options.workers: expected an integer >= 1, received 0`. The first issue decides the `field`
+ * detail; every issue is listed so a user fixes them all in one go.
+ */
+export function toValidationError(
+  code: Extract<FlowpoolErrorCode, 'FLOWPOOL_INVALID_OPTIONS' | 'FLOWPOOL_INVALID_JOB'>,
+  root: string,
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  jobId?: string,
+): FlowpoolError {
+  const lines = issues.slice(0, 5).map((issue) => describeIssue(root, issue, input));
+  if (issues.length > 5) lines.push(`... and ${issues.length - 5} more`);
+  const first = issues[0];
+  const field = first ? fieldPath(root, first.path) : root;
+  const details = jobId === undefined ? { field } : { field, jobId };
+  return new FlowpoolError(code, `invalid ${root}: ${lines.join('; ')}`, details);
+}
+
+function describeIssue(root: string, issue: z.core.$ZodIssue, input: unknown): string {
+  const path = fieldPath(root, issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  }
+  // zod's default messages read "Invalid input: expected number, received string"; keep the
+  // expectation, and quote the actual value (shortened) rather than only its type.
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
+  return `${path}: ${message}, received ${describeReceived(valueAt(input, issue.path))}`;
+}
+
+function fieldPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  return out;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

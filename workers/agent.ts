@@ -1,0 +1,150 @@
+/**
+ * The worker's one undici Agent and the guarded connector under it.
+ *
+ * Every socket the Agent opens goes through `guardedConnect`, which enforces, in this order:
+ * 1. the policy on an IP-literal host before dialling (IP literals never reach `lookup`);
+ * 2. the policy on every address `lookup` returns (only allowed ones are dialled), with `resolve`
+ *    overrides going through the same check;
+ * 3. the global per-origin connection cap, by taking a unit from the shared counters;
+ * 4. the policy on `socket.remoteAddress` once connected, which catches anything the first three
+ *    could miss (rebinding between lookup and connect, a custom resolver).
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type Socket } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import type { ConnectionCounters } from '../src/connection-counters.js';
+import type { DestinationPolicy } from '../src/policy/index.js';
+import type { WorkerBootData } from '../src/protocol.js';
+
+/** Thrown inside the connector; execute.ts maps it by `code`. */
+export class ConnectGuardError extends Error {
+  readonly code: 'FLOWPOOL_BLOCKED_DESTINATION' | 'FLOWPOOL_CONNECTION_CAP';
+  readonly reason: string;
+
+  constructor(code: ConnectGuardError['code'], reason: string) {
+    super(code === 'FLOWPOOL_BLOCKED_DESTINATION' ? `destination blocked: ${reason}` : reason);
+    this.name = 'ConnectGuardError';
+    this.code = code;
+    this.reason = reason;
+  }
+}
+
+export interface AgentContext {
+  readonly boot: WorkerBootData;
+  readonly policy: DestinationPolicy;
+  readonly counters: ConnectionCounters;
+  /** origin -> connection-counter row, kept current by the jobs this worker runs. */
+  readonly originSlots: ReadonlyMap<string, number>;
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type ConnectOptions = Parameters<buildConnector.connector>[0];
+type ConnectCallback = Parameters<buildConnector.connector>[1];
+
+export function createAgent(context: AgentContext): Agent {
+  const { boot, policy, counters, originSlots } = context;
+  const overrides = new Map<string, readonly string[]>();
+  for (const [name, addresses] of Object.entries(boot.resolve)) overrides.set(normalizeName(name), addresses);
+
+  // Node 20 asks for every address (`all: true`) when it may race IPv4 and IPv6 (autoSelectFamily).
+  function guardedLookup(hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void {
+    const answer = (error: NodeJS.ErrnoException | null, found: readonly LookupAddress[]): void => {
+      if (error) return callback(error, []);
+      const allowed: LookupAddress[] = [];
+      let firstReason: string | undefined;
+      for (const entry of found) {
+        const verdict = policy.checkAddress(entry.address, hostname);
+        if (verdict.allowed) allowed.push(entry);
+        else firstReason ??= verdict.reason;
+      }
+      const first = allowed[0];
+      if (first === undefined) {
+        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', `${hostname} resolves only to blocked addresses (${firstReason ?? 'none found'})`), []);
+      }
+      if (options.all === true) callback(null, allowed);
+      else callback(null, first.address, first.family);
+    };
+    const override = overrides.get(normalizeName(hostname));
+    if (override !== undefined) {
+      const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
+      const entries = override
+        .map((address) => ({ address, family: isIP(address) }))
+        .filter((entry) => wanted === 0 || entry.family === wanted);
+      return answer(null, entries);
+    }
+    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => answer(error, addresses));
+  }
+
+  const dial = buildConnector({
+    timeout: boot.agent.connectTimeoutMs,
+    lookup: guardedLookup as never,
+    autoSelectFamily: true,
+  } as buildConnector.BuildOptions);
+
+  function guardedConnect(options: ConnectOptions, callback: ConnectCallback): void {
+    const hostname = options.hostname;
+    if (isIP(hostname) !== 0) {
+      const verdict = policy.checkAddress(hostname);
+      if (!verdict.allowed) return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+    } else {
+      const verdict = policy.checkHostname(hostname);
+      if (!verdict.allowed) return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+    }
+    const origin = `${options.protocol}//${options.host}`;
+    const slot = originSlots.get(origin);
+    if (slot === undefined) return dialChecked(options, callback, undefined);
+    const cap = boot.agent.connectionsPerHost;
+    if (counters.tryAcquire(slot, boot.shard, cap)) return dialChecked(options, callback, slot);
+    // Rare: the coordinator routes jobs where sockets are idle, so waiting here means a race with a
+    // socket that is closing. Wait for a unit, at most the connect timeout.
+    counters.acquire(slot, boot.shard, cap, boot.agent.connectTimeoutMs).then(
+      (acquired) => {
+        if (acquired) dialChecked(options, callback, slot);
+        else callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no connection to ${origin} became free within ${boot.agent.connectTimeoutMs} ms (connectionsPerHost ${cap})`), null);
+      },
+      (error: unknown) => callback(error as Error, null),
+    );
+  }
+
+  function dialChecked(options: ConnectOptions, callback: ConnectCallback, slot: number | undefined): void {
+    let released = false;
+    const release = (): void => {
+      if (released || slot === undefined) return;
+      released = true;
+      counters.release(slot, boot.shard);
+    };
+    dial(options, (error, socket) => {
+      if (error !== null || socket === null) {
+        release();
+        return callback(error ?? new Error('connect failed'), null);
+      }
+      const netSocket = socket as Socket;
+      netSocket.once('close', release);
+      const remote = netSocket.remoteAddress;
+      const verdict = remote === undefined ? { allowed: false, reason: 'no remote address' } : policy.checkAddress(remote, options.hostname);
+      if (!verdict.allowed) {
+        netSocket.destroy();
+        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', `connected address refused: ${verdict.reason ?? 'blocked'}`), null);
+      }
+      callback(null, socket);
+    });
+  }
+
+  return new Agent({
+    connect: guardedConnect as buildConnector.connector,
+    connections: boot.agent.connectionsPerHost,
+    pipelining: 1,
+    keepAliveTimeout: boot.agent.keepAliveTimeoutMs,
+    // A server's `Keep-Alive: timeout=N` hint may lower the idle time, never raise it past ours.
+    keepAliveMaxTimeout: boot.agent.keepAliveTimeoutMs,
+    maxHeaderSize: boot.agent.maxHeaderBytes,
+    // Deadlines are enforced per job with exact timers (undici's tick at ~1 s); these are backstops.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+function normalizeName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}

@@ -1,0 +1,237 @@
+/**
+ * One job in the worker: the request, every redirect hop (each checked by the policy), the size limit
+ * on the bytes the caller would receive, the exact deadline, body decoding, and a plain-data outcome.
+ * Never throws: every failure becomes `{ ok: false, error: { code, name, message } }`.
+ */
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Agent, Dispatcher } from 'undici';
+import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.js';
+import type { DestinationPolicy } from '../src/policy/index.js';
+import type { JobOutcome, JobRequest } from '../src/protocol.js';
+import { ConnectGuardError } from './agent.js';
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+/** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
+/** Body-describing headers dropped when a redirect turns the request into a bodiless GET. */
+const BODY_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+
+/** Why a job's AbortController fired. */
+export type AbortCause = { readonly kind: 'cancel' } | { readonly kind: 'timeout'; readonly which: 'total' | 'headers' };
+
+interface Hop {
+  url: URL;
+  method: string;
+  headers: string[];
+  body: string | Uint8Array | undefined;
+}
+
+export async function executeJob(
+  job: JobRequest,
+  agent: Agent,
+  policy: DestinationPolicy,
+  controller: AbortController,
+): Promise<JobOutcome> {
+  const started = performance.now();
+  let phase: TimeoutPhase = 'headers';
+  const totalTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'total' } satisfies AbortCause), job.timeoutMs);
+  let headersTimer: NodeJS.Timeout | undefined;
+  try {
+    const redirects: string[] = [];
+    let hop: Hop = { url: new URL(job.url), method: job.method, headers: [...job.headers], body: job.body };
+    for (;;) {
+      phase = 'headers';
+      if (job.headersTimeoutMs < job.timeoutMs) {
+        headersTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'headers' } satisfies AbortCause), job.headersTimeoutMs);
+      }
+      const response = await agent.request({
+        origin: hop.url.origin,
+        path: `${hop.url.pathname}${hop.url.search}`,
+        method: hop.method as Dispatcher.HttpMethod,
+        headers: hop.headers,
+        body: hop.body ?? null,
+        signal: controller.signal,
+      });
+      clearTimeout(headersTimer);
+      headersTimer = undefined;
+      const headersMs = performance.now() - started;
+      const location = response.headers.location;
+      if (job.followRedirects && REDIRECT_STATUSES.has(response.statusCode) && typeof location === 'string') {
+        // Drain (bounded) so the socket goes back to the pool; a huge redirect body is simply destroyed.
+        await discard(response.body);
+        if (redirects.length >= job.maxRedirects) {
+          throw new FlowpoolError('FLOWPOOL_TOO_MANY_REDIRECTS', `more than ${job.maxRedirects} redirects`);
+        }
+        hop = nextHop(hop, response.statusCode, location, policy);
+        redirects.push(hop.url.href);
+        continue;
+      }
+      phase = 'body';
+      const { body, bytes } = await readBody(response, job);
+      return {
+        ok: true,
+        status: response.statusCode,
+        headers: flattenHeaders(response.headers),
+        body,
+        url: hop.url.href,
+        redirects,
+        timings: { headersMs, totalMs: performance.now() - started },
+        bytes,
+      };
+    }
+  } catch (error) {
+    return { ok: false, error: serializeError(toFlowpoolError(error, controller.signal, phase, job)) };
+  } finally {
+    clearTimeout(totalTimer);
+    clearTimeout(headersTimer);
+  }
+}
+
+function nextHop(hop: Hop, status: number, location: string, policy: DestinationPolicy): Hop {
+  if (!URL.canParse(location, hop.url.href)) {
+    throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', 'redirect to an invalid URL', { reason: 'invalid redirect location' });
+  }
+  const url = new URL(location, hop.url);
+  const verdict = policy.checkUrl(url);
+  if (!verdict.allowed) {
+    throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `redirect blocked: ${verdict.reason ?? 'blocked'}`, {
+      reason: verdict.reason ?? 'blocked',
+    });
+  }
+  // 303 always, and 301/302 after POST (what every browser does), turn into a GET without a body.
+  const toGet = status === 303 || ((status === 301 || status === 302) && hop.method === 'POST');
+  const crossOrigin = url.origin !== hop.url.origin;
+  const headers: string[] = [];
+  for (let i = 0; i < hop.headers.length; i += 2) {
+    const name = hop.headers[i] ?? '';
+    if (crossOrigin && CREDENTIAL_HEADERS.has(name)) continue;
+    if (toGet && BODY_HEADERS.has(name)) continue;
+    headers.push(name, hop.headers[i + 1] ?? '');
+  }
+  return {
+    url,
+    method: toGet && hop.method !== 'HEAD' ? 'GET' : hop.method,
+    headers,
+    body: toGet ? undefined : hop.body,
+  };
+}
+
+/** Reads the body within the byte limit, decompressing gzip, deflate and brotli as it streams. */
+async function readBody(response: Dispatcher.ResponseData, job: JobRequest): Promise<{ body: unknown; bytes: number }> {
+  const limit = job.maxResponseBytes;
+  const declared = Number(response.headers['content-length']);
+  const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoder = createDecoder(encoding);
+  if (decoder === undefined && Number.isFinite(declared) && declared > limit) {
+    response.body.destroy();
+    throw tooLarge(limit);
+  }
+  let source: Readable = response.body;
+  if (decoder !== undefined) {
+    // pipeline() forwards errors both ways and destroys the socket's body if we stop reading early.
+    source = pipeline(response.body, decoder, () => {});
+  }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes > limit) {
+      source.destroy();
+      response.body.destroy();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
+  if (job.responseType === 'bytes') return { body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), bytes };
+  const text = buffer.toString('utf8');
+  if (job.responseType === 'text') return { body: text, bytes };
+  if (text.length === 0) return { body: null, bytes };
+  try {
+    return { body: JSON.parse(text) as unknown, bytes };
+  } catch (error) {
+    throw new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function createDecoder(encoding: string) {
+  switch (encoding) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip();
+    case 'deflate':
+      return createInflate();
+    case 'br':
+      return createBrotliDecompress();
+    default:
+      return undefined;
+  }
+}
+
+function tooLarge(limit: number): FlowpoolError {
+  return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', `response body exceeds maxResponseBytes (${limit} bytes)`);
+}
+
+/** Consumes a body we do not need, so the connection can be reused; gives up past 64 KiB. */
+async function discard(body: Readable): Promise<void> {
+  let seen = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    seen += chunk.length;
+    if (seen > 65_536) {
+      body.destroy();
+      return;
+    }
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function toFlowpoolError(error: unknown, signal: AbortSignal, phase: TimeoutPhase, job: JobRequest): FlowpoolError {
+  if (error instanceof FlowpoolError) return error;
+  if (signal.aborted) {
+    const cause = signal.reason as AbortCause | undefined;
+    if (cause?.kind === 'timeout') {
+      const which = cause.which === 'headers' ? 'headersTimeoutMs' : 'timeoutMs';
+      const ms = cause.which === 'headers' ? job.headersTimeoutMs : job.timeoutMs;
+      return new FlowpoolError('FLOWPOOL_TIMEOUT', `${which} (${ms} ms) elapsed while waiting for the ${phase}`, {
+        phase: cause.which === 'headers' ? 'headers' : phase,
+      });
+    }
+    return new FlowpoolError('FLOWPOOL_ABORTED', 'job was cancelled');
+  }
+  if (error instanceof ConnectGuardError) {
+    if (error.code === 'FLOWPOOL_BLOCKED_DESTINATION') {
+      return new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', error.message, { reason: error.reason });
+    }
+    return new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', error.message, { causeCode: error.code });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = (error as { message?: unknown } | null)?.message;
+  const text = typeof message === 'string' ? message : String(error);
+  const causeCode = typeof code === 'string' ? code : undefined;
+  const details = causeCode === undefined ? {} : { causeCode };
+  switch (causeCode) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new FlowpoolError('FLOWPOOL_TIMEOUT', text, { ...details, phase: 'headers' });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new FlowpoolError('FLOWPOOL_TIMEOUT', text, { ...details, phase: 'body' });
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new FlowpoolError('FLOWPOOL_TIMEOUT', text, { ...details, phase: 'connect' });
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', `response headers exceed maxHeaderBytes: ${text}`, details);
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', text, details);
+    case 'Z_DATA_ERROR':
+    case 'Z_BUF_ERROR':
+    case 'ERR_BROTLI_DECOMPRESSION_FAILED':
+    case 'ERR__ERROR_FORMAT_PADDING_1':
+      return new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body could not be decompressed: ${text}`, details);
+    default:
+      return new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', text, details);
+  }
+}

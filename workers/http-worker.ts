@@ -1,0 +1,91 @@
+/**
+ * Worker entry. Built once per thread: the policy, the shared connection counters, ONE undici Agent
+ * that every job reuses, and the comlink control surface. The default export is piscina's task
+ * function; it never throws and returns plain data only (a non-cloneable return value would crash the
+ * worker and every job on it).
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { ConnectionCounters } from '../src/connection-counters.js';
+import { DestinationPolicy } from '../src/policy/index.js';
+import type { ControlPortMessage, JobOutcome, JobRequest, WorkerBootData, WorkerControl, WorkerStats } from '../src/protocol.js';
+import { createAgent } from './agent.js';
+import { executeJob } from './execute.js';
+
+const boot = workerData as WorkerBootData;
+const policy = DestinationPolicy.compile(boot.policy);
+const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers);
+/** origin -> counter row, only for origins with a job running here (so the map stays bounded). */
+const originSlots = new Map<string, number>();
+const runningPerOrigin = new Map<string, number>();
+const agent = createAgent({ boot, policy, counters, originSlots });
+const running = new Map<number, AbortController>();
+let jobsCompleted = 0;
+
+// Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
+let connectionsOpened = 0;
+let requestsOnReusedConnections = 0;
+const usedSockets = new WeakSet<object>();
+subscribe('undici:client:connected', () => {
+  connectionsOpened++;
+});
+subscribe('undici:client:sendHeaders', (message) => {
+  const socket = (message as { socket: object }).socket;
+  if (usedSockets.has(socket)) requestsOnReusedConnections++;
+  else usedSockets.add(socket);
+});
+
+export default async function runJob(job: JobRequest): Promise<JobOutcome> {
+  const controller = new AbortController();
+  running.set(job.id, controller);
+  if (job.slot >= 0) originSlots.set(job.origin, job.slot);
+  runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
+  try {
+    return await executeJob(job, agent, policy, controller);
+  } finally {
+    running.delete(job.id);
+    jobsCompleted++;
+    const left = (runningPerOrigin.get(job.origin) ?? 1) - 1;
+    if (left > 0) runningPerOrigin.set(job.origin, left);
+    else {
+      runningPerOrigin.delete(job.origin);
+      originSlots.delete(job.origin);
+    }
+  }
+}
+
+const control: WorkerControl = {
+  cancel(id: number): boolean {
+    const controller = running.get(id);
+    if (controller === undefined) return false;
+    controller.abort({ kind: 'cancel' });
+    return true;
+  },
+  stats(): WorkerStats {
+    const origins: WorkerStats['origins'] = {};
+    for (const [origin, s] of Object.entries(agent.stats)) {
+      // The Agent holds a Pool per origin (connections > 1), whose stats carry every field.
+      if (!('free' in s)) continue;
+      origins[origin] = { connected: s.connected, free: s.free, pending: s.pending, queued: s.queued, running: s.running, size: s.size };
+    }
+    return {
+      shard: boot.shard,
+      threadId,
+      jobsRunning: running.size,
+      jobsCompleted,
+      connectionsOpened,
+      requestsOnReusedConnections,
+      origins,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  },
+};
+
+// The control port travels once, at load, over parentPort (piscina re-emits it as the pool's
+// 'message' event), so a replacement worker announces itself the same way.
+const { port1, port2 } = new MessageChannel();
+Comlink.expose(control, port1 as unknown as Comlink.Endpoint);
+port1.unref();
+const announcement: ControlPortMessage = { type: 'flowpool:control-port', threadId, port: port2 };
+parentPort?.postMessage(announcement, [port2]);
