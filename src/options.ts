@@ -116,6 +116,18 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
   /**
+   * V8 heap limits of each worker thread. A worker that exceeds them dies and is replaced; jobs on it
+   * settle with `FLOWPOOL_WORKER_CRASHED` (or run again when safe to repeat).
+   * @default undefined (Node's defaults)
+   */
+  workerResourceLimits: z
+    .strictObject({
+      maxOldGenerationSizeMb: positiveInt(1_000_000).optional(),
+      maxYoungGenerationSizeMb: positiveInt(1_000_000).optional(),
+      stackSizeMb: positiveInt(1024).optional(),
+    })
+    .optional(),
+  /**
    * Origins the coordinator tracks at once. Idle origins are forgotten first; when every tracked
    * origin is busy, jobs for new origins wait.
    * @default 10000

@@ -59,6 +59,7 @@ export class Shards {
         concurrentTasksPerWorker: options.concurrencyPerWorker,
         recordTiming: false,
         workerData,
+        ...(options.workerResourceLimits === undefined ? {} : { resourceLimits: options.workerResourceLimits }),
       });
       pool.on('message', (message: unknown) => {
         if (isControlPortMessage(message)) this.#attach(shard, message.port, message.threadId);
