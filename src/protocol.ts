@@ -17,6 +17,7 @@ export interface WorkerBootData {
   readonly resolve: Readonly<Record<string, readonly string[]>>;
   readonly agent: {
     readonly connectionsPerHost: number;
+    readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
     readonly connectTimeoutMs: number;
     readonly maxHeaderBytes: number;
@@ -27,8 +28,10 @@ export interface WorkerBootData {
 export interface JobRequest {
   /** Runtime-internal id, unique per runtime; used for cancel. */
   readonly id: number;
-  readonly url: string;
+  /** `scheme://host[:port]`, as `URL.origin` gives it. */
   readonly origin: string;
+  /** Path and query, as sent on the request line. */
+  readonly path: string;
   readonly method: string;
   /** Flat `[name, value, name, value, ...]`, names lower-case. */
   readonly headers: readonly string[];
@@ -36,32 +39,49 @@ export interface JobRequest {
   readonly responseType: ResponseType;
   /** Milliseconds left of the job's total deadline when it was sent. */
   readonly timeoutMs: number;
-  readonly headersTimeoutMs: number;
   readonly maxResponseBytes: number;
   readonly followRedirects: boolean;
   readonly maxRedirects: number;
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
-  readonly connectionsPerHost: number;
 }
 
-/** Timings measured inside the worker, in milliseconds. */
-export interface WorkerTimings {
-  /** From the worker receiving the job to the response headers of the final hop. */
-  readonly headersMs: number;
-  /** From the worker receiving the job to the last body byte. */
-  readonly totalMs: number;
+/**
+ * One piscina task: every job the coordinator sent to a shard in one turn of the main event loop.
+ * One structured clone and one task for many jobs is what makes the pure-I/O case cheap. The task
+ * resolves once every job in it has finished; the outcomes travel separately, as they complete, in
+ * {@link OutcomeBatch} messages.
+ */
+export interface JobBatch {
+  readonly jobs: readonly JobRequest[];
 }
 
+/** Outcomes finished in one turn of a worker's event loop, posted on `parentPort` as one message. */
+export interface OutcomeBatch {
+  readonly type: 'flowpool:outcomes';
+  /** `ids[i]` is the `JobRequest.id` whose outcome is `outcomes[i]`. */
+  readonly ids: readonly number[];
+  readonly outcomes: readonly JobOutcome[];
+}
+
+export function isOutcomeBatch(value: unknown): value is OutcomeBatch {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'flowpool:outcomes';
+}
+
+/**
+ * A finished request. Kept lean because one crosses the thread boundary per job: fields the main
+ * thread already knows are left out when they add nothing (the URL when nothing redirected).
+ */
 export interface JobSuccess {
   readonly ok: true;
   readonly status: number;
   readonly headers: Record<string, string | string[]>;
   /** text: string; json: the parsed value; bytes: Uint8Array. */
   readonly body: unknown;
-  readonly url: string;
-  readonly redirects: readonly string[];
-  readonly timings: WorkerTimings;
+  /** Every URL redirected to, in order; absent when there was no redirect (the final URL is the job's). */
+  readonly redirects?: readonly string[];
+  /** From the worker receiving the job to the response headers of the final hop, in ms. */
+  readonly headersMs: number;
   /** Bytes of body received (after decompression). */
   readonly bytes: number;
 }

@@ -98,6 +98,8 @@ class FlowpoolRuntime implements Runtime {
   readonly #shards: Shards;
   readonly #stats: RuntimeCounters;
   readonly #pending = new Map<number, PendingJob>();
+  /** Dispatched jobs by id, until their worker answers (even if the caller's promise already settled). */
+  readonly #running = new Map<number, Ticket<PendingJob>>();
   readonly #sweepTimer: NodeJS.Timeout;
   #nextId = 1;
   #closing: Promise<void> | undefined;
@@ -122,6 +124,20 @@ class FlowpoolRuntime implements Runtime {
       (ticket) => this.#dispatch(ticket),
     );
     this.#shards = new Shards(options, this.#counters, {
+      onOutcome: (id, outcome) => {
+        const ticket = this.#running.get(id);
+        if (ticket === undefined) return;
+        this.#running.delete(id);
+        this.#finished(ticket, outcome);
+      },
+      onBatchFailed: (ids, error) => {
+        for (const id of ids) {
+          const ticket = this.#running.get(id);
+          if (ticket === undefined) continue;
+          this.#running.delete(id);
+          this.#crashed(ticket, error);
+        }
+      },
       onWorkerLost: (shard) => {
         this.#stats.restarts[shard] = (this.#stats.restarts[shard] ?? 0) + 1;
         this.#coordinator.workerLost(shard);
@@ -255,24 +271,20 @@ class FlowpoolRuntime implements Runtime {
     const job = pending.job;
     const request: JobRequest = {
       id: pending.id,
-      url: job.url.href,
       origin: job.origin,
+      path: `${job.url.pathname}${job.url.search}`,
       method: job.method,
       headers: job.headers,
       body: job.body,
       responseType: job.responseType,
       timeoutMs: Math.max(1, Math.round(pending.deadline - now)),
-      headersTimeoutMs: this.options.headersTimeoutMs,
       maxResponseBytes: job.maxResponseBytes,
       followRedirects: job.followRedirects,
       maxRedirects: job.maxRedirects,
       slot: ticket.slot,
-      connectionsPerHost: this.options.connectionsPerHost,
     };
-    this.#shards.run(ticket.worker, request).then(
-      (outcome) => this.#finished(ticket, outcome),
-      (error: unknown) => this.#crashed(ticket, error),
-    );
+    this.#running.set(pending.id, ticket);
+    this.#shards.send(ticket.worker, request);
   }
 
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
@@ -283,12 +295,12 @@ class FlowpoolRuntime implements Runtime {
         status: outcome.status,
         headers: outcome.headers,
         body: outcome.body,
-        url: outcome.url,
-        redirects: outcome.redirects,
+        url: outcome.redirects === undefined ? pending.job.url.href : (outcome.redirects.at(-1) ?? pending.job.url.href),
+        redirects: outcome.redirects ?? [],
         bytes: outcome.bytes,
         timings: {
           queuedMs: pending.dispatchedAt - pending.submittedAt,
-          headersMs: outcome.timings.headersMs,
+          headersMs: outcome.headersMs,
           totalMs: now - pending.submittedAt,
         },
         worker: ticket.worker,

@@ -8,7 +8,16 @@ import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
 import type { ConnectionCounters } from './connection-counters.js';
 import type { ResolvedOptions } from './options.js';
-import { isControlPortMessage, type JobOutcome, type JobRequest, type WorkerBootData, type WorkerControl, type WorkerStats } from './protocol.js';
+import {
+  isControlPortMessage,
+  isOutcomeBatch,
+  type JobBatch,
+  type JobOutcome,
+  type JobRequest,
+  type WorkerBootData,
+  type WorkerControl,
+  type WorkerStats,
+} from './protocol.js';
 
 const WORKER_FILE = new URL('../workers/http-worker.js', import.meta.url).href;
 
@@ -19,6 +28,13 @@ interface ControlLink {
 }
 
 export interface ShardEvents {
+  /** A job finished on a worker (its outcome, success or typed failure). */
+  onOutcome(id: number, outcome: JobOutcome): void;
+  /**
+   * A batch's task failed as a whole (the worker died, or the pool was destroyed): `ids` are its jobs.
+   * Called after any outcomes the worker had already posted were delivered.
+   */
+  onBatchFailed(ids: readonly number[], error: unknown): void;
   /** A shard's worker died (crash, exit, out of memory); piscina starts a replacement. */
   onWorkerLost(shard: number): void;
 }
@@ -27,10 +43,16 @@ export class Shards {
   readonly #pools: Piscina[];
   readonly #links: (ControlLink | undefined)[];
   readonly #counters: ConnectionCounters;
+  readonly #events: ShardEvents;
+  /** Jobs sent to each shard during this turn of the event loop, flushed as one task per shard. */
+  readonly #outbox: JobRequest[][];
+  #flushScheduled = false;
   #closing = false;
 
   constructor(options: ResolvedOptions, counters: ConnectionCounters, events: ShardEvents) {
     this.#counters = counters;
+    this.#events = events;
+    this.#outbox = Array.from({ length: options.workers }, () => []);
     this.#links = new Array<ControlLink | undefined>(options.workers).fill(undefined);
     this.#pools = Array.from({ length: options.workers }, (_, shard) => {
       const workerData: WorkerBootData = {
@@ -42,6 +64,7 @@ export class Shards {
         resolve: options.resolve,
         agent: {
           connectionsPerHost: options.connectionsPerHost,
+          headersTimeoutMs: options.headersTimeoutMs,
           keepAliveTimeoutMs: options.keepAliveTimeoutMs,
           connectTimeoutMs: options.connectTimeoutMs,
           maxHeaderBytes: options.maxHeaderBytes,
@@ -62,7 +85,12 @@ export class Shards {
         ...(options.workerResourceLimits === undefined ? {} : { resourceLimits: options.workerResourceLimits }),
       });
       pool.on('message', (message: unknown) => {
-        if (isControlPortMessage(message)) this.#attach(shard, message.port, message.threadId);
+        if (isOutcomeBatch(message)) {
+          const { ids, outcomes } = message;
+          for (let i = 0; i < ids.length; i++) events.onOutcome(ids[i] as number, outcomes[i] as JobOutcome);
+        } else if (isControlPortMessage(message)) {
+          this.#attach(shard, message.port, message.threadId);
+        }
       });
       pool.on('workerDestroy', () => {
         this.#detach(shard);
@@ -81,10 +109,31 @@ export class Shards {
     return this.#pools.length;
   }
 
-  run(shard: number, request: JobRequest): Promise<JobOutcome> {
-    const pool = this.#pools[shard];
-    if (pool === undefined) return Promise.reject(new RangeError(`no shard ${shard}`));
-    return pool.run(request) as Promise<JobOutcome>;
+  /** Queues a job for a shard; every job queued in this turn of the event loop leaves as one task. */
+  send(shard: number, request: JobRequest): void {
+    const outbox = this.#outbox[shard];
+    if (outbox === undefined) throw new RangeError(`no shard ${shard}`);
+    outbox.push(request);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    for (let shard = 0; shard < this.#outbox.length; shard++) {
+      const jobs = this.#outbox[shard];
+      const pool = this.#pools[shard];
+      if (jobs === undefined || jobs.length === 0 || pool === undefined) continue;
+      this.#outbox[shard] = [];
+      const batch: JobBatch = { jobs };
+      pool.run(batch).catch((error: unknown) => {
+        // Outcomes the worker posted before it died travel on another port than the task's
+        // rejection: let them land first, so a finished job is never reported as crashed.
+        setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
+      });
+    }
   }
 
   /** Asks a shard's worker to abort one job. Resolves false if the worker is gone or not reachable. */

@@ -2,14 +2,14 @@
  * Worker entry. Built once per thread: the policy, the shared connection counters, ONE undici Agent
  * that every job reuses, and the comlink control surface. The default export is piscina's task
  * function; it never throws and returns plain data only (a non-cloneable return value would crash the
- * worker and every job on it).
+ * worker and every job on it). Jobs arrive in batches and their outcomes leave in batches.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ConnectionCounters } from '../src/connection-counters.js';
 import { DestinationPolicy } from '../src/policy/index.js';
-import type { ControlPortMessage, JobOutcome, JobRequest, WorkerBootData, WorkerControl, WorkerStats } from '../src/protocol.js';
+import type { ControlPortMessage, JobBatch, JobOutcome, JobRequest, OutcomeBatch, WorkerBootData, WorkerControl, WorkerStats } from '../src/protocol.js';
 import { createAgent } from './agent.js';
 import { executeJob } from './execute.js';
 
@@ -36,13 +36,26 @@ subscribe('undici:client:sendHeaders', (message) => {
   else usedSockets.add(socket);
 });
 
-export default async function runJob(job: JobRequest): Promise<JobOutcome> {
+/**
+ * piscina's task function: runs every job of a batch concurrently. Outcomes go out through the outbox
+ * as each job finishes; the task itself resolves (with nothing) once the whole batch is done.
+ */
+export default async function runBatch(batch: JobBatch): Promise<void> {
+  const jobs = batch.jobs;
+  if (jobs.length === 1) return runJob(jobs[0] as JobRequest);
+  const runs: Promise<void>[] = new Array<Promise<void>>(jobs.length);
+  for (let i = 0; i < jobs.length; i++) runs[i] = runJob(jobs[i] as JobRequest);
+  await Promise.all(runs);
+}
+
+async function runJob(job: JobRequest): Promise<void> {
   const controller = new AbortController();
   running.set(job.id, controller);
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
+  let outcome: JobOutcome;
   try {
-    return await executeJob(job, agent, policy, controller);
+    outcome = await executeJob(job, agent, policy, boot.agent.headersTimeoutMs, controller);
   } finally {
     running.delete(job.id);
     jobsCompleted++;
@@ -53,6 +66,30 @@ export default async function runJob(job: JobRequest): Promise<JobOutcome> {
       originSlots.delete(job.origin);
     }
   }
+  send(job.id, outcome);
+}
+
+// Outcomes finished in the same turn of the event loop (undici completes many sockets per poll
+// phase) leave as one message: setImmediate runs right after that poll phase.
+let outIds: number[] = [];
+let outOutcomes: JobOutcome[] = [];
+let flushScheduled = false;
+
+function send(id: number, outcome: JobOutcome): void {
+  outIds.push(id);
+  outOutcomes.push(outcome);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  const message: OutcomeBatch = { type: 'flowpool:outcomes', ids: outIds, outcomes: outOutcomes };
+  outIds = [];
+  outOutcomes = [];
+  parentPort?.postMessage(message);
 }
 
 const control: WorkerControl = {
