@@ -15,6 +15,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_CLOSED',
   'FLOWPOOL_WORKER_CRASHED',
   'FLOWPOOL_INVALID_RESPONSE',
+  'FLOWPOOL_TRANSFORM_FAILED',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */

@@ -86,6 +86,8 @@ export const jobSchema = z
     followRedirects: z.boolean().optional(),
     /** Redirects followed at most. @default the runtime's `maxRedirects` */
     maxRedirects: z.int().min(0).max(100).optional(),
+    /** Name of a transform registered in the runtime's `transforms` option, run on the body in the worker. */
+    transform: z.string().max(64).optional(),
     /** Marks a job safe to run again (beyond GET, HEAD, OPTIONS) if a worker dies under it. @default false */
     idempotent: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
@@ -104,6 +106,8 @@ export interface JobDefaults {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly maxRedirects: number;
+  /** Names a job's `transform` may take. */
+  readonly transforms: Readonly<Record<string, string>>;
 }
 
 /** A validated job with every default applied, ready for the coordinator. */
@@ -119,6 +123,7 @@ export interface NormalizedJob {
   readonly maxResponseBytes: number;
   readonly followRedirects: boolean;
   readonly maxRedirects: number;
+  readonly transform: string | undefined;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
 }
@@ -154,6 +159,14 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       ...(job.id === undefined ? {} : { jobId: job.id }),
     });
   }
+  if (job.transform !== undefined && !Object.hasOwn(defaults.transforms, job.transform)) {
+    const known = Object.keys(defaults.transforms);
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid job: job.transform: expected one of the registered transforms (${known.length === 0 ? 'none registered' : known.join(', ')}), received ${JSON.stringify(job.transform)}`,
+      { field: 'job.transform', ...(job.id === undefined ? {} : { jobId: job.id }) },
+    );
+  }
   return {
     id: job.id,
     url,
@@ -166,6 +179,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     maxResponseBytes: job.maxResponseBytes ?? defaults.maxResponseBytes,
     followRedirects: job.followRedirects ?? true,
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
+    transform: job.transform,
     repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
   };
 }

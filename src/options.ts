@@ -116,6 +116,21 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
   /**
+   * Named transforms that jobs may ask for (`job.transform`), run in the worker on the decoded body so
+   * CPU-heavy processing stays off the caller's thread. Each value is an absolute path or `file:` URL of
+   * an ES module whose default export is `(body, response) => result` (sync or async); the result must
+   * be structured-cloneable. Modules load lazily, once per worker.
+   * @default {}
+   */
+  transforms: z
+    .record(
+      z.string().regex(/^[A-Za-z][\w.-]{0,63}$/, { message: 'expected a transform name (letters, digits, . _ -)' }),
+      z.string().refine((spec) => spec.startsWith('file:') || spec.startsWith('/'), {
+        message: 'expected an absolute path or a file: URL of an ES module',
+      }),
+    )
+    .default({}),
+  /**
    * V8 heap limits of each worker thread. A worker that exceeds them dies and is replaced; jobs on it
    * settle with `FLOWPOOL_WORKER_CRASHED` (or run again when safe to repeat).
    * @default undefined (Node's defaults)

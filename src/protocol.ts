@@ -15,6 +15,8 @@ export interface WorkerBootData {
   readonly workers: number;
   readonly policy: { readonly allow: readonly string[]; readonly deny: readonly string[] };
   readonly resolve: Readonly<Record<string, readonly string[]>>;
+  /** Transform name -> module specifier, imported lazily by the worker. */
+  readonly transforms: Readonly<Record<string, string>>;
   readonly agent: {
     readonly connectionsPerHost: number;
     readonly headersTimeoutMs: number;
@@ -44,6 +46,8 @@ export interface JobRequest {
   readonly maxRedirects: number;
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
+  /** A registered transform to run on the decoded body, if any. */
+  readonly transform?: string;
 }
 
 /**

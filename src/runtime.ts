@@ -282,6 +282,7 @@ class FlowpoolRuntime implements Runtime {
       followRedirects: job.followRedirects,
       maxRedirects: job.maxRedirects,
       slot: ticket.slot,
+      ...(job.transform === undefined ? {} : { transform: job.transform }),
     };
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);

@@ -62,6 +62,7 @@ export class Shards {
         workers: options.workers,
         policy: options.policy,
         resolve: options.resolve,
+        transforms: options.transforms,
         agent: {
           connectionsPerHost: options.connectionsPerHost,
           headersTimeoutMs: options.headersTimeoutMs,

@@ -10,6 +10,7 @@ import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
 import { ConnectGuardError } from './agent.js';
+import type { TransformRegistry } from './transforms.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
@@ -30,13 +31,16 @@ interface Hop {
   readonly body: string | Uint8Array | undefined;
 }
 
-export async function executeJob(
-  job: JobRequest,
-  agent: Agent,
-  policy: DestinationPolicy,
-  headersTimeoutMs: number,
-  controller: AbortController,
-): Promise<JobOutcome> {
+/** What every job on a worker shares: built once at worker load. */
+export interface ExecuteContext {
+  readonly agent: Agent;
+  readonly policy: DestinationPolicy;
+  readonly headersTimeoutMs: number;
+  readonly transforms: TransformRegistry;
+}
+
+export async function executeJob(job: JobRequest, context: ExecuteContext, controller: AbortController): Promise<JobOutcome> {
+  const { agent, policy, headersTimeoutMs } = context;
   const started = performance.now();
   let phase: TimeoutPhase = 'headers';
   const totalTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'total' } satisfies AbortCause), job.timeoutMs);
@@ -72,8 +76,10 @@ export async function executeJob(
         continue;
       }
       phase = 'body';
-      const { body, bytes } = await readBody(response, job);
-      const outcome: JobSuccess = { ok: true, status: response.statusCode, headers: flattenHeaders(response.headers), body, headersMs, bytes };
+      const read = await readBody(response, job);
+      const headers = flattenHeaders(response.headers);
+      const body = job.transform === undefined ? read.body : await context.transforms.apply(job.transform, read.body, { status: response.statusCode, headers });
+      const outcome: JobSuccess = { ok: true, status: response.statusCode, headers, body, headersMs, bytes: read.bytes };
       return redirects.length === 0 ? outcome : { ...outcome, redirects };
     }
   } catch (error) {

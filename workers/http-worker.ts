@@ -8,10 +8,12 @@ import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ConnectionCounters } from '../src/connection-counters.js';
+import { FlowpoolError, serializeError } from '../src/errors.js';
 import { DestinationPolicy } from '../src/policy/index.js';
 import type { ControlPortMessage, JobBatch, JobOutcome, JobRequest, OutcomeBatch, WorkerBootData, WorkerControl, WorkerStats } from '../src/protocol.js';
 import { createAgent } from './agent.js';
-import { executeJob } from './execute.js';
+import { executeJob, type ExecuteContext } from './execute.js';
+import { TransformRegistry } from './transforms.js';
 
 const boot = workerData as WorkerBootData;
 const policy = DestinationPolicy.compile(boot.policy);
@@ -20,6 +22,7 @@ const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers)
 const originSlots = new Map<string, number>();
 const runningPerOrigin = new Map<string, number>();
 const agent = createAgent({ boot, policy, counters, originSlots });
+const context: ExecuteContext = { agent, policy, headersTimeoutMs: boot.agent.headersTimeoutMs, transforms: new TransformRegistry(boot.transforms) };
 const running = new Map<number, AbortController>();
 let jobsCompleted = 0;
 
@@ -55,7 +58,7 @@ async function runJob(job: JobRequest): Promise<void> {
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
   let outcome: JobOutcome;
   try {
-    outcome = await executeJob(job, agent, policy, boot.agent.headersTimeoutMs, controller);
+    outcome = await executeJob(job, context, controller);
   } finally {
     running.delete(job.id);
     jobsCompleted++;
@@ -89,7 +92,24 @@ function flush(): void {
   const message: OutcomeBatch = { type: 'flowpool:outcomes', ids: outIds, outcomes: outOutcomes };
   outIds = [];
   outOutcomes = [];
-  parentPort?.postMessage(message);
+  try {
+    parentPort?.postMessage(message);
+  } catch {
+    // A transform returned something structured clone refuses (a function, a socket): thrown here, it
+    // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
+    for (let i = 0; i < message.ids.length; i++) {
+      const single: OutcomeBatch = { type: 'flowpool:outcomes', ids: [message.ids[i] as number], outcomes: [message.outcomes[i] as JobOutcome] };
+      try {
+        parentPort?.postMessage(single);
+      } catch (error) {
+        const failure: JobOutcome = {
+          ok: false,
+          error: serializeError(new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `result cannot be sent back to the caller: ${(error as Error).message}`)),
+        };
+        parentPort?.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
+      }
+    }
+  }
 }
 
 const control: WorkerControl = {
