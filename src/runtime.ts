@@ -81,6 +81,13 @@ interface PendingJob {
 
 /** Origins forgotten when idle (and without open sockets) this often. */
 const SWEEP_INTERVAL_MS = 5_000;
+/**
+ * The worker enforces each deadline with its own timer; this backstop settles a job on the main thread
+ * if its worker has not answered this long after the deadline (a transform stuck in a loop blocks the
+ * worker's timers too). Its slot stays taken until the worker really answers.
+ */
+const DEADLINE_GRACE_MS = 1_000;
+const WATCHDOG_INTERVAL_MS = 500;
 
 /**
  * Creates a runtime. Options are validated synchronously: bad ones throw `FLOWPOOL_INVALID_OPTIONS`
@@ -101,6 +108,7 @@ class FlowpoolRuntime implements Runtime {
   /** Dispatched jobs by id, until their worker answers (even if the caller's promise already settled). */
   readonly #running = new Map<number, Ticket<PendingJob>>();
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #watchdogTimer: NodeJS.Timeout;
   #nextId = 1;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
@@ -145,6 +153,8 @@ class FlowpoolRuntime implements Runtime {
     });
     this.#sweepTimer = setInterval(() => this.#coordinator.sweep(), SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
+    this.#watchdogTimer = setInterval(() => this.#expireUnanswered(), WATCHDOG_INTERVAL_MS);
+    this.#watchdogTimer.unref();
   }
 
   run(job: HttpJob, options: RunOptions = {}): Promise<HttpResult> {
@@ -175,6 +185,7 @@ class FlowpoolRuntime implements Runtime {
         });
       }
       clearInterval(this.#sweepTimer);
+      clearInterval(this.#watchdogTimer);
       if (this.#destroying === undefined) await this.#shards.close();
       else await this.#destroying;
     })();
@@ -185,6 +196,7 @@ class FlowpoolRuntime implements Runtime {
     this.#destroying ??= (async () => {
       this.#closing ??= Promise.resolve();
       clearInterval(this.#sweepTimer);
+      clearInterval(this.#watchdogTimer);
       for (const pending of [...this.#pending.values()]) {
         if (pending.ticket !== undefined) this.#coordinator.cancel(pending.ticket);
         this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
@@ -329,6 +341,18 @@ class FlowpoolRuntime implements Runtime {
       this.#enqueue(pending, true);
     } else {
       this.#settleError(pending, new FlowpoolError('FLOWPOOL_WORKER_CRASHED', `the worker running the job died: ${why}`, withJobId(pending.job, {})));
+    }
+  }
+
+  #expireUnanswered(): void {
+    const limit = performance.now() - DEADLINE_GRACE_MS;
+    for (const ticket of this.#running.values()) {
+      const pending = ticket.payload;
+      if (pending.settled || pending.deadline > limit) continue;
+      this.#settleError(
+        pending,
+        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed and the worker did not answer (it is busy or stuck)`, withJobId(pending.job, { phase: 'total' as const })),
+      );
     }
   }
 
