@@ -31,6 +31,11 @@ const REFUSED_HEADERS: ReadonlySet<string> = new Set([
 
 /** Methods that may run again after a worker crash when nothing of the first run reached the caller. */
 const REPEATABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Methods whose request may be sent again when a kept-alive socket turns out to be closed before any
+ * response byte arrived (RFC 9110 idempotent methods): the server cannot have acted on it twice.
+ */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_FORBIDDEN.test(String(v)), {
   message: 'expected a header value without CR, LF or NUL',
@@ -126,6 +131,8 @@ export interface NormalizedJob {
   readonly transform: string | undefined;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
+  /** Safe to resend after a stale keep-alive socket failed before any response byte. */
+  readonly idempotent: boolean;
 }
 
 /** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
@@ -181,6 +188,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
     repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
+    idempotent: job.idempotent === true || IDEMPOTENT_METHODS.has(method),
   };
 }
 

@@ -48,6 +48,8 @@ export interface JobRequest {
   readonly slot: number;
   /** A registered transform to run on the decoded body, if any. */
   readonly transform?: string;
+  /** May be resent once if a reused socket fails before any response byte (idempotent method or marked so). */
+  readonly idempotent: boolean;
 }
 
 /**
@@ -117,6 +119,8 @@ export interface WorkerStats {
   readonly connectionsOpened: number;
   /** Requests sent on a socket that had already carried one (undici:client:sendHeaders). */
   readonly requestsOnReusedConnections: number;
+  /** Idempotent requests resent after a kept-alive socket failed before any response byte. */
+  readonly staleConnectionRetries: number;
   readonly origins: Record<string, OriginAgentStats>;
   readonly heapUsedBytes: number;
 }

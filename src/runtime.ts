@@ -294,6 +294,7 @@ class FlowpoolRuntime implements Runtime {
       followRedirects: job.followRedirects,
       maxRedirects: job.maxRedirects,
       slot: ticket.slot,
+      idempotent: job.idempotent,
       ...(job.transform === undefined ? {} : { transform: job.transform }),
     };
     this.#running.set(pending.id, ticket);

@@ -15,6 +15,8 @@ export interface WorkerView {
   readonly jobsCompleted: number;
   readonly connectionsOpened: number;
   readonly requestsOnReusedConnections: number;
+  /** Idempotent requests resent after a kept-alive socket closed under them (the keep-alive race). */
+  readonly staleConnectionRetries: number;
   readonly openConnections: number;
   readonly heapUsedBytes: number;
   readonly restarts: number;
@@ -84,6 +86,7 @@ export function combineStats(
       jobsCompleted: reported?.jobsCompleted ?? 0,
       connectionsOpened: reported?.connectionsOpened ?? 0,
       requestsOnReusedConnections: reported?.requestsOnReusedConnections ?? 0,
+      staleConnectionRetries: reported?.staleConnectionRetries ?? 0,
       openConnections,
       heapUsedBytes: reported?.heapUsedBytes ?? 0,
       restarts: counters.restarts[worker] ?? 0,

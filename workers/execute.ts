@@ -37,6 +37,38 @@ export interface ExecuteContext {
   readonly policy: DestinationPolicy;
   readonly headersTimeoutMs: number;
   readonly transforms: TransformRegistry;
+  /** Counts resends after a stale keep-alive socket (for stats). */
+  readonly onStaleRetry: () => void;
+}
+
+/**
+ * Socket-level failures that, before any response byte, mean the server closed a kept-alive socket
+ * as we wrote to it (the keep-alive race), not that it refused the request.
+ */
+const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Sends one hop. An idempotent request that dies on a closed socket before any response byte is sent
+ * once more (undici has dropped that socket by then, so it goes on another); anything else, and a
+ * second failure, is the job's error. POST is never resent: the server may have acted on it.
+ */
+async function requestOnce(agent: Agent, hop: Hop, signal: AbortSignal, idempotent: boolean, onStaleRetry: () => void): Promise<Dispatcher.ResponseData> {
+  const options: Dispatcher.RequestOptions = {
+    origin: hop.origin,
+    path: hop.path,
+    method: hop.method as Dispatcher.HttpMethod,
+    headers: hop.headers as string[],
+    body: hop.body ?? null,
+    signal,
+  };
+  try {
+    return await agent.request(options);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (!idempotent || signal.aborted || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
+    onStaleRetry();
+    return agent.request(options);
+  }
 }
 
 export async function executeJob(job: JobRequest, context: ExecuteContext, controller: AbortController): Promise<JobOutcome> {
@@ -53,14 +85,7 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, contr
       if (headersTimeoutMs < job.timeoutMs) {
         headersTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'headers' } satisfies AbortCause), headersTimeoutMs);
       }
-      const response = await agent.request({
-        origin: hop.origin,
-        path: hop.path,
-        method: hop.method as Dispatcher.HttpMethod,
-        headers: hop.headers as string[],
-        body: hop.body ?? null,
-        signal: controller.signal,
-      });
+      const response = await requestOnce(agent, hop, controller.signal, job.idempotent, context.onStaleRetry);
       clearTimeout(headersTimer);
       headersTimer = undefined;
       const headersMs = performance.now() - started;

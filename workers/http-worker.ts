@@ -22,7 +22,16 @@ const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers)
 const originSlots = new Map<string, number>();
 const runningPerOrigin = new Map<string, number>();
 const agent = createAgent({ boot, policy, counters, originSlots });
-const context: ExecuteContext = { agent, policy, headersTimeoutMs: boot.agent.headersTimeoutMs, transforms: new TransformRegistry(boot.transforms) };
+let staleConnectionRetries = 0;
+const context: ExecuteContext = {
+  agent,
+  policy,
+  headersTimeoutMs: boot.agent.headersTimeoutMs,
+  transforms: new TransformRegistry(boot.transforms),
+  onStaleRetry: () => {
+    staleConnectionRetries++;
+  },
+};
 const running = new Map<number, AbortController>();
 let jobsCompleted = 0;
 
@@ -133,6 +142,7 @@ const control: WorkerControl = {
       jobsCompleted,
       connectionsOpened,
       requestsOnReusedConnections,
+      staleConnectionRetries,
       origins,
       heapUsedBytes: process.memoryUsage().heapUsed,
     };
