@@ -246,6 +246,9 @@ class FlowpoolRuntime implements Runtime {
       onAbort: undefined,
     };
     this.#pending.set(pending.id, pending);
+    // Outcomes arrive on worker ports that are unref'd (an idle runtime must not keep the engine's
+    // process alive); while a job is pending, this timer does, or Node could exit under an awaited run.
+    if (this.#pending.size === 1) this.#watchdogTimer.ref();
     if (signal !== undefined) {
       pending.onAbort = () => this.#abort(pending);
       signal.addEventListener('abort', pending.onAbort, { once: true });
@@ -388,6 +391,7 @@ class FlowpoolRuntime implements Runtime {
     if (pending.settled) return false;
     pending.settled = true;
     this.#pending.delete(pending.id);
+    if (this.#pending.size === 0) this.#watchdogTimer.unref();
     clearTimeout(pending.queueTimer);
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
     return true;

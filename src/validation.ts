@@ -29,6 +29,8 @@ function describeIssue(root: string, issue: z.core.$ZodIssue, input: unknown): s
   // zod's default messages read "Invalid input: expected number, received string"; keep the
   // expectation, and quote the actual value (shortened) rather than only its type.
   const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
+  // Custom checks (policy entries) may already quote what they received.
+  if (message.includes('received')) return `${path}: ${message}`;
   return `${path}: ${message}, received ${describeReceived(valueAt(input, issue.path))}`;
 }
 

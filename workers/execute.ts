@@ -10,6 +10,7 @@ import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
 import { ConnectGuardError } from './agent.js';
+import { destroySocketOf, requestTagged } from './request-sockets.js';
 import type { TransformRegistry } from './transforms.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -52,7 +53,14 @@ const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECON
  * once more (undici has dropped that socket by then, so it goes on another); anything else, and a
  * second failure, is the job's error. POST is never resent: the server may have acted on it.
  */
-async function requestOnce(agent: Agent, hop: Hop, signal: AbortSignal, idempotent: boolean, onStaleRetry: () => void): Promise<Dispatcher.ResponseData> {
+async function requestOnce(
+  agent: Agent,
+  hop: Hop,
+  signal: AbortSignal,
+  idempotent: boolean,
+  onStaleRetry: () => void,
+  tag: object,
+): Promise<Dispatcher.ResponseData> {
   const options: Dispatcher.RequestOptions = {
     origin: hop.origin,
     path: hop.path,
@@ -62,12 +70,12 @@ async function requestOnce(agent: Agent, hop: Hop, signal: AbortSignal, idempote
     signal,
   };
   try {
-    return await agent.request(options);
+    return await requestTagged(agent, options, tag);
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     if (!idempotent || signal.aborted || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
     onStaleRetry();
-    return agent.request(options);
+    return requestTagged(agent, options, tag);
   }
 }
 
@@ -85,7 +93,8 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, contr
       if (headersTimeoutMs < job.timeoutMs) {
         headersTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'headers' } satisfies AbortCause), headersTimeoutMs);
       }
-      const response = await requestOnce(agent, hop, controller.signal, job.idempotent, context.onStaleRetry);
+      const tag = {};
+      const response = await requestOnce(agent, hop, controller.signal, job.idempotent, context.onStaleRetry, tag);
       clearTimeout(headersTimer);
       headersTimer = undefined;
       const headersMs = performance.now() - started;
@@ -101,7 +110,7 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, contr
         continue;
       }
       phase = 'body';
-      const read = await readBody(response, job);
+      const read = await readBody(response, job, tag);
       const headers = flattenHeaders(response.headers);
       const body = job.transform === undefined ? read.body : await context.transforms.apply(job.transform, read.body, { status: response.statusCode, headers });
       const outcome: JobSuccess = { ok: true, status: response.statusCode, headers, body, headersMs, bytes: read.bytes };
@@ -148,18 +157,18 @@ function nextHop(hop: Hop, status: number, location: string, policy: Destination
 }
 
 /** Reads the body within the byte limit, decompressing gzip, deflate and brotli as it streams. */
-async function readBody(response: Dispatcher.ResponseData, job: JobRequest): Promise<{ body: unknown; bytes: number }> {
+async function readBody(response: Dispatcher.ResponseData, job: JobRequest, tag: object): Promise<{ body: unknown; bytes: number }> {
   const limit = job.maxResponseBytes;
   const declared = Number(response.headers['content-length']);
   const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
   const decoder = createDecoder(encoding);
   if (decoder === undefined && Number.isFinite(declared) && declared > limit) {
-    response.body.destroy();
+    discardOversized(response.body, tag);
     throw tooLarge(limit);
   }
   const source: Readable = decoder === undefined ? response.body : pipeline(response.body, decoder, () => {});
   // 'data' events rather than an async iterator: one fewer promise per chunk on the hot path.
-  const { chunks, bytes } = await collect(source, limit, () => response.body.destroy());
+  const { chunks, bytes } = await collect(source, limit, () => discardOversized(response.body, tag));
   const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
   if (job.responseType === 'bytes') return { body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), bytes };
   const text = buffer.toString('utf8');
@@ -168,8 +177,23 @@ async function readBody(response: Dispatcher.ResponseData, job: JobRequest): Pro
   try {
     return { body: JSON.parse(text) as unknown, bytes };
   } catch (error) {
+    // run() resolves for every status: an error page that is not JSON (a 404 in HTML) comes back as
+    // its text. Only a success status that promised JSON and broke it is an invalid response.
+    if (response.statusCode < 200 || response.statusCode > 299) return { body: text, bytes };
     throw new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Drops an oversized body. Its socket never goes back to the pool: if undici already parsed the whole
+ * message (a small body just over the limit), the body stream is finished and destroying it would not
+ * close the socket, so the socket that carried this request is destroyed explicitly.
+ */
+function discardOversized(body: Readable, tag: object): void {
+  // A finished undici body emits UND_ERR_ABORTED when destroyed: unheard, it would kill the worker.
+  body.on('error', () => {});
+  body.destroy();
+  destroySocketOf(tag);
 }
 
 /** Collects a stream's chunks, failing with RESPONSE_TOO_LARGE (and destroying it) past `limit` bytes. */
@@ -217,6 +241,7 @@ async function discard(body: Readable): Promise<void> {
   for await (const chunk of body as AsyncIterable<Buffer>) {
     seen += chunk.length;
     if (seen > 65_536) {
+      body.on('error', () => {});
       body.destroy();
       return;
     }

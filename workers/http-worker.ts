@@ -78,26 +78,43 @@ async function runJob(job: JobRequest): Promise<void> {
       originSlots.delete(job.origin);
     }
   }
-  send(job.id, outcome);
+  // The batch's task must not resolve before its outcomes are posted: a worker dying in between would
+  // leave piscina thinking the job was delivered while the caller never heard of it.
+  await send(job.id, outcome);
 }
 
 // Outcomes finished in the same turn of the event loop (undici completes many sockets per poll
 // phase) leave as one message: setImmediate runs right after that poll phase.
 let outIds: number[] = [];
 let outOutcomes: JobOutcome[] = [];
-let flushScheduled = false;
+/** Settles once the pending outcomes have been posted; one promise shared by every job in the flush. */
+let flushed: Promise<void> | undefined;
+let markFlushed: (() => void) | undefined;
 
-function send(id: number, outcome: JobOutcome): void {
+function send(id: number, outcome: JobOutcome): Promise<void> {
   outIds.push(id);
   outOutcomes.push(outcome);
-  if (!flushScheduled) {
-    flushScheduled = true;
+  if (flushed === undefined) {
+    flushed = new Promise<void>((resolve) => {
+      markFlushed = resolve;
+    });
     setImmediate(flush);
   }
+  return flushed;
 }
 
 function flush(): void {
-  flushScheduled = false;
+  const done = markFlushed;
+  flushed = undefined;
+  markFlushed = undefined;
+  try {
+    post();
+  } finally {
+    done?.();
+  }
+}
+
+function post(): void {
   const message: OutcomeBatch = { type: 'flowpool:outcomes', ids: outIds, outcomes: outOutcomes };
   outIds = [];
   outOutcomes = [];
