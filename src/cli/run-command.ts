@@ -1,0 +1,120 @@
+/**
+ * `flowpool run <workflow.json | ->`: validates a workflow (before any worker starts), runs it, prints
+ * every node's result as JSON (or a table). Exit 0 when the workflow succeeded, 1 when a node failed
+ * without an error edge (the node is named on stderr), 2 when the input is invalid.
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { createExecutor, createRegistry, validateWorkflow, type NodeResult, type WorkflowResult } from '../engine/index.js';
+import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
+import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
+
+interface RunFlags extends RuntimeFlags {
+  readonly format: 'json' | 'table';
+}
+
+/** One workflow is a handful of requests: one worker is plenty unless told otherwise. */
+const RUN_DEFAULTS = { workers: 1 } as const;
+
+export function registerRunCommand(program: Command): void {
+  const command = program
+    .command('run')
+    .description("run a workflow and print each node's result")
+    .argument('<workflow>', 'workflow JSON file, or - to read it from stdin')
+    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'));
+  addRuntimeFlags(command, RUN_DEFAULTS);
+  command.addHelpText(
+    'after',
+    `
+A workflow is JSON: { "nodes": [{ "id", "type", "data" }], "edges": [{ "source", "target", "port"?: "success" | "error" }] }.
+Node types: http (data: url, method, headers, body, json, responseType, timeoutMs, followRedirects) and
+text_operation (data.text_op: uppercase, lowercase, titlecase, camelcase, inversecase, concat, repeat).
+${EXIT_CODES_HELP}
+
+Example (loopback destinations must be allowed explicitly):
+  node dist/examples/serve.js &
+  flowpool run examples/workflow.json --allow 127.0.0.1`,
+  );
+  command.action(async (source: string, flags: RunFlags) => {
+    try {
+      process.exitCode = await runCommand(source, flags);
+    } catch (error) {
+      process.exitCode = reportFailure(error);
+    }
+  });
+}
+
+async function runCommand(source: string, flags: RunFlags): Promise<number> {
+  const registry = createRegistry();
+  const workflow = validateWorkflow(await readWorkflow(source), registry);
+  const runtime = await openRuntime(flags, RUN_DEFAULTS);
+  let result: WorkflowResult;
+  try {
+    result = await createExecutor(runtime, { registry }).run(workflow);
+  } finally {
+    await runtime.close();
+  }
+  process.stdout.write(flags.format === 'table' ? formatTable(result) : `${JSON.stringify(result, null, 2)}\n`);
+  if (result.status === 'success') return EXIT.ok;
+  const error = result.error === undefined ? '' : `: ${result.error.code}: ${result.error.message}`;
+  process.stderr.write(
+    result.failedNode === undefined ? `flowpool: workflow stopped${error}\n` : `flowpool: workflow failed at node "${result.failedNode}"${error}\n`,
+  );
+  return EXIT.failure;
+}
+
+async function readWorkflow(source: string): Promise<unknown> {
+  const label = source === '-' ? 'stdin' : source;
+  let text: string;
+  try {
+    text = source === '-' ? await readStdin() : await readFile(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read workflow ${label} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`workflow ${label} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const CELL = 60;
+
+function formatTable(result: WorkflowResult): string {
+  const rows = result.nodes.map((node) => [node.id, node.type, node.status, node.durationMs === undefined ? '' : node.durationMs.toFixed(1), shown(node)]);
+  const header = ['NODE', 'TYPE', 'STATUS', 'MS', 'OUTPUT / ERROR'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const counts = { success: 0, error: 0, skipped: 0 };
+  for (const node of result.nodes) counts[node.status]++;
+  const verdict =
+    result.status === 'success'
+      ? 'success'
+      : `error${result.failedNode === undefined ? '' : ` at node "${result.failedNode}"`}${result.error === undefined ? '' : ` (${result.error.code})`}`;
+  return [
+    line(header),
+    ...rows.map(line),
+    '',
+    `workflow: ${verdict}; ${counts.success} succeeded, ${counts.error} failed, ${counts.skipped} skipped in ${result.durationMs.toFixed(1)} ms`,
+    '',
+  ].join('\n');
+}
+
+function shown(node: NodeResult): string {
+  let text: string;
+  if (node.status === 'error' && node.error !== undefined) text = `${node.error.code}: ${node.error.message}`;
+  else if (node.status === 'success') text = JSON.stringify(node.output) ?? String(node.output);
+  else text = '-';
+  text = text.replace(/[\r\n\t]/g, ' ');
+  return text.length > CELL ? `${text.slice(0, CELL - 3)}...` : text;
+}

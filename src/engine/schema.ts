@@ -1,0 +1,240 @@
+/**
+ * The shape of a workflow and its validation. Everything is checked before anything runs: the JSON shape
+ * (strict: unknown keys are refused), duplicate ids, dangling edges, unknown node types, each node's data
+ * against its type's schema, and cycles. All problems are reported at once, each naming the node and field.
+ */
+import { z } from 'zod';
+import { WorkflowValidationError, type WorkflowIssue } from './errors.js';
+import { findCycle } from './graph.js';
+import type { EdgePort, NodeRegistry, NodeType } from './registry.js';
+
+/** Bounds that keep a hostile workflow from costing more than a large legitimate one. */
+export const MAX_NODES = 10_000;
+export const MAX_EDGES = 100_000;
+
+export const edgePortSchema = z.enum(['success', 'error']);
+
+export const workflowNodeSchema = z.strictObject({
+  id: z.string().min(1).max(256),
+  type: z.string().min(1).max(64),
+  /** The node's configuration, validated by its type's schema. Missing is the same as `{}`. */
+  data: z.unknown().optional(),
+});
+
+export const workflowEdgeSchema = z.strictObject({
+  source: z.string(),
+  target: z.string(),
+  /** Which outcome of `source` the edge carries. @default 'success' */
+  port: edgePortSchema.optional(),
+});
+
+export const workflowSchema = z.strictObject({
+  nodes: z.array(workflowNodeSchema).min(1).max(MAX_NODES),
+  /** @default [] */
+  edges: z.array(workflowEdgeSchema).max(MAX_EDGES).optional(),
+});
+
+/** A workflow as written (JSON). */
+export type WorkflowDefinition = z.input<typeof workflowSchema>;
+export type WorkflowNodeDefinition = z.input<typeof workflowNodeSchema>;
+export type WorkflowEdgeDefinition = z.input<typeof workflowEdgeSchema>;
+
+export interface ValidatedEdge {
+  /** Position in the workflow's `edges`: the order inputs arrive in. */
+  readonly index: number;
+  readonly source: string;
+  readonly target: string;
+  readonly port: EdgePort;
+}
+
+export interface ValidatedNode {
+  readonly id: string;
+  readonly type: string;
+  /** Position in the workflow's `nodes`. */
+  readonly index: number;
+  /** `data` as parsed by the type's schema (defaults applied). */
+  readonly data: unknown;
+  readonly nodeType: NodeType;
+  /** Edges into the node, in `edges` order. */
+  readonly incoming: readonly ValidatedEdge[];
+  readonly outgoing: readonly ValidatedEdge[];
+}
+
+/** A workflow that passed validation; it can run any number of times, concurrently. */
+export interface ValidatedWorkflow {
+  readonly nodes: readonly ValidatedNode[];
+  readonly edges: readonly ValidatedEdge[];
+}
+
+const validated = new WeakSet<object>();
+
+/** True for an object returned by {@link validateWorkflow} (not for a look-alike). */
+export function isValidatedWorkflow(value: unknown): value is ValidatedWorkflow {
+  return typeof value === 'object' && value !== null && validated.has(value);
+}
+
+/** Validates a workflow against a registry; throws {@link WorkflowValidationError} listing every problem. */
+export function validateWorkflow(input: unknown, registry: NodeRegistry): ValidatedWorkflow {
+  const shape = workflowSchema.safeParse(input);
+  if (!shape.success) {
+    throw new WorkflowValidationError(
+      shape.error.issues.map((issue) => {
+        const nodeId = nodeIdAt(input, issue.path);
+        const found = fromZodIssue(issue, input, 'workflow', [], nodeId);
+        return nodeId === undefined ? found : { ...found, message: `${found.message} (node ${quote(nodeId)})` };
+      }),
+    );
+  }
+  const { nodes } = shape.data;
+  const edges = shape.data.edges ?? [];
+  const issues: WorkflowIssue[] = [];
+
+  const firstIndex = new Map<string, number>();
+  nodes.forEach((node, index) => {
+    const first = firstIndex.get(node.id);
+    if (first === undefined) firstIndex.set(node.id, index);
+    else issues.push({ path: `nodes[${index}].id`, nodeId: node.id, message: `nodes[${index}].id: duplicate node id ${quote(node.id)} (also nodes[${first}])` });
+  });
+
+  const goodEdges: ValidatedEdge[] = [];
+  edges.forEach((edge, index) => {
+    let ok = true;
+    for (const end of ['source', 'target'] as const) {
+      if (!firstIndex.has(edge[end])) {
+        ok = false;
+        issues.push({
+          path: `edges[${index}].${end}`,
+          message: `edges[${index}].${end}: no node with id ${quote(edge[end])} (dangling edge ${quote(edge.source)} -> ${quote(edge.target)})`,
+        });
+      }
+    }
+    if (ok) goodEdges.push({ index, source: edge.source, target: edge.target, port: edge.port ?? 'success' });
+  });
+
+  const parsed: { readonly nodeType: NodeType; readonly data: unknown }[] = [];
+  nodes.forEach((node, index) => {
+    const nodeType = registry.get(node.type);
+    if (nodeType === undefined) {
+      issues.push({
+        path: `nodes[${index}].type`,
+        nodeId: node.id,
+        message: `node ${quote(node.id)}: type: unknown node type ${quote(node.type)} (known: ${registry.types().join(', ')})`,
+      });
+      return;
+    }
+    const data = node.data ?? {};
+    const result = nodeType.schema.safeParse(data);
+    if (result.success) parsed[index] = { nodeType, data: result.data };
+    else for (const issue of result.error.issues) issues.push(fromZodIssue(issue, data, `node ${quote(node.id)}: data`, ['nodes', index, 'data'], node.id));
+  });
+
+  const cycle = findCycle(
+    nodes.map((node) => node.id),
+    goodEdges,
+  );
+  if (cycle !== undefined) {
+    const [first] = cycle;
+    issues.push({ path: 'edges', ...(first === undefined ? {} : { nodeId: first }), message: `cycle: ${cycle.map(quote).join(' -> ')}` });
+  }
+
+  if (issues.length > 0) throw new WorkflowValidationError(issues);
+
+  const incoming = new Map<string, ValidatedEdge[]>();
+  const outgoing = new Map<string, ValidatedEdge[]>();
+  for (const edge of goodEdges) {
+    push(incoming, edge.target, edge);
+    push(outgoing, edge.source, edge);
+  }
+  const workflow: ValidatedWorkflow = Object.freeze({
+    nodes: Object.freeze(
+      nodes.map((node, index): ValidatedNode => {
+        const { nodeType, data } = parsed[index] as { readonly nodeType: NodeType; readonly data: unknown };
+        return Object.freeze({
+          id: node.id,
+          type: node.type,
+          index,
+          data,
+          nodeType,
+          incoming: Object.freeze(incoming.get(node.id) ?? []),
+          outgoing: Object.freeze(outgoing.get(node.id) ?? []),
+        });
+      }),
+    ),
+    edges: Object.freeze(goodEdges),
+  });
+  validated.add(workflow);
+  return workflow;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/**
+ * One zod issue as `<root>.<path>: <expected>, received <value>`. zod's own messages end in the type
+ * received ("expected string, received number"); the value itself (shortened) says more.
+ */
+function fromZodIssue(issue: z.core.$ZodIssue, input: unknown, root: string, prefix: readonly PropertyKey[], nodeId: string | undefined): WorkflowIssue {
+  const where = formatPath(root, issue.path);
+  const path = formatPath('', [...prefix, ...issue.path]).replace(/^\./, '') || root;
+  let message: string;
+  if (issue.code === 'unrecognized_keys') {
+    message = `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quote).join(', ')}`;
+  } else {
+    const expected = expectation(issue);
+    message = `${where}: ${expected}, received ${describeValue(valueAt(input, issue.path))}`;
+  }
+  return nodeId === undefined ? { path, message } : { path, nodeId, message };
+}
+
+/** zod's message without its category prefix and trailing type ("Too small: expected number to be >=1"). */
+function expectation(issue: z.core.$ZodIssue): string {
+  const options = (issue as { readonly options?: unknown }).options;
+  if (issue.code === 'invalid_union' && Array.isArray(options) && options.length > 0) {
+    return `expected one of ${options.map((option) => JSON.stringify(option)).join('|')}`;
+  }
+  return issue.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '').replace(/, received \w+$/, '');
+}
+
+function formatPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`;
+  return out;
+}
+
+/** The id of the node a shape issue is under (`nodes[3]...`), when that node has a string id. */
+function nodeIdAt(input: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== 'nodes' || typeof path[1] !== 'number') return undefined;
+  const id = (valueAt(input, path.slice(0, 2)) as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+}
+
+/** Shortens a received value: strangers' input must not flood logs. */
+function describeValue(value: unknown): string {
+  let text: string;
+  if (value === undefined) text = 'undefined';
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

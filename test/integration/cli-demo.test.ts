@@ -1,0 +1,104 @@
+/**
+ * `flowpool demo`, spawned for real with a small flood: it finishes and exits by itself, every request
+ * succeeds in both floods, and the target servers never saw more connections per host than the cap.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+
+interface Exit {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: readonly string[], timeoutMs: number): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`flowpool ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface Flood {
+  succeeded: number;
+  failed: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  hosts: { origin: string; connections: number; peakOpen: number; requests: number }[];
+  withinCap: boolean;
+}
+
+interface Summary {
+  jobs: number;
+  hosts: number;
+  workers: number;
+  connectionsPerHost: number;
+  flowpool: Flood & { workersPerHost: { origin: string; workers: number[] }[]; hostsPerWorker: { worker: number; hosts: string[] }[] };
+  undici: Flood;
+  throughputRatio: number;
+}
+
+describe('flowpool demo', () => {
+  it('--json: every request succeeds and connections per host stay within the cap', async () => {
+    const { code, stdout, stderr } = await cli(['demo', '--jobs', '2000', '--hosts', '4', '--workers', '2', '--json'], 60_000);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as Summary;
+    expect(summary).toMatchObject({ jobs: 2000, hosts: 4, workers: 2, connectionsPerHost: 16 });
+    for (const flood of [summary.flowpool, summary.undici]) {
+      expect(flood.succeeded).toBe(2000);
+      expect(flood.failed).toBe(0);
+      expect(flood.requestsPerSecond).toBeGreaterThan(0);
+      expect(flood.p99Ms).toBeGreaterThanOrEqual(flood.p50Ms);
+      expect(flood.hosts).toHaveLength(4);
+      expect(flood.hosts.reduce((sum, host) => sum + host.requests, 0)).toBe(2000);
+      expect(flood.withinCap).toBe(true);
+    }
+    for (const host of summary.flowpool.hosts) {
+      expect(host.peakOpen).toBeLessThanOrEqual(16);
+      expect(host.connections).toBeLessThanOrEqual(16);
+    }
+    // Every host was served, and every (host, worker) pair appears in both views.
+    expect(summary.flowpool.workersPerHost.every((host) => host.workers.length > 0)).toBe(true);
+    const pairs = summary.flowpool.hostsPerWorker.flatMap((entry) => entry.hosts.map((host) => `${host}@${entry.worker}`)).sort();
+    expect(pairs).toEqual(summary.flowpool.workersPerHost.flatMap((entry) => entry.workers.map((worker) => `${entry.origin}@${worker}`)).sort());
+    expect(summary.throughputRatio).toBeGreaterThan(0);
+  });
+
+  it('prints a readable summary without --json (and no progress bar when stderr is not a terminal)', async () => {
+    const { code, stdout, stderr } = await cli(['demo', '--jobs', '300', '--hosts', '2', '--workers', '1', '--connections-per-host', '4'], 60_000);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('flowpool demo: 300 GETs over 2 loopback hosts');
+    expect(stdout).toMatch(/throughput +\d+ req\/s +\d+ req\/s/);
+    expect(stdout).toMatch(/peak open \/ host +[1-4] \(cap 4: kept\)/);
+    expect(stdout).toContain('worker 0: 127.0.0.1:');
+    expect(stdout).toMatch(/throughput ratio, flowpool \/ plain undici Agent: \d+\.\d\dx/);
+  });
+
+  it('exits 2 for a bad option', async () => {
+    const jobs = await cli(['demo', '--jobs', '0'], 15_000);
+    expect(jobs.code).toBe(2);
+    expect(jobs.stderr).toContain('--jobs: expected an integer from 1 to 10000000, received 0');
+    const runtimeOption = await cli(['demo', '--connections-per-host', 'lots'], 15_000);
+    expect(runtimeOption.code).toBe(2);
+    expect(runtimeOption.stderr).toContain('options.connectionsPerHost');
+  });
+});
