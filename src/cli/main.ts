@@ -21,6 +21,12 @@ registerRunCommand(program);
 registerFetchCommand(program);
 registerDemoCommand(program);
 
+// `flowpool ... | head` closes the pipe early: that is the reader's choice, not a failure to report.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
