@@ -91,6 +91,14 @@ let outOutcomes: JobOutcome[] = [];
 let flushed: Promise<void> | undefined;
 let markFlushed: (() => void) | undefined;
 
+let oldestPendingAt = 0;
+/**
+ * An outcome may wait for the end of the event-loop turn only this long. On pure I/O a turn is short and
+ * batching is free; when jobs run CPU-heavy transforms, a turn holds several of them and a finished
+ * result would otherwise sit behind them all.
+ */
+const MAX_OUTBOX_DELAY_MS = 1;
+
 function send(id: number, outcome: JobOutcome): Promise<void> {
   outIds.push(id);
   outOutcomes.push(outcome);
@@ -98,12 +106,18 @@ function send(id: number, outcome: JobOutcome): Promise<void> {
     flushed = new Promise<void>((resolve) => {
       markFlushed = resolve;
     });
+    oldestPendingAt = performance.now();
     setImmediate(flush);
+    return flushed;
   }
-  return flushed;
+  const pending = flushed;
+  if (performance.now() - oldestPendingAt > MAX_OUTBOX_DELAY_MS) flush();
+  return pending;
 }
 
 function flush(): void {
+  // Already flushed early by send(): this setImmediate has nothing left to post.
+  if (flushed === undefined) return;
   const done = markFlushed;
   flushed = undefined;
   markFlushed = undefined;

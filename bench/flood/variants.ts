@@ -1,0 +1,167 @@
+/**
+ * The clients under comparison, each behind the same two calls: `fire(url)` resolves with the HTTP
+ * status once the body has been read (and, for the heavy workload, parsed and transformed), `close()`
+ * releases every socket and thread so the child process can exit on its own.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import axios from 'axios';
+import { Piscina } from 'piscina';
+import { Agent, request } from 'undici';
+import { createRuntime, type HttpJob } from '../../src/index.js';
+import heavyTransform from '../workloads/heavy-transform.js';
+import type { NaiveResult, NaiveTask } from './naive-worker.js';
+import type { LoadSpec, VariantName } from './protocol.js';
+
+export interface Client {
+  fire(url: string): Promise<number>;
+  close(): Promise<void>;
+  /** flowpool only: RSS added per worker by starting the runtime, before any job. */
+  readonly workerRssAtRestMb?: number;
+  /** flowpool only: jobs each worker ran since the last call (`HttpResult.worker`), then resets. */
+  takeJobsPerWorker?(): number[];
+}
+
+const NAIVE_WORKER = fileURLToPath(new URL('./naive-worker.js', import.meta.url));
+/** The naive pool's setting in the issue's reference figures: 2 x 128 = the flood's 256 in flight. */
+const NAIVE_TASKS_PER_WORKER = 128;
+const LOOPBACK_ONLY = { allow: ['127.0.0.0/8'] };
+
+export async function openClient(spec: LoadSpec): Promise<Client> {
+  const open = OPENERS[spec.variant];
+  return open(spec);
+}
+
+const OPENERS: Record<VariantName, (spec: LoadSpec) => Promise<Client>> = {
+  flowpool: (spec) => openFlowpool(spec, 'affinity'),
+  'flowpool-least-busy': (spec) => openFlowpool(spec, 'least-busy'),
+  undici: openUndici,
+  'no-pooling': openNoPooling,
+  'naive-piscina': openNaivePiscina,
+  fetch: openFetch,
+  axios: openAxios,
+};
+
+async function openFlowpool(spec: LoadSpec, balancing: 'affinity' | 'least-busy'): Promise<Client> {
+  const before = process.memoryUsage.rss();
+  const runtime = createRuntime({
+    workers: spec.workers,
+    connectionsPerHost: spec.connectionsPerHost,
+    balancing,
+    policy: LOOPBACK_ONLY,
+    transforms: { heavy: spec.heavyTransform },
+  });
+  await workersOnline(runtime.stats.bind(runtime), spec.workers);
+  const workerRssAtRestMb = (process.memoryUsage.rss() - before) / spec.workers / 2 ** 20;
+  const heavy = spec.workload === 'heavy';
+  let perWorker = new Array<number>(spec.workers).fill(0);
+  return {
+    workerRssAtRestMb,
+    takeJobsPerWorker() {
+      const taken = perWorker;
+      perWorker = new Array<number>(spec.workers).fill(0);
+      return taken;
+    },
+    async fire(url) {
+      const job: HttpJob = heavy ? { url, responseType: 'json', transform: 'heavy' } : { url };
+      const result = await runtime.run(job);
+      perWorker[result.worker] = (perWorker[result.worker] ?? 0) + 1;
+      return result.status;
+    },
+    close: () => runtime.close(),
+  };
+}
+
+/** Waits (bounded) until every worker has reported in, so the RSS read after it includes them all. */
+async function workersOnline(stats: () => Promise<{ workers: readonly { threadId: number | undefined }[] }>, workers: number): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const view = await stats();
+    if (view.workers.length === workers && view.workers.every((w) => w.threadId !== undefined)) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  // Let the workers' start-up garbage settle before the reading.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+async function openUndici(spec: LoadSpec): Promise<Client> {
+  const agent = new Agent({ connections: spec.connectionsPerHost });
+  const heavy = spec.workload === 'heavy';
+  return {
+    async fire(url) {
+      const { statusCode, body } = await request(url, { dispatcher: agent });
+      if (heavy) heavyTransform(await body.json());
+      else await body.text();
+      return statusCode;
+    },
+    close: () => agent.close(),
+  };
+}
+
+async function openNoPooling(spec: LoadSpec): Promise<Client> {
+  // No connection limit (like undici's global dispatcher); `reset` closes each connection after its
+  // response, so every request dials anew.
+  const agent = new Agent();
+  const heavy = spec.workload === 'heavy';
+  return {
+    async fire(url) {
+      const { statusCode, body } = await request(url, { dispatcher: agent, reset: true });
+      if (heavy) heavyTransform(await body.json());
+      else await body.text();
+      return statusCode;
+    },
+    close: () => agent.close(),
+  };
+}
+
+async function openNaivePiscina(spec: LoadSpec): Promise<Client> {
+  const pool = new Piscina<NaiveTask, NaiveResult>({
+    filename: NAIVE_WORKER,
+    minThreads: spec.workers,
+    maxThreads: spec.workers,
+    concurrentTasksPerWorker: NAIVE_TASKS_PER_WORKER,
+    atomics: 'disabled',
+    idleTimeout: Infinity,
+  });
+  const task = { workload: spec.workload, connections: spec.connectionsPerHost };
+  return {
+    async fire(url) {
+      return (await pool.run({ ...task, url })).status;
+    },
+    close: () => pool.destroy(),
+  };
+}
+
+async function openFetch(spec: LoadSpec): Promise<Client> {
+  const heavy = spec.workload === 'heavy';
+  return {
+    async fire(url) {
+      const response = await fetch(url);
+      if (heavy) heavyTransform(await response.json());
+      else await response.text();
+      return response.status;
+    },
+    async close() {
+      // Node's global fetch keeps its sockets in a dispatcher we cannot close; they are unref'd.
+    },
+  };
+}
+
+async function openAxios(spec: LoadSpec): Promise<Client> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: spec.connectionsPerHost });
+  const heavy = spec.workload === 'heavy';
+  const client = axios.create({
+    httpAgent: agent,
+    responseType: heavy ? 'json' : 'text',
+    validateStatus: () => true,
+  });
+  return {
+    async fire(url) {
+      const response = await client.get<unknown>(url);
+      if (heavy) heavyTransform(response.data);
+      return response.status;
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}

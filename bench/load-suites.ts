@@ -1,0 +1,77 @@
+/**
+ * What the three load suites run: the flood (pure I/O), the CPU-heavy flood and the sequential
+ * round-trip. Each variant of each suite runs in its own child process (flood/spawn.ts).
+ */
+import type { BenchConfig } from './config.js';
+import type { VariantName, Workload } from './flood/protocol.js';
+
+export interface LoadSuite {
+  readonly name: 'flood' | 'cpu-heavy' | 'sequential';
+  readonly title: string;
+  readonly variants: readonly VariantName[];
+  /** The variant every ratio is taken against. */
+  readonly baseline: VariantName;
+  readonly hosts: number;
+  readonly path: string;
+  readonly workload: Workload;
+  readonly inflight: number;
+  readonly workers: number;
+  readonly connectionsPerHost: number;
+  /** Measured jobs of a variant. */
+  jobsFor(variant: VariantName): number;
+}
+
+export const BASELINE: VariantName = 'undici';
+
+export function loadSuites(config: BenchConfig): LoadSuite[] {
+  const pick = (variants: readonly VariantName[]): VariantName[] =>
+    config.onlyVariants === undefined ? [...variants] : variants.filter((v) => config.onlyVariants?.includes(v));
+  const suites: LoadSuite[] = [
+    {
+      name: 'flood',
+      title: `Flood (pure I/O): ${config.floodJobs} GETs of ~229 B over 8 hosts, 256 in flight, 16 connections per host, 2 workers`,
+      variants: pick(['flowpool', 'flowpool-least-busy', 'undici', 'no-pooling', 'naive-piscina', 'fetch', 'axios']),
+      baseline: BASELINE,
+      hosts: 8,
+      path: '/item',
+      workload: 'small',
+      inflight: 256,
+      workers: 2,
+      connectionsPerHost: 16,
+      // A new connection per request: a quarter of the jobs keeps clear of ephemeral-port exhaustion.
+      jobsFor: (variant) => (variant === 'no-pooling' ? Math.ceil(config.floodJobs / 4) : config.floodJobs),
+    },
+    {
+      name: 'cpu-heavy',
+      title: `CPU-heavy: ${config.heavyJobs} GETs of ~50 KB JSON, parsed and transformed (~5 ms CPU each), 64 in flight over 8 hosts, 2 workers`,
+      variants: pick(['flowpool', 'undici', 'naive-piscina']),
+      baseline: BASELINE,
+      hosts: 8,
+      path: '/large',
+      workload: 'heavy',
+      inflight: 64,
+      workers: 2,
+      connectionsPerHost: 16,
+      jobsFor: () => config.heavyJobs,
+    },
+    {
+      name: 'sequential',
+      title: `Sequential: ${config.sequentialJobs} awaited GETs of ~229 B to one host`,
+      variants: pick(['flowpool', 'undici', 'no-pooling', 'fetch', 'axios']),
+      baseline: BASELINE,
+      hosts: 1,
+      path: '/item',
+      workload: 'small',
+      inflight: 1,
+      workers: 2,
+      connectionsPerHost: 16,
+      jobsFor: () => config.sequentialJobs,
+    },
+  ];
+  return suites.filter((suite) => config.suites.includes(suite.name));
+}
+
+/** Warm-up before the snapshot: a tenth of the measured jobs, and at least two waves of the in-flight window. */
+export function warmupFor(jobs: number, inflight: number): number {
+  return Math.max(Math.ceil(jobs / 10), 2 * inflight);
+}

@@ -1,0 +1,146 @@
+/**
+ * The benchmark orchestrator: `node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only ...]`.
+ * Starts the loopback target servers in a process of their own, runs the suites (each load variant in
+ * a child process of its own), prints a table per suite, and writes bench/results/latest.json and
+ * latest.svg (quick mode: quick.json only; smoke mode: nothing). Exits non-zero only when a variant
+ * crashed or saw a non-200 response; never on a timing.
+ */
+import { startTargetProcess, type TargetProcess } from '../src/cli/target-process.js';
+import { parseArgs, type BenchConfig } from './config.js';
+import { loadSuites } from './load-suites.js';
+import { describeMachine, machineLine } from './machine.js';
+import { runMicro } from './micro.js';
+import { toJson, writeAtomically, type BenchResults } from './report/results.js';
+import { renderChart } from './report/svg.js';
+import { sequentialTable, throughputTable, tinybenchTable } from './report/table.js';
+import { runSuite, type SuiteSummary } from './rounds.js';
+import { runSeed } from './seed.js';
+import type { TaskSummary } from './tinybench-summary.js';
+import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
+
+const log = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+async function main(): Promise<number> {
+  let config: BenchConfig;
+  try {
+    config = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const started = performance.now();
+  const machine = describeMachine();
+  log(`flowpool bench, ${config.mode} mode: ${config.rounds} round(s), suites ${config.suites.join(', ')}`);
+  log(machineLine(machine));
+
+  const targets = await startTargetProcess(8);
+  // Ctrl-C: stop the target process first (children exit on their own when their parent's IPC closes).
+  const onSignal = (): void => {
+    void targets.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const suites: SuiteSummary[] = [];
+  const tables: string[] = [];
+  let heavyCost: HeavyCost | undefined;
+  let seed: TaskSummary[] | undefined;
+  let micro: TaskSummary[] | undefined;
+  try {
+    for (const suite of loadSuites(config)) {
+      log(`\n${suite.title}`);
+      if (suite.name === 'cpu-heavy') {
+        heavyCost = await measureHeavy(`${targets.origins[0] ?? ''}/large`);
+      }
+      const summary = await runSuite(suite, config, targets, log);
+      suites.push(summary);
+      const table = suite.name === 'sequential' ? sequentialTable(summary) : throughputTable(summary);
+      const notes = summary.variants
+        .filter((v) => v.median.workerRssAtRestMb !== undefined)
+        .map((v) => {
+          const spread = v.rounds.map((r) => ('jobsPerWorker' in r && r.jobsPerWorker !== undefined ? r.jobsPerWorker.join('/') : '-')).join(', ');
+          return `${v.variant}: ${(v.median.workerRssAtRestMb ?? 0).toFixed(1)} MB RSS per worker at rest; measured jobs per worker, by round: ${spread}`;
+        });
+      if (suite.name === 'cpu-heavy' && heavyCost !== undefined) {
+        notes.push(`heavy workload per response, measured here: JSON.parse ${heavyCost.parseMs.toFixed(2)} ms + transform ${heavyCost.transformMs.toFixed(2)} ms (median of 40)`);
+      }
+      const text = [table, ...notes].join('\n');
+      tables.push(`${suite.title}\n${text}`);
+      log(`\n${text}`);
+    }
+    if (config.suites.includes('seed')) {
+      log('\nThe seed\'s four, through flowpool (tinybench, loopback target process)');
+      seed = await runSeedSafely(config, targets);
+      const table = tinybenchTable(seed, 'us');
+      tables.push(`The seed's four, through flowpool (tinybench)\n${table}`);
+      log(table);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await targets.stop();
+  }
+  if (config.suites.includes('micro')) {
+    log('\nMicro (tinybench, no threads, no network)');
+    micro = await runMicro(config);
+    const table = tinybenchTable(micro, 'ops');
+    tables.push(`Micro (tinybench)\n${table}`);
+    log(table);
+  }
+
+  const durationS = (performance.now() - started) / 1000;
+  log(`\n==== summary (${config.mode}, medians of ${config.rounds} round(s), ${durationS.toFixed(0)} s) ====`);
+  for (const table of tables) log(`\n${table}`);
+  log(`\n${machineLine(machine)}`);
+
+  if (config.output !== undefined) {
+    const { output, ...rest } = config;
+    const results: BenchResults = {
+      schema: 1,
+      machine,
+      config: rest,
+      durationS,
+      ...(heavyCost === undefined ? {} : { heavyCost }),
+      suites,
+      ...(seed === undefined ? {} : { seed }),
+      ...(micro === undefined ? {} : { micro }),
+    };
+    await writeAtomically(output.json, toJson(results));
+    log(`wrote ${output.json}`);
+    const charted = suites.filter((s) => s.name === 'flood' || s.name === 'cpu-heavy');
+    if (output.svg !== undefined && charted.length > 0) {
+      await writeAtomically(output.svg, renderChart(charted, machineLine(machine)));
+      log(`wrote ${output.svg}`);
+    }
+  }
+
+  const failed = suites.flatMap((s) => s.variants.filter((v) => v.failures > 0).map((v) => `${s.name}/${v.variant}`));
+  const seedFailed = [...(seed ?? []), ...(micro ?? [])].filter((t) => t.error !== undefined).map((t) => t.name);
+  if (failed.length + seedFailed.length > 0) {
+    process.stderr.write(`failed: ${[...failed, ...seedFailed].join(', ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function runSeedSafely(config: BenchConfig, targets: TargetProcess): Promise<TaskSummary[]> {
+  try {
+    return await runSeed(config, targets);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return [{ name: 'seed suite', medianUs: Number.NaN, meanUs: Number.NaN, p99Us: Number.NaN, opsPerSec: Number.NaN, samples: 0, error: message }];
+  }
+}
+
+// exitCode, not exit(): the process ends when its last handle closes, which is the check that nothing leaked.
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
