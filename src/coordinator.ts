@@ -29,7 +29,27 @@ export interface CoordinatorConfig {
   readonly maxQueue: number;
   readonly maxOrigins: number;
   readonly balancing: 'affinity' | 'least-busy';
+  /** Per-origin rules (concurrency cap, rate gate); asked once, when the origin is first tracked. */
+  readonly originRules?: (originKey: string) => OriginRules;
+  /** Runs `wake` after `ms` (a timer; injected so tests control time). @default unref'd setTimeout */
+  readonly schedule?: (wake: () => void, ms: number) => void;
 }
+
+/** A rate limit checked at the moment of dispatch, so no queue between it and the wire can bunch jobs. */
+export interface RateGate {
+  /** Takes a token and returns 0, or takes nothing and returns the milliseconds until one is due. */
+  take(): number;
+}
+
+export interface OriginRules {
+  /** Jobs in flight to the origin at once, over all workers. */
+  readonly concurrency: number;
+  readonly rate: RateGate | undefined;
+}
+
+const defaultSchedule = (wake: () => void, ms: number): void => {
+  setTimeout(wake, ms).unref();
+};
 
 export type TicketState = 'queued' | 'running' | 'done' | 'cancelled';
 
@@ -48,6 +68,11 @@ interface OriginState<T> {
   readonly key: string;
   readonly slot: number;
   home: number;
+  /** Jobs in flight allowed to this origin at once, over all workers. */
+  readonly limit: number;
+  readonly rate: RateGate | undefined;
+  /** A wake-up is scheduled for when the rate gate has a token again. */
+  wakeScheduled: boolean;
   inflightTotal: number;
   readonly inflight: Int32Array;
   readonly waiting: Fifo<Ticket<T>>;
@@ -90,6 +115,9 @@ export class Coordinator<T> {
   readonly #freeSlots: number[];
   readonly #loads: Int32Array;
   readonly #homed: Int32Array;
+  /** 1 when the shard's worker has booted and can take jobs; a job sent earlier would wait in piscina. */
+  readonly #ready: Uint8Array;
+  readonly #schedule: (wake: () => void, ms: number) => void;
   #queued = 0;
   #running = 0;
 
@@ -99,6 +127,8 @@ export class Coordinator<T> {
     this.#dispatch = dispatch;
     this.#loads = new Int32Array(config.workers);
     this.#homed = new Int32Array(config.workers);
+    this.#ready = new Uint8Array(config.workers).fill(1);
+    this.#schedule = config.schedule ?? defaultSchedule;
     this.#freeSlots = Array.from({ length: config.maxOrigins }, (_, i) => config.maxOrigins - 1 - i);
   }
 
@@ -121,7 +151,7 @@ export class Coordinator<T> {
       ticket.slot = origin.slot;
       if (origin.waiting.size === 0) {
         const worker = this.#place(origin);
-        if (worker >= 0) {
+        if (worker >= 0 && this.#passesRate(origin)) {
           this.#start(origin, ticket, worker);
           return ticket;
         }
@@ -177,6 +207,15 @@ export class Coordinator<T> {
     }
   }
 
+  /**
+   * Marks a worker able (or not) to take jobs: not before it has booted, not while it is replaced.
+   * Workers start ready unless the owner says otherwise.
+   */
+  setReady(worker: number, ready: boolean): void {
+    this.#ready[worker] = ready ? 1 : 0;
+    if (ready) this.#pumpAll();
+  }
+
   /** Forgets idle origins whose sockets have all closed; returns how many were forgotten. */
   sweep(): number {
     let forgotten = 0;
@@ -229,10 +268,14 @@ export class Coordinator<T> {
       slot = this.#freeSlots.pop();
       if (slot === undefined) return undefined;
     }
+    const rules = this.#config.originRules?.(key);
     const origin: OriginState<T> = {
       key,
       slot,
       home: -1,
+      limit: rules?.concurrency ?? Infinity,
+      rate: rules?.rate,
+      wakeScheduled: false,
       inflightTotal: 0,
       inflight: new Int32Array(this.#config.workers),
       waiting: new Fifo<Ticket<T>>(),
@@ -301,7 +344,7 @@ export class Coordinator<T> {
         continue;
       }
       const worker = this.#place(origin);
-      if (worker < 0) return false;
+      if (worker < 0 || !this.#passesRate(origin)) return false;
       waiting.shift();
       this.#queued--;
       this.#start(origin, head, worker);
@@ -326,8 +369,30 @@ export class Coordinator<T> {
   }
 
   #hasCapacity(): boolean {
-    const limit = this.#config.concurrencyPerWorker;
-    for (let w = 0; w < this.#loads.length; w++) if ((this.#loads[w] ?? 0) < limit) return true;
+    for (let w = 0; w < this.#loads.length; w++) if (this.#free(w)) return true;
+    return false;
+  }
+
+  /** The worker is up and has an in-flight slot. */
+  #free(worker: number): boolean {
+    return this.#ready[worker] === 1 && (this.#loads[worker] ?? 0) < this.#config.concurrencyPerWorker;
+  }
+
+  /**
+   * Takes a token from the origin's rate gate; without one, arranges for the origin to be pumped again
+   * when the next token is due. Asked last, right before dispatch, so a token is never taken in vain.
+   */
+  #passesRate(origin: OriginState<T>): boolean {
+    if (origin.rate === undefined) return true;
+    const wait = origin.rate.take();
+    if (wait === 0) return true;
+    if (!origin.wakeScheduled) {
+      origin.wakeScheduled = true;
+      this.#schedule(() => {
+        origin.wakeScheduled = false;
+        if (this.#origins.get(origin.key) === origin) this.#pump(origin);
+      }, wait);
+    }
     return false;
   }
 
@@ -338,10 +403,17 @@ export class Coordinator<T> {
       this.#homed[origin.home] = (this.#homed[origin.home] ?? 0) + 1;
     }
     const home = origin.home;
+    // A home still booting (or being replaced) is waited for, not spilled from: the first jobs would
+    // otherwise open the origin's pool on another worker, and the cap would keep it there.
+    if (this.#ready[home] !== 1) return -1;
     const homeLoad = this.#loads[home] ?? 0;
-    const homeUsable = homeLoad < this.#config.concurrencyPerWorker && this.#canUse(origin, home);
-    if (homeUsable && !this.#overloaded(homeLoad)) return home;
-    const other = this.#leastBusy(origin, home);
+    const hot = this.#overloaded(homeLoad);
+    // A hot origin's home opens new sockets only up to its share of the cap, so the cap can still be
+    // split with the workers it spills to; once the load falls it may grow to the whole cap again.
+    const share = hot ? Math.ceil(this.#config.connectionsPerHost / this.#config.workers) : Infinity;
+    const homeUsable = this.#free(home) && this.#canUse(origin, home, share);
+    if (homeUsable && !hot) return home;
+    const other = this.#leastBusy(origin, home, share);
     if (other >= 0 && (!homeUsable || (this.#loads[other] ?? 0) < homeLoad)) return other;
     return homeUsable ? home : -1;
   }
@@ -352,13 +424,13 @@ export class Coordinator<T> {
   }
 
   /** The least-loaded worker (other than `except`) that can take a job for the origin; -1 if none. */
-  #leastBusy(origin: OriginState<T>, except: number): number {
+  #leastBusy(origin: OriginState<T>, except: number, share = Infinity): number {
     let best = -1;
     let bestLoad = Infinity;
     for (let w = 0; w < this.#loads.length; w++) {
       const load = this.#loads[w] ?? 0;
-      if (w === except || load >= this.#config.concurrencyPerWorker || load >= bestLoad) continue;
-      if (!this.#canUse(origin, w)) continue;
+      if (w === except || !this.#free(w) || load >= bestLoad) continue;
+      if (!this.#canUse(origin, w, share)) continue;
       best = w;
       bestLoad = load;
     }
@@ -375,10 +447,16 @@ export class Coordinator<T> {
     return best;
   }
 
-  /** Can worker w run one more job for the origin without breaking the global connection cap? */
-  #canUse(origin: OriginState<T>, worker: number): boolean {
+  /**
+   * Can worker w run one more job for the origin without breaking the global connection cap (and, for a
+   * hot origin, without growing past its `share` of sockets on w)?
+   */
+  #canUse(origin: OriginState<T>, worker: number, share = Infinity): boolean {
+    if (origin.inflightTotal >= origin.limit) return false;
     const inflight = origin.inflight[worker] ?? 0;
-    if (this.#connections.open(origin.slot, worker) > inflight) return true; // an idle socket waits there
+    const open = this.#connections.open(origin.slot, worker);
+    if (open > inflight) return true; // an idle socket waits there
+    if (Math.max(open, inflight) >= share) return false;
     let demand = 0;
     for (let w = 0; w < origin.inflight.length; w++) {
       demand += Math.max(this.#connections.open(origin.slot, w), origin.inflight[w] ?? 0);

@@ -16,6 +16,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_WORKER_CRASHED',
   'FLOWPOOL_INVALID_RESPONSE',
   'FLOWPOOL_TRANSFORM_FAILED',
+  'FLOWPOOL_CIRCUIT_OPEN',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -34,6 +35,10 @@ export interface FlowpoolErrorDetails {
   readonly field?: string;
   /** The id of the job the error belongs to, when the job had one. */
   readonly jobId?: string;
+  /** For `FLOWPOOL_CIRCUIT_OPEN`: milliseconds until the circuit lets a probe through. */
+  readonly retryInMs?: number;
+  /** Runs of the job before it failed (more than 1 after retries). */
+  readonly attempts?: number;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
   readonly causeCode?: string;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import type { ResponseType } from './protocol.js';
+import { retrySettingsSchema } from './options.js';
 import { toValidationError } from './validation.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -93,6 +94,8 @@ export const jobSchema = z
     maxRedirects: z.int().min(0).max(100).optional(),
     /** Name of a transform registered in the runtime's `transforms` option, run on the body in the worker. */
     transform: z.string().max(64).optional(),
+    /** Retry settings for this job, overriding the runtime's `retry` field by field. */
+    retry: retrySettingsSchema.optional(),
     /** Marks a job safe to run again (beyond GET, HEAD, OPTIONS) if a worker dies under it. @default false */
     idempotent: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
@@ -129,6 +132,8 @@ export interface NormalizedJob {
   readonly followRedirects: boolean;
   readonly maxRedirects: number;
   readonly transform: string | undefined;
+  /** The job's own retry settings, if any (merged with the runtime's by the traffic controller). */
+  readonly retry: z.output<typeof retrySettingsSchema> | undefined;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
   /** Safe to resend after a stale keep-alive socket failed before any response byte. */
@@ -187,6 +192,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     followRedirects: job.followRedirects ?? true,
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
+    retry: job.retry,
     repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
     idempotent: job.idempotent === true || IDEMPOTENT_METHODS.has(method),
   };

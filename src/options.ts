@@ -34,6 +34,47 @@ const ipAddress = z.string().refine((value) => isIP(value) !== 0, {
   message: 'expected an IPv4 or IPv6 address',
 });
 
+const hostPattern = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?)$/, {
+  message: 'expected a host, a *.suffix wildcard or * (the default)',
+});
+
+/** Retry settings shared by the runtime option and the per-job override. */
+export const retrySettingsSchema = z.strictObject({
+  /**
+   * Attempts in total, the first included: 1 means no retries.
+   * @default 1
+   */
+  attempts: z.int().min(1).max(20).optional(),
+  /**
+   * Base of the exponential backoff (full jitter: a random delay up to base x 2^(retry-1)).
+   * @default 100
+   */
+  minDelayMs: z.int().min(0).max(600_000).optional(),
+  /**
+   * Cap of one backoff delay.
+   * @default 10000
+   */
+  maxDelayMs: z.int().min(0).max(600_000).optional(),
+  /**
+   * Statuses that are retried. 429 and 503 honour `Retry-After` (within the job's deadline).
+   * @default [429, 502, 503, 504]
+   */
+  statuses: z.array(z.int().min(100).max(599)).max(100).optional(),
+  /**
+   * Error codes that are retried.
+   * @default ['FLOWPOOL_CONNECTION_FAILED']
+   */
+  errorCodes: z.array(z.enum(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT', 'FLOWPOOL_INVALID_RESPONSE'])).max(3).optional(),
+});
+
+export const RETRY_DEFAULTS = {
+  attempts: 1,
+  minDelayMs: 100,
+  maxDelayMs: 10_000,
+  statuses: [429, 502, 503, 504] as readonly number[],
+  errorCodes: ['FLOWPOOL_CONNECTION_FAILED'] as readonly string[],
+} as const;
+
 /** Schema of {@link RuntimeOptions}; parsed once, in `createRuntime`. */
 export const runtimeOptionsSchema = z.strictObject({
   /**
@@ -142,6 +183,56 @@ export const runtimeOptionsSchema = z.strictObject({
       stackSizeMb: positiveInt(1024).optional(),
     })
     .optional(),
+  /**
+   * Retries for every job (a job's own `retry` overrides field by field). Only idempotent methods
+   * (GET, HEAD, OPTIONS, PUT, DELETE) or jobs marked `idempotent` are retried.
+   * @default { attempts: 1 } (no retries)
+   */
+  retry: retrySettingsSchema.default({}),
+  /**
+   * Share of recent requests to a host that retries may add, so a failing host is not flooded with
+   * retries: at most `ratio` x requests of the last `windowMs`, plus `minRetries`.
+   * @default { ratio: 0.2, minRetries: 10, windowMs: 10000 }
+   */
+  retryBudget: z
+    .strictObject({
+      ratio: z.number().min(0).max(10).default(0.2),
+      minRetries: z.int().min(0).max(1_000_000).default(10),
+      windowMs: z.int().min(100).max(3_600_000).default(10_000),
+    })
+    .default({ ratio: 0.2, minRetries: 10, windowMs: 10_000 }),
+  /**
+   * Per-host limits keyed by host, `*.suffix` or `*` (the default for every other host): `rps` and
+   * `burst` (a token bucket on the main thread; jobs wait for a token within their deadline) and
+   * `concurrency` (jobs in flight to the host at once).
+   * @default {}
+   */
+  hostLimits: z
+    .record(
+      hostPattern,
+      z.strictObject({
+        rps: z.number().positive().max(1_000_000).optional(),
+        burst: z.int().min(1).max(1_000_000).optional(),
+        concurrency: z.int().min(1).max(1_000_000).optional(),
+      }),
+    )
+    .default({}),
+  /**
+   * Circuit breaker per host: opens after `failureThreshold` consecutive failures (connection errors,
+   * timeouts, and 5xx statuses when `failOn5xx`), fails fast with `FLOWPOOL_CIRCUIT_OPEN` for
+   * `cooldownMs`, then lets one probe through; its success closes the circuit. Off unless given.
+   * @default false
+   */
+  circuitBreaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        failureThreshold: z.int().min(1).max(10_000).default(5),
+        cooldownMs: z.int().min(1).max(3_600_000).default(10_000),
+        failOn5xx: z.boolean().default(true),
+      }),
+    ])
+    .default(false),
   /**
    * Origins the coordinator tracks at once. Idle origins are forgotten first; when every tracked
    * origin is busy, jobs for new origins wait.

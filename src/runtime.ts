@@ -11,6 +11,9 @@ import { DestinationPolicy } from './policy/index.js';
 import type { JobOutcome, JobRequest } from './protocol.js';
 import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
 import { Shards } from './shards.js';
+import { circuitChangeChannel, jobEndChannel, jobRetryChannel, jobStartChannel } from './diagnostics.js';
+import { systemClock } from './traffic/clock.js';
+import { TrafficController, type AttemptResult } from './traffic/traffic-controller.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
 
 /** What `run()` resolves with, for any HTTP status. */
@@ -72,10 +75,15 @@ interface PendingJob {
   readonly reject: (error: FlowpoolError) => void;
   readonly signal: AbortSignal | undefined;
   settled: boolean;
+  /** Runs so far: the first, retries, and a re-run after a worker crash. */
   attempts: number;
+  /** Re-runs after a worker crash (at most one). */
+  crashReruns: number;
   dispatchedAt: number;
   ticket: Ticket<PendingJob> | undefined;
   queueTimer: NodeJS.Timeout | undefined;
+  /** Waiting out a retry's backoff; the job is in no queue meanwhile. */
+  waitTimer: NodeJS.Timeout | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -104,6 +112,7 @@ class FlowpoolRuntime implements Runtime {
   readonly #coordinator: Coordinator<PendingJob>;
   readonly #shards: Shards;
   readonly #stats: RuntimeCounters;
+  readonly #traffic: TrafficController;
   readonly #pending = new Map<number, PendingJob>();
   /** Dispatched jobs by id, until their worker answers (even if the caller's promise already settled). */
   readonly #running = new Map<number, Ticket<PendingJob>>();
@@ -119,6 +128,11 @@ class FlowpoolRuntime implements Runtime {
     this.#policy = DestinationPolicy.compile(options.policy);
     this.#counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers);
+    this.#traffic = new TrafficController(options, systemClock, {
+      onCircuitChange: (origin, from, to) => {
+        if (circuitChangeChannel.hasSubscribers) circuitChangeChannel.publish({ origin, from, to });
+      },
+    });
     this.#coordinator = new Coordinator<PendingJob>(
       {
         workers: options.workers,
@@ -127,10 +141,13 @@ class FlowpoolRuntime implements Runtime {
         maxQueue: options.maxQueue,
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
+        originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
       },
       this.#counters,
       (ticket) => this.#dispatch(ticket),
     );
+    // Jobs wait in the coordinator (where limits apply) until each worker has booted, not in piscina.
+    for (let shard = 0; shard < options.workers; shard++) this.#coordinator.setReady(shard, false);
     this.#shards = new Shards(options, this.#counters, {
       onOutcome: (id, outcome) => {
         const ticket = this.#running.get(id);
@@ -148,8 +165,10 @@ class FlowpoolRuntime implements Runtime {
       },
       onWorkerLost: (shard) => {
         this.#stats.restarts[shard] = (this.#stats.restarts[shard] ?? 0) + 1;
+        this.#coordinator.setReady(shard, false);
         this.#coordinator.workerLost(shard);
       },
+      onWorkerReady: (shard) => this.#coordinator.setReady(shard, true),
     });
     this.#sweepTimer = setInterval(() => this.#coordinator.sweep(), SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
@@ -174,7 +193,7 @@ class FlowpoolRuntime implements Runtime {
 
   async stats(): Promise<RuntimeStats> {
     const workers = await this.#shards.workerStats();
-    return combineStats(this.#stats, this.#coordinator.snapshot(), workers, this.#shards.threadIds());
+    return combineStats(this.#stats, this.#coordinator.snapshot(), this.#traffic.snapshot(), workers, this.#shards.threadIds());
   }
 
   close(): Promise<void> {
@@ -240,9 +259,11 @@ class FlowpoolRuntime implements Runtime {
       signal,
       settled: false,
       attempts: 0,
+      crashReruns: 0,
       dispatchedAt: 0,
       ticket: undefined,
       queueTimer: undefined,
+      waitTimer: undefined,
       onAbort: undefined,
     };
     this.#pending.set(pending.id, pending);
@@ -253,10 +274,26 @@ class FlowpoolRuntime implements Runtime {
       pending.onAbort = () => this.#abort(pending);
       signal.addEventListener('abort', pending.onAbort, { once: true });
     }
+    this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
+    this.#admit(pending, overflow);
+  }
+
+  /** Per-host admission before the coordinator: the circuit breaker (rate limits apply at dispatch). */
+  #admit(pending: PendingJob, overflow: boolean): void {
+    const job = pending.job;
+    const admission = this.#traffic.admit(job.origin, job.url.hostname);
+    if (admission.kind === 'circuit-open') {
+      this.#settleError(
+        pending,
+        new FlowpoolError('FLOWPOOL_CIRCUIT_OPEN', `the circuit for ${job.origin} is open after repeated failures; next probe in ${Math.ceil(admission.retryInMs)} ms`, withJobId(job, { retryInMs: admission.retryInMs, attempts: pending.attempts })),
+      );
+      return;
+    }
     this.#enqueue(pending, overflow);
   }
 
   #enqueue(pending: PendingJob, overflow: boolean): void {
+    if (pending.settled) return;
     pending.attempts++;
     const ticket = this.#coordinator.submit(pending.job.origin, pending, overflow);
     if (ticket === undefined) {
@@ -302,12 +339,23 @@ class FlowpoolRuntime implements Runtime {
     };
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);
+    if (jobStartChannel.hasSubscribers) {
+      jobStartChannel.publish({ id: pending.id, jobId: job.id, origin: job.origin, method: job.method, worker: ticket.worker, attempt: pending.attempts });
+    }
   }
 
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
     const pending = ticket.payload;
+    const now = performance.now();
+    const attempt: AttemptResult = outcome.ok
+      ? { ok: true, status: outcome.status, headers: outcome.headers }
+      : { ok: false, code: deserializeError(outcome.error).code };
+    this.#traffic.recordAttempt(pending.job.origin, attempt, now - pending.dispatchedAt);
+    if (!pending.settled && this.#destroying === undefined && this.#scheduleRetry(pending, attempt, now)) {
+      this.#coordinator.release(ticket);
+      return;
+    }
     if (outcome.ok) {
-      const now = performance.now();
       this.#settleValue(pending, {
         status: outcome.status,
         headers: outcome.headers,
@@ -325,22 +373,49 @@ class FlowpoolRuntime implements Runtime {
       });
     } else {
       const error = deserializeError(outcome.error);
-      this.#settleError(pending, pending.job.id === undefined ? error : new FlowpoolError(error.code, error.message, { ...error.details, jobId: pending.job.id }));
+      const details = { ...error.details, attempts: pending.attempts, ...(pending.job.id === undefined ? {} : { jobId: pending.job.id }) };
+      this.#settleError(pending, new FlowpoolError(error.code, error.message, details));
     }
     this.#coordinator.release(ticket);
     this.#checkDrained();
+  }
+
+  /** Schedules another attempt if the traffic rules allow one; true when scheduled. */
+  #scheduleRetry(pending: PendingJob, attempt: AttemptResult, now: number): boolean {
+    const job = pending.job;
+    const delay = this.#traffic.retryDelay(job.origin, job, pending.attempts, attempt, pending.deadline - now);
+    if (delay === undefined) return false;
+    this.#stats.retries++;
+    if (jobRetryChannel.hasSubscribers) {
+      jobRetryChannel.publish({
+        id: pending.id,
+        jobId: job.id,
+        origin: job.origin,
+        attempt: pending.attempts,
+        delayMs: delay,
+        ...(attempt.ok ? { status: attempt.status } : { code: attempt.code }),
+      });
+    }
+    pending.ticket = undefined;
+    pending.waitTimer = setTimeout(() => {
+      pending.waitTimer = undefined;
+      this.#admit(pending, true);
+    }, delay);
+    return true;
   }
 
   /** The worker died (or was destroyed) while running the job: nothing of it reached the caller. */
   #crashed(ticket: Ticket<PendingJob>, error: unknown): void {
     const pending = ticket.payload;
     this.#coordinator.release(ticket);
+    this.#traffic.recordAttempt(pending.job.origin, { ok: false, code: 'FLOWPOOL_WORKER_CRASHED' }, 0);
     if (pending.settled) return this.#checkDrained();
     const why = error instanceof Error ? error.message : String(error);
     if (this.#destroying !== undefined) {
       this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
-    } else if (pending.job.repeatable && pending.attempts < 2 && performance.now() < pending.deadline) {
+    } else if (pending.job.repeatable && pending.crashReruns === 0 && performance.now() < pending.deadline) {
       // Safe to repeat (GET/HEAD/OPTIONS or marked idempotent) and no result was delivered: run once more.
+      pending.crashReruns++;
       this.#stats.rerunsAfterCrash++;
       this.#enqueue(pending, true);
     } else {
@@ -375,6 +450,9 @@ class FlowpoolRuntime implements Runtime {
   #settleValue(pending: PendingJob, result: HttpResult): void {
     if (!this.#cleanup(pending)) return;
     this.#stats.succeeded++;
+    if (jobEndChannel.hasSubscribers) {
+      jobEndChannel.publish({ id: pending.id, jobId: pending.job.id, origin: pending.job.origin, ok: true, status: result.status, attempts: pending.attempts, durationMs: result.timings.totalMs });
+    }
     pending.resolve(result);
     this.#checkDrained();
   }
@@ -382,6 +460,9 @@ class FlowpoolRuntime implements Runtime {
   #settleError(pending: PendingJob, error: FlowpoolError): void {
     if (!this.#cleanup(pending)) return;
     this.#stats.recordFailure(error.code);
+    if (jobEndChannel.hasSubscribers) {
+      jobEndChannel.publish({ id: pending.id, jobId: pending.job.id, origin: pending.job.origin, ok: false, code: error.code, attempts: pending.attempts, durationMs: performance.now() - pending.submittedAt });
+    }
     pending.reject(error);
     this.#checkDrained();
   }
@@ -393,6 +474,7 @@ class FlowpoolRuntime implements Runtime {
     this.#pending.delete(pending.id);
     if (this.#pending.size === 0) this.#watchdogTimer.unref();
     clearTimeout(pending.queueTimer);
+    clearTimeout(pending.waitTimer);
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
     return true;
   }

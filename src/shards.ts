@@ -37,6 +37,8 @@ export interface ShardEvents {
   onBatchFailed(ids: readonly number[], error: unknown): void;
   /** A shard's worker died (crash, exit, out of memory); piscina starts a replacement. */
   onWorkerLost(shard: number): void;
+  /** A shard's worker has loaded (its control port arrived) and can take jobs. */
+  onWorkerReady(shard: number): void;
 }
 
 export class Shards {
@@ -187,6 +189,7 @@ export class Shards {
       if (this.#links[shard]?.port === port) this.#links[shard] = undefined;
     });
     this.#links[shard] = { port, remote, threadId };
+    this.#events.onWorkerReady(shard);
   }
 
   #detach(shard: number): void {

@@ -4,6 +4,7 @@
 import type { FlowpoolErrorCode } from './errors.js';
 import type { CoordinatorSnapshot } from './coordinator.js';
 import type { WorkerStats } from './protocol.js';
+import type { HostTrafficStats } from './traffic/traffic-controller.js';
 
 export interface WorkerView {
   readonly worker: number;
@@ -22,8 +23,10 @@ export interface WorkerView {
   readonly restarts: number;
 }
 
-export interface HostView {
+/** One host: the coordinator's live view merged with its traffic counters. */
+export interface HostView extends Partial<Omit<HostTrafficStats, 'origin'>> {
   readonly origin: string;
+  /** -1 when the coordinator has forgotten the origin (idle) but its traffic counters remain. */
   readonly homeWorker: number;
   readonly inFlight: number;
   readonly inFlightPerWorker: readonly number[];
@@ -45,6 +48,8 @@ export interface RuntimeStats {
     readonly originsTracked: number;
     readonly workerRestarts: number;
     readonly rerunsAfterCrash: number;
+    /** Retries scheduled by the retry rules (not counting keep-alive resends or crash re-runs). */
+    readonly retries: number;
   };
 }
 
@@ -54,6 +59,7 @@ export class RuntimeCounters {
   succeeded = 0;
   failed = 0;
   rerunsAfterCrash = 0;
+  retries = 0;
   readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>> = {};
   readonly restarts: number[];
 
@@ -70,6 +76,7 @@ export class RuntimeCounters {
 export function combineStats(
   counters: RuntimeCounters,
   coordinator: CoordinatorSnapshot,
+  traffic: readonly HostTrafficStats[],
   workers: readonly (WorkerStats | undefined)[],
   threadIds: readonly (number | undefined)[],
 ): RuntimeStats {
@@ -92,14 +99,32 @@ export function combineStats(
       restarts: counters.restarts[worker] ?? 0,
     };
   });
-  const hosts: HostView[] = coordinator.origins.map((origin) => ({
-    origin: origin.origin,
-    homeWorker: origin.home,
-    inFlight: origin.inFlight,
-    inFlightPerWorker: origin.inFlightPerWorker,
-    queued: origin.queued,
-    openConnections: origin.openConnections,
-  }));
+  const live = new Map(coordinator.origins.map((origin) => [origin.origin, origin]));
+  const hosts: HostView[] = [];
+  for (const host of traffic) {
+    const { origin: _origin, ...trafficCounters } = host;
+    const state = live.get(host.origin);
+    live.delete(host.origin);
+    hosts.push({
+      origin: host.origin,
+      homeWorker: state?.home ?? -1,
+      inFlight: state?.inFlight ?? 0,
+      inFlightPerWorker: state?.inFlightPerWorker ?? [],
+      queued: state?.queued ?? 0,
+      openConnections: state?.openConnections ?? 0,
+      ...trafficCounters,
+    });
+  }
+  for (const state of live.values()) {
+    hosts.push({
+      origin: state.origin,
+      homeWorker: state.home,
+      inFlight: state.inFlight,
+      inFlightPerWorker: state.inFlightPerWorker,
+      queued: state.queued,
+      openConnections: state.openConnections,
+    });
+  }
   return {
     workers: workerViews,
     hosts,
@@ -113,6 +138,7 @@ export function combineStats(
       originsTracked: coordinator.originsTracked,
       workerRestarts: counters.restarts.reduce((a, b) => a + b, 0),
       rerunsAfterCrash: counters.rerunsAfterCrash,
+      retries: counters.retries,
     },
   };
 }

@@ -1,0 +1,236 @@
+/**
+ * Per-host traffic control on the main thread, where every job to every host passes: admission
+ * (circuit breaker, then token bucket), the concurrency cap handed to the coordinator, the retry
+ * decision (which outcomes, backoff or Retry-After, the retry budget), and per-host counters.
+ * Pure logic over an injected clock; host state lives in a Map capped at `maxOrigins` (least recently
+ * used first out).
+ */
+import type { FlowpoolErrorCode } from '../errors.js';
+import type { NormalizedJob } from '../job.js';
+import { RETRY_DEFAULTS, type ResolvedOptions } from '../options.js';
+import { fullJitterDelay, parseRetryAfter } from './backoff.js';
+import type { OriginRules } from '../coordinator.js';
+import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import type { Clock } from './clock.js';
+import { HostPatterns } from './host-patterns.js';
+import { LatencyHistogram } from './latency-histogram.js';
+import { RetryBudget } from './retry-budget.js';
+import { TokenBucket } from './token-bucket.js';
+
+type HostLimit = ResolvedOptions['hostLimits'][string];
+
+export type Admission = { readonly kind: 'go' } | { readonly kind: 'circuit-open'; readonly retryInMs: number };
+
+/** How one attempt ended, as far as traffic control cares. */
+export type AttemptResult =
+  | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]> }
+  | { readonly ok: false; readonly code: FlowpoolErrorCode };
+
+export interface HostTrafficStats {
+  readonly origin: string;
+  readonly requests: number;
+  readonly succeeded: number;
+  readonly errorsByCode: Partial<Record<FlowpoolErrorCode, number>>;
+  /** Responses by status class, e.g. `{ '2xx': 10, '5xx': 2 }`. */
+  readonly statuses: Record<string, number>;
+  readonly retries: number;
+  /** Retries the budget refused. */
+  readonly retriesDenied: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly circuit: CircuitState | 'off';
+  /** Times a job found no rate-limit token at dispatch and had to wait for the next one. */
+  readonly limiterWaits: number;
+}
+
+export interface TrafficEvents {
+  onCircuitChange(origin: string, from: CircuitState, to: CircuitState): void;
+}
+
+interface HostState {
+  readonly origin: string;
+  readonly bucket: TokenBucket | undefined;
+  readonly concurrency: number;
+  readonly breaker: CircuitBreaker | undefined;
+  readonly budget: RetryBudget;
+  readonly latency: LatencyHistogram;
+  readonly errorsByCode: Partial<Record<FlowpoolErrorCode, number>>;
+  readonly statuses: Record<string, number>;
+  requests: number;
+  succeeded: number;
+  retries: number;
+  retriesDenied: number;
+}
+
+/** Failures that say the host is unwell (not the job, the policy or the caller). */
+const ALWAYS_GO: Admission = { kind: 'go' };
+
+const BREAKER_FAILURES: ReadonlySet<FlowpoolErrorCode> = new Set(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT']);
+/** Outcomes that say nothing about the host's health. */
+const BREAKER_NEUTRAL: ReadonlySet<FlowpoolErrorCode> = new Set([
+  'FLOWPOOL_ABORTED',
+  'FLOWPOOL_CLOSED',
+  'FLOWPOOL_QUEUE_FULL',
+  'FLOWPOOL_WORKER_CRASHED',
+  'FLOWPOOL_BLOCKED_DESTINATION',
+  'FLOWPOOL_INVALID_JOB',
+  'FLOWPOOL_TRANSFORM_FAILED',
+]);
+
+export class TrafficController {
+  readonly #options: ResolvedOptions;
+  readonly #clock: Clock;
+  readonly #events: TrafficEvents;
+  readonly #limits: HostPatterns<HostLimit>;
+  readonly #hosts = new Map<string, HostState>();
+  readonly #random: () => number;
+
+  constructor(options: ResolvedOptions, clock: Clock, events: TrafficEvents, random: () => number = Math.random) {
+    this.#options = options;
+    this.#clock = clock;
+    this.#events = events;
+    this.#limits = new HostPatterns(options.hostLimits);
+    this.#random = random;
+  }
+
+  /** Whether a job to `origin` may go now, as far as its circuit breaker is concerned. */
+  admit(origin: string, hostname: string): Admission {
+    const host = this.#host(origin, hostname);
+    if (host.breaker !== undefined && !host.breaker.tryPass()) return { kind: 'circuit-open', retryInMs: host.breaker.retryInMs };
+    return ALWAYS_GO;
+  }
+
+  /**
+   * The origin's concurrency cap and rate gate (`hostLimits`), for the coordinator, which applies them
+   * at the moment of dispatch.
+   */
+  originRules(origin: string, hostname: string): OriginRules {
+    const host = this.#host(origin, hostname);
+    return { concurrency: host.concurrency, rate: host.bucket };
+  }
+
+  /** A job arrived (its first attempt): counts toward the host's requests and its retry budget's base. */
+  recordFirstAttempt(origin: string, hostname: string): void {
+    const host = this.#host(origin, hostname);
+    host.requests++;
+    host.budget.recordRequest();
+  }
+
+  /** Feeds the breaker and the counters with how an attempt ended. */
+  recordAttempt(origin: string, result: AttemptResult, latencyMs: number): void {
+    const host = this.#hosts.get(origin);
+    if (host === undefined) return;
+    if (result.ok) {
+      host.succeeded++;
+      host.latency.record(latencyMs);
+      const statusClass = `${Math.floor(result.status / 100)}xx`;
+      host.statuses[statusClass] = (host.statuses[statusClass] ?? 0) + 1;
+      const breakerOptions = this.#options.circuitBreaker;
+      if (host.breaker !== undefined && breakerOptions !== false) {
+        if (breakerOptions.failOn5xx && result.status >= 500) host.breaker.recordFailure();
+        else host.breaker.recordSuccess();
+      }
+      return;
+    }
+    host.errorsByCode[result.code] = (host.errorsByCode[result.code] ?? 0) + 1;
+    if (host.breaker === undefined) return;
+    if (BREAKER_FAILURES.has(result.code)) host.breaker.recordFailure();
+    else if (BREAKER_NEUTRAL.has(result.code)) host.breaker.recordNeutral();
+    else host.breaker.recordSuccess();
+  }
+
+  /**
+   * Whether to retry after an attempt, and after how long: the outcome must be one the settings retry,
+   * the job idempotent, attempts left, the wait (Retry-After for 429/503, else backoff) within the
+   * deadline, and the host's retry budget not spent. `attempts` counts the runs so far.
+   */
+  retryDelay(origin: string, job: NormalizedJob, attempts: number, result: AttemptResult, remainingMs: number): number | undefined {
+    const settings = job.retry;
+    const maxAttempts = settings?.attempts ?? this.#options.retry.attempts ?? RETRY_DEFAULTS.attempts;
+    if (attempts >= maxAttempts || !job.idempotent) return undefined;
+    let delay: number | undefined;
+    if (result.ok) {
+      const statuses = settings?.statuses ?? this.#options.retry.statuses ?? RETRY_DEFAULTS.statuses;
+      if (!statuses.includes(result.status)) return undefined;
+      if (result.status === 429 || result.status === 503) delay = parseRetryAfter(result.headers['retry-after'], Date.now());
+    } else {
+      const codes: readonly string[] = settings?.errorCodes ?? this.#options.retry.errorCodes ?? RETRY_DEFAULTS.errorCodes;
+      if (!codes.includes(result.code)) return undefined;
+    }
+    if (delay === undefined) {
+      const base = settings?.minDelayMs ?? this.#options.retry.minDelayMs ?? RETRY_DEFAULTS.minDelayMs;
+      const cap = settings?.maxDelayMs ?? this.#options.retry.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
+      delay = fullJitterDelay(attempts, base, cap, this.#random);
+    }
+    // A wait that outlasts the deadline would only turn a real answer into a timeout.
+    if (delay >= remainingMs) return undefined;
+    const host = this.#hosts.get(origin);
+    if (host !== undefined) {
+      if (!host.budget.tryRetry()) {
+        host.retriesDenied++;
+        return undefined;
+      }
+      host.retries++;
+    }
+    return delay;
+  }
+
+  snapshot(limit = 1000): HostTrafficStats[] {
+    const out: HostTrafficStats[] = [];
+    for (const host of this.#hosts.values()) {
+      if (out.length >= limit) break;
+      out.push({
+        origin: host.origin,
+        requests: host.requests,
+        succeeded: host.succeeded,
+        errorsByCode: { ...host.errorsByCode },
+        statuses: { ...host.statuses },
+        retries: host.retries,
+        retriesDenied: host.retriesDenied,
+        latencyP50Ms: host.latency.percentile(0.5),
+        latencyP99Ms: host.latency.percentile(0.99),
+        circuit: host.breaker?.state ?? 'off',
+        limiterWaits: host.bucket?.deferrals ?? 0,
+      });
+    }
+    return out;
+  }
+
+  #host(origin: string, hostname: string): HostState {
+    const existing = this.#hosts.get(origin);
+    if (existing !== undefined) {
+      // Most recently used last: the first entry is the one to drop when the map is full.
+      this.#hosts.delete(origin);
+      this.#hosts.set(origin, existing);
+      return existing;
+    }
+    if (this.#hosts.size >= this.#options.maxOrigins) {
+      const oldest = this.#hosts.keys().next();
+      if (oldest.done !== true) this.#hosts.delete(oldest.value);
+    }
+    const limit = this.#limits.match(hostname);
+    const breakerOptions = this.#options.circuitBreaker;
+    const budget = this.#options.retryBudget;
+    const host: HostState = {
+      origin,
+      bucket: limit?.rps === undefined ? undefined : new TokenBucket(limit.rps, limit.burst ?? Math.max(1, Math.ceil(limit.rps)), this.#clock),
+      concurrency: limit?.concurrency ?? Infinity,
+      breaker:
+        breakerOptions === false
+          ? undefined
+          : new CircuitBreaker(breakerOptions.failureThreshold, breakerOptions.cooldownMs, this.#clock, (from, to) =>
+              this.#events.onCircuitChange(origin, from, to),
+            ),
+      budget: new RetryBudget(budget.ratio, budget.minRetries, budget.windowMs, this.#clock),
+      latency: new LatencyHistogram(),
+      errorsByCode: {},
+      statuses: {},
+      requests: 0,
+      succeeded: 0,
+      retries: 0,
+      retriesDenied: 0,
+    };
+    this.#hosts.set(origin, host);
+    return host;
+  }
+}
