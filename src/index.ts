@@ -10,5 +10,6 @@ export { jobSchema } from './job.js';
 export type { HttpJob } from './job.js';
 export type { ResponseType } from './protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './stats.js';
+export type { CircuitState } from './traffic/circuit-breaker.js';
 export { checkDestination, checkAddress } from './policy/index.js';
 export type { PolicyVerdict, DestinationPolicyInput } from './policy/index.js';

@@ -10,6 +10,7 @@ import { parseOptions, type ResolvedOptions, type RuntimeOptions } from './optio
 import { DestinationPolicy } from './policy/index.js';
 import type { JobOutcome, JobRequest } from './protocol.js';
 import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
+import { renderMetrics } from './metrics.js';
 import { Shards } from './shards.js';
 import { circuitChangeChannel, jobEndChannel, jobRetryChannel, jobStartChannel } from './diagnostics.js';
 import { systemClock } from './traffic/clock.js';
@@ -58,6 +59,8 @@ export interface Runtime {
   runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult>;
   /** Per worker, per host and total counters. */
   stats(): Promise<RuntimeStats>;
+  /** The same counters in the Prometheus text exposition format (for a `/metrics` endpoint). */
+  metrics(): Promise<string>;
   /** Stops accepting jobs, lets queued and running ones finish, then stops the workers. Idempotent. */
   close(): Promise<void>;
   /** Rejects every queued and running job with `FLOWPOOL_CLOSED` and stops the workers. Idempotent. */
@@ -194,6 +197,10 @@ class FlowpoolRuntime implements Runtime {
   async stats(): Promise<RuntimeStats> {
     const workers = await this.#shards.workerStats();
     return combineStats(this.#stats, this.#coordinator.snapshot(), this.#traffic.snapshot(), workers, this.#shards.threadIds());
+  }
+
+  async metrics(): Promise<string> {
+    return renderMetrics(await this.stats());
   }
 
   close(): Promise<void> {
