@@ -62,6 +62,14 @@ export interface JobBatch {
   readonly jobs: readonly JobRequest[];
 }
 
+/**
+ * What a batch's task resolves with: the outcome itself for a batch of one job (one message back
+ * instead of two); nothing for larger batches, whose outcomes came as {@link OutcomeBatch} messages.
+ */
+export interface BatchResult {
+  readonly outcome?: JobOutcome;
+}
+
 /** Outcomes finished in one turn of a worker's event loop, posted on `parentPort` as one message. */
 export interface OutcomeBatch {
   readonly type: 'flowpool:outcomes';

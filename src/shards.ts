@@ -11,6 +11,7 @@ import type { ResolvedOptions } from './options.js';
 import {
   isControlPortMessage,
   isOutcomeBatch,
+  type BatchResult,
   type JobBatch,
   type JobOutcome,
   type JobRequest,
@@ -131,11 +132,16 @@ export class Shards {
       if (jobs === undefined || jobs.length === 0 || pool === undefined) continue;
       this.#outbox[shard] = [];
       const batch: JobBatch = { jobs };
-      pool.run(batch).catch((error: unknown) => {
-        // Outcomes the worker posted before it died travel on another port than the task's
-        // rejection: let them land first, so a finished job is never reported as crashed.
-        setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
-      });
+      (pool.run(batch) as Promise<BatchResult>).then(
+        (result) => {
+          if (result.outcome !== undefined) this.#events.onOutcome((jobs[0] as JobRequest).id, result.outcome);
+        },
+        (error: unknown) => {
+          // Outcomes the worker posted before it died travel on another port than the task's
+          // rejection: let them land first, so a finished job is never reported as crashed.
+          setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
+        },
+      );
     }
   }
 

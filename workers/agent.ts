@@ -37,6 +37,9 @@ export interface AgentContext {
   readonly originSlots: ReadonlyMap<string, number>;
 }
 
+/** How long a dial waits for a connection unit before it is refused and its request re-dispatched. */
+const CAP_WAIT_MS = 50;
+
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 type ConnectOptions = Parameters<buildConnector.connector>[0];
 type ConnectCallback = Parameters<buildConnector.connector>[1];
@@ -95,12 +98,15 @@ export function createAgent(context: AgentContext): Agent {
     if (slot === undefined) return dialChecked(options, callback, undefined);
     const cap = boot.agent.connectionsPerHost;
     if (counters.tryAcquire(slot, boot.shard, cap)) return dialChecked(options, callback, slot);
-    // Rare: the coordinator routes jobs where sockets are idle, so waiting here means a race with a
-    // socket that is closing. Wait for a unit, at most the connect timeout.
-    counters.acquire(slot, boot.shard, cap, boot.agent.connectTimeoutMs).then(
+    // The coordinator only sends a job here when an idle socket waits or the cap has room, yet undici's
+    // Pool can still dial: its free-client flags lag behind its sockets (seen under CPU load: 10 idle
+    // sockets reported free 0, running 0). Waiting for a unit that idle sockets will never give back
+    // would hang the request, so wait briefly, then refuse this dial; execute.ts sends the request
+    // again (it never left, so any method may be resent) and undici then picks an idle socket.
+    counters.acquire(slot, boot.shard, cap, CAP_WAIT_MS).then(
       (acquired) => {
         if (acquired) dialChecked(options, callback, slot);
-        else callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no connection to ${origin} became free within ${boot.agent.connectTimeoutMs} ms (connectionsPerHost ${cap})`), null);
+        else callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no connection to ${origin} is free (connectionsPerHost ${cap})`), null);
       },
       (error: unknown) => callback(error as Error, null),
     );

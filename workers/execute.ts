@@ -69,13 +69,20 @@ async function requestOnce(
     body: hop.body ?? null,
     signal,
   };
-  try {
-    return await requestTagged(agent, options, tag);
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (!idempotent || signal.aborted || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
-    onStaleRetry();
-    return requestTagged(agent, options, tag);
+  let resent = false;
+  for (;;) {
+    try {
+      return await requestTagged(agent, options, tag);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // Refused by the connection cap before anything was sent: always safe to send again. Loops at
+      // most until the job's deadline aborts the signal; each turn waits CAP_WAIT_MS in the connector.
+      if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') continue;
+      const code = (error as { code?: unknown } | null)?.code;
+      if (resent || !idempotent || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
+      resent = true;
+      onStaleRetry();
+    }
   }
 }
 
@@ -211,9 +218,16 @@ function collect(source: Readable, limit: number, destroyRaw: () => void): Promi
       }
       chunks.push(chunk);
     });
-    source.once('end', () => resolve({ chunks, bytes }));
+    let ended = false;
+    source.once('end', () => {
+      ended = true;
+      resolve({ chunks, bytes });
+    });
     source.once('error', reject);
-    source.once('close', () => reject(new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', 'response body closed before it ended')));
+    // Built only when needed: an Error captures a stack, and 'close' follows every normal 'end'.
+    source.once('close', () => {
+      if (!ended) reject(new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', 'response body closed before it ended'));
+    });
   });
 }
 

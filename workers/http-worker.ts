@@ -10,7 +10,17 @@ import * as Comlink from 'comlink';
 import { ConnectionCounters } from '../src/connection-counters.js';
 import { FlowpoolError, serializeError } from '../src/errors.js';
 import { DestinationPolicy } from '../src/policy/index.js';
-import type { ControlPortMessage, JobBatch, JobOutcome, JobRequest, OutcomeBatch, WorkerBootData, WorkerControl, WorkerStats } from '../src/protocol.js';
+import type {
+  BatchResult,
+  ControlPortMessage,
+  JobBatch,
+  JobOutcome,
+  JobRequest,
+  OutcomeBatch,
+  WorkerBootData,
+  WorkerControl,
+  WorkerStats,
+} from '../src/protocol.js';
 import { createAgent } from './agent.js';
 import { executeJob, type ExecuteContext } from './execute.js';
 import { TransformRegistry } from './transforms.js';
@@ -52,15 +62,18 @@ subscribe('undici:client:sendHeaders', (message) => {
  * piscina's task function: runs every job of a batch concurrently. Outcomes go out through the outbox
  * as each job finishes; the task itself resolves (with nothing) once the whole batch is done.
  */
-export default async function runBatch(batch: JobBatch): Promise<void> {
+export default async function runBatch(batch: JobBatch): Promise<BatchResult> {
   const jobs = batch.jobs;
-  if (jobs.length === 1) return runJob(jobs[0] as JobRequest);
+  // A batch of one (light or sequential load) answers through the task result itself: one message
+  // back instead of two, and no ordering question between them.
+  if (jobs.length === 1) return { outcome: await runJob(jobs[0] as JobRequest) };
   const runs: Promise<void>[] = new Array<Promise<void>>(jobs.length);
-  for (let i = 0; i < jobs.length; i++) runs[i] = runJob(jobs[i] as JobRequest);
+  for (let i = 0; i < jobs.length; i++) runs[i] = runJob(jobs[i] as JobRequest).then((outcome) => send((jobs[i] as JobRequest).id, outcome));
   await Promise.all(runs);
+  return {};
 }
 
-async function runJob(job: JobRequest): Promise<void> {
+async function runJob(job: JobRequest): Promise<JobOutcome> {
   const controller = new AbortController();
   running.set(job.id, controller);
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
@@ -78,9 +91,7 @@ async function runJob(job: JobRequest): Promise<void> {
       originSlots.delete(job.origin);
     }
   }
-  // The batch's task must not resolve before its outcomes are posted: a worker dying in between would
-  // leave piscina thinking the job was delivered while the caller never heard of it.
-  await send(job.id, outcome);
+  return outcome;
 }
 
 // Outcomes finished in the same turn of the event loop (undici completes many sockets per poll
@@ -99,6 +110,11 @@ let oldestPendingAt = 0;
  */
 const MAX_OUTBOX_DELAY_MS = 1;
 
+/**
+ * Queues an outcome for the next flush. The promise settles once it is posted: a batch's task must not
+ * resolve before its outcomes are out, or a worker dying in between would leave piscina believing the
+ * jobs delivered while their callers never heard of them.
+ */
 function send(id: number, outcome: JobOutcome): Promise<void> {
   outIds.push(id);
   outOutcomes.push(outcome);
