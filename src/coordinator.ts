@@ -384,6 +384,8 @@ export class Coordinator<T> {
    */
   #passesRate(origin: OriginState<T>): boolean {
     if (origin.rate === undefined) return true;
+    // Already waiting for the next token: asking again would only count a second deferral.
+    if (origin.wakeScheduled) return false;
     const wait = origin.rate.take();
     if (wait === 0) return true;
     if (!origin.wakeScheduled) {

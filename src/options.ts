@@ -34,8 +34,8 @@ const ipAddress = z.string().refine((value) => isIP(value) !== 0, {
   message: 'expected an IPv4 or IPv6 address',
 });
 
-const hostPattern = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?)$/, {
-  message: 'expected a host, a *.suffix wildcard or * (the default)',
+const hostPattern = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/, {
+  message: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
 });
 
 /** Retry settings shared by the runtime option and the per-job override. */

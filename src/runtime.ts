@@ -14,6 +14,7 @@ import { renderMetrics } from './metrics.js';
 import { Shards } from './shards.js';
 import { circuitChangeChannel, jobEndChannel, jobRetryChannel, jobStartChannel } from './diagnostics.js';
 import { systemClock } from './traffic/clock.js';
+import type { PassKind } from './traffic/circuit-breaker.js';
 import { TrafficController, type AttemptResult } from './traffic/traffic-controller.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
 
@@ -87,6 +88,8 @@ interface PendingJob {
   queueTimer: NodeJS.Timeout | undefined;
   /** Waiting out a retry's backoff; the job is in no queue meanwhile. */
   waitTimer: NodeJS.Timeout | undefined;
+  /** How the circuit breaker admitted the current attempt, until that attempt's outcome is recorded. */
+  admitted: PassKind | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -144,7 +147,10 @@ class FlowpoolRuntime implements Runtime {
         maxQueue: options.maxQueue,
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
-        originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
+        originRules: (origin) => {
+          const url = new URL(origin);
+          return this.#traffic.originRules(origin, url.hostname, url.host);
+        },
       },
       this.#counters,
       (ticket) => this.#dispatch(ticket),
@@ -271,6 +277,7 @@ class FlowpoolRuntime implements Runtime {
       ticket: undefined,
       queueTimer: undefined,
       waitTimer: undefined,
+      admitted: undefined,
       onAbort: undefined,
     };
     this.#pending.set(pending.id, pending);
@@ -296,6 +303,7 @@ class FlowpoolRuntime implements Runtime {
       );
       return;
     }
+    pending.admitted = admission.pass;
     this.#enqueue(pending, overflow);
   }
 
@@ -357,7 +365,7 @@ class FlowpoolRuntime implements Runtime {
     const attempt: AttemptResult = outcome.ok
       ? { ok: true, status: outcome.status, headers: outcome.headers }
       : { ok: false, code: deserializeError(outcome.error).code };
-    this.#traffic.recordAttempt(pending.job.origin, attempt, now - pending.dispatchedAt);
+    this.#recordAttempt(pending, attempt, now - pending.dispatchedAt);
     if (!pending.settled && this.#destroying === undefined && this.#scheduleRetry(pending, attempt, now)) {
       this.#coordinator.release(ticket);
       return;
@@ -385,6 +393,11 @@ class FlowpoolRuntime implements Runtime {
     }
     this.#coordinator.release(ticket);
     this.#checkDrained();
+  }
+
+  #recordAttempt(pending: PendingJob, attempt: AttemptResult, latencyMs: number): void {
+    this.#traffic.recordAttempt(pending.job.origin, attempt, latencyMs, pending.admitted ?? 'pass');
+    pending.admitted = undefined;
   }
 
   /** Schedules another attempt if the traffic rules allow one; true when scheduled. */
@@ -415,7 +428,7 @@ class FlowpoolRuntime implements Runtime {
   #crashed(ticket: Ticket<PendingJob>, error: unknown): void {
     const pending = ticket.payload;
     this.#coordinator.release(ticket);
-    this.#traffic.recordAttempt(pending.job.origin, { ok: false, code: 'FLOWPOOL_WORKER_CRASHED' }, 0);
+    this.#recordAttempt(pending, { ok: false, code: 'FLOWPOOL_WORKER_CRASHED' }, 0);
     if (pending.settled) return this.#checkDrained();
     const why = error instanceof Error ? error.message : String(error);
     if (this.#destroying !== undefined) {
@@ -482,6 +495,12 @@ class FlowpoolRuntime implements Runtime {
     if (this.#pending.size === 0) this.#watchdogTimer.unref();
     clearTimeout(pending.queueTimer);
     clearTimeout(pending.waitTimer);
+    // Admitted but never (or no longer) going to run: give the admission back. A running attempt
+    // reports its own outcome when its worker answers.
+    if (pending.admitted !== undefined && pending.ticket?.state !== 'running') {
+      this.#traffic.releaseAdmission(pending.job.origin, pending.admitted);
+      pending.admitted = undefined;
+    }
     if (pending.onAbort !== undefined) pending.signal?.removeEventListener('abort', pending.onAbort);
     return true;
   }

@@ -8,6 +8,12 @@ export function fullJitterDelay(retry: number, baseMs: number, maxMs: number, ra
   return Math.floor(random() * ceiling);
 }
 
+const HTTP_DATE: readonly RegExp[] = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/, // IMF-fixdate
+  /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/, // RFC 850
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/, // asctime
+];
+
 /**
  * Parses a `Retry-After` header: delta-seconds or an HTTP-date. Returns milliseconds to wait, or
  * undefined when the header is absent or unusable. `nowEpochMs` is wall-clock time (dates are absolute).
@@ -16,6 +22,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowEpochMs
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (text === undefined || text === '') return undefined;
   if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Only the three date shapes of RFC 9110: V8's Date.parse also reads "1.5" or "-1" as dates in 2001.
+  if (!HTTP_DATE.some((shape) => shape.test(text))) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowEpochMs);

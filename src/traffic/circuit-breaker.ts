@@ -3,10 +3,19 @@ import type { Clock } from './clock.js';
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
 /**
+ * How a request got through: `pass` while the circuit was closed, `probe` as the single request a
+ * half-open circuit lets through. The caller reports the outcome with the same kind, so a straggler
+ * admitted before the circuit opened can never be taken for the probe.
+ */
+export type PassKind = 'pass' | 'probe';
+
+export type AttemptVerdict = 'success' | 'failure' | 'neutral';
+
+/**
  * A circuit breaker per host. Closed: requests flow and consecutive failures are counted; at
  * `failureThreshold` it opens. Open: requests fail fast until `cooldownMs` has passed, then it is
  * half-open: exactly one probe goes through. The probe's success closes it; its failure opens it again
- * for another cool-down.
+ * for another cool-down; a neutral end (cancelled, never sent) frees the probe slot for another one.
  */
 export class CircuitBreaker {
   readonly failureThreshold: number;
@@ -30,15 +39,13 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  /**
-   * Asks to send a request. `true`: go (in half-open, this request is the probe). `false`: fail fast.
-   */
-  tryPass(): boolean {
+  /** Asks to send a request: how it passes, or `undefined` to fail fast. */
+  tryPass(): PassKind | undefined {
     const state = this.state;
-    if (state === 'closed') return true;
-    if (state === 'open' || this.#probeInFlight) return false;
+    if (state === 'closed') return 'pass';
+    if (state === 'open' || this.#probeInFlight) return undefined;
     this.#probeInFlight = true;
-    return true;
+    return 'probe';
   }
 
   /** Milliseconds until an open circuit lets a probe through (0 when not open). */
@@ -46,21 +53,18 @@ export class CircuitBreaker {
     return this.state === 'open' ? Math.max(0, this.cooldownMs - (this.#clock.now() - this.#openedAt)) : 0;
   }
 
-  recordSuccess(): void {
-    this.#failures = 0;
-    this.#probeInFlight = false;
-    if (this.#state !== 'closed') this.#move('closed');
-  }
-
-  recordFailure(): void {
-    this.#probeInFlight = false;
-    if (this.#state === 'half-open') return this.#open();
-    if (this.#state === 'closed' && ++this.#failures >= this.failureThreshold) this.#open();
-  }
-
-  /** A request that passed but ended with neither verdict (cancelled): frees the probe slot. */
-  recordNeutral(): void {
-    this.#probeInFlight = false;
+  /** Reports how a request admitted as `kind` ended. */
+  record(kind: PassKind, verdict: AttemptVerdict): void {
+    if (kind === 'probe') {
+      this.#probeInFlight = false;
+      if (verdict === 'success') this.#move('closed');
+      else if (verdict === 'failure') this.#open();
+      return;
+    }
+    // A request admitted while closed: it only counts while the circuit is still closed.
+    if (this.#state !== 'closed' || verdict === 'neutral') return;
+    if (verdict === 'success') this.#failures = 0;
+    else if (++this.#failures >= this.failureThreshold) this.#open();
   }
 
   #open(): void {
@@ -72,6 +76,7 @@ export class CircuitBreaker {
   #move(to: CircuitState): void {
     const from = this.#state;
     if (from === to) return;
+    if (to === 'closed') this.#failures = 0;
     this.#state = to;
     this.#onChange(from, to);
   }

@@ -1,6 +1,7 @@
 /**
- * Picks the settings for a host from a table keyed by `host`, `*.suffix` or `*` (the default):
- * an exact host wins, then the longest matching suffix, then `*`. Compiled once.
+ * Picks the settings for a host from a table keyed by `host:port`, `host`, `*.suffix` or `*` (the
+ * default): an exact host with port wins, then the exact host, then the longest matching suffix, then
+ * `*`. IPv6 hosts are written as in URLs (`[::1]`, `[::1]:8080`). Compiled once.
  */
 export class HostPatterns<T> {
   readonly #exact = new Map<string, T>();
@@ -19,7 +20,12 @@ export class HostPatterns<T> {
     this.#fallback = fallback;
   }
 
-  match(hostname: string): T | undefined {
+  /** `hostname` as `URL.hostname` gives it; `hostWithPort` as `URL.host` (port only when not default). */
+  match(hostname: string, hostWithPort?: string): T | undefined {
+    if (hostWithPort !== undefined && hostWithPort !== hostname) {
+      const withPort = this.#exact.get(hostWithPort.toLowerCase());
+      if (withPort !== undefined) return withPort;
+    }
     const host = hostname.toLowerCase();
     const exact = this.#exact.get(host);
     if (exact !== undefined) return exact;

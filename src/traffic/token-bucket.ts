@@ -12,6 +12,8 @@ export class TokenBucket {
   deferrals = 0;
   #tokens: number;
   #updatedAt: number;
+  /** A `take` failed and its caller will come back when told: lateness is credited to it. */
+  #owed = false;
 
   constructor(rate: number, burst: number, clock: Clock) {
     if (!(rate > 0) || !(burst >= 1)) throw new RangeError('token bucket needs rate > 0 and burst >= 1');
@@ -30,8 +32,10 @@ export class TokenBucket {
     this.#refill();
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
+      this.#owed = false;
       return 0;
     }
+    this.#owed = true;
     this.deferrals++;
     return Math.max(1, Math.ceil(((1 - this.#tokens) / this.rate) * 1000));
   }
@@ -45,6 +49,9 @@ export class TokenBucket {
     const now = this.#clock.now();
     const elapsed = now - this.#updatedAt;
     this.#updatedAt = now;
-    if (elapsed > 0) this.#tokens = Math.min(this.burst, this.#tokens + (elapsed / 1000) * this.rate);
+    // While a caller waits, its wake-up may come late: keep up to one token above the burst so the
+    // lateness is credited to the next token instead of lowering the rate.
+    const cap = this.#owed ? this.burst + 1 : this.burst;
+    if (elapsed > 0) this.#tokens = Math.min(cap, this.#tokens + (elapsed / 1000) * this.rate);
   }
 }

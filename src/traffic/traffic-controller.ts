@@ -10,7 +10,7 @@ import type { NormalizedJob } from '../job.js';
 import { RETRY_DEFAULTS, type ResolvedOptions } from '../options.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
 import type { OriginRules } from '../coordinator.js';
-import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
+import { CircuitBreaker, type AttemptVerdict, type CircuitState, type PassKind } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import { HostPatterns } from './host-patterns.js';
 import { LatencyHistogram } from './latency-histogram.js';
@@ -19,7 +19,9 @@ import { TokenBucket } from './token-bucket.js';
 
 type HostLimit = ResolvedOptions['hostLimits'][string];
 
-export type Admission = { readonly kind: 'go' } | { readonly kind: 'circuit-open'; readonly retryInMs: number };
+export type Admission =
+  | { readonly kind: 'go'; /** How the breaker let it through; report the attempt with it. */ readonly pass: PassKind }
+  | { readonly kind: 'circuit-open'; readonly retryInMs: number };
 
 /** How one attempt ended, as far as traffic control cares. */
 export type AttemptResult =
@@ -28,8 +30,10 @@ export type AttemptResult =
 
 export interface HostTrafficStats {
   readonly origin: string;
+  /** Jobs submitted to the host (retries not included; jobs refused by an open circuit included). */
   readonly requests: number;
-  readonly succeeded: number;
+  /** Attempts that got an HTTP response, whatever its status (retried ones included). */
+  readonly responses: number;
   readonly errorsByCode: Partial<Record<FlowpoolErrorCode, number>>;
   /** Responses by status class, e.g. `{ '2xx': 10, '5xx': 2 }`. */
   readonly statuses: Record<string, number>;
@@ -57,13 +61,14 @@ interface HostState {
   readonly errorsByCode: Partial<Record<FlowpoolErrorCode, number>>;
   readonly statuses: Record<string, number>;
   requests: number;
-  succeeded: number;
+  responses: number;
   retries: number;
   retriesDenied: number;
 }
 
 /** Failures that say the host is unwell (not the job, the policy or the caller). */
-const ALWAYS_GO: Admission = { kind: 'go' };
+const PASS: Admission = { kind: 'go', pass: 'pass' };
+const PROBE: Admission = { kind: 'go', pass: 'probe' };
 
 const BREAKER_FAILURES: ReadonlySet<FlowpoolErrorCode> = new Set(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT']);
 /** Outcomes that say nothing about the host's health. */
@@ -84,28 +89,47 @@ export class TrafficController {
   readonly #limits: HostPatterns<HostLimit>;
   readonly #hosts = new Map<string, HostState>();
   readonly #random: () => number;
+  /** Wall-clock milliseconds, for Retry-After dates (absolute times). */
+  readonly #wallNow: () => number;
 
-  constructor(options: ResolvedOptions, clock: Clock, events: TrafficEvents, random: () => number = Math.random) {
+  constructor(
+    options: ResolvedOptions,
+    clock: Clock,
+    events: TrafficEvents,
+    random: () => number = Math.random,
+    wallNow: () => number = Date.now,
+  ) {
     this.#options = options;
     this.#clock = clock;
     this.#events = events;
     this.#limits = new HostPatterns(options.hostLimits);
     this.#random = random;
+    this.#wallNow = wallNow;
   }
 
   /** Whether a job to `origin` may go now, as far as its circuit breaker is concerned. */
   admit(origin: string, hostname: string): Admission {
     const host = this.#host(origin, hostname);
-    if (host.breaker !== undefined && !host.breaker.tryPass()) return { kind: 'circuit-open', retryInMs: host.breaker.retryInMs };
-    return ALWAYS_GO;
+    if (host.breaker === undefined) return PASS;
+    const pass = host.breaker.tryPass();
+    if (pass === undefined) return { kind: 'circuit-open', retryInMs: host.breaker.retryInMs };
+    return pass === 'probe' ? PROBE : PASS;
+  }
+
+  /**
+   * An admitted job ended without an attempt outcome (cancelled or timed out while queued, refused by
+   * a full queue): gives its admission back, so a half-open circuit's probe slot is never lost.
+   */
+  releaseAdmission(origin: string, pass: PassKind): void {
+    this.#hosts.get(origin)?.breaker?.record(pass, 'neutral');
   }
 
   /**
    * The origin's concurrency cap and rate gate (`hostLimits`), for the coordinator, which applies them
    * at the moment of dispatch.
    */
-  originRules(origin: string, hostname: string): OriginRules {
-    const host = this.#host(origin, hostname);
+  originRules(origin: string, hostname: string, hostWithPort?: string): OriginRules {
+    const host = this.#host(origin, hostname, hostWithPort);
     return { concurrency: host.concurrency, rate: host.bucket };
   }
 
@@ -116,27 +140,23 @@ export class TrafficController {
     host.budget.recordRequest();
   }
 
-  /** Feeds the breaker and the counters with how an attempt ended. */
-  recordAttempt(origin: string, result: AttemptResult, latencyMs: number): void {
+  /** Feeds the breaker (with how the attempt was admitted) and the counters with how an attempt ended. */
+  recordAttempt(origin: string, result: AttemptResult, latencyMs: number, pass: PassKind): void {
     const host = this.#hosts.get(origin);
     if (host === undefined) return;
+    let verdict: AttemptVerdict;
     if (result.ok) {
-      host.succeeded++;
+      host.responses++;
       host.latency.record(latencyMs);
       const statusClass = `${Math.floor(result.status / 100)}xx`;
       host.statuses[statusClass] = (host.statuses[statusClass] ?? 0) + 1;
       const breakerOptions = this.#options.circuitBreaker;
-      if (host.breaker !== undefined && breakerOptions !== false) {
-        if (breakerOptions.failOn5xx && result.status >= 500) host.breaker.recordFailure();
-        else host.breaker.recordSuccess();
-      }
-      return;
+      verdict = breakerOptions !== false && breakerOptions.failOn5xx && result.status >= 500 ? 'failure' : 'success';
+    } else {
+      host.errorsByCode[result.code] = (host.errorsByCode[result.code] ?? 0) + 1;
+      verdict = BREAKER_FAILURES.has(result.code) ? 'failure' : BREAKER_NEUTRAL.has(result.code) ? 'neutral' : 'success';
     }
-    host.errorsByCode[result.code] = (host.errorsByCode[result.code] ?? 0) + 1;
-    if (host.breaker === undefined) return;
-    if (BREAKER_FAILURES.has(result.code)) host.breaker.recordFailure();
-    else if (BREAKER_NEUTRAL.has(result.code)) host.breaker.recordNeutral();
-    else host.breaker.recordSuccess();
+    host.breaker?.record(pass, verdict);
   }
 
   /**
@@ -152,7 +172,7 @@ export class TrafficController {
     if (result.ok) {
       const statuses = settings?.statuses ?? this.#options.retry.statuses ?? RETRY_DEFAULTS.statuses;
       if (!statuses.includes(result.status)) return undefined;
-      if (result.status === 429 || result.status === 503) delay = parseRetryAfter(result.headers['retry-after'], Date.now());
+      if (result.status === 429 || result.status === 503) delay = parseRetryAfter(result.headers['retry-after'], this.#wallNow());
     } else {
       const codes: readonly string[] = settings?.errorCodes ?? this.#options.retry.errorCodes ?? RETRY_DEFAULTS.errorCodes;
       if (!codes.includes(result.code)) return undefined;
@@ -182,7 +202,7 @@ export class TrafficController {
       out.push({
         origin: host.origin,
         requests: host.requests,
-        succeeded: host.succeeded,
+        responses: host.responses,
         errorsByCode: { ...host.errorsByCode },
         statuses: { ...host.statuses },
         retries: host.retries,
@@ -196,7 +216,7 @@ export class TrafficController {
     return out;
   }
 
-  #host(origin: string, hostname: string): HostState {
+  #host(origin: string, hostname: string, hostWithPort?: string): HostState {
     const existing = this.#hosts.get(origin);
     if (existing !== undefined) {
       // Most recently used last: the first entry is the one to drop when the map is full.
@@ -208,7 +228,7 @@ export class TrafficController {
       const oldest = this.#hosts.keys().next();
       if (oldest.done !== true) this.#hosts.delete(oldest.value);
     }
-    const limit = this.#limits.match(hostname);
+    const limit = this.#limits.match(hostname, hostWithPort);
     const breakerOptions = this.#options.circuitBreaker;
     const budget = this.#options.retryBudget;
     const host: HostState = {
@@ -226,7 +246,7 @@ export class TrafficController {
       errorsByCode: {},
       statuses: {},
       requests: 0,
-      succeeded: 0,
+      responses: 0,
       retries: 0,
       retriesDenied: 0,
     };
