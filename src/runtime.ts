@@ -147,10 +147,7 @@ class FlowpoolRuntime implements Runtime {
         maxQueue: options.maxQueue,
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
-        originRules: (origin) => {
-          const url = new URL(origin);
-          return this.#traffic.originRules(origin, url.hostname, url.host);
-        },
+        originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
       },
       this.#counters,
       (ticket) => this.#dispatch(ticket),

@@ -67,6 +67,12 @@ interface HostState {
 }
 
 /** Failures that say the host is unwell (not the job, the policy or the caller). */
+/** `host:port` of an origin with the port always written (`api.test:443`), so keys with it match. */
+function hostAndPort(origin: string): string {
+  const url = new URL(origin);
+  return `${url.hostname}:${url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port}`;
+}
+
 const PASS: Admission = { kind: 'go', pass: 'pass' };
 const PROBE: Admission = { kind: 'go', pass: 'probe' };
 
@@ -228,7 +234,7 @@ export class TrafficController {
       const oldest = this.#hosts.keys().next();
       if (oldest.done !== true) this.#hosts.delete(oldest.value);
     }
-    const limit = this.#limits.match(hostname, hostWithPort);
+    const limit = this.#limits.match(hostname, hostWithPort ?? hostAndPort(origin));
     const breakerOptions = this.#options.circuitBreaker;
     const budget = this.#options.retryBudget;
     const host: HostState = {
