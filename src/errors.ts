@@ -87,6 +87,7 @@ export function describeReceived(value: unknown): string {
   let text: string;
   if (typeof value === 'string') text = JSON.stringify(value);
   else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
   else if (typeof value === 'function') text = 'a function';
   else if (typeof value === 'bigint') text = `${value}n`;
   else {

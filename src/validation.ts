@@ -40,7 +40,8 @@ function fieldPath(root: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a zod issue's path inside the input (undefined when the path leaves the object). */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let current = input;
   for (const key of path) {
     if (current === null || typeof current !== 'object') return undefined;

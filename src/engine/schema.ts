@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { WorkflowValidationError, type WorkflowIssue } from './errors.js';
+import { describeReceived } from '../errors.js';
+import { valueAt } from '../validation.js';
 import { findCycle } from './graph.js';
 import type { EdgePort, NodeRegistry, NodeType } from './registry.js';
 
@@ -184,7 +186,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, input: unknown, root: string, pre
     message = `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quote).join(', ')}`;
   } else {
     const expected = expectation(issue);
-    message = `${where}: ${expected}, received ${describeValue(valueAt(input, issue.path))}`;
+    message = `${where}: ${expected}, received ${describeReceived(valueAt(input, issue.path))}`;
   }
   return nodeId === undefined ? { path, message } : { path, nodeId, message };
 }
@@ -211,30 +213,8 @@ function nodeIdAt(input: unknown, path: readonly PropertyKey[]): string | undefi
   return typeof id === 'string' ? id : undefined;
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let current = input;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
 
 function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
 
-/** Shortens a received value: strangers' input must not flood logs. */
-function describeValue(value: unknown): string {
-  let text: string;
-  if (value === undefined) text = 'undefined';
-  else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = Object.prototype.toString.call(value);
-    }
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
