@@ -152,7 +152,10 @@ export const runtimeOptionsSchema = z.strictObject({
   resolve: z.record(z.string().min(1).max(253), z.array(ipAddress).min(1).max(64)).default({}),
   /**
    * How jobs are assigned to workers: `affinity` keeps each origin on one worker (warm pools, fewer
-   * connections); `least-busy` ignores the origin and exists to compare against.
+   * connections) and holds `connectionsPerHost` over all workers together. `least-busy` is the
+   * comparison baseline of a pool without affinity: each job goes to the least-loaded worker and every
+   * worker keeps its own pool of up to `connectionsPerHost` per origin, so an origin may see up to
+   * workers x connectionsPerHost connections. Not meant for production.
    * @default 'affinity'
    */
   balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
@@ -173,7 +176,9 @@ export const runtimeOptionsSchema = z.strictObject({
     .default({}),
   /**
    * V8 heap limits of each worker thread. A worker that exceeds them dies and is replaced; jobs on it
-   * settle with `FLOWPOOL_WORKER_CRASHED` (or run again when safe to repeat).
+   * settle with `FLOWPOOL_WORKER_CRASHED` (or run again when safe to repeat). Best effort: Node can
+   * still abort the whole process when a worker reaches its limit inside certain allocations
+   * (nodejs/node#47224), so leave headroom rather than rely on the limit to police a tight budget.
    * @default undefined (Node's defaults)
    */
   workerResourceLimits: z

@@ -55,7 +55,9 @@ export async function* runMany(
 
   try {
     for (;;) {
-      while (!exhausted && inFlight < concurrency) {
+      // Results not yet taken by the consumer count against the window too: a slow consumer must slow
+      // the reading of the input, or a large input would be pulled in and buffered whole.
+      while (!exhausted && inFlight + ready.length < concurrency) {
         const next = await iterator.next();
         if (next.done === true) {
           exhausted = true;

@@ -345,7 +345,8 @@ class FlowpoolRuntime implements Runtime {
       maxResponseBytes: job.maxResponseBytes,
       followRedirects: job.followRedirects,
       maxRedirects: job.maxRedirects,
-      slot: ticket.slot,
+      // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
+      slot: this.options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.idempotent,
       ...(job.transform === undefined ? {} : { transform: job.transform }),
     };

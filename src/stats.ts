@@ -99,6 +99,14 @@ export function combineStats(
       restarts: counters.restarts[worker] ?? 0,
     };
   });
+  // Sockets per origin as the workers' Agents report them: the shared counters only count origins the
+  // cap applies to (not the least-busy baseline, not redirect targets).
+  const agentOpen = new Map<string, number>();
+  for (const reported of workers) {
+    if (reported === undefined) continue;
+    for (const [origin, s] of Object.entries(reported.origins)) agentOpen.set(origin, (agentOpen.get(origin) ?? 0) + s.connected);
+  }
+  const openOf = (origin: string, counted: number): number => Math.max(counted, agentOpen.get(origin) ?? 0);
   const live = new Map(coordinator.origins.map((origin) => [origin.origin, origin]));
   const hosts: HostView[] = [];
   for (const host of traffic) {
@@ -111,7 +119,7 @@ export function combineStats(
       inFlight: state?.inFlight ?? 0,
       inFlightPerWorker: state?.inFlightPerWorker ?? [],
       queued: state?.queued ?? 0,
-      openConnections: state?.openConnections ?? 0,
+      openConnections: openOf(host.origin, state?.openConnections ?? 0),
       ...trafficCounters,
     });
   }
@@ -122,7 +130,7 @@ export function combineStats(
       inFlight: state.inFlight,
       inFlightPerWorker: state.inFlightPerWorker,
       queued: state.queued,
-      openConnections: state.openConnections,
+      openConnections: openOf(state.origin, state.openConnections),
     });
   }
   return {

@@ -23,6 +23,11 @@ export function toValidationError(
 
 function describeIssue(root: string, issue: z.core.$ZodIssue, input: unknown): string {
   const path = fieldPath(root, issue.path);
+  if (issue.code === 'invalid_key') {
+    // A record key failed its own check (a refused header name): say why, and quote the key, not its value.
+    const reason = issue.issues[0]?.message ?? issue.message;
+    return `${path}: ${reason}, received the key ${describeReceived(issue.path.at(-1))}`;
+  }
   if (issue.code === 'unrecognized_keys') {
     return `${path}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
   }
