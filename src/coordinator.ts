@@ -100,6 +100,8 @@ const SPILL_MIN_LOAD = 8;
 const SPILL_FACTOR = 1.25;
 /** Idle origins inspected per eviction attempt, so a full table never costs a full scan. */
 const EVICTION_SCAN = 64;
+/** While jobs wait for a row, look again this often: idle origins' sockets close without telling us. */
+const SLOT_RETRY_MS = 50;
 
 export class Coordinator<T> {
   readonly #config: CoordinatorConfig;
@@ -119,6 +121,7 @@ export class Coordinator<T> {
   readonly #ready: Uint8Array;
   readonly #schedule: (wake: () => void, ms: number) => void;
   #queued = 0;
+  #slotRetryScheduled = false;
   #running = 0;
 
   constructor(config: CoordinatorConfig, connections: ConnectionView, dispatch: (ticket: Ticket<T>) => void) {
@@ -161,6 +164,7 @@ export class Coordinator<T> {
     this.#queued++;
     if (origin === undefined) {
       this.#slotWaiters.push(ticket);
+      this.#scheduleSlotRetry();
     } else {
       origin.waiting.push(ticket);
       this.#idle.delete(origin);
@@ -303,6 +307,16 @@ export class Coordinator<T> {
     this.#origins.delete(origin.key);
     if (origin.home >= 0) this.#homed[origin.home] = (this.#homed[origin.home] ?? 1) - 1;
     this.#freeSlots.push(origin.slot);
+  }
+
+  #scheduleSlotRetry(): void {
+    if (this.#slotRetryScheduled || this.#slotWaiters.size === 0) return;
+    this.#slotRetryScheduled = true;
+    this.#schedule(() => {
+      this.#slotRetryScheduled = false;
+      this.#serveSlotWaiters();
+      this.#scheduleSlotRetry();
+    }, SLOT_RETRY_MS);
   }
 
   #serveSlotWaiters(): void {

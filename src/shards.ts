@@ -51,6 +51,8 @@ export class Shards {
   readonly #outbox: JobRequest[][];
   #flushScheduled = false;
   #closing = false;
+  /** The shard's previous thread has not exited yet: its sockets still hold their units. */
+  readonly #resetPending: boolean[] = [];
 
   constructor(options: ResolvedOptions, counters: ConnectionCounters, events: ShardEvents) {
     this.#counters = counters;
@@ -99,9 +101,19 @@ export class Shards {
       pool.on('workerDestroy', () => {
         this.#detach(shard);
         if (this.#closing) return;
-        // Sockets die with the thread: give their units back before the replacement can dial.
-        this.#counters.resetWorker(shard);
         events.onWorkerLost(shard);
+        // Sockets die with the thread, not before: on an uncaught exception piscina reports the worker
+        // destroyed while the thread is still tearing down with its sockets open. Give their units back
+        // once it has exited, and only then let the shard (its replacement) take jobs.
+        const dying = pool.threads[0];
+        const reset = (): void => {
+          this.#counters.resetWorker(shard);
+          this.#resetPending[shard] = false;
+          if (this.#links[shard] !== undefined) events.onWorkerReady(shard);
+        };
+        this.#resetPending[shard] = true;
+        if (dying !== undefined && dying.threadId !== -1) dying.once('exit', reset);
+        else reset();
       });
       // Piscina emits 'error' for worker-level failures; the affected tasks reject on their own.
       pool.on('error', () => {});
@@ -195,7 +207,7 @@ export class Shards {
       if (this.#links[shard]?.port === port) this.#links[shard] = undefined;
     });
     this.#links[shard] = { port, remote, threadId };
-    this.#events.onWorkerReady(shard);
+    if (this.#resetPending[shard] !== true) this.#events.onWorkerReady(shard);
   }
 
   #detach(shard: number): void {

@@ -11,7 +11,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type Socket } from 'node:net';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, Client } from 'undici';
 import type { ConnectionCounters } from '../src/connection-counters.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { WorkerBootData } from '../src/protocol.js';
@@ -44,8 +44,30 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
 type ConnectOptions = Parameters<buildConnector.connector>[0];
 type ConnectCallback = Parameters<buildConnector.connector>[1];
 
-export function createAgent(context: AgentContext): Agent {
+/** The worker's dispatching side: the one Agent, and what the job code needs around it. */
+export interface WorkerDispatcher {
+  readonly agent: Agent;
+  /**
+   * A one-request client on a new socket, through the same guarded connector (policy and cap apply):
+   * for the resend after a stale kept-alive socket, which must not land on another kept-alive one.
+   */
+  freshClient(origin: string): Client;
+  /**
+   * Abandons the origin's dials in progress when the last job waiting for them was cancelled: undici
+   * cannot cancel a connect, so the socket would hold its unit (and the job its slot) until it
+   * connects or connectTimeoutMs passes.
+   */
+  abandonDials(origin: string): void;
+  /** Marks a request to `origin` in flight (every hop of every job); call the result when it ends. */
+  trackHop(origin: string): () => void;
+}
+
+export function createAgent(context: AgentContext): WorkerDispatcher {
   const { boot, policy, counters, originSlots } = context;
+  /** Requests in flight per origin, so the connector can tell a wanted dial from an orphaned one. */
+  const hopsInFlight = new Map<string, number>();
+  /** Sockets still dialling, per origin. */
+  const dialling = new Map<string, Set<Socket>>();
   const overrides = new Map<string, readonly string[]>();
   for (const [name, addresses] of Object.entries(boot.resolve)) overrides.set(normalizeName(name), addresses);
 
@@ -95,7 +117,15 @@ export function createAgent(context: AgentContext): Agent {
     }
     const origin = `${options.protocol}//${options.host}`;
     const slot = originSlots.get(origin);
-    if (slot === undefined) return dialChecked(options, callback, undefined);
+    // No job for this origin runs here any more: the request this dial would carry was aborted (undici
+    // still holds it queued). Dialling would open a socket no unit accounts for, past the cap.
+    if (slot === undefined) {
+      // An origin without a counter row is the target of a redirect hop in progress (uncapped, as
+      // before) or nobody's: the request this dial would carry was aborted while undici still held it
+      // queued. Dialling for nobody would open a socket that no unit accounts for, past the cap.
+      if ((hopsInFlight.get(origin) ?? 0) > 0) return dialChecked(options, callback, undefined);
+      return callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`), null);
+    }
     const cap = boot.agent.connectionsPerHost;
     if (counters.tryAcquire(slot, boot.shard, cap)) return dialChecked(options, callback, slot);
     // The coordinator only sends a job here when an idle socket waits or the cap has room, yet undici's
@@ -119,7 +149,17 @@ export function createAgent(context: AgentContext): Agent {
       released = true;
       counters.release(slot, boot.shard);
     };
-    dial(options, (error, socket) => {
+    const origin = `${options.protocol}//${options.host}`;
+    let pending: Socket | undefined;
+    const settled = (): void => {
+      if (pending === undefined) return;
+      const set = dialling.get(origin);
+      set?.delete(pending);
+      if (set?.size === 0) dialling.delete(origin);
+      pending = undefined;
+    };
+    const returned = dial(options, (error, socket) => {
+      settled();
       if (error !== null || socket === null) {
         release();
         return callback(error ?? new Error('connect failed'), null);
@@ -133,10 +173,16 @@ export function createAgent(context: AgentContext): Agent {
         return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', `connected address refused: ${verdict.reason ?? 'blocked'}`), null);
       }
       callback(null, socket);
-    });
+    }) as unknown as Socket | undefined;
+    if (returned !== undefined && (returned as { connecting?: boolean }).connecting === true) {
+      pending = returned;
+      let set = dialling.get(origin);
+      if (set === undefined) dialling.set(origin, (set = new Set()));
+      set.add(returned);
+    }
   }
 
-  return new Agent({
+  const agent = new Agent({
     connect: guardedConnect as buildConnector.connector,
     connections: boot.agent.connectionsPerHost,
     pipelining: 1,
@@ -148,6 +194,29 @@ export function createAgent(context: AgentContext): Agent {
     headersTimeout: 0,
     bodyTimeout: 0,
   });
+
+  return {
+    agent,
+    freshClient: (origin) =>
+      new Client(origin, {
+        connect: guardedConnect as buildConnector.connector,
+        pipelining: 1,
+        maxHeaderSize: boot.agent.maxHeaderBytes,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+    abandonDials(origin) {
+      for (const socket of dialling.get(origin) ?? []) socket.destroy(new Error('dial abandoned: every job waiting for it was cancelled'));
+    },
+    trackHop(origin) {
+      hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);
+      return () => {
+        const left = (hopsInFlight.get(origin) ?? 1) - 1;
+        if (left > 0) hopsInFlight.set(origin, left);
+        else hopsInFlight.delete(origin);
+      };
+    },
+  };
 }
 
 function normalizeName(name: string): string {

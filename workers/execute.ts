@@ -5,11 +5,11 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Agent, Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
-import { ConnectGuardError } from './agent.js';
+import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
 import { destroySocketOf, requestTagged } from './request-sockets.js';
 import type { TransformRegistry } from './transforms.js';
 
@@ -34,7 +34,7 @@ interface Hop {
 
 /** What every job on a worker shares: built once at worker load. */
 export interface ExecuteContext {
-  readonly agent: Agent;
+  readonly dispatcher: WorkerDispatcher;
   readonly policy: DestinationPolicy;
   readonly headersTimeoutMs: number;
   readonly transforms: TransformRegistry;
@@ -54,7 +54,7 @@ const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECON
  * second failure, is the job's error. POST is never resent: the server may have acted on it.
  */
 async function requestOnce(
-  agent: Agent,
+  dispatcher: WorkerDispatcher,
   hop: Hop,
   signal: AbortSignal,
   idempotent: boolean,
@@ -70,10 +70,16 @@ async function requestOnce(
     signal,
   };
   let resent = false;
+  let fresh: Client | undefined;
   for (;;) {
     try {
-      return await requestTagged(agent, options, tag);
+      const response = await requestTagged(fresh ?? dispatcher.agent, options, tag);
+      // Closes once this one response has been read (or destroyed).
+      if (fresh !== undefined) void fresh.close().catch(() => {});
+      return response;
     } catch (error) {
+      if (fresh !== undefined) void fresh.destroy().catch(() => {});
+      fresh = undefined;
       if (signal.aborted) throw error;
       // Refused by the connection cap before anything was sent: always safe to send again. Loops at
       // most until the job's deadline aborts the signal; each turn waits CAP_WAIT_MS in the connector.
@@ -82,12 +88,14 @@ async function requestOnce(
       if (resent || !idempotent || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
       resent = true;
       onStaleRetry();
+      // On a new socket: another kept-alive socket of the pool may be just as stale.
+      fresh = dispatcher.freshClient(hop.origin);
     }
   }
 }
 
 export async function executeJob(job: JobRequest, context: ExecuteContext, controller: AbortController): Promise<JobOutcome> {
-  const { agent, policy, headersTimeoutMs } = context;
+  const { dispatcher, policy, headersTimeoutMs } = context;
   const started = performance.now();
   let phase: TimeoutPhase = 'headers';
   const totalTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'total' } satisfies AbortCause), job.timeoutMs);
@@ -101,7 +109,13 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, contr
         headersTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'headers' } satisfies AbortCause), headersTimeoutMs);
       }
       const tag = {};
-      const response = await requestOnce(agent, hop, controller.signal, job.idempotent, context.onStaleRetry, tag);
+      const hopEnded = dispatcher.trackHop(hop.origin);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await requestOnce(dispatcher, hop, controller.signal, job.idempotent, context.onStaleRetry, tag);
+      } finally {
+        hopEnded();
+      }
       clearTimeout(headersTimer);
       headersTimer = undefined;
       const headersMs = performance.now() - started;

@@ -31,10 +31,11 @@ const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers)
 /** origin -> counter row, only for origins with a job running here (so the map stays bounded). */
 const originSlots = new Map<string, number>();
 const runningPerOrigin = new Map<string, number>();
-const agent = createAgent({ boot, policy, counters, originSlots });
+const dispatcher = createAgent({ boot, policy, counters, originSlots });
+const agent = dispatcher.agent;
 let staleConnectionRetries = 0;
 const context: ExecuteContext = {
-  agent,
+  dispatcher,
   policy,
   headersTimeoutMs: boot.agent.headersTimeoutMs,
   transforms: new TransformRegistry(boot.transforms),
@@ -42,7 +43,7 @@ const context: ExecuteContext = {
     staleConnectionRetries++;
   },
 };
-const running = new Map<number, AbortController>();
+const running = new Map<number, { controller: AbortController; origin: string }>();
 let jobsCompleted = 0;
 
 // Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
@@ -75,7 +76,7 @@ export default async function runBatch(batch: JobBatch): Promise<BatchResult> {
 
 async function runJob(job: JobRequest): Promise<JobOutcome> {
   const controller = new AbortController();
-  running.set(job.id, controller);
+  running.set(job.id, { controller, origin: job.origin });
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
   let outcome: JobOutcome;
@@ -170,9 +171,11 @@ function post(): void {
 
 const control: WorkerControl = {
   cancel(id: number): boolean {
-    const controller = running.get(id);
-    if (controller === undefined) return false;
-    controller.abort({ kind: 'cancel' });
+    const entry = running.get(id);
+    if (entry === undefined) return false;
+    entry.controller.abort({ kind: 'cancel' });
+    // The last job for the origin on this worker: nobody waits for a dial in progress any more.
+    if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
     return true;
   },
   stats(): WorkerStats {

@@ -9,7 +9,7 @@
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 
 let currentTag: object | undefined;
 const tagOfRequest = new WeakMap<object, object>();
@@ -33,7 +33,7 @@ subscribe('undici:client:sendHeaders', (message) => {
 });
 
 /** `agent.request(options)`, remembering which socket the request goes out on under `tag`. */
-export function requestTagged(agent: Agent, options: Dispatcher.RequestOptions, tag: object): Promise<Dispatcher.ResponseData> {
+export function requestTagged(agent: Dispatcher, options: Dispatcher.RequestOptions, tag: object): Promise<Dispatcher.ResponseData> {
   currentTag = tag;
   try {
     return agent.request(options);

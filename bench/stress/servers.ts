@@ -1,0 +1,182 @@
+/**
+ * The stress harness's loopback servers: raw `net` HTTP/1.1, so each can misbehave byte-exactly. One
+ * server per {@link HostKind}, on 127.0.0.1, port 0. Each counts connections, the peak of sockets open at
+ * once, requests per method, and POSTs seen twice (every job carries its sequence number in its path:
+ * `/<kind>/<method>/<seq>`), which would be a non-idempotent request replayed.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { HostKind, ServerCounts } from './protocol.js';
+
+interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly socket: Socket;
+}
+
+const MAX_HEAD = 64 * 1024;
+const IDLE_CLOSE_MS = 40;
+
+/** A growable bitset of sequence numbers. */
+class SeenSet {
+  #bits = new Uint8Array(1 << 16);
+
+  /** Marks `n`; true if it was already marked. */
+  mark(n: number): boolean {
+    const byte = n >>> 3;
+    if (byte >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(this.#bits.length * 2, byte + 1));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    const mask = 1 << (n & 7);
+    const had = ((this.#bits[byte] ?? 0) & mask) !== 0;
+    this.#bits[byte] = (this.#bits[byte] ?? 0) | mask;
+    return had;
+  }
+}
+
+function response(status: number, body: string | Buffer, contentLength = Buffer.byteLength(body)): Buffer {
+  return Buffer.concat([Buffer.from(`HTTP/1.1 ${status} OK\r\ncontent-type: text/plain\r\ncontent-length: ${contentLength}\r\n\r\n`), Buffer.from(body)]);
+}
+
+export interface StressServer {
+  readonly kind: HostKind;
+  readonly port: number;
+  counts(): ServerCounts;
+  close(): Promise<void>;
+}
+
+export async function startStressServer(kind: HostKind): Promise<StressServer> {
+  const sockets = new Set<Socket>();
+  const idleTimers = new Map<Socket, NodeJS.Timeout>();
+  const slowTimers = new Map<Socket, NodeJS.Timeout>();
+  const byMethod: Record<string, number> = {};
+  const posts = new SeenSet();
+  let connections = 0;
+  let open = 0;
+  let peakOpen = 0;
+  let requests = 0;
+  let postDuplicates = 0;
+  let turn = 0;
+  let sampleScheduled = false;
+
+  const answer = (req: Request): void => {
+    const socket = req.socket;
+    if (socket.destroyed) return;
+    socket.write(response(200, `${req.method} ${req.path}`));
+    if (kind === 'keepalive-closing') {
+      clearTimeout(idleTimers.get(socket));
+      idleTimers.set(
+        socket,
+        setTimeout(() => {
+          idleTimers.delete(socket);
+          socket.destroy();
+        }, IDLE_CLOSE_MS),
+      );
+    }
+  };
+
+  const behave = (req: Request): void => {
+    switch (kind) {
+      case 'healthy':
+      case 'keepalive-closing':
+        return answer(req);
+      case 'slow': {
+        // One pending answer per socket at a time (the client does not pipeline); the close clears it.
+        slowTimers.set(req.socket, setTimeout(() => answer(req), 20 + (requests % 181)));
+        return;
+      }
+      case 'never-answering':
+        return;
+      case 'resetting': {
+        const socket = req.socket;
+        switch (turn++ % 4) {
+          case 0:
+            return void socket.resetAndDestroy();
+          case 1:
+            socket.write(Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n'));
+            return void socket.destroy();
+          case 2:
+            socket.write(response(200, 'x'.repeat(300), 1_000));
+            return void socket.resetAndDestroy();
+          default:
+            return answer(req);
+        }
+      }
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    open++;
+    // A client's FIN and its next SYN can land in the same poll phase, in either order: sample after it.
+    if (!sampleScheduled) {
+      sampleScheduled = true;
+      setImmediate(() => {
+        sampleScheduled = false;
+        peakOpen = Math.max(peakOpen, open);
+      });
+    }
+    let counted = true;
+    const gone = (): void => {
+      if (counted) {
+        counted = false;
+        open--;
+      }
+    };
+    socket.once('end', () => {
+      gone();
+      socket.destroy();
+    });
+    socket.once('close', () => {
+      gone();
+      sockets.delete(socket);
+      clearTimeout(idleTimers.get(socket));
+      idleTimers.delete(socket);
+      clearTimeout(slowTimers.get(socket));
+      slowTimers.delete(socket);
+    });
+    socket.on('error', () => {});
+    let buffered: Buffer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      clearTimeout(idleTimers.get(socket));
+      idleTimers.delete(socket);
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > MAX_HEAD) socket.destroy();
+          return;
+        }
+        const head = buffered.subarray(0, end).toString('latin1');
+        const [method = '', path = ''] = head.slice(0, head.indexOf('\r\n') >>> 0).split(' ');
+        const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        const length = match === null ? 0 : Number(match[1]);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.subarray(end + 4 + length);
+        requests++;
+        byMethod[method] = (byMethod[method] ?? 0) + 1;
+        if (method === 'POST') {
+          const seq = Number(path.slice(path.lastIndexOf('/') + 1));
+          if (Number.isInteger(seq) && seq >= 0 && posts.mark(seq)) postDuplicates++;
+        }
+        behave({ method, path, socket });
+        if (socket.destroyed) return;
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    kind,
+    port,
+    counts: () => ({ kind, port, connections, peakOpen, requests, byMethod: { ...byMethod }, postDuplicates }),
+    async close() {
+      for (const timer of idleTimers.values()) clearTimeout(timer);
+      for (const timer of slowTimers.values()) clearTimeout(timer);
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
