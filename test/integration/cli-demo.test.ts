@@ -2,38 +2,10 @@
  * `flowpool demo`, spawned for real with a small flood: it finishes and exits by itself, every request
  * succeeds in both floods, and the target servers never saw more connections per host than the cap.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli } from '../fixtures/cli.js';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-interface Exit {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], timeoutMs: number): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`flowpool ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 interface Flood {
   succeeded: number;
@@ -57,7 +29,7 @@ interface Summary {
 
 describe('flowpool demo', () => {
   it('--json: every request succeeds and connections per host stay within the cap', async () => {
-    const { code, stdout, stderr } = await cli(['demo', '--jobs', '2000', '--hosts', '4', '--workers', '2', '--json'], 60_000);
+    const { code, stdout, stderr } = await cli(['demo', '--jobs', '2000', '--hosts', '4', '--workers', '2', '--json'], { timeoutMs: 60_000 });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
@@ -83,7 +55,7 @@ describe('flowpool demo', () => {
   });
 
   it('prints a readable summary without --json (and no progress bar when stderr is not a terminal)', async () => {
-    const { code, stdout, stderr } = await cli(['demo', '--jobs', '300', '--hosts', '2', '--workers', '1', '--connections-per-host', '4'], 60_000);
+    const { code, stdout, stderr } = await cli(['demo', '--jobs', '300', '--hosts', '2', '--workers', '1', '--connections-per-host', '4'], { timeoutMs: 60_000 });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('flowpool demo: 300 GETs over 2 loopback hosts');
@@ -94,10 +66,10 @@ describe('flowpool demo', () => {
   });
 
   it('exits 2 for a bad option', async () => {
-    const jobs = await cli(['demo', '--jobs', '0'], 15_000);
+    const jobs = await cli(['demo', '--jobs', '0'], { timeoutMs: 15_000 });
     expect(jobs.code).toBe(2);
     expect(jobs.stderr).toContain('--jobs: expected an integer from 1 to 10000000, received 0');
-    const runtimeOption = await cli(['demo', '--connections-per-host', 'lots'], 15_000);
+    const runtimeOption = await cli(['demo', '--connections-per-host', 'lots'], { timeoutMs: 15_000 });
     expect(runtimeOption.code).toBe(2);
     expect(runtimeOption.stderr).toContain('options.connectionsPerHost');
   });

@@ -2,43 +2,14 @@
  * `flowpool run`, spawned for real (`node dist/src/cli/main.js`): exit 0 with every node's output as
  * JSON, 1 when a node fails (named on stderr), 2 for invalid input (file, JSON, workflow, options).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, ROOT } from '../fixtures/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-interface Exit {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI in a child process; kills it (and fails) after `timeoutMs`. */
-function cli(args: readonly string[], options: { readonly input?: string; readonly timeoutMs?: number } = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`flowpool ${args.join(' ')} did not exit within ${options.timeoutMs ?? 15_000} ms; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 let server: CountingServer;
 let dir: string;
