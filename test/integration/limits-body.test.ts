@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { compressSmall, GIB, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 /** A job that hangs fails within this instead of the 60 s default (an upper bound, not a timing assertion). */
@@ -22,13 +23,6 @@ async function expectHealthy(rt: Runtime): Promise<void> {
   expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('limits: response body size', () => {
   let servers: HostServer[] = [];
@@ -127,7 +121,7 @@ describe('limits: response body size', () => {
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/forever`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
     // The client hung up: the server's socket closes, and it never got to push much past the limit.
-    await until(() => server.open === 0, 'the endless response socket to close');
+    await waitUntil(() => server.open === 0, 'the endless response socket to close');
     expect(written).toBeLessThan(64 * MIB);
     await expectHealthy(runtime);
   });
@@ -143,7 +137,7 @@ describe('limits: response body size', () => {
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/huge`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
-    await until(() => server.open === 0, 'the refused response socket to close');
+    await waitUntil(() => server.open === 0, 'the refused response socket to close');
     await expectHealthy(runtime);
   });
 

@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { closeAll, rejectionOf, startHostServer, type HostHandler, type HostServer } from '../fixtures/host-server.js';
+import { waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -52,13 +53,6 @@ function answerTogether(count: number, body: Buffer): HostHandler {
   };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('limits: deadlines and per-job isolation', () => {
   let servers: HostServer[] = [];
@@ -81,7 +75,7 @@ describe('limits: deadlines and per-job isolation', () => {
     expect(error.details.phase).toBe('body');
     expect(error.message).toMatch(/timeoutMs \(\d+ ms\)/);
     // The client hung up on the trickle.
-    await until(() => server.open === 0, 'the slowloris socket to close');
+    await waitUntil(() => server.open === 0, 'the slowloris socket to close');
   });
 
   it("ends a server that accepts and never sends headers at timeoutMs with phase 'headers'", async () => {
@@ -93,7 +87,7 @@ describe('limits: deadlines and per-job isolation', () => {
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
     expect(error.details.phase).toBe('headers');
     expect(server.requests).toHaveLength(1);
-    await until(() => server.open === 0, 'the silent socket to close');
+    await waitUntil(() => server.open === 0, 'the silent socket to close');
   });
 
   it("fires headersTimeoutMs (smaller than timeoutMs) with phase 'headers'", async () => {
