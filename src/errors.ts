@@ -75,11 +75,11 @@ export function serializeError(error: FlowpoolError): SerializedError {
   return { code: error.code, name: error.name, message: error.message, details: error.details };
 }
 
-/** Rebuilds a {@link FlowpoolError} on the main thread from what a worker sent. */
-export function deserializeError(data: SerializedError): FlowpoolError {
+/** Rebuilds a {@link FlowpoolError} on the main thread from what a worker sent, plus main-thread details. */
+export function deserializeError(data: SerializedError, extra: FlowpoolErrorDetails = {}): FlowpoolError {
   // A worker on a newer build could send a code this one does not know: keep the message, never crash.
   const code = isFlowpoolErrorCode(data.code) ? data.code : 'FLOWPOOL_CONNECTION_FAILED';
-  return new FlowpoolError(code, data.message, data.details ?? {});
+  return new FlowpoolError(code, data.message, { ...data.details, ...extra });
 }
 
 /** Shortens a received value for an error message: strangers' input must not flood logs. */

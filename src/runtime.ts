@@ -360,9 +360,15 @@ class FlowpoolRuntime implements Runtime {
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
     const pending = ticket.payload;
     const now = performance.now();
-    const attempt: AttemptResult = outcome.ok
-      ? { ok: true, status: outcome.status, headers: outcome.headers }
-      : { ok: false, code: deserializeError(outcome.error).code };
+    let attempt: AttemptResult;
+    let error: FlowpoolError | undefined;
+    if (outcome.ok) {
+      attempt = { ok: true, status: outcome.status, headers: outcome.headers };
+    } else {
+      // Built once: its code feeds the traffic rules, and it is what the caller gets if no retry follows.
+      error = deserializeError(outcome.error, withJobId(pending.job, { attempts: pending.attempts }));
+      attempt = { ok: false, code: error.code };
+    }
     this.#recordAttempt(pending, attempt, now - pending.dispatchedAt);
     if (!pending.settled && this.#destroying === undefined && this.#scheduleRetry(pending, attempt, now)) {
       this.#coordinator.release(ticket);
@@ -384,10 +390,8 @@ class FlowpoolRuntime implements Runtime {
         worker: ticket.worker,
         attempts: pending.attempts,
       });
-    } else {
-      const error = deserializeError(outcome.error);
-      const details = { ...error.details, attempts: pending.attempts, ...(pending.job.id === undefined ? {} : { jobId: pending.job.id }) };
-      this.#settleError(pending, new FlowpoolError(error.code, error.message, details));
+    } else if (error !== undefined) {
+      this.#settleError(pending, error);
     }
     this.#coordinator.release(ticket);
     this.#checkDrained();
