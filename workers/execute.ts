@@ -3,14 +3,13 @@
  * on the bytes the caller would receive, the exact deadline, body decoding, and a plain-data outcome.
  * Never throws: every failure becomes `{ ok: false, error: { code, name, message } }`.
  */
-import { pipeline, type Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Client, Dispatcher } from 'undici';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
 import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
-import { destroySocketOf, requestTagged } from './request-sockets.js';
+import type { AbortCause, JobCancellation } from './cancellation.js';
+import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
 import type { TransformRegistry } from './transforms.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -19,8 +18,8 @@ const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cooki
 /** Body-describing headers dropped when a redirect turns the request into a bodiless GET. */
 const BODY_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
 
-/** Why a job's AbortController fired. */
-export type AbortCause = { readonly kind: 'cancel' } | { readonly kind: 'timeout'; readonly which: 'total' | 'headers' };
+const TOTAL_TIMEOUT: AbortCause = { kind: 'timeout', which: 'total' };
+const HEADERS_TIMEOUT: AbortCause = { kind: 'timeout', which: 'headers' };
 
 interface Hop {
   readonly origin: string;
@@ -49,40 +48,43 @@ export interface ExecuteContext {
 const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /**
- * Sends one hop. An idempotent request that dies on a closed socket before any response byte is sent
- * once more (undici has dropped that socket by then, so it goes on another); anything else, and a
- * second failure, is the job's error. POST is never resent: the server may have acted on it.
+ * Sends one hop and reads its response. An idempotent request that dies on a closed socket before
+ * any response byte is sent once more (undici has dropped that socket by then, so it goes on
+ * another); anything else, and a second failure, is the job's error. POST is never resent: the server
+ * may have acted on it. `attach` hands each attempt's reader to the job, so an abort reaches it.
  */
-async function requestOnce(
+async function exchange(
   dispatcher: WorkerDispatcher,
   hop: Hop,
-  signal: AbortSignal,
+  limits: ReadLimits,
   idempotent: boolean,
+  attach: (reader: ResponseReader) => boolean,
   onStaleRetry: () => void,
-  tag: object,
-): Promise<Dispatcher.ResponseData> {
-  const options: Dispatcher.RequestOptions = {
+): Promise<HopResponse> {
+  const options: Dispatcher.DispatchOptions = {
     origin: hop.origin,
     path: hop.path,
     method: hop.method as Dispatcher.HttpMethod,
     headers: hop.headers as string[],
     body: hop.body ?? null,
-    signal,
   };
   let resent = false;
   let fresh: Client | undefined;
   for (;;) {
+    const reader = new ResponseReader(limits);
+    const live = attach(reader);
+    if (live) (fresh ?? dispatcher.agent).dispatch(options, reader);
     try {
-      const response = await requestTagged(fresh ?? dispatcher.agent, options, tag);
-      // Closes once this one response has been read (or destroyed).
+      const response = await reader.done;
+      // Closes once this one response has been read.
       if (fresh !== undefined) void fresh.close().catch(() => {});
       return response;
     } catch (error) {
       if (fresh !== undefined) void fresh.destroy().catch(() => {});
       fresh = undefined;
-      if (signal.aborted) throw error;
+      if (!live || reader.started || error instanceof FlowpoolError) throw error;
       // Refused by the connection cap before anything was sent: always safe to send again. Loops at
-      // most until the job's deadline aborts the signal; each turn waits CAP_WAIT_MS in the connector.
+      // most until the job's deadline aborts it; each turn waits CAP_WAIT_MS in the connector.
       if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') continue;
       const code = (error as { code?: unknown } | null)?.code;
       if (resent || !idempotent || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
@@ -94,51 +96,65 @@ async function requestOnce(
   }
 }
 
-export async function executeJob(job: JobRequest, context: ExecuteContext, controller: AbortController): Promise<JobOutcome> {
+export async function executeJob(job: JobRequest, context: ExecuteContext, cancellation: JobCancellation): Promise<JobOutcome> {
   const { dispatcher, policy, headersTimeoutMs } = context;
   const started = performance.now();
   let phase: TimeoutPhase = 'headers';
-  const totalTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'total' } satisfies AbortCause), job.timeoutMs);
+  let headersMs = 0;
+  let current: ResponseReader | undefined;
+  const abortError = (cause: AbortCause): FlowpoolError => stoppedError(cause, phase, job.timeoutMs, headersTimeoutMs);
+  cancellation.listen((cause) => current?.abort(abortError(cause)));
+  /** Makes `reader` the exchange an abort reaches; false (and the reader failed) if the job was already stopped. */
+  const attach = (reader: ResponseReader): boolean => {
+    current = reader;
+    const cause = cancellation.cause;
+    if (cause === undefined) return true;
+    reader.abort(abortError(cause));
+    return false;
+  };
+  const totalTimer = setTimeout(() => cancellation.abort(TOTAL_TIMEOUT), job.timeoutMs);
   let headersTimer: NodeJS.Timeout | undefined;
+  const limits: ReadLimits = {
+    maxResponseBytes: job.maxResponseBytes,
+    onHeaders(status, headers) {
+      clearTimeout(headersTimer);
+      headersTimer = undefined;
+      headersMs = performance.now() - started;
+      if (job.followRedirects && REDIRECT_STATUSES.has(status) && typeof headers.location === 'string') return true;
+      phase = 'body';
+      return false;
+    },
+  };
   try {
     const redirects: string[] = [];
     let hop: Hop = { origin: job.origin, path: job.path, url: undefined, method: job.method, headers: job.headers, body: job.body };
     for (;;) {
       phase = 'headers';
-      if (headersTimeoutMs < job.timeoutMs) {
-        headersTimer = setTimeout(() => controller.abort({ kind: 'timeout', which: 'headers' } satisfies AbortCause), headersTimeoutMs);
-      }
-      const tag = {};
+      if (headersTimeoutMs < job.timeoutMs) headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
       const hopEnded = dispatcher.trackHop(hop.origin);
-      let response: Dispatcher.ResponseData;
+      let response: HopResponse;
       try {
-        response = await requestOnce(dispatcher, hop, controller.signal, job.idempotent, context.onStaleRetry, tag);
+        response = await exchange(dispatcher, hop, limits, job.idempotent, attach, context.onStaleRetry);
       } finally {
         hopEnded();
       }
-      clearTimeout(headersTimer);
-      headersTimer = undefined;
-      const headersMs = performance.now() - started;
-      const location = response.headers.location;
-      if (job.followRedirects && REDIRECT_STATUSES.has(response.statusCode) && typeof location === 'string') {
-        // Drain (bounded) so the socket goes back to the pool; a huge redirect body is simply destroyed.
-        await discard(response.body);
+      if (phase === 'headers') {
+        // A redirect (drained): onHeaders said so.
         if (redirects.length >= job.maxRedirects) {
           throw new FlowpoolError('FLOWPOOL_TOO_MANY_REDIRECTS', `more than ${job.maxRedirects} redirects`);
         }
-        hop = nextHop(hop, response.statusCode, location, policy);
+        hop = nextHop(hop, response.status, response.headers.location as string, policy);
         redirects.push(`${hop.origin}${hop.path}`);
         continue;
       }
-      phase = 'body';
-      const read = await readBody(response, job, tag);
-      const headers = flattenHeaders(response.headers);
-      const body = job.transform === undefined ? read.body : await context.transforms.apply(job.transform, read.body, { status: response.statusCode, headers });
-      const outcome: JobSuccess = { ok: true, status: response.statusCode, headers, body, headersMs, bytes: read.bytes };
+      const body = decodeBody(response, job);
+      const headers = response.headers as Record<string, string | string[]>;
+      const value = job.transform === undefined ? body : await context.transforms.apply(job.transform, body, { status: response.status, headers });
+      const outcome: JobSuccess = { ok: true, status: response.status, headers, body: value, headersMs, bytes: response.bytes };
       return redirects.length === 0 ? outcome : { ...outcome, redirects };
     }
   } catch (error) {
-    return { ok: false, error: serializeError(toFlowpoolError(error, controller.signal, phase, job.timeoutMs, headersTimeoutMs)) };
+    return { ok: false, error: serializeError(toFlowpoolError(error)) };
   } finally {
     clearTimeout(totalTimer);
     clearTimeout(headersTimer);
@@ -177,124 +193,36 @@ function nextHop(hop: Hop, status: number, location: string, policy: Destination
   };
 }
 
-/** Reads the body within the byte limit, decompressing gzip, deflate and brotli as it streams. */
-async function readBody(response: Dispatcher.ResponseData, job: JobRequest, tag: object): Promise<{ body: unknown; bytes: number }> {
-  const limit = job.maxResponseBytes;
-  const declared = Number(response.headers['content-length']);
-  const encoding = String(response.headers['content-encoding'] ?? '').trim().toLowerCase();
-  const decoder = createDecoder(encoding);
-  if (decoder === undefined && Number.isFinite(declared) && declared > limit) {
-    discardOversized(response.body, tag);
-    throw tooLarge(limit);
-  }
-  const source: Readable = decoder === undefined ? response.body : pipeline(response.body, decoder, () => {});
-  // 'data' events rather than an async iterator: one fewer promise per chunk on the hot path.
-  const { chunks, bytes } = await collect(source, limit, () => discardOversized(response.body, tag));
-  const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
-  if (job.responseType === 'bytes') return { body: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), bytes };
+/** The collected body as the job asked for it: text, parsed JSON or bytes. */
+function decodeBody(response: HopResponse, job: JobRequest): unknown {
+  const { chunks, bytes } = response;
+  const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks as Buffer[], bytes);
+  if (job.responseType === 'bytes') return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const text = buffer.toString('utf8');
-  if (job.responseType === 'text') return { body: text, bytes };
-  if (text.length === 0) return { body: null, bytes };
+  if (job.responseType === 'text') return text;
+  if (text.length === 0) return null;
   try {
-    return { body: JSON.parse(text) as unknown, bytes };
+    return JSON.parse(text) as unknown;
   } catch (error) {
     // run() resolves for every status: an error page that is not JSON (a 404 in HTML) comes back as
     // its text. Only a success status that promised JSON and broke it is an invalid response.
-    if (response.statusCode < 200 || response.statusCode > 299) return { body: text, bytes };
+    if (response.status < 200 || response.status > 299) return text;
     throw new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response is not valid JSON: ${(error as Error).message}`);
   }
 }
 
-/**
- * Drops an oversized body. Its socket never goes back to the pool: if undici already parsed the whole
- * message (a small body just over the limit), the body stream is finished and destroying it would not
- * close the socket, so the socket that carried this request is destroyed explicitly.
- */
-function discardOversized(body: Readable, tag: object): void {
-  // A finished undici body emits UND_ERR_ABORTED when destroyed: unheard, it would kill the worker.
-  body.on('error', () => {});
-  body.destroy();
-  destroySocketOf(tag);
-}
-
-/** Collects a stream's chunks, failing with RESPONSE_TOO_LARGE (and destroying it) past `limit` bytes. */
-function collect(source: Readable, limit: number, destroyRaw: () => void): Promise<{ chunks: Buffer[]; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    source.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > limit) {
-        source.destroy();
-        destroyRaw();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    let ended = false;
-    source.once('end', () => {
-      ended = true;
-      resolve({ chunks, bytes });
-    });
-    source.once('error', reject);
-    // Built only when needed: an Error captures a stack, and 'close' follows every normal 'end'.
-    source.once('close', () => {
-      if (!ended) reject(new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', 'response body closed before it ended'));
-    });
+/** The error a job stopped by its deadline or by its caller fails with. */
+function stoppedError(cause: AbortCause, phase: TimeoutPhase, timeoutMs: number, headersTimeoutMs: number): FlowpoolError {
+  if (cause.kind === 'cancel') return new FlowpoolError('FLOWPOOL_ABORTED', 'job was cancelled');
+  const which = cause.which === 'headers' ? 'headersTimeoutMs' : 'timeoutMs';
+  const ms = cause.which === 'headers' ? headersTimeoutMs : timeoutMs;
+  return new FlowpoolError('FLOWPOOL_TIMEOUT', `${which} (${ms} ms) elapsed while waiting for the ${phase}`, {
+    phase: cause.which === 'headers' ? 'headers' : phase,
   });
 }
 
-function createDecoder(encoding: string) {
-  switch (encoding) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip();
-    case 'deflate':
-      return createInflate();
-    case 'br':
-      return createBrotliDecompress();
-    default:
-      return undefined;
-  }
-}
-
-function tooLarge(limit: number): FlowpoolError {
-  return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', `response body exceeds maxResponseBytes (${limit} bytes)`);
-}
-
-/** Consumes a body we do not need, so the connection can be reused; gives up past 64 KiB. */
-async function discard(body: Readable): Promise<void> {
-  let seen = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    seen += chunk.length;
-    if (seen > 65_536) {
-      body.on('error', () => {});
-      body.destroy();
-      return;
-    }
-  }
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
-  return out;
-}
-
-function toFlowpoolError(error: unknown, signal: AbortSignal, phase: TimeoutPhase, timeoutMs: number, headersTimeoutMs: number): FlowpoolError {
+function toFlowpoolError(error: unknown): FlowpoolError {
   if (error instanceof FlowpoolError) return error;
-  if (signal.aborted) {
-    const cause = signal.reason as AbortCause | undefined;
-    if (cause?.kind === 'timeout') {
-      const which = cause.which === 'headers' ? 'headersTimeoutMs' : 'timeoutMs';
-      const ms = cause.which === 'headers' ? headersTimeoutMs : timeoutMs;
-      return new FlowpoolError('FLOWPOOL_TIMEOUT', `${which} (${ms} ms) elapsed while waiting for the ${phase}`, {
-        phase: cause.which === 'headers' ? 'headers' : phase,
-      });
-    }
-    return new FlowpoolError('FLOWPOOL_ABORTED', 'job was cancelled');
-  }
   if (error instanceof ConnectGuardError) {
     if (error.code === 'FLOWPOOL_BLOCKED_DESTINATION') {
       return new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', error.message, { reason: error.reason });

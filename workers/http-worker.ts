@@ -22,6 +22,7 @@ import type {
   WorkerStats,
 } from '../src/protocol.js';
 import { createAgent } from './agent.js';
+import { JobCancellation } from './cancellation.js';
 import { executeJob, type ExecuteContext } from './execute.js';
 import { TransformRegistry } from './transforms.js';
 
@@ -43,7 +44,7 @@ const context: ExecuteContext = {
     staleConnectionRetries++;
   },
 };
-const running = new Map<number, { controller: AbortController; origin: string }>();
+const running = new Map<number, { cancellation: JobCancellation; origin: string }>();
 let jobsCompleted = 0;
 
 // Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
@@ -75,13 +76,13 @@ export default async function runBatch(batch: JobBatch): Promise<BatchResult> {
 }
 
 async function runJob(job: JobRequest): Promise<JobOutcome> {
-  const controller = new AbortController();
-  running.set(job.id, { controller, origin: job.origin });
+  const cancellation = new JobCancellation();
+  running.set(job.id, { cancellation, origin: job.origin });
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
   let outcome: JobOutcome;
   try {
-    outcome = await executeJob(job, context, controller);
+    outcome = await executeJob(job, context, cancellation);
   } finally {
     running.delete(job.id);
     jobsCompleted++;
@@ -173,7 +174,7 @@ const control: WorkerControl = {
   cancel(id: number): boolean {
     const entry = running.get(id);
     if (entry === undefined) return false;
-    entry.controller.abort({ kind: 'cancel' });
+    entry.cancellation.abort({ kind: 'cancel' });
     // The last job for the origin on this worker: nobody waits for a dial in progress any more.
     if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
     return true;
