@@ -88,7 +88,7 @@ export class Shards {
         concurrentTasksPerWorker: options.concurrencyPerWorker,
         recordTiming: false,
         workerData,
-        ...(options.workerResourceLimits === undefined ? {} : { resourceLimits: options.workerResourceLimits }),
+        resourceLimits: options.workerResourceLimits,
       });
       pool.on('message', (message: unknown) => {
         if (isOutcomeBatch(message)) {

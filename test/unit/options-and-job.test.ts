@@ -58,8 +58,20 @@ describe('createRuntime: invalid options', () => {
       expect(runtime.options.connectionsPerHost).toBe(7);
       expect(runtime.options.balancing).toBe('affinity');
       expect(runtime.options.policy).toEqual({ allow: [], deny: [] });
+      expect(runtime.options.workerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 8 });
     } finally {
       await runtime.destroy();
+    }
+  });
+
+  it('keeps the workers\' young-generation default beside other heap limits, and lets it be overridden', async () => {
+    const capped = createRuntime({ workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 64 } });
+    const raised = createRuntime({ workers: 1, workerResourceLimits: { maxYoungGenerationSizeMb: 48 } });
+    try {
+      expect(capped.options.workerResourceLimits).toEqual({ maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 });
+      expect(raised.options.workerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 48 });
+    } finally {
+      await Promise.all([capped.destroy(), raised.destroy()]);
     }
   });
 });
