@@ -15,6 +15,8 @@ export interface LoadSuite {
   readonly path: string;
   readonly workload: Workload;
   readonly inflight: number;
+  /** Warm-up jobs at least, whatever the measured count (see {@link warmupFor}). */
+  readonly minWarmup: number;
   readonly workers: number;
   readonly connectionsPerHost: number;
   /** Measured jobs of a variant. */
@@ -36,6 +38,7 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
       path: '/item',
       workload: 'small',
       inflight: 256,
+      minWarmup: 0,
       workers: 2,
       connectionsPerHost: 16,
       // A new connection per request: a quarter of the jobs keeps clear of ephemeral-port exhaustion.
@@ -50,6 +53,7 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
       path: '/large',
       workload: 'heavy',
       inflight: 64,
+      minWarmup: 0,
       workers: 2,
       connectionsPerHost: 16,
       jobsFor: () => config.heavyJobs,
@@ -63,6 +67,9 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
       path: '/item',
       workload: 'small',
       inflight: 1,
+      // One job at a time warms slowly: flowpool's first three thousand awaited jobs ran at 733, 326
+      // and 174 us/op, then 155-260 (one-process run, chunks of 1,000).
+      minWarmup: config.mode === 'full' ? 5_000 : 1_000,
       workers: 2,
       connectionsPerHost: 16,
       jobsFor: () => config.sequentialJobs,
@@ -72,13 +79,14 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
 }
 
 /**
- * Warm-up before the snapshot: half the measured jobs, and at least two waves of the in-flight window.
+ * Warm-up before the snapshot: half the measured jobs, at least two waves of the in-flight window, and
+ * at least the suite's own minimum.
  * Measured steady state is what an embedded, long-lived runtime lives in. A tenth was too short for a
  * runtime spread over three isolates (main thread and two workers each JIT-compile their own copy of
  * the hot path): after 2,000 warm-up jobs flowpool's measured 20,000 ran at 18k req/s, after 5,000 at
  * 22k, after 10,000 and 20,000 at 25k (one-process runs, same build), while main-thread undici moved
  * by a few percent. Every variant gets the same warm-up.
  */
-export function warmupFor(jobs: number, inflight: number): number {
-  return Math.max(Math.ceil(jobs / 2), 2 * inflight);
+export function warmupFor(suite: LoadSuite, jobs: number): number {
+  return Math.max(Math.ceil(jobs / 2), 2 * suite.inflight, suite.minWarmup);
 }

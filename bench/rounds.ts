@@ -68,7 +68,7 @@ export async function runSuite(suite: LoadSuite, config: BenchConfig, targets: T
             origins,
             path: suite.path,
             workload: suite.workload,
-            warmup: warmupFor(jobs, suite.inflight),
+            warmup: warmupFor(suite, jobs),
             jobs,
             inflight: suite.inflight,
             workers: suite.workers,
@@ -79,7 +79,7 @@ export async function runSuite(suite: LoadSuite, config: BenchConfig, targets: T
           config.variantTimeoutMs,
         );
         const bad = run.nonOk + run.errors;
-        const expected = jobs + warmupFor(jobs, suite.inflight);
+        const expected = jobs + warmupFor(suite, jobs);
         if (run.serverRequests !== expected) log(`  note: the target answered ${run.serverRequests} requests for ${expected} jobs`);
         log(
           `  ${suite.name} round ${round}/${config.rounds} ${variant.padEnd(20)} ${Math.round(run.reqPerSec).toString().padStart(7)} req/s` +
@@ -113,7 +113,7 @@ export async function runSuite(suite: LoadSuite, config: BenchConfig, targets: T
         rounds: runs,
         failures: runs.filter((r) => !isRun(r) || r.nonOk + r.errors > 0).length,
         jobs,
-        warmup: warmupFor(jobs, suite.inflight),
+        warmup: warmupFor(suite, jobs),
       };
     }),
   };
