@@ -245,11 +245,6 @@ function toFlowpoolError(error: unknown): FlowpoolError {
       return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', `response headers exceed maxHeaderBytes: ${text}`, details);
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
       return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', text, details);
-    case 'Z_DATA_ERROR':
-    case 'Z_BUF_ERROR':
-    case 'ERR_BROTLI_DECOMPRESSION_FAILED':
-    case 'ERR__ERROR_FORMAT_PADDING_1':
-      return new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body could not be decompressed: ${text}`, details);
     default:
       return new FlowpoolError('FLOWPOOL_CONNECTION_FAILED', text, details);
   }

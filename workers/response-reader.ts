@@ -4,14 +4,24 @@
  *
  * Why a handler and not `agent.request()`: request() wraps every body in a Readable stream, an
  * AsyncResource and a signal listener, which on small responses costs more CPU than the HTTP itself.
- * Here chunks go straight into an array. It also settles the "whose socket was that?" question: a
- * request aborted before undici has completed it has its socket destroyed by undici, so every refusal
- * below (too large, decode error, cancelled) happens before completion and the socket is never reused.
- * For that reason compressed chunks are decoded one at a time with the response paused: the byte
- * limit is checked on the decoded output before undici may read (and complete) any more of the message.
+ * Here chunks go straight into an array.
+ *
+ * Sockets: a request aborted before undici has completed its message has its socket destroyed by
+ * undici, so a body refused while it is still arriving (too large, cancelled, timed out) never leaves
+ * its socket half-read in the pool. A compressed body may be refused after the message completed
+ * (its decoded size or its validity is known only once zlib has run): that socket has carried a whole
+ * message and is clean to reuse.
+ *
+ * The response is never paused: undici 7 asserts that its parser is not paused when a
+ * `Connection: close` response's socket ends (nodejs/undici#5360), which would throw from a socket
+ * event and kill the worker. Instead, the compressed bytes accepted are capped too: decoded output
+ * can only be smaller than its encoding by the format's framing, so a compressed body larger than
+ * the limit (plus slack for framing) cannot decode to one within it, and zlib's input queue stays
+ * bounded by the same limit.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FlowpoolError } from '../src/errors.js';
 
@@ -27,22 +37,24 @@ export interface HopResponse {
 export interface ReadLimits {
   readonly maxResponseBytes: number;
   /**
-   * Called when the response headers arrive. Returns true for a response whose body is not wanted (a
-   * redirect that will be followed): it is drained, up to {@link DRAIN_LIMIT_BYTES}, so the socket can
-   * be reused, and never decoded or kept.
+   * Called when the final response headers arrive (1xx interim responses are skipped). Returns true
+   * for a response whose body is not wanted (a redirect that will be followed): it is drained, up to
+   * {@link DRAIN_LIMIT_BYTES}, so the socket can be reused, and never decoded or kept.
    */
   onHeaders(status: number, headers: IncomingHttpHeaders): boolean;
 }
 
 /** A drained body larger than this is not worth reading to save its socket: the socket is dropped. */
 const DRAIN_LIMIT_BYTES = 65_536;
+/** Compressed bytes accepted beyond maxResponseBytes: room for headers, trailers and block framing. */
+const ENCODED_SLACK_BYTES = 65_536;
 
-type Decoder = Gunzip;
+type Encoding = 'gzip' | 'deflate' | 'br';
 
 export class ResponseReader implements Dispatcher.DispatchHandler {
   /** Settles once: with the whole response, or with the first failure. */
   readonly done: Promise<HopResponse>;
-  /** Response headers have arrived: a failure from here on is not a refused or stale connection. */
+  /** The response has begun: a failure from here on is not a refused or stale connection. */
   started = false;
   readonly #limits: ReadLimits;
   #controller: Dispatcher.DispatchController | undefined;
@@ -54,9 +66,15 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #status = 0;
   #headers: IncomingHttpHeaders = {};
   #chunks: Buffer[] = [];
+  /** Decoded body bytes. */
   #bytes = 0;
   #draining = false;
-  #decoder: Decoder | undefined;
+  #encoding: Encoding | undefined;
+  /** Created on the first body byte, so a bodiless response (HEAD, 204, 304) never meets zlib. */
+  #decoder: Transform | undefined;
+  #encodedBytes = 0;
+  #messageEnded = false;
+  #decoderEnded = false;
 
   constructor(limits: ReadLimits) {
     this.#limits = limits;
@@ -82,8 +100,14 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#pendingAbort !== undefined) controller.abort(this.#pendingAbort);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (this.#settled) return;
+  /** undici: the first byte of the response has arrived. */
+  onResponseStarted(): void {
+    this.started = true;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // 1xx interim responses (100 Continue, 103 Early Hints): the real one follows.
+    if (this.#settled || statusCode < 200) return;
     this.started = true;
     this.#status = statusCode;
     this.#headers = headers;
@@ -91,15 +115,10 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#draining = true;
       return;
     }
-    const decoder = createDecoder(headers['content-encoding']);
-    if (decoder === undefined) {
-      const declared = Number(headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.#limits.maxResponseBytes) this.#refuse(controller, tooLarge(this.#limits.maxResponseBytes));
-      return;
-    }
-    this.#decoder = decoder;
-    decoder.on('data', (chunk: Buffer) => this.#take(chunk));
-    decoder.once('error', (error: Error) => this.#refuse(controller, error));
+    this.#encoding = encodingOf(headers['content-encoding']);
+    if (this.#encoding !== undefined) return;
+    const declared = Number(headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.#limits.maxResponseBytes) this.#refuse(tooLarge(this.#limits.maxResponseBytes));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -113,24 +132,24 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       }
       return;
     }
-    const decoder = this.#decoder;
-    if (decoder === undefined) {
+    if (this.#encoding === undefined) {
       this.#take(chunk);
       return;
     }
-    // One compressed chunk at a time: undici reads nothing more (and cannot finish the message) until
-    // its decoded output has been counted against the limit.
-    controller.pause();
-    decoder.write(chunk, () => {
-      if (!this.#settled) controller.resume();
-    });
+    this.#encodedBytes += chunk.length;
+    if (this.#encodedBytes > this.#limits.maxResponseBytes + ENCODED_SLACK_BYTES) {
+      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+      return;
+    }
+    // A stream that already ended (trailing bytes after a complete gzip member) takes no more input.
+    if (!this.#decoderEnded) this.#decoderFor(this.#encoding).write(chunk);
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
+    this.#messageEnded = true;
     const decoder = this.#decoder;
-    if (decoder === undefined) return this.#succeed();
-    decoder.once('end', () => this.#succeed());
+    if (decoder === undefined || this.#decoderEnded) return this.#succeed();
     decoder.end();
   }
 
@@ -138,22 +157,38 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#fail(error);
   }
 
-  /** Counts decoded bytes; past the limit the exchange fails and its socket is dropped. */
+  #decoderFor(encoding: Encoding): Transform {
+    if (this.#decoder !== undefined) return this.#decoder;
+    const decoder = createDecoder(encoding);
+    this.#decoder = decoder;
+    decoder.on('data', (chunk: Buffer) => this.#take(chunk));
+    decoder.once('end', () => {
+      this.#decoderEnded = true;
+      if (this.#messageEnded) this.#succeed();
+    });
+    decoder.once('error', (error: Error & { code?: string }) => {
+      const detail = error.code === undefined ? {} : { causeCode: error.code };
+      this.#refuse(new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body could not be decompressed: ${error.message}`, detail));
+    });
+    return decoder;
+  }
+
+  /** Counts decoded bytes; past the limit the exchange fails (and an unfinished one loses its socket). */
   #take(chunk: Buffer): void {
     if (this.#settled) return;
     this.#bytes += chunk.length;
     if (this.#bytes > this.#limits.maxResponseBytes) {
-      this.#refuse(this.#controller, tooLarge(this.#limits.maxResponseBytes));
+      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
       return;
     }
     this.#chunks.push(chunk);
   }
 
   /** Fails the exchange and aborts it in undici, which drops the socket of an unfinished response. */
-  #refuse(controller: Dispatcher.DispatchController | undefined, error: Error): void {
+  #refuse(error: Error): void {
     if (this.#settled) return;
     this.#fail(error);
-    controller?.abort(error);
+    this.#controller?.abort(error);
   }
 
   #succeed(): void {
@@ -171,18 +206,30 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   }
 }
 
-function createDecoder(header: string | string[] | undefined): Decoder | undefined {
+/** The one coding we decode, or undefined: identity, and anything else, is passed through as bytes. */
+function encodingOf(header: string | string[] | undefined): Encoding | undefined {
   if (header === undefined) return undefined;
   switch (String(header).trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
+      return 'gzip';
+    case 'deflate':
+      return 'deflate';
+    case 'br':
+      return 'br';
+    default:
+      return undefined;
+  }
+}
+
+function createDecoder(encoding: Encoding): Transform {
+  switch (encoding) {
+    case 'gzip':
       return createGunzip();
     case 'deflate':
       return createInflate();
     case 'br':
-      return createBrotliDecompress() as unknown as Decoder;
-    default:
-      return undefined;
+      return createBrotliDecompress();
   }
 }
 
