@@ -53,24 +53,15 @@ export interface JobRequest {
 }
 
 /**
- * One piscina task: every job the coordinator sent to a shard in one turn of the main event loop.
- * One structured clone and one task for many jobs is what makes the pure-I/O case cheap. The task
- * resolves once every job in it has finished; the outcomes travel separately, as they complete, in
- * {@link OutcomeBatch} messages.
+ * Every job the coordinator sent to a shard in one turn of the main event loop, posted as one message
+ * on the worker's job port. One structured clone for many jobs is what makes the pure-I/O case cheap.
+ * Outcomes travel back on the same port, as they complete, in {@link OutcomeBatch} messages.
  */
 export interface JobBatch {
   readonly jobs: readonly JobRequest[];
 }
 
-/**
- * What a batch's task resolves with: the outcome itself for a batch of one job (one message back
- * instead of two); nothing for larger batches, whose outcomes came as {@link OutcomeBatch} messages.
- */
-export interface BatchResult {
-  readonly outcome?: JobOutcome;
-}
-
-/** Outcomes finished in one turn of a worker's event loop, posted on `parentPort` as one message. */
+/** Outcomes finished in one turn of a worker's event loop, posted on the job port as one message. */
 export interface OutcomeBatch {
   readonly type: 'flowpool:outcomes';
   /** `ids[i]` is the `JobRequest.id` whose outcome is `outcomes[i]`. */
@@ -140,11 +131,16 @@ export interface WorkerControl {
   stats(): WorkerStats;
 }
 
-/** Posted on `parentPort` once at worker load; piscina re-emits it as the pool's 'message' event. */
+/**
+ * Posted on `parentPort` once at worker load; piscina re-emits it as the pool's 'message' event. It
+ * carries the worker's two ports: comlink's control surface, and the job port that batches go out on
+ * and outcomes come back on.
+ */
 export interface ControlPortMessage {
   readonly type: 'flowpool:control-port';
   readonly threadId: number;
   readonly port: MessagePort;
+  readonly jobs: MessagePort;
 }
 
 export function isControlPortMessage(value: unknown): value is ControlPortMessage {

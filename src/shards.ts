@@ -1,7 +1,15 @@
 /**
  * The N shards: one single-thread piscina pool each. One pool per shard (not one pool with a custom
- * balancer) because piscina's shared queue makes a job for an idle host wait behind a busy one; here
- * each shard has its own queue and piscina replaces a crashed worker inside its shard.
+ * balancer) because piscina's shared queue makes a job for an idle host wait behind a busy one. piscina
+ * owns each thread: it starts it, applies its resource limits and replaces it when it dies.
+ *
+ * Jobs do not travel as piscina tasks but on a job port each worker opens at load: a task costs
+ * piscina's per-task bookkeeping on both threads and a completion message of its own, and with the
+ * small batches a responsive main thread sends (about two jobs each in the flood) that doubled the
+ * messages per job. On the port, a batch is one message out and its outcomes come back in the
+ * worker's per-turn outcome messages. What piscina did for tasks on a worker's death, the shard does
+ * for the jobs on its port: when the port closes (after every message the worker posted has been
+ * delivered), the jobs still unanswered fail as crashed.
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -10,11 +18,10 @@ import type { ConnectionCounters } from './connection-counters.js';
 import type { ResolvedOptions } from './options.js';
 import {
   isControlPortMessage,
-  isOutcomeBatch,
-  type BatchResult,
   type JobBatch,
   type JobOutcome,
   type JobRequest,
+  type OutcomeBatch,
   type WorkerBootData,
   type WorkerControl,
   type WorkerStats,
@@ -22,18 +29,29 @@ import {
 
 const WORKER_FILE = new URL('../workers/http-worker.js', import.meta.url).href;
 
-interface ControlLink {
+interface WorkerLink {
+  /** comlink's control surface (cancel, stats). */
   readonly port: MessagePort;
   readonly remote: Comlink.Remote<WorkerControl>;
+  /** Batches out, outcomes in. */
+  readonly jobs: MessagePort;
+  /** Jobs posted on `jobs` and not answered yet: they fail as crashed if the port closes first. */
+  readonly inFlight: Set<number>;
   readonly threadId: number;
+  /** What piscina reported killing this worker, if anything: the reason its unanswered jobs get. */
+  diedOf: Error | undefined;
+  /** The job port has closed: no outcome will come any more. */
+  jobsClosed: boolean;
+  /** The control port has closed: cancel and stats cannot reach the worker. */
+  controlClosed: boolean;
 }
 
 export interface ShardEvents {
   /** A job finished on a worker (its outcome, success or typed failure). */
   onOutcome(id: number, outcome: JobOutcome): void;
   /**
-   * A batch's task failed as a whole (the worker died, or the pool was destroyed): `ids` are its jobs.
-   * Called after any outcomes the worker had already posted were delivered.
+   * Jobs sent to a worker that died (or was stopped) before answering them. Called after every outcome
+   * the worker had posted was delivered.
    */
   onBatchFailed(ids: readonly number[], error: unknown): void;
   /** A shard's worker died (crash, exit, out of memory); piscina starts a replacement. */
@@ -44,10 +62,12 @@ export interface ShardEvents {
 
 export class Shards {
   readonly #pools: Piscina[];
-  readonly #links: (ControlLink | undefined)[];
+  readonly #links: (WorkerLink | undefined)[];
+  /** The last worker-level error piscina reported per shard: the reason given to crashed jobs. */
+  readonly #lastError: (Error | undefined)[];
   readonly #counters: ConnectionCounters;
   readonly #events: ShardEvents;
-  /** Jobs sent to each shard during this turn of the event loop, flushed as one task per shard. */
+  /** Jobs sent to each shard during this turn of the event loop, flushed as one message per shard. */
   readonly #outbox: JobRequest[][];
   #flushScheduled = false;
   #closing = false;
@@ -58,7 +78,8 @@ export class Shards {
     this.#counters = counters;
     this.#events = events;
     this.#outbox = Array.from({ length: options.workers }, () => []);
-    this.#links = new Array<ControlLink | undefined>(options.workers).fill(undefined);
+    this.#links = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
+    this.#lastError = new Array<Error | undefined>(options.workers).fill(undefined);
     this.#pools = Array.from({ length: options.workers }, (_, shard) => {
       const workerData: WorkerBootData = {
         shard,
@@ -84,24 +105,22 @@ export class Shards {
         idleTimeout: Infinity,
         // 'sync' would freeze an idle worker's event loop, and with it the Agent's timers and comlink.
         atomics: 'disabled',
-        // The coordinator limits in-flight jobs per worker; piscina's own queue stays empty.
-        concurrentTasksPerWorker: options.concurrencyPerWorker,
         recordTiming: false,
         workerData,
         resourceLimits: options.workerResourceLimits,
       });
       pool.on('message', (message: unknown) => {
-        if (isOutcomeBatch(message)) {
-          const { ids, outcomes } = message;
-          for (let i = 0; i < ids.length; i++) events.onOutcome(ids[i] as number, outcomes[i] as JobOutcome);
-        } else if (isControlPortMessage(message)) {
-          this.#attach(shard, message.port, message.threadId);
-        }
+        if (isControlPortMessage(message)) this.#attach(shard, message.port, message.jobs, message.threadId);
       });
       pool.on('workerDestroy', () => {
-        this.#detach(shard);
+        const link = this.#links[shard];
+        // The job port stays open: it closes by itself once the dead thread's last messages are in.
+        this.#detach(shard, false);
+        if (!this.#closing) events.onWorkerLost(shard);
+        // Its port already closed: the unanswered jobs fail now that the shard is known to be down
+        // (failing them earlier could re-run them on the same dead shard).
+        if (link?.jobsClosed === true) this.#failUnanswered(link);
         if (this.#closing) return;
-        events.onWorkerLost(shard);
         // Sockets die with the thread, not before: on an uncaught exception piscina reports the worker
         // destroyed while the thread is still tearing down with its sockets open. Give their units back
         // once it has exited, and only then let the shard (its replacement) take jobs.
@@ -115,8 +134,13 @@ export class Shards {
         if (dying !== undefined && dying.threadId !== -1) dying.once('exit', reset);
         else reset();
       });
-      // Piscina emits 'error' for worker-level failures; the affected tasks reject on their own.
-      pool.on('error', () => {});
+      // A worker-level failure (uncaught exception, out of memory): kept as the crashed jobs' reason.
+      pool.on('error', (error: unknown) => {
+        const reason = error instanceof Error ? error : new Error(String(error));
+        this.#lastError[shard] = reason;
+        const link = this.#links[shard];
+        if (link !== undefined) link.diedOf = reason;
+      });
       return pool;
     });
   }
@@ -126,11 +150,11 @@ export class Shards {
   }
 
   /**
-   * Queues a job for a shard; every job queued in this turn of the event loop leaves as one task.
+   * Queues a job for a shard; every job queued in this turn of the event loop leaves as one message.
    * The flush waits for setImmediate, not a microtask: outcomes arrive one worker message at a time
    * and each settles its jobs in its own microtask checkpoint, so a microtask flush sent the few jobs
    * the callers queued in reaction to one message (2 per task on average in the flood); after the
-   * poll phase, a task carries every job queued in reaction to all of them (about 32).
+   * poll phase, a batch carries every job queued in reaction to all of them.
    */
   send(shard: number, request: JobRequest): void {
     const outbox = this.#outbox[shard];
@@ -146,27 +170,25 @@ export class Shards {
     this.#flushScheduled = false;
     for (let shard = 0; shard < this.#outbox.length; shard++) {
       const jobs = this.#outbox[shard];
-      const pool = this.#pools[shard];
-      if (jobs === undefined || jobs.length === 0 || pool === undefined) continue;
+      if (jobs === undefined || jobs.length === 0) continue;
       this.#outbox[shard] = [];
+      const link = this.#links[shard];
+      if (link === undefined) {
+        // The worker died after these jobs were dispatched to it in this turn: they never left.
+        const error = this.#lastError[shard] ?? new Error('the worker is not running');
+        setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
+        continue;
+      }
       const batch: JobBatch = { jobs };
-      (pool.run(batch) as Promise<BatchResult>).then(
-        (result) => {
-          if (result.outcome !== undefined) this.#events.onOutcome((jobs[0] as JobRequest).id, result.outcome);
-        },
-        (error: unknown) => {
-          // Outcomes the worker posted before it died travel on another port than the task's
-          // rejection: let them land first, so a finished job is never reported as crashed.
-          setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
-        },
-      );
+      for (const job of jobs) link.inFlight.add(job.id);
+      link.jobs.postMessage(batch);
     }
   }
 
   /** Asks a shard's worker to abort one job. Resolves false if the worker is gone or not reachable. */
   async cancel(shard: number, id: number): Promise<boolean> {
     const link = this.#links[shard];
-    if (link === undefined) return false;
+    if (link === undefined || link.controlClosed) return false;
     try {
       return await link.remote.cancel(id);
     } catch {
@@ -178,7 +200,7 @@ export class Shards {
   async workerStats(): Promise<(WorkerStats | undefined)[]> {
     return Promise.all(
       this.#links.map(async (link) => {
-        if (link === undefined) return undefined;
+        if (link === undefined || link.controlClosed) return undefined;
         try {
           return await withTimeout(link.remote.stats(), 2_000);
         } catch {
@@ -195,33 +217,63 @@ export class Shards {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all(this.#pools.map((pool) => pool.close()));
-    this.#links.forEach((_, shard) => this.#detach(shard));
+    this.#links.forEach((_, shard) => this.#detach(shard, true));
   }
 
   async destroy(): Promise<void> {
     this.#closing = true;
     await Promise.all(this.#pools.map((pool) => pool.destroy()));
-    this.#links.forEach((_, shard) => this.#detach(shard));
+    this.#links.forEach((_, shard) => this.#detach(shard, true));
   }
 
-  #attach(shard: number, port: MessagePort, threadId: number): void {
-    this.#detach(shard);
+  #attach(shard: number, port: MessagePort, jobs: MessagePort, threadId: number): void {
+    this.#detach(shard, true);
     const remote = Comlink.wrap<WorkerControl>(port as unknown as Comlink.Endpoint);
-    // The port must not keep the engine's process alive: the pools' own handles decide that.
-    port.unref();
+    const link: WorkerLink = { port, remote, jobs, inFlight: new Set(), threadId, diedOf: undefined, jobsClosed: false, controlClosed: false };
+    // comlink calls on a closed port never settle: stop making them. The link itself stays until
+    // piscina reports the worker gone (workerDestroy), which is what fails its unanswered jobs.
     port.once('close', () => {
-      if (this.#links[shard]?.port === port) this.#links[shard] = undefined;
+      link.controlClosed = true;
     });
-    this.#links[shard] = { port, remote, threadId };
+    jobs.on('message', (message: OutcomeBatch) => {
+      const { ids, outcomes } = message;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i] as number;
+        link.inFlight.delete(id);
+        this.#events.onOutcome(id, outcomes[i] as JobOutcome);
+      }
+    });
+    // The ports must not keep the engine's process alive: the pools' own handles decide that (and the
+    // runtime holds a referenced timer while jobs are pending). After the listeners: adding a
+    // 'message' listener refs a port again.
+    port.unref();
+    jobs.unref();
+    // Messages are delivered in order and the close comes last: whatever is still in flight then was
+    // never answered. If piscina has not reported the worker gone yet, workerDestroy fails them.
+    jobs.once('close', () => {
+      link.jobsClosed = true;
+      if (this.#links[shard] !== link) this.#failUnanswered(link);
+    });
+    this.#lastError[shard] = undefined;
+    this.#links[shard] = link;
     if (this.#resetPending[shard] !== true) this.#events.onWorkerReady(shard);
   }
 
-  #detach(shard: number): void {
+  #failUnanswered(link: WorkerLink): void {
+    if (link.inFlight.size === 0) return;
+    const ids = [...link.inFlight];
+    link.inFlight.clear();
+    this.#events.onBatchFailed(ids, link.diedOf ?? new Error(`the worker (thread ${link.threadId}) exited`));
+  }
+
+  /** Forgets a shard's worker; its job port is closed too unless `closeJobs` is false (see workerDestroy). */
+  #detach(shard: number, closeJobs: boolean): void {
     const link = this.#links[shard];
     if (link === undefined) return;
     this.#links[shard] = undefined;
     link.remote[Comlink.releaseProxy]();
     link.port.close();
+    if (closeJobs) link.jobs.close();
   }
 }
 

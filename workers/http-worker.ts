@@ -1,8 +1,8 @@
 /**
- * Worker entry. Built once per thread: the policy, the shared connection counters, ONE undici Agent
- * that every job reuses, and the comlink control surface. The default export is piscina's task
- * function; it never throws and returns plain data only (a non-cloneable return value would crash the
- * worker and every job on it). Jobs arrive in batches and their outcomes leave in batches.
+ * Worker entry, loaded by piscina. Built once per thread: the policy, the shared connection counters,
+ * ONE undici Agent that every job reuses, the comlink control surface and the job port. Jobs arrive in
+ * batches on the job port and their outcomes leave in batches on it; an outcome is plain data only (a
+ * non-cloneable value would fail the post, see post()).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
@@ -11,7 +11,6 @@ import { ConnectionCounters } from '../src/connection-counters.js';
 import { FlowpoolError, serializeError } from '../src/errors.js';
 import { DestinationPolicy } from '../src/policy/index.js';
 import type {
-  BatchResult,
   ControlPortMessage,
   JobBatch,
   JobOutcome,
@@ -47,6 +46,11 @@ const context: ExecuteContext = {
 const running = new Map<number, { cancellation: JobCancellation; origin: string }>();
 let jobsCompleted = 0;
 
+// Batches in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must
+// deliver for as long as the thread lives.
+const { port1: jobPort, port2: jobPortRemote } = new MessageChannel();
+jobPort.on('message', runBatch);
+
 // Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
 let connectionsOpened = 0;
 let requestsOnReusedConnections = 0;
@@ -61,18 +65,18 @@ subscribe('undici:client:sendHeaders', (message) => {
 });
 
 /**
- * piscina's task function: runs every job of a batch concurrently. Outcomes go out through the outbox
- * as each job finishes; the task itself resolves (with nothing) once the whole batch is done.
+ * Jobs arrive on the job port, a batch per message, and run concurrently; each outcome goes out
+ * through the outbox as its job finishes. Not piscina tasks: a task costs piscina's per-task
+ * bookkeeping on both threads and a completion message of its own, which on small batches doubled the
+ * messages per job. piscina owns the thread (start, resource limits, replacement after a crash).
  */
-export default async function runBatch(batch: JobBatch): Promise<BatchResult> {
-  const jobs = batch.jobs;
-  // A batch of one (light or sequential load) answers through the task result itself: one message
-  // back instead of two, and no ordering question between them.
-  if (jobs.length === 1) return { outcome: await runJob(jobs[0] as JobRequest) };
-  const runs: Promise<void>[] = new Array<Promise<void>>(jobs.length);
-  for (let i = 0; i < jobs.length; i++) runs[i] = runJob(jobs[i] as JobRequest).then((outcome) => send((jobs[i] as JobRequest).id, outcome));
-  await Promise.all(runs);
-  return {};
+function runBatch(batch: JobBatch): void {
+  for (const job of batch.jobs) void runJob(job).then((outcome) => send(job.id, outcome));
+}
+
+/** piscina's task entry, required of the module but never called: jobs come on the job port. */
+export default function unusedTask(): never {
+  throw new Error('flowpool workers take jobs on their job port, not as piscina tasks');
 }
 
 async function runJob(job: JobRequest): Promise<JobOutcome> {
@@ -100,9 +104,7 @@ async function runJob(job: JobRequest): Promise<JobOutcome> {
 // phase) leave as one message: setImmediate runs right after that poll phase.
 let outIds: number[] = [];
 let outOutcomes: JobOutcome[] = [];
-/** Settles once the pending outcomes have been posted; one promise shared by every job in the flush. */
-let flushed: Promise<void> | undefined;
-let markFlushed: (() => void) | undefined;
+let flushScheduled = false;
 
 let oldestPendingAt = 0;
 /**
@@ -112,38 +114,24 @@ let oldestPendingAt = 0;
  */
 const MAX_OUTBOX_DELAY_MS = 1;
 
-/**
- * Queues an outcome for the next flush. The promise settles once it is posted: a batch's task must not
- * resolve before its outcomes are out, or a worker dying in between would leave piscina believing the
- * jobs delivered while their callers never heard of them.
- */
-function send(id: number, outcome: JobOutcome): Promise<void> {
+/** Queues an outcome for the next flush. */
+function send(id: number, outcome: JobOutcome): void {
   outIds.push(id);
   outOutcomes.push(outcome);
-  if (flushed === undefined) {
-    flushed = new Promise<void>((resolve) => {
-      markFlushed = resolve;
-    });
+  if (!flushScheduled) {
+    flushScheduled = true;
     oldestPendingAt = performance.now();
     setImmediate(flush);
-    return flushed;
+  } else if (performance.now() - oldestPendingAt > MAX_OUTBOX_DELAY_MS) {
+    post();
+    oldestPendingAt = performance.now();
   }
-  const pending = flushed;
-  if (performance.now() - oldestPendingAt > MAX_OUTBOX_DELAY_MS) flush();
-  return pending;
 }
 
 function flush(): void {
-  // Already flushed early by send(): this setImmediate has nothing left to post.
-  if (flushed === undefined) return;
-  const done = markFlushed;
-  flushed = undefined;
-  markFlushed = undefined;
-  try {
-    post();
-  } finally {
-    done?.();
-  }
+  flushScheduled = false;
+  // Flushed early by send() and nothing since: no empty message.
+  if (outIds.length > 0) post();
 }
 
 function post(): void {
@@ -151,20 +139,20 @@ function post(): void {
   outIds = [];
   outOutcomes = [];
   try {
-    parentPort?.postMessage(message);
+    jobPort.postMessage(message);
   } catch {
     // A transform returned something structured clone refuses (a function, a socket): thrown here, it
     // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
     for (let i = 0; i < message.ids.length; i++) {
       const single: OutcomeBatch = { type: 'flowpool:outcomes', ids: [message.ids[i] as number], outcomes: [message.outcomes[i] as JobOutcome] };
       try {
-        parentPort?.postMessage(single);
+        jobPort.postMessage(single);
       } catch (error) {
         const failure: JobOutcome = {
           ok: false,
           error: serializeError(new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `result cannot be sent back to the caller: ${(error as Error).message}`)),
         };
-        parentPort?.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
+        jobPort.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
       }
     }
   }
@@ -200,10 +188,10 @@ const control: WorkerControl = {
   },
 };
 
-// The control port travels once, at load, over parentPort (piscina re-emits it as the pool's
-// 'message' event), so a replacement worker announces itself the same way.
+// The ports travel once, at load, over parentPort (piscina re-emits it as the pool's 'message' event),
+// so a replacement worker announces itself the same way.
 const { port1, port2 } = new MessageChannel();
 Comlink.expose(control, port1 as unknown as Comlink.Endpoint);
 port1.unref();
-const announcement: ControlPortMessage = { type: 'flowpool:control-port', threadId, port: port2 };
-parentPort?.postMessage(announcement, [port2]);
+const announcement: ControlPortMessage = { type: 'flowpool:control-port', threadId, port: port2, jobs: jobPortRemote };
+parentPort?.postMessage(announcement, [port2, jobPortRemote]);
