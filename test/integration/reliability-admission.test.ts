@@ -37,6 +37,13 @@ describe('reliability: admission (maxQueue) and runMany backpressure', () => {
     gate.release();
     await rt.run({ url });
     gate.hold();
+    // Both workers must be taking jobs before the burst: one that finishes booting during it would
+    // take queued jobs (the origin spills to it) and the queue would no longer be full.
+    for (let attempt = 0; attempt < 250; attempt++) {
+      if ((await rt.stats()).workers.every((w) => w.threadId !== undefined)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await rt.stats()).workers.map((w) => w.threadId !== undefined)).toEqual([true, true]);
     const baseline = settledHeap();
 
     let queueFull = 0;
