@@ -160,7 +160,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       else headers.push(lower, String(value));
     }
   }
-  let body = job.body;
+  let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
@@ -216,4 +216,20 @@ function encodeJson(value: unknown, id: string | undefined): string {
     });
   }
   return text;
+}
+
+/**
+ * A binary body is copied when the job is submitted: what the caller passed to run() is what is sent,
+ * even if it reuses or transfers its buffer right after (a detached buffer would otherwise fail the
+ * structured clone to the worker, later and far from the caller).
+ */
+function snapshot(body: Uint8Array, jobId: string | undefined): Uint8Array {
+  try {
+    return new Uint8Array(body);
+  } catch {
+    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: expected a readable Uint8Array, received one whose ArrayBuffer is detached', {
+      field: 'job.body',
+      ...(jobId === undefined ? {} : { jobId }),
+    });
+  }
 }

@@ -45,7 +45,11 @@ describe('runtime: worker crash mid-flight', () => {
     // POST: not safe to repeat, so the crash happens exactly once.
     const crasher = await settle(rt.run({ url: `${origin}/big`, method: 'POST', responseType: 'json', maxResponseBytes: 100e6 }));
     expect(crasher.ok).toBe(false);
-    if (!crasher.ok) expect(crasher.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
+    if (!crasher.ok) {
+      expect(crasher.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
+      // The reason piscina gave for the death, not a generic "exited".
+      expect(crasher.error.message).toMatch(/memory/i);
+    }
 
     slow.release();
     const getOutcomes = await Promise.all(gets);

@@ -96,6 +96,7 @@ describe('normalizeJob: invalid jobs', () => {
     ['a non-serialisable json', { url: 'http://a.example/', method: 'POST', json: { n: 1n } }, 'job.json', undefined],
     ['an unregistered transform', { url: 'http://a.example/', transform: 'nope' }, 'job.transform', '"nope"'],
     ['null', null, 'job', 'received null'],
+    ['a body whose ArrayBuffer was transferred away', { url: 'http://a.example/', method: 'POST', body: detachedBytes() }, 'job.body', 'detached'],
   ];
 
   for (const [name, job, field, received] of cases) {
@@ -107,6 +108,13 @@ describe('normalizeJob: invalid jobs', () => {
       if (received !== undefined) expect(error.message).toContain(received);
     });
   }
+
+  it('copies a binary body when the job is submitted: later writes to the caller\'s buffer do not change it', () => {
+    const bytes = Buffer.from('original');
+    const job = normalizeJob({ url: 'http://a.example/', method: 'POST', body: bytes }, DEFAULTS);
+    bytes.write('CHANGED!');
+    expect(Buffer.from(job.body as Uint8Array).toString()).toBe('original');
+  });
 
   it('echoes the job id in the error', () => {
     const error = thrownBy(() => normalizeJob({ url: 'nope', id: 'job-7' }, DEFAULTS)) as CodedError & { details: { jobId?: string } };
@@ -180,3 +188,10 @@ describe('normalizeJob: a refused header names the key and the reason', () => {
     expect(message).not.toContain('evil.example');
   });
 });
+
+/** A Uint8Array whose ArrayBuffer has been transferred (to nobody): reading it throws, cloning fails. */
+function detachedBytes(): Uint8Array {
+  const bytes = new Uint8Array(8);
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+  return bytes;
+}
