@@ -53,7 +53,7 @@ export interface JobRequest {
 }
 
 /**
- * Every job the coordinator sent to a shard in one turn of the main event loop, posted as one message
+ * Every job the coordinator sent to a shard together (in one microtask checkpoint), posted as one message
  * on the worker's job port. One structured clone for many jobs is what makes the pure-I/O case cheap.
  * Outcomes travel back on the same port, as they complete, in {@link OutcomeBatch} messages.
  */
