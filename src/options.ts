@@ -21,7 +21,7 @@ export const DEFAULTS = {
   maxRedirects: 5,
   maxOrigins: 10_000,
   /** Young generation of each worker's V8 heap, MiB (see `workerResourceLimits`). */
-  workerYoungGenerationMb: 8,
+  workerYoungGenerationMb: 6,
 } as const;
 
 const positiveInt = (max: number) => z.int().min(1).max(max);
@@ -182,12 +182,14 @@ export const runtimeOptionsSchema = z.strictObject({
    * still abort the whole process when a worker reaches its limit inside certain allocations
    * (nodejs/node#47224), so leave headroom rather than rely on the limit to police a tight budget.
    *
-   * The young generation defaults to 8 MiB instead of V8's
-   * (which grows to tens of MiB): an HTTP worker's garbage dies young, and a nursery that stays within
-   * the core's cache made the pure-I/O flood cheaper (all-threads CPU 50 -> 44 us/job) and smaller (peak
-   * RSS 246 -> 195 MB). Transforms that build large object graphs pay for it (the CPU-heavy benchmark:
-   * about 3% more CPU per job); raise it for such workloads, e.g. `{ maxYoungGenerationSizeMb: 48 }`.
-   * @default { maxYoungGenerationSizeMb: 8 } (Node's defaults otherwise)
+   * The young generation defaults to 6 MiB instead of V8's (which grows to tens of MiB): an HTTP
+   * worker's garbage dies young, and a nursery that stays within the core's cache makes pure I/O cheaper
+   * and smaller (benchmark flood, 3 rounds each: V8's default 50.0 us of CPU per job and 246 MB peak RSS;
+   * 8 MiB 44.9 us, 217 MB; 6 MiB 38.8 us, 169 MB). Transforms that build large object graphs pay for it:
+   * a parsed 50 KB document and its transform's garbage outlive a small nursery (CPU-heavy benchmark:
+   * 6 MiB +8% CPU per job against 8 MiB). For such workloads raise it, e.g.
+   * `{ maxYoungGenerationSizeMb: 32 }` (the benchmark's `flowpool-large-nursery` variant).
+   * @default { maxYoungGenerationSizeMb: 6 } (Node's defaults otherwise)
    */
   workerResourceLimits: z
     .strictObject({

@@ -58,7 +58,7 @@ describe('createRuntime: invalid options', () => {
       expect(runtime.options.connectionsPerHost).toBe(7);
       expect(runtime.options.balancing).toBe('affinity');
       expect(runtime.options.policy).toEqual({ allow: [], deny: [] });
-      expect(runtime.options.workerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 8 });
+      expect(runtime.options.workerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 6 });
     } finally {
       await runtime.destroy();
     }
@@ -68,7 +68,7 @@ describe('createRuntime: invalid options', () => {
     const capped = createRuntime({ workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 64 } });
     const raised = createRuntime({ workers: 1, workerResourceLimits: { maxYoungGenerationSizeMb: 48 } });
     try {
-      expect(capped.options.workerResourceLimits).toEqual({ maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 });
+      expect(capped.options.workerResourceLimits).toEqual({ maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 6 });
       expect(raised.options.workerResourceLimits).toEqual({ maxYoungGenerationSizeMb: 48 });
     } finally {
       await Promise.all([capped.destroy(), raised.destroy()]);
