@@ -47,7 +47,7 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
     {
       name: 'cpu-heavy',
       title: `CPU-heavy: ${config.heavyJobs} GETs of ~50 KB JSON, parsed and transformed (~5 ms CPU each), 64 in flight over 8 hosts, 2 workers`,
-      variants: pick(['flowpool', 'undici', 'naive-piscina']),
+      variants: pick(['flowpool', 'flowpool-large-nursery', 'undici', 'naive-piscina']),
       baseline: BASELINE,
       hosts: 8,
       path: '/large',

@@ -35,6 +35,7 @@ export async function openClient(spec: LoadSpec): Promise<Client> {
 const OPENERS: Record<VariantName, (spec: LoadSpec) => Promise<Client>> = {
   flowpool: (spec) => openFlowpool(spec, 'affinity'),
   'flowpool-least-busy': (spec) => openFlowpool(spec, 'least-busy'),
+  'flowpool-large-nursery': (spec) => openFlowpool(spec, 'affinity', LARGE_NURSERY),
   undici: openUndici,
   'no-pooling': openNoPooling,
   'naive-piscina': openNaivePiscina,
@@ -42,7 +43,17 @@ const OPENERS: Record<VariantName, (spec: LoadSpec) => Promise<Client>> = {
   axios: openAxios,
 };
 
-async function openFlowpool(spec: LoadSpec, balancing: 'affinity' | 'least-busy'): Promise<Client> {
+/**
+ * What README's `workerResourceLimits` advice gives a transform-heavy engine: a young generation big
+ * enough for a parsed 50 KB document and the transform's garbage to die young.
+ */
+const LARGE_NURSERY = { maxYoungGenerationSizeMb: 32 };
+
+async function openFlowpool(
+  spec: LoadSpec,
+  balancing: 'affinity' | 'least-busy',
+  workerResourceLimits?: { readonly maxYoungGenerationSizeMb: number },
+): Promise<Client> {
   const before = process.memoryUsage.rss();
   const runtime = createRuntime({
     workers: spec.workers,
@@ -50,6 +61,7 @@ async function openFlowpool(spec: LoadSpec, balancing: 'affinity' | 'least-busy'
     balancing,
     policy: LOOPBACK_ONLY,
     transforms: { heavy: spec.heavyTransform },
+    ...(workerResourceLimits === undefined ? {} : { workerResourceLimits }),
   });
   await workersOnline(runtime.stats.bind(runtime), spec.workers);
   const workerRssAtRestMb = (process.memoryUsage.rss() - before) / spec.workers / 2 ** 20;
