@@ -8,11 +8,10 @@
  * small batches a responsive main thread sends (about two jobs each in the flood) that doubled the
  * messages per job. On the port, a batch is one message out and its outcomes come back in the
  * worker's per-turn outcome messages. What piscina did for tasks on a worker's death, the shard does
- * for the jobs on its port: when the port closes (after every message the worker posted has been
- * delivered), the jobs still unanswered fail as crashed.
+ * for the jobs on its port (see worker-link.ts): once the port has closed and piscina has reported the
+ * worker gone, the jobs still unanswered fail as crashed.
  */
 import type { MessagePort } from 'node:worker_threads';
-import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
 import type { ConnectionCounters } from './connection-counters.js';
 import type { ResolvedOptions } from './options.js';
@@ -21,30 +20,12 @@ import {
   type JobBatch,
   type JobOutcome,
   type JobRequest,
-  type OutcomeBatch,
   type WorkerBootData,
-  type WorkerControl,
   type WorkerStats,
 } from './protocol.js';
+import { WorkerLink } from './worker-link.js';
 
 const WORKER_FILE = new URL('../workers/http-worker.js', import.meta.url).href;
-
-interface WorkerLink {
-  /** comlink's control surface (cancel, stats). */
-  readonly port: MessagePort;
-  readonly remote: Comlink.Remote<WorkerControl>;
-  /** Batches out, outcomes in. */
-  readonly jobs: MessagePort;
-  /** Jobs posted on `jobs` and not answered yet: they fail as crashed if the port closes first. */
-  readonly inFlight: Set<number>;
-  readonly threadId: number;
-  /** What piscina reported killing this worker, if anything: the reason its unanswered jobs get. */
-  diedOf: Error | undefined;
-  /** The job port has closed: no outcome will come any more. */
-  jobsClosed: boolean;
-  /** The control port has closed: cancel and stats cannot reach the worker. */
-  controlClosed: boolean;
-}
 
 export interface ShardEvents {
   /** A job finished on a worker (its outcome, success or typed failure). */
@@ -195,22 +176,19 @@ export class Shards {
         continue;
       }
       const batch: JobBatch = { jobs };
-      try {
-        link.jobs.postMessage(batch);
-      } catch (error) {
+      if (!link.post(batch)) {
         // Structured clone refused the batch (normalizeJob copies bodies, so nothing a caller passes
         // should get here). Thrown from this microtask it would be the engine's uncaught exception.
+        const error = new Error('the jobs could not be sent to the worker (structured clone refused them)');
         setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
-        continue;
       }
-      for (const job of jobs) link.inFlight.add(job.id);
     }
   }
 
   /** Asks a shard's worker to abort one job. Resolves false if the worker is gone or not reachable. */
   async cancel(shard: number, id: number): Promise<boolean> {
     const link = this.#links[shard];
-    if (link === undefined || link.controlClosed) return false;
+    if (link === undefined || !link.reachable) return false;
     try {
       return await link.remote.cancel(id);
     } catch {
@@ -222,7 +200,7 @@ export class Shards {
   async workerStats(): Promise<(WorkerStats | undefined)[]> {
     return Promise.all(
       this.#links.map(async (link) => {
-        if (link === undefined || link.controlClosed) return undefined;
+        if (link === undefined || !link.reachable) return undefined;
         try {
           return await withTimeout(link.remote.stats(), 2_000);
         } catch {
@@ -248,33 +226,15 @@ export class Shards {
     this.#links.forEach((_, shard) => this.#detach(shard, true));
   }
 
-  #attach(shard: number, port: MessagePort, jobs: MessagePort, threadId: number): void {
+  #attach(shard: number, control: MessagePort, jobs: MessagePort, threadId: number): void {
     this.#detach(shard, true);
-    const remote = Comlink.wrap<WorkerControl>(port as unknown as Comlink.Endpoint);
-    const link: WorkerLink = { port, remote, jobs, inFlight: new Set(), threadId, diedOf: undefined, jobsClosed: false, controlClosed: false };
-    // comlink calls on a closed port never settle: stop making them. The link itself stays until
-    // piscina reports the worker gone (workerDestroy), which is what fails its unanswered jobs.
-    port.once('close', () => {
-      link.controlClosed = true;
-    });
-    jobs.on('message', (message: OutcomeBatch) => {
-      const { ids, outcomes } = message;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i] as number;
-        link.inFlight.delete(id);
-        this.#events.onOutcome(id, outcomes[i] as JobOutcome);
-      }
-    });
-    // The ports must not keep the engine's process alive: the pools' own handles decide that (and the
-    // runtime holds a referenced timer while jobs are pending). After the listeners: adding a
-    // 'message' listener refs a port again.
-    port.unref();
-    jobs.unref();
-    // Messages are delivered in order and the close comes last: whatever is still in flight then was
-    // never answered. If piscina has not reported the worker gone yet, workerDestroy fails them.
-    jobs.once('close', () => {
-      link.jobsClosed = true;
-      if (this.#links[shard] !== link) this.#failUnanswered(link);
+    const link = new WorkerLink(control, jobs, threadId, {
+      onOutcome: (id, outcome) => this.#events.onOutcome(id, outcome),
+      // While the link is still the shard's, piscina has not reported the worker gone: workerDestroy
+      // fails its jobs once the shard is marked down (failing them now could re-run them on it).
+      onJobsClosed: (closed) => {
+        if (this.#links[shard] !== closed) this.#failUnanswered(closed);
+      },
     });
     this.#lastError[shard] = undefined;
     this.#dying[shard] = undefined;
@@ -283,9 +243,8 @@ export class Shards {
   }
 
   #failUnanswered(link: WorkerLink): void {
-    if (link.inFlight.size === 0) return;
-    const ids = [...link.inFlight];
-    link.inFlight.clear();
+    const ids = link.takeUnanswered();
+    if (ids.length === 0) return;
     this.#events.onBatchFailed(ids, link.diedOf ?? new Error(`the worker (thread ${link.threadId}) exited`));
   }
 
@@ -294,13 +253,10 @@ export class Shards {
     const link = this.#links[shard];
     if (link === undefined) return;
     this.#links[shard] = undefined;
-    link.remote[Comlink.releaseProxy]();
-    link.port.close();
-    if (!closeJobs) return;
-    link.jobs.close();
+    link.close(closeJobs);
     // Its port had closed while it was still the shard's link (a death piscina never reported):
     // nothing else will fail its unanswered jobs.
-    if (link.jobsClosed) this.#failUnanswered(link);
+    if (closeJobs && link.jobsClosed) this.#failUnanswered(link);
   }
 }
 

@@ -1,0 +1,119 @@
+/**
+ * WorkerLink without threads: a MessageChannel stands in for the worker's end. What the crash path
+ * relies on is checked here, on this Node: outcomes posted before the worker's end closes are all
+ * delivered before the link hears the close, so the jobs left unanswered then are exactly those the
+ * worker never finished.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobBatch, JobOutcome, JobRequest, OutcomeBatch } from '../../src/protocol.js';
+import { WorkerLink } from '../../src/worker-link.js';
+
+function job(id: number, body?: Uint8Array): JobRequest {
+  return {
+    id,
+    origin: 'http://a.example',
+    path: '/',
+    method: body === undefined ? 'GET' : 'POST',
+    headers: [],
+    body,
+    responseType: 'text',
+    timeoutMs: 1_000,
+    maxResponseBytes: 1_000,
+    followRedirects: true,
+    maxRedirects: 5,
+    slot: 0,
+    idempotent: body === undefined,
+  };
+}
+
+const ok = (status: number): JobOutcome => ({ ok: true, status, headers: {}, body: '', headersMs: 1, bytes: 0 });
+
+interface Harness {
+  readonly link: WorkerLink;
+  /** The worker's end of the job port. */
+  readonly worker: MessagePort;
+  readonly outcomes: [number, JobOutcome][];
+  /** Outcomes delivered when the link heard its job port close. */
+  readonly closedAfter: Promise<number>;
+}
+
+const open: MessagePort[] = [];
+
+function harness(): Harness {
+  const control = new MessageChannel();
+  const jobs = new MessageChannel();
+  open.push(control.port1, control.port2, jobs.port1, jobs.port2);
+  const outcomes: [number, JobOutcome][] = [];
+  let closed!: (delivered: number) => void;
+  const closedAfter = new Promise<number>((resolve) => (closed = resolve));
+  const link = new WorkerLink(control.port1, jobs.port1, 7, {
+    onOutcome: (id, outcome) => outcomes.push([id, outcome]),
+    onJobsClosed: () => closed(outcomes.length),
+  });
+  return { link, worker: jobs.port2, outcomes, closedAfter };
+}
+
+/** What a worker receives on its end: the next batch. */
+function nextBatch(worker: MessagePort): Promise<JobBatch> {
+  return new Promise((resolve) => worker.once('message', resolve));
+}
+
+afterEach(() => {
+  for (const port of open.splice(0)) port.close();
+});
+
+describe('WorkerLink', () => {
+  it('delivers outcomes and forgets the jobs they answer', async () => {
+    const { link, worker, outcomes } = harness();
+    const received = nextBatch(worker);
+    expect(link.post({ jobs: [job(1), job(2), job(3)] })).toBe(true);
+    expect((await received).jobs.map((j) => j.id)).toEqual([1, 2, 3]);
+
+    worker.postMessage({ type: 'flowpool:outcomes', ids: [2, 1], outcomes: [ok(202), ok(201)] } satisfies OutcomeBatch);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(outcomes.map(([id, outcome]) => [id, outcome.ok && outcome.status])).toEqual([
+      [2, 202],
+      [1, 201],
+    ]);
+    expect(link.takeUnanswered()).toEqual([3]);
+    expect(link.takeUnanswered()).toEqual([]);
+  });
+
+  it('hears the close only after every outcome posted before it (the order the crash path relies on)', async () => {
+    const { link, worker, outcomes, closedAfter } = harness();
+    const ids = Array.from({ length: 200 }, (_, i) => i + 1);
+    link.post({ jobs: ids.map((id) => job(id)) });
+    // The worker answers 150 of them in 30 messages, then its end closes (the thread died).
+    for (let m = 0; m < 30; m++) {
+      const batch = ids.slice(m * 5, m * 5 + 5);
+      worker.postMessage({ type: 'flowpool:outcomes', ids: batch, outcomes: batch.map(() => ok(200)) } satisfies OutcomeBatch);
+    }
+    worker.close();
+
+    expect(await closedAfter).toBe(150);
+    expect(link.jobsClosed).toBe(true);
+    expect(outcomes).toHaveLength(150);
+    expect(link.takeUnanswered()).toEqual(ids.slice(150));
+  });
+
+  it('refuses a batch structured clone cannot send, and records none of its jobs', () => {
+    const { link } = harness();
+    const body = new Uint8Array(4);
+    structuredClone(body.buffer, { transfer: [body.buffer] });
+
+    expect(link.post({ jobs: [job(1), job(2, body)] })).toBe(false);
+    expect(link.takeUnanswered()).toEqual([]);
+    expect(link.post({ jobs: [job(3)] })).toBe(true);
+    expect(link.takeUnanswered()).toEqual([3]);
+  });
+
+  it('is unreachable for cancel and stats once its control port closes', async () => {
+    const { link } = harness();
+    expect(link.reachable).toBe(true);
+    link.close(false);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(link.reachable).toBe(false);
+    expect(link.jobsClosed).toBe(false);
+  });
+});
