@@ -4,7 +4,8 @@
  *
  * Why a handler and not `agent.request()`: request() wraps every body in a Readable stream, an
  * AsyncResource and a signal listener, which on small responses costs more CPU than the HTTP itself.
- * Here chunks go straight into an array.
+ * Here chunks go straight into an array (small ones gathered into blocks first, see coalescer.ts: a
+ * server framing one byte per chunk must not cost a Buffer, or a zlib round trip, per byte).
  *
  * Sockets: a request aborted before undici has completed its message has its socket destroyed by
  * undici, so a body refused while it is still arriving (too large, cancelled, timed out) never leaves
@@ -24,6 +25,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FlowpoolError } from '../src/errors.js';
+import { Coalescer } from './coalescer.js';
 
 export interface HopResponse {
   readonly status: number;
@@ -48,6 +50,8 @@ export interface ReadLimits {
 const DRAIN_LIMIT_BYTES = 65_536;
 /** Compressed bytes accepted beyond maxResponseBytes: room for headers, trailers and block framing. */
 const ENCODED_SLACK_BYTES = 65_536;
+/** Small body chunks are gathered into blocks of this size (see coalescer.ts). */
+const BLOCK_BYTES = 65_536;
 
 type Encoding = 'gzip' | 'deflate' | 'br';
 
@@ -73,6 +77,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   /** Created on the first body byte, so a bodiless response (HEAD, 204, 304) never meets zlib. */
   #decoder: Transform | undefined;
   #encodedBytes = 0;
+  /** Body bytes as they arrive, gathered into blocks: kept (identity) or fed to the decoder. */
+  readonly #incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
   #messageEnded = false;
   #decoderEnded = false;
 
@@ -116,9 +122,9 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       return;
     }
     this.#encoding = encodingOf(headers['content-encoding']);
-    if (this.#encoding !== undefined) return;
     const declared = Number(headers['content-length']);
-    if (Number.isFinite(declared) && declared > this.#limits.maxResponseBytes) this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+    const wireLimit = this.#limits.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
+    if (Number.isFinite(declared) && declared > wireLimit) this.#refuse(tooLarge(this.#limits.maxResponseBytes));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -133,21 +139,27 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#encoding === undefined) {
-      this.#take(chunk);
-      return;
+      // Counted as it arrives, so a refusal does not wait for a block to fill.
+      this.#bytes += chunk.length;
+      if (this.#bytes > this.#limits.maxResponseBytes) {
+        this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+        return;
+      }
+    } else {
+      this.#encodedBytes += chunk.length;
+      if (this.#encodedBytes > this.#limits.maxResponseBytes + ENCODED_SLACK_BYTES) {
+        this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+        return;
+      }
     }
-    this.#encodedBytes += chunk.length;
-    if (this.#encodedBytes > this.#limits.maxResponseBytes + ENCODED_SLACK_BYTES) {
-      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
-      return;
-    }
-    // A stream that already ended (trailing bytes after a complete gzip member) takes no more input.
-    if (!this.#decoderEnded) this.#decoderFor(this.#encoding).write(chunk);
+    this.#incoming.push(chunk);
   }
 
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#messageEnded = true;
+    this.#incoming.flush();
+    if (this.#settled) return;
     const decoder = this.#decoder;
     if (decoder === undefined || this.#decoderEnded) return this.#succeed();
     decoder.end();
@@ -171,6 +183,15 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#refuse(new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body could not be decompressed: ${error.message}`, detail));
     });
     return decoder;
+  }
+
+  /** A block of body bytes: kept as it is (identity, already counted), or decoded. */
+  #accept(block: Buffer): void {
+    if (this.#settled) return;
+    const encoding = this.#encoding;
+    if (encoding === undefined) this.#chunks.push(block);
+    // A stream that already ended (trailing bytes after a complete gzip member) takes no more input.
+    else if (!this.#decoderEnded) this.#decoderFor(encoding).write(block);
   }
 
   /** Counts decoded bytes; past the limit the exchange fails (and an unfinished one loses its socket). */
