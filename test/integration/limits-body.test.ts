@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { compressSmall, GIB, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { expectHealthy } from '../fixtures/health.js';
 import { waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
@@ -16,11 +17,6 @@ const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 3_000 } as const;
 const MIB = 1024 * 1024;
 const ENCODINGS: readonly BombEncoding[] = ['gzip', 'deflate', 'br'];
 
-/** The worker survived (no restart) and no job is left running (no slot leaked). */
-async function expectHealthy(rt: Runtime): Promise<void> {
-  const stats = await rt.stats();
-  expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
-}
 
 
 describe('limits: response body size', () => {

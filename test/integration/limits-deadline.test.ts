@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { closeAll, rejectionOf, startHostServer, type HostHandler, type HostServer } from '../fixtures/host-server.js';
+import { expectHealthy } from '../fixtures/health.js';
 import { waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
@@ -141,8 +142,7 @@ describe('limits: deadlines and per-job isolation', () => {
     expect(b.status).toBe(200);
     expect(b.body).toBe('late but fine');
     expect(b.worker).toBe(0);
-    const stats = await rt.stats();
-    expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
+    await expectHealthy(rt);
   });
 
   it('maxResponseBytes does not leak: job A (limit 10) fails while parallel job B (default) gets the same body', async () => {
@@ -161,8 +161,7 @@ describe('limits: deadlines and per-job isolation', () => {
     expect(b.bytes).toBe(100);
     expect(b.body).toBe('y'.repeat(100));
     expect(server.requests.map((r) => r.url).sort()).toEqual(['/a', '/b']);
-    const stats = await rt.stats();
-    expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
+    await expectHealthy(rt);
   });
 
   it('maxResponseBytes does not leak to the next job on the same worker either', async () => {

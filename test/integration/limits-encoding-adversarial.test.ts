@@ -13,8 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, constants, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { compressSmall, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
+import { compressibleText, compressSmall, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { expectHealthy } from '../fixtures/health.js';
 import { startRawServer, type RawRequest, type RawServer } from '../fixtures/raw-server.js';
 import { settle } from '../fixtures/wait.js';
 
@@ -25,13 +26,6 @@ const MIB = 1024 * 1024;
 const ENCODINGS: readonly BombEncoding[] = ['gzip', 'deflate', 'br'];
 const TYPED = /^FLOWPOOL_[A-Z_]+$/;
 
-/** Compressible text of `size` bytes that is not one repeated byte. */
-function text(size: number, seed = 0): Buffer {
-  const line = Buffer.from(`the quick brown fox ${seed} jumps over the lazy dog 0123456789\n`);
-  const out = Buffer.alloc(size);
-  for (let offset = 0; offset < size; offset += line.length) line.copy(out, offset);
-  return out;
-}
 
 /** `payload` as a chunked body of one-byte chunks ("1\r\nX\r\n" each), with the last chunk. */
 function oneByteChunks(payload: Buffer): Buffer {
@@ -71,12 +65,6 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   /** The worker survived (no restart), no job is left running, and it serves a normal job. */
-  async function expectHealthy(rt: Runtime, okUrl?: string): Promise<void> {
-    if (okUrl !== undefined) expect((await rt.run({ url: okUrl })).body).toBe('ok');
-    const stats = await rt.stats();
-    expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
-  }
-
   /**
    * A raw server: `/ok` answers 'ok' (keep-alive); any other path runs `behaviour`. Records which
    * connection carried each path.
@@ -93,8 +81,8 @@ describe('limits: adversarial encoded bodies', () => {
   }
 
   it('decodes multi-member gzip: two members in one write, and split exactly at the member boundary', async () => {
-    const a = text(20_000, 1);
-    const b = text(30_000, 2);
+    const a = compressibleText(20_000, 1);
+    const b = compressibleText(30_000, 2);
     const first = gzipSync(a);
     const second = gzipSync(b);
     const whole = Buffer.concat([first, second]);
@@ -119,7 +107,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('settles gzip followed by trailing bytes with a typed outcome (zero padding decodes; garbage is invalid)', async () => {
-    const body = text(10_000);
+    const body = compressibleText(10_000);
     const gz = gzipSync(body);
     const bodies: Record<string, Buffer> = {
       '/zeros': Buffer.concat([gz, Buffer.alloc(64)]),
@@ -148,7 +136,7 @@ describe('limits: adversarial encoded bodies', () => {
   it.each(['deflate', 'br'] as const)('settles a complete %s stream followed by garbage (same segment and a later one) with a typed outcome', async (encoding) => {
     // Node's inflate and brotli stop at the end of their stream and ignore what follows (gzip instead
     // reads it as a next member and fails): either outcome is acceptable, a hang or a crash is not.
-    const body = text(10_000);
+    const body = compressibleText(10_000);
     const encoded = compressSmall(encoding, body);
     const extra = Buffer.from('GARBAGE AFTER THE STREAM');
     const { server } = await rawServer((req) => {
@@ -199,14 +187,14 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('fails corrupt brotli, corrupt deflate and raw (unwrapped) deflate as FLOWPOOL_INVALID_RESPONSE', async () => {
-    const br = brotliCompressSync(text(20_000));
+    const br = brotliCompressSync(compressibleText(20_000));
     const corruptBr = Buffer.from(br);
     for (let i = 8; i < corruptBr.length; i += 7) corruptBr[i] = (corruptBr[i] ?? 0) ^ 0xa5;
     const cases: Record<string, [string, Buffer]> = {
       '/br-corrupt': ['br', corruptBr],
       '/br-random': ['br', randomBytes(5_000)],
-      '/deflate-bad-header': ['deflate', Buffer.concat([Buffer.from([0x78, 0x00]), deflateSync(text(1000)).subarray(2)])],
-      '/deflate-raw': ['deflate', deflateRawSync(text(20_000))],
+      '/deflate-bad-header': ['deflate', Buffer.concat([Buffer.from([0x78, 0x00]), deflateSync(compressibleText(1000)).subarray(2)])],
+      '/deflate-raw': ['deflate', deflateRawSync(compressibleText(20_000))],
       '/gzip-not-gzip': ['gzip', Buffer.from('<html>plain text, labelled gzip</html>')],
     };
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
@@ -229,7 +217,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it.each(ENCODINGS)('decodes a %s body delivered one byte per write (Content-Length and close-delimited)', async (encoding) => {
-    const body = text(3_000);
+    const body = compressibleText(3_000);
     const encoded = compressSmall(encoding, body);
     expect(encoded.length).toBeLessThan(400); // bounded: at most a few hundred 1 ms writes
     const { server } = await rawServer((req) => {
@@ -262,8 +250,8 @@ describe('limits: adversarial encoded bodies', () => {
 
   it.each(ENCODINGS)('%s: a body decoding to exactly maxResponseBytes succeeds; one byte more fails (length and close-delimited)', async (encoding) => {
     const limit = 100_000;
-    const exact = compressSmall(encoding, text(limit));
-    const over = compressSmall(encoding, text(limit + 1));
+    const exact = compressSmall(encoding, compressibleText(limit));
+    const over = compressSmall(encoding, compressibleText(limit + 1));
     const { server } = await rawServer((req) => {
       const payload = req.path.endsWith('/over') ? over : exact;
       if (req.path.startsWith('/close')) {
@@ -279,7 +267,7 @@ describe('limits: adversarial encoded bodies', () => {
     for (const prefix of ['/length', '/close']) {
       const ok = await runtime.run({ url: `${server.origin}${prefix}/exact`, maxResponseBytes: limit, responseType: 'bytes' });
       expect(ok.bytes).toBe(limit);
-      expect(asBuffer(ok.body).equals(text(limit))).toBe(true);
+      expect(asBuffer(ok.body).equals(compressibleText(limit))).toBe(true);
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${prefix}/over`, maxResponseBytes: limit }));
       expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
     }
@@ -287,7 +275,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('decodes Content-Encoding in any case and with surrounding spaces; x-gzip is gzip', async () => {
-    const body = text(5_000);
+    const body = compressibleText(5_000);
     const spellings: Record<string, [string, BombEncoding]> = {
       '/upper-gzip': ['GZIP', 'gzip'],
       '/mixed-br': ['Br', 'br'],
@@ -310,7 +298,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('passes duplicate, stacked and unknown content-encodings through as raw bytes, counted against the limit', async () => {
-    const gz = gzipSync(text(50_000));
+    const gz = gzipSync(compressibleText(50_000));
     const gzBr = brotliCompressSync(gz);
     const { server } = await rawServer((req) => {
       const s = req.socket;
@@ -430,7 +418,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('skips 103 Early Hints before a Connection: close, close-delimited gzip response (and a gzip bomb after one)', async () => {
-    const body = text(200_000);
+    const body = compressibleText(200_000);
     const gz = gzipSync(body);
     const bomb = await zeroBomb('gzip', 16 * MIB);
     const { server } = await rawServer((req) => {
@@ -456,7 +444,7 @@ describe('limits: adversarial encoded bodies', () => {
   // client-h1.js onHeadersComplete); 103 Early Hints is skipped (above). flowpool cannot see past
   // undici's parser: the job fails typed, the worker lives on. Pinned here so a change in undici shows.
   it('fails a job whose server sends an unsolicited 100 Continue, typed, and the worker serves on', async () => {
-    const gz = gzipSync(text(20_000));
+    const gz = gzipSync(compressibleText(20_000));
     const { server } = await rawServer((req) => {
       req.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
@@ -492,7 +480,7 @@ describe('limits: adversarial encoded bodies', () => {
   });
 
   it('decodes an HTTP/1.0 gzip response without Content-Length (ended by the close) and a chunked br response with trailers', async () => {
-    const body = text(150_000);
+    const body = compressibleText(150_000);
     const gz = gzipSync(body);
     const br = brotliCompressSync(body);
     const { server } = await rawServer((req) => {
@@ -566,7 +554,7 @@ describe('limits: adversarial encoded bodies', () => {
     const kinds = ['gzip', 'deflate', 'br', 'identity'] as const;
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
       const [, kind, sizeText, seedText] = seen.url.split('/');
-      const body = text(Number(sizeText), Number(seedText));
+      const body = compressibleText(Number(sizeText), Number(seedText));
       const headers: Record<string, string> = kind === 'identity' ? {} : { 'content-encoding': kind ?? '' };
       const payload = kind === 'identity' ? body : compressSmall(kind as BombEncoding, body);
       // Some chunked, some with a length, some closing.
@@ -601,7 +589,7 @@ describe('limits: adversarial encoded bodies', () => {
     for (const job of jobs) {
       const outcome = await job.promise;
       if (job.i % 2 === 0) {
-        expect(outcome.ok ? { bytes: outcome.value.bytes, same: asBuffer(outcome.value.body).equals(text(job.size, job.i)) } : outcome.error.code).toEqual({
+        expect(outcome.ok ? { bytes: outcome.value.bytes, same: asBuffer(outcome.value.body).equals(compressibleText(job.size, job.i)) } : outcome.error.code).toEqual({
           bytes: job.size,
           same: true,
         });

@@ -9,8 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { compressSmall } from '../fixtures/bombs.js';
+import { compressibleText, compressSmall } from '../fixtures/bombs.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { expectHealthy } from '../fixtures/health.js';
 import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
@@ -18,19 +19,7 @@ const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 3_000 } as const;
 const MIB = 1024 * 1024;
 
-/** The worker survived (no restart) and no job is left running (no slot leaked). */
-async function expectHealthy(rt: Runtime): Promise<void> {
-  const stats = await rt.stats();
-  expect({ restarts: stats.totals.workerRestarts, running: stats.totals.running }).toEqual({ restarts: 0, running: 0 });
-}
 
-/** Compressible text of `size` bytes that is not one repeated byte (so it inflates in many chunks). */
-function text(size: number): Buffer {
-  const line = Buffer.from('the quick brown fox jumps over the lazy dog 0123456789\n');
-  const out = Buffer.alloc(size);
-  for (let offset = 0; offset < size; offset += line.length) line.copy(out, offset);
-  return out;
-}
 
 describe('limits: encoded bodies at the edges', () => {
   let servers: HostServer[] = [];
@@ -51,7 +40,7 @@ describe('limits: encoded bodies at the edges', () => {
     ['small, Content-Length', 2_000],
     ['2 MiB, Content-Length (many socket reads)', 2 * MIB],
   ])('decodes a gzip body (%s) on a connection the server closes after it', async (_name, size) => {
-    const body = text(size);
+    const body = compressibleText(size);
     const gz = gzipSync(body);
     const server = await startHostServer('127.0.0.2', (_req, res) => {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length), connection: 'close' });
@@ -71,7 +60,7 @@ describe('limits: encoded bodies at the edges', () => {
   });
 
   it('decodes a gzip body delimited by the server closing the connection (no length, no chunking)', async () => {
-    const body = text(300_000);
+    const body = compressibleText(300_000);
     const gz = gzipSync(body);
     raw = await startRawServer((req) => {
       req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
@@ -136,7 +125,7 @@ describe('limits: encoded bodies at the edges', () => {
   });
 
   it('fails a truncated gzip body (no trailer) with FLOWPOOL_INVALID_RESPONSE and serves the next job', async () => {
-    const whole = gzipSync(text(50_000));
+    const whole = gzipSync(compressibleText(50_000));
     const truncated = whole.subarray(0, whole.length - 8);
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
       if (seen.url === '/ok') {
