@@ -58,7 +58,7 @@ type Encoding = 'gzip' | 'deflate' | 'br';
 export class ResponseReader implements Dispatcher.DispatchHandler {
   /** Settles once: with the whole response, or with the first failure. */
   readonly done: Promise<HopResponse>;
-  /** The response has begun: a failure from here on is not a refused or stale connection. */
+  /** The response's first byte has arrived (onResponseStarted): a failure from here on is not a refused or stale connection. */
   started = false;
   readonly #limits: ReadLimits;
   #controller: Dispatcher.DispatchController | undefined;
@@ -114,7 +114,6 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     // 1xx interim responses (100 Continue, 103 Early Hints): the real one follows.
     if (this.#settled || statusCode < 200) return;
-    this.started = true;
     this.#status = statusCode;
     this.#headers = headers;
     if (this.#limits.onHeaders(statusCode, headers)) {

@@ -8,6 +8,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobBatch, JobOutcome, JobRequest, OutcomeBatch } from '../../src/protocol.js';
 import { WorkerLink } from '../../src/worker-link.js';
+import { waitUntil } from '../fixtures/wait.js';
 
 function job(id: number, body?: Uint8Array): JobRequest {
   return {
@@ -71,7 +72,7 @@ describe('WorkerLink', () => {
     expect((await received).jobs.map((j) => j.id)).toEqual([1, 2, 3]);
 
     worker.postMessage({ type: 'flowpool:outcomes', ids: [2, 1], outcomes: [ok(202), ok(201)] } satisfies OutcomeBatch);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => outcomes.length === 2, 'both outcomes to arrive');
     expect(outcomes.map(([id, outcome]) => [id, outcome.ok && outcome.status])).toEqual([
       [2, 202],
       [1, 201],
@@ -112,8 +113,7 @@ describe('WorkerLink', () => {
     const { link } = harness();
     expect(link.reachable).toBe(true);
     link.close(false);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(link.reachable).toBe(false);
+    await waitUntil(() => !link.reachable, 'the control port to close');
     expect(link.jobsClosed).toBe(false);
   });
 });
