@@ -44,8 +44,6 @@ export interface ShardEvents {
 export class Shards {
   readonly #pools: Piscina[];
   readonly #links: (WorkerLink | undefined)[];
-  /** The last worker-level error piscina reported per shard: the reason given to crashed jobs. */
-  readonly #lastError: (Error | undefined)[];
   /** Each shard's last detached worker, until the next one attaches: piscina's 'error' names its death. */
   readonly #dying: (WorkerLink | undefined)[];
   readonly #counters: ConnectionCounters;
@@ -62,7 +60,6 @@ export class Shards {
     this.#events = events;
     this.#outbox = Array.from({ length: options.workers }, () => []);
     this.#links = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
-    this.#lastError = new Array<Error | undefined>(options.workers).fill(undefined);
     this.#dying = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
     this.#pools = Array.from({ length: options.workers }, (_, shard) => {
       const workerData: WorkerBootData = {
@@ -133,7 +130,6 @@ export class Shards {
       // A worker-level failure (uncaught exception, out of memory): kept as the crashed jobs' reason.
       pool.on('error', (error: unknown) => {
         const reason = error instanceof Error ? error : new Error(String(error));
-        this.#lastError[shard] = reason;
         // piscina reports the worker destroyed before it reports why: the link is already detached.
         const link = this.#links[shard] ?? this.#dying[shard];
         if (link !== undefined) link.diedOf ??= reason;
@@ -171,7 +167,7 @@ export class Shards {
       const link = this.#links[shard];
       if (link === undefined) {
         // The worker died after these jobs were dispatched to it in this turn: they never left.
-        const error = this.#lastError[shard] ?? new Error('the worker is not running');
+        const error = this.#dying[shard]?.diedOf ?? new Error('the worker is not running');
         setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
         continue;
       }
@@ -236,7 +232,6 @@ export class Shards {
         if (this.#links[shard] !== closed) this.#failUnanswered(closed);
       },
     });
-    this.#lastError[shard] = undefined;
     this.#dying[shard] = undefined;
     this.#links[shard] = link;
     if (this.#resetPending[shard] !== true) this.#events.onWorkerReady(shard);
