@@ -21,6 +21,18 @@ const MIB = 1024 * 1024;
 
 
 
+/** A loopback server answering `encodedPath` with `gz` as a gzip body (with its length), any other path with `other`. */
+function startGzipServer(gz: Buffer, encodedPath: string, other: string): Promise<HostServer> {
+  return startHostServer('127.0.0.2', (_req, res, seen) => {
+    if (seen.url !== encodedPath) {
+      res.end(other);
+      return;
+    }
+    res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
+    res.end(gz);
+  });
+}
+
 describe('limits: encoded bodies at the edges', () => {
   let servers: HostServer[] = [];
   let raw: RawServer | undefined;
@@ -127,14 +139,7 @@ describe('limits: encoded bodies at the edges', () => {
   it('fails a truncated gzip body (no trailer) with FLOWPOOL_INVALID_RESPONSE and serves the next job', async () => {
     const whole = gzipSync(compressibleText(50_000));
     const truncated = whole.subarray(0, whole.length - 8);
-    const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      if (seen.url === '/ok') {
-        res.end('ok');
-        return;
-      }
-      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(truncated.length) });
-      res.end(truncated);
-    });
+    const server = await startGzipServer(truncated, '/broken', 'ok');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
@@ -153,19 +158,12 @@ describe('limits: encoded bodies at the edges', () => {
     const header = Buffer.from(plain.subarray(0, 10));
     header[3] = (header[3] ?? 0) | 0x08; // FLG.FNAME
     const hostile = Buffer.concat([header, name, Buffer.from([0]), plain.subarray(10)]);
-    const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      if (seen.url === '/ok') {
-        res.end('ok');
-        return;
-      }
-      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(hostile.length) });
-      res.end(hostile);
-    });
+    const server = await startGzipServer(hostile, '/hostile', 'ok');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
     // Control: within a limit above its wire size, the same body decodes to its five bytes.
-    expect((await runtime.run({ url: `${server.origin}/fine`, maxResponseBytes: 4 * MIB })).body).toBe('tiny!');
+    expect((await runtime.run({ url: `${server.origin}/hostile`, maxResponseBytes: 4 * MIB })).body).toBe('tiny!');
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/hostile`, maxResponseBytes: MIB }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
     expect((await runtime.run({ url: `${server.origin}/ok` })).body).toBe('ok');
@@ -175,14 +173,7 @@ describe('limits: encoded bodies at the edges', () => {
   it('drops the socket of a compressed body refused while it is still arriving', async () => {
     // Incompressible: 8 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
     const gz = gzipSync(randomBytes(8 * MIB));
-    const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      if (seen.url !== '/oversized') {
-        res.end('small');
-        return;
-      }
-      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
-      res.end(gz);
-    });
+    const server = await startGzipServer(gz, '/oversized', 'small');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
@@ -201,14 +192,7 @@ describe('limits: encoded bodies at the edges', () => {
     // ~30 bytes on the wire, 2,000 decoded: undici has completed the message before zlib reports the
     // size, so the socket carried a whole message and stays usable. The job still fails.
     const gz = compressSmall('gzip', Buffer.alloc(2_000, 0x62));
-    const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      if (seen.url !== '/oversized') {
-        res.end('small');
-        return;
-      }
-      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
-      res.end(gz);
-    });
+    const server = await startGzipServer(gz, '/oversized', 'small');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
