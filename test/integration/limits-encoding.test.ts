@@ -6,10 +6,10 @@
  * size, not its decoded size, is the problem.
  */
 import { randomBytes } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { compressibleText, compressSmall } from '../fixtures/bombs.js';
+import { compressibleText, compressSmall, type BombEncoding } from '../fixtures/bombs.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
 import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
@@ -21,16 +21,26 @@ const MIB = 1024 * 1024;
 
 
 
-/** A loopback server answering `encodedPath` with `gz` as a gzip body (with its length), any other path with `other`. */
-function startGzipServer(gz: Buffer, encodedPath: string, other: string): Promise<HostServer> {
+/**
+ * A loopback server answering `encodedPath` with `encoded` as a body in `encoding` (with its length),
+ * any other path with `other`.
+ */
+function startEncodedServer(encoded: Buffer, encodedPath: string, other: string, encoding: BombEncoding = 'gzip'): Promise<HostServer> {
   return startHostServer('127.0.0.2', (_req, res, seen) => {
     if (seen.url !== encodedPath) {
       res.end(other);
       return;
     }
-    res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
-    res.end(gz);
+    res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(encoded.length) });
+    res.end(encoded);
   });
+}
+
+/** `data` in `encoding`, at the fastest setting (the tests below send incompressible data). */
+function encodeFast(encoding: BombEncoding, data: Buffer): Buffer {
+  if (encoding === 'gzip') return gzipSync(data, { level: 1 });
+  if (encoding === 'deflate') return deflateSync(data, { level: 1 });
+  return brotliCompressSync(data, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
 }
 
 describe('limits: encoded bodies at the edges', () => {
@@ -139,7 +149,7 @@ describe('limits: encoded bodies at the edges', () => {
   it('fails a truncated gzip body (no trailer) with FLOWPOOL_INVALID_RESPONSE and serves the next job', async () => {
     const whole = gzipSync(compressibleText(50_000));
     const truncated = whole.subarray(0, whole.length - 8);
-    const server = await startGzipServer(truncated, '/broken', 'ok');
+    const server = await startEncodedServer(truncated, '/broken', 'ok');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
@@ -158,7 +168,7 @@ describe('limits: encoded bodies at the edges', () => {
     const header = Buffer.from(plain.subarray(0, 10));
     header[3] = (header[3] ?? 0) | 0x08; // FLG.FNAME
     const hostile = Buffer.concat([header, name, Buffer.from([0]), plain.subarray(10)]);
-    const server = await startGzipServer(hostile, '/hostile', 'ok');
+    const server = await startEncodedServer(hostile, '/hostile', 'ok');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
@@ -170,10 +180,10 @@ describe('limits: encoded bodies at the edges', () => {
     await expectHealthy(runtime);
   });
 
-  it('drops the socket of a compressed body refused while it is still arriving', async () => {
-    // Incompressible: 8 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
-    const gz = gzipSync(randomBytes(8 * MIB));
-    const server = await startGzipServer(gz, '/oversized', 'small');
+  it.each(['gzip', 'deflate', 'br'] as const)('drops the socket of a %s body refused while it is still arriving', async (encoding) => {
+    // Incompressible: 4 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
+    const encoded = encodeFast(encoding, randomBytes(4 * MIB));
+    const server = await startEncodedServer(encoded, '/oversized', 'small', encoding);
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
@@ -192,7 +202,7 @@ describe('limits: encoded bodies at the edges', () => {
     // ~30 bytes on the wire, 2,000 decoded: undici has completed the message before zlib reports the
     // size, so the socket carried a whole message and stays usable. The job still fails.
     const gz = compressSmall('gzip', Buffer.alloc(2_000, 0x62));
-    const server = await startGzipServer(gz, '/oversized', 'small');
+    const server = await startEncodedServer(gz, '/oversized', 'small');
     servers = [server];
     runtime = createRuntime(OPTIONS);
 
