@@ -3,7 +3,7 @@
  * one through a plain undici Agent on the main thread, both with the same number of requests in flight.
  * Latency is measured the same way for both: from submission to the last body byte on the main thread.
  */
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import type { HttpJob, Runtime } from '../index.js';
 
 export interface FloodOutcome {
@@ -62,8 +62,8 @@ export async function floodRuntime(runtime: Runtime, plan: FloodPlan, progress: 
   return { succeeded, failed, failedByCode, durationMs: performance.now() - started, latenciesMs: latencies.subarray(0, succeeded), servedBy };
 }
 
-export async function floodUndici(plan: FloodPlan, connections: number, progress: (done: number) => void): Promise<FloodOutcome> {
-  const agent = new Agent({ connections });
+/** The plain-Agent flood; the caller owns `agent`, so a warm-up and the measured flood share its sockets. */
+export async function floodUndici(agent: Agent, plan: FloodPlan, progress: (done: number) => void): Promise<FloodOutcome> {
   const latencies = new Float64Array(plan.jobs);
   const failedByCode: Record<string, number> = {};
   let succeeded = 0;
@@ -90,12 +90,6 @@ export async function floodUndici(plan: FloodPlan, connections: number, progress
     }
   };
   const started = performance.now();
-  let durationMs: number;
-  try {
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.jobs) }, lane));
-    durationMs = performance.now() - started;
-  } finally {
-    await agent.close();
-  }
-  return { succeeded, failed, failedByCode, durationMs, latenciesMs: latencies.subarray(0, succeeded) };
+  await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.jobs) }, lane));
+  return { succeeded, failed, failedByCode, durationMs: performance.now() - started, latenciesMs: latencies.subarray(0, succeeded) };
 }

@@ -7,13 +7,29 @@ type TargetCounts = Awaited<ReturnType<TargetProcess['counts']>>[number];
 
 export interface HostSummary {
   readonly origin: string;
-  /** Connections the target server accepted during the run. */
+  /** Connections the target server accepted during the run, warm-up included. */
   readonly connections: number;
+  /** Of those, the ones accepted during the measured flood (after the warm-up). */
+  readonly newAfterWarmup: number;
   /** Most connections open at once, as the target server saw them. */
   readonly peakOpen: number;
+  /** Requests the target server answered, warm-up included. */
   readonly requests: number;
 }
 
+/** The warm-up flood before the measured one: cold isolates and connections, reported apart. */
+export interface WarmupSummary {
+  readonly jobs: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly failedByCode: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  readonly requestsPerSecond: number;
+  /** Connections the target servers accepted during the warm-up, all hosts together. */
+  readonly connections: number;
+}
+
+/** The measured flood (after the warm-up, if any) and the servers' counts for the whole run. */
 export interface FloodSummary {
   readonly succeeded: number;
   readonly failed: number;
@@ -28,6 +44,9 @@ export interface FloodSummary {
   readonly maxConnections: number;
   /** Every host's peak of open connections stayed at or under the cap. */
   readonly withinCap: boolean;
+  /** Connections opened during the measured flood, all hosts together: 0 when the warm-up's were all reused. */
+  readonly newConnectionsAfterWarmup: number;
+  readonly warmup: WarmupSummary | null;
 }
 
 export interface RuntimeFloodSummary extends FloodSummary {
@@ -37,31 +56,40 @@ export interface RuntimeFloodSummary extends FloodSummary {
 
 export interface DemoSummary {
   readonly jobs: number;
+  /** Requests in each client's warm-up flood (0: none). */
+  readonly warmup: number;
   readonly hosts: number;
   readonly workers: number;
   readonly connectionsPerHost: number;
   readonly concurrency: number;
   readonly flowpool: RuntimeFloodSummary;
   readonly undici: FloodSummary;
-  /** flowpool's throughput over the plain Agent's, measured in the same run. */
+  /** flowpool's throughput over the plain Agent's in the measured floods. */
   readonly throughputRatio: number;
+  /** The same ratio for the warm-up floods; null without a warm-up. */
+  readonly warmupThroughputRatio: number | null;
 }
 
 export interface DemoSetup {
   readonly jobs: number;
+  readonly warmup: number;
   readonly origins: readonly string[];
   readonly workers: number;
   readonly connectionsPerHost: number;
   readonly concurrency: number;
 }
 
-export function summarise(
-  setup: DemoSetup,
-  flowpool: { readonly outcome: RuntimeFloodOutcome; readonly counts: readonly TargetCounts[] },
-  undici: { readonly outcome: FloodOutcome; readonly counts: readonly TargetCounts[] },
-): DemoSummary {
-  const pool = summariseFlood(flowpool.outcome, flowpool.counts, setup);
-  const plain = summariseFlood(undici.outcome, undici.counts, setup);
+/** One client's floods: the warm-up (if any) and the measured one, each with the servers' counts after it. */
+export interface DemoPhases<T extends FloodOutcome> {
+  readonly warmup: { readonly outcome: FloodOutcome; readonly counts: readonly TargetCounts[] } | undefined;
+  readonly outcome: T;
+  /** The counts at the end: warm-up and measured flood together (nothing is reset between them). */
+  readonly counts: readonly TargetCounts[];
+}
+
+export function summarise(setup: DemoSetup, flowpool: DemoPhases<RuntimeFloodOutcome>, undici: DemoPhases<FloodOutcome>): DemoSummary {
+  const pool = summariseFlood(flowpool, setup);
+  const plain = summariseFlood(undici, setup);
   const workersPerHost = setup.origins.map((origin) => ({
     origin,
     workers: [...(flowpool.outcome.servedBy.get(origin)?.keys() ?? [])].sort((a, b) => a - b),
@@ -72,36 +100,65 @@ export function summarise(
   }));
   return {
     jobs: setup.jobs,
+    warmup: setup.warmup,
     hosts: setup.origins.length,
     workers: setup.workers,
     connectionsPerHost: setup.connectionsPerHost,
     concurrency: setup.concurrency,
     flowpool: { ...pool, workersPerHost, hostsPerWorker },
     undici: plain,
-    throughputRatio: plain.requestsPerSecond === 0 ? 0 : round(pool.requestsPerSecond / plain.requestsPerSecond, 2),
+    throughputRatio: ratio(pool.requestsPerSecond, plain.requestsPerSecond),
+    warmupThroughputRatio: pool.warmup === null || plain.warmup === null ? null : ratio(pool.warmup.requestsPerSecond, plain.warmup.requestsPerSecond),
   };
 }
 
-function summariseFlood(outcome: FloodOutcome, counts: readonly TargetCounts[], setup: DemoSetup): FloodSummary {
+function ratio(ours: number, theirs: number): number {
+  return theirs === 0 ? 0 : round(ours / theirs, 2);
+}
+
+function requestsPerSecond(outcome: FloodOutcome): number {
+  return outcome.durationMs > 0 ? Math.round(((outcome.succeeded + outcome.failed) * 1000) / outcome.durationMs) : 0;
+}
+
+function summariseFlood(phases: DemoPhases<FloodOutcome>, setup: DemoSetup): FloodSummary {
+  const { outcome, warmup } = phases;
   const sorted = Float64Array.from(outcome.latenciesMs).sort();
-  const byPort = new Map(counts.map((count) => [count.port, count]));
+  const portOf = (origin: string): number => Number(new URL(origin).port);
+  const atEnd = new Map(phases.counts.map((count) => [count.port, count]));
+  const atWarm = new Map((warmup?.counts ?? []).map((count) => [count.port, count]));
   const hosts = setup.origins.map((origin): HostSummary => {
-    const count = byPort.get(Number(new URL(origin).port));
-    return { origin, connections: count?.connections ?? 0, peakOpen: count?.peakOpen ?? 0, requests: count?.requests ?? 0 };
+    const count = atEnd.get(portOf(origin));
+    const connections = count?.connections ?? 0;
+    const newAfterWarmup = connections - (atWarm.get(portOf(origin))?.connections ?? 0);
+    return { origin, connections, newAfterWarmup, peakOpen: count?.peakOpen ?? 0, requests: count?.requests ?? 0 };
   });
   const maxPeakOpen = Math.max(0, ...hosts.map((host) => host.peakOpen));
+  const newConnectionsAfterWarmup = hosts.reduce((sum, host) => sum + host.newAfterWarmup, 0);
   return {
     succeeded: outcome.succeeded,
     failed: outcome.failed,
     failedByCode: outcome.failedByCode,
     durationMs: round(outcome.durationMs, 1),
-    requestsPerSecond: outcome.durationMs > 0 ? Math.round(((outcome.succeeded + outcome.failed) * 1000) / outcome.durationMs) : 0,
+    requestsPerSecond: requestsPerSecond(outcome),
     p50Ms: round(percentile(sorted, 0.5), 2),
     p99Ms: round(percentile(sorted, 0.99), 2),
     hosts,
     maxPeakOpen,
     maxConnections: Math.max(0, ...hosts.map((host) => host.connections)),
     withinCap: maxPeakOpen <= setup.connectionsPerHost,
+    newConnectionsAfterWarmup,
+    warmup:
+      warmup === undefined
+        ? null
+        : {
+            jobs: setup.warmup,
+            succeeded: warmup.outcome.succeeded,
+            failed: warmup.outcome.failed,
+            failedByCode: warmup.outcome.failedByCode,
+            durationMs: round(warmup.outcome.durationMs, 1),
+            requestsPerSecond: requestsPerSecond(warmup.outcome),
+            connections: hosts.reduce((sum, host) => sum + host.connections - host.newAfterWarmup, 0),
+          },
   };
 }
 
@@ -126,10 +183,14 @@ export function renderSummary(summary: DemoSummary): string {
     const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
     return rows.map((row) => indent + row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd((widths[column] ?? 0) + 2))).join('').trimEnd());
   };
-  const failures = (flood: FloodSummary): string =>
+  const failures = (flood: { readonly failed: number; readonly failedByCode: Readonly<Record<string, number>> }): string =>
     flood.failed === 0 ? '' : ` (${Object.entries(flood.failedByCode).map(([code, n]) => `${code} x${n}`).join(', ')})`;
+  const warmupCell = (warmup: WarmupSummary | null): string =>
+    warmup === null ? '-' : `${warmup.succeeded} / ${warmup.jobs}${failures(warmup)}, ${warmup.requestsPerSecond} req/s, ${warmup.connections} conns opened`;
+  const warmed = summary.warmup > 0;
   const lines = [
-    `flowpool demo: ${summary.jobs} GETs over ${summary.hosts} loopback hosts (target servers in their own process), ${summary.concurrency} in flight`,
+    `flowpool demo: ${summary.jobs} GETs over ${summary.hosts} loopback hosts (target servers in their own process), ${summary.concurrency} in flight` +
+      (warmed ? `, after a warm-up of ${summary.warmup}` : ''),
     '',
     ...table([
       ['', `flowpool runtime (${summary.workers} worker${summary.workers === 1 ? '' : 's'})`, 'plain undici Agent (main thread)'],
@@ -139,9 +200,15 @@ export function renderSummary(summary: DemoSummary): string {
       ['latency p99', `${pool.p99Ms.toFixed(2)} ms`, `${plain.p99Ms.toFixed(2)} ms`],
       ['wall time', `${(pool.durationMs / 1000).toFixed(2)} s`, `${(plain.durationMs / 1000).toFixed(2)} s`],
       ['peak open / host', `${pool.maxPeakOpen} (cap ${cap}: ${pool.withinCap ? 'kept' : 'EXCEEDED'})`, `${plain.maxPeakOpen} (Agent connections: ${cap})`],
+      ...(warmed
+        ? [
+            ['new connections', `${pool.newConnectionsAfterWarmup} after the warm-up`, `${plain.newConnectionsAfterWarmup} after the warm-up`],
+            ['warm-up (cold)', warmupCell(pool.warmup), warmupCell(plain.warmup)],
+          ]
+        : []),
     ]),
     '',
-    `connections per host, as counted by the target servers (peak open at once / opened; cap ${cap})`,
+    `connections per host, as counted by the target servers (peak open at once / opened${warmed ? ', warm-up included' : ''}; cap ${cap})`,
     ...table([
       ['host', 'flowpool', 'undici', 'flowpool worker(s)'],
       ...pool.hosts.map((host, index) => {
@@ -158,7 +225,8 @@ export function renderSummary(summary: DemoSummary): string {
     'hosts per worker (from each result.worker)',
     ...pool.hostsPerWorker.map((entry) => `  worker ${entry.worker}: ${entry.hosts.map(short).join(', ') || '(none)'}`),
     '',
-    `throughput ratio, flowpool / plain undici Agent: ${summary.throughputRatio.toFixed(2)}x`,
+    `throughput ratio, flowpool / plain undici Agent: ${summary.throughputRatio.toFixed(2)}x` +
+      (summary.warmupThroughputRatio === null ? '' : ` (warm-up, cold: ${summary.warmupThroughputRatio.toFixed(2)}x)`),
     '',
   ];
   return lines.join('\n');
