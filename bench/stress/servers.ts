@@ -6,6 +6,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { HostKind, ServerCounts } from './protocol.js';
+import { readRequests, SocketTally } from './raw-http.js';
 
 interface Request {
   readonly method: string;
@@ -13,7 +14,6 @@ interface Request {
   readonly socket: Socket;
 }
 
-const MAX_HEAD = 64 * 1024;
 const IDLE_CLOSE_MS = 40;
 
 /** A growable bitset of sequence numbers. */
@@ -52,13 +52,10 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
   const slowTimers = new Map<Socket, NodeJS.Timeout>();
   const byMethod: Record<string, number> = {};
   const posts = new SeenSet();
-  let connections = 0;
-  let open = 0;
-  let peakOpen = 0;
+  const tally = new SocketTally();
   let requests = 0;
   let postDuplicates = 0;
   let turn = 0;
-  let sampleScheduled = false;
 
   const answer = (req: Request): void => {
     const socket = req.socket;
@@ -107,30 +104,10 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
   };
 
   const server: Server = createServer((socket) => {
-    connections++;
+    tally.track(socket);
     sockets.add(socket);
-    open++;
-    // A client's FIN and its next SYN can land in the same poll phase, in either order: sample after it.
-    if (!sampleScheduled) {
-      sampleScheduled = true;
-      setImmediate(() => {
-        sampleScheduled = false;
-        peakOpen = Math.max(peakOpen, open);
-      });
-    }
-    let counted = true;
-    const gone = (): void => {
-      if (counted) {
-        counted = false;
-        open--;
-      }
-    };
-    socket.once('end', () => {
-      gone();
-      socket.destroy();
-    });
+    socket.once('end', () => socket.destroy());
     socket.once('close', () => {
-      gone();
       sockets.delete(socket);
       clearTimeout(idleTimers.get(socket));
       idleTimers.delete(socket);
@@ -138,32 +115,19 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
       slowTimers.delete(socket);
     });
     socket.on('error', () => {});
-    let buffered: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
+    // Any byte of a new request cancels the idle close: the server has seen the client in time.
+    socket.on('data', () => {
       clearTimeout(idleTimers.get(socket));
       idleTimers.delete(socket);
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const end = buffered.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (buffered.length > MAX_HEAD) socket.destroy();
-          return;
-        }
-        const head = buffered.subarray(0, end).toString('latin1');
-        const [method = '', path = ''] = head.slice(0, head.indexOf('\r\n') >>> 0).split(' ');
-        const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-        const length = match === null ? 0 : Number(match[1]);
-        if (buffered.length < end + 4 + length) return;
-        buffered = buffered.subarray(end + 4 + length);
-        requests++;
-        byMethod[method] = (byMethod[method] ?? 0) + 1;
-        if (method === 'POST') {
-          const seq = Number(path.slice(path.lastIndexOf('/') + 1));
-          if (Number.isInteger(seq) && seq >= 0 && posts.mark(seq)) postDuplicates++;
-        }
-        behave({ method, path, socket });
-        if (socket.destroyed) return;
+    });
+    readRequests(socket, ({ method, path }) => {
+      requests++;
+      byMethod[method] = (byMethod[method] ?? 0) + 1;
+      if (method === 'POST') {
+        const seq = Number(path.slice(path.lastIndexOf('/') + 1));
+        if (Number.isInteger(seq) && seq >= 0 && posts.mark(seq)) postDuplicates++;
       }
+      behave({ method, path, socket });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -171,7 +135,7 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
   return {
     kind,
     port,
-    counts: () => ({ kind, port, connections, peakOpen, requests, byMethod: { ...byMethod }, postDuplicates }),
+    counts: () => ({ kind, port, connections: tally.accepted, peakOpen: tally.peakOpen, requests, byMethod: { ...byMethod }, postDuplicates }),
     async close() {
       for (const timer of idleTimers.values()) clearTimeout(timer);
       for (const timer of slowTimers.values()) clearTimeout(timer);
