@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
-import type { ResponseType } from './protocol.js';
+import type { JobRequest } from './protocol.js';
 import { retrySettingsSchema } from './options.js';
 import { toValidationError } from './validation.js';
 
@@ -118,26 +118,22 @@ export interface JobDefaults {
   readonly transforms: Readonly<Record<string, string>>;
 }
 
-/** A validated job with every default applied, ready for the coordinator. */
-export interface NormalizedJob {
+/**
+ * A validated job with every default applied, ready for the coordinator. The fields a worker needs keep
+ * the wire record's types ({@link JobRequest}, built from this per dispatch with an id, the path, the
+ * time left and the origin's counter row).
+ */
+export interface NormalizedJob
+  extends Pick<JobRequest, 'origin' | 'method' | 'headers' | 'body' | 'responseType' | 'maxResponseBytes' | 'followRedirects' | 'maxRedirects' | 'idempotent'> {
   readonly id: string | undefined;
   readonly url: URL;
-  readonly origin: string;
-  readonly method: string;
-  readonly headers: readonly string[];
-  readonly body: string | Uint8Array | undefined;
-  readonly responseType: ResponseType;
+  /** The job's whole deadline (a dispatch sends what is left of it). */
   readonly timeoutMs: number;
-  readonly maxResponseBytes: number;
-  readonly followRedirects: boolean;
-  readonly maxRedirects: number;
   readonly transform: string | undefined;
   /** The job's own retry settings, if any (merged with the runtime's by the traffic controller). */
   readonly retry: z.output<typeof retrySettingsSchema> | undefined;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
-  /** Safe to resend after a stale keep-alive socket failed before any response byte. */
-  readonly idempotent: boolean;
 }
 
 /** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
