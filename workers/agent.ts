@@ -7,7 +7,8 @@
  *    overrides going through the same check;
  * 3. the global per-origin connection cap, by taking a unit from the shared counters;
  * 4. the policy on `socket.remoteAddress` once connected, which catches anything the first three
- *    could miss (rebinding between lookup and connect, a custom resolver).
+ *    could miss (rebinding between lookup and connect, a custom resolver, an allowed 0.0.0.0 that the
+ *    kernel connects to the local host), before the request's first byte is written.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type Socket } from 'node:net';

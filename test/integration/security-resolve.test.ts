@@ -221,4 +221,26 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     expect(stats.totals.failedByCode.FLOWPOOL_BLOCKED_DESTINATION).toBe(1);
     expect(stats.workers.map((w) => [w.jobsCompleted, w.connectionsOpened])).toEqual([[0, 0]]);
   });
+
+  // The last check of the connector: the address the socket reached. 0.0.0.0 is a destination an allow
+  // list may name by mistake, and on Linux a connect to it lands on the local host (127.0.0.1), so every
+  // check before the dial passes and only the socket's remote address tells. Loopback only.
+  it.each([
+    ['an IP literal', (port: number) => `http://0.0.0.0:${port}/admin`],
+    ['a name resolved to it', (port: number) => `http://zero.test:${port}/admin`],
+  ])('refuses a socket that reached a blocked address though it dialled an allowed one (%s), before writing a byte', async (_what, urlFor) => {
+    const local = await startHostServer('127.0.0.1');
+    servers = [local];
+    const policy = { allow: ['0.0.0.0/32'] };
+    expect(checkDestination(`http://0.0.0.0:${local.port}/`, policy)).toEqual({ allowed: true, reason: 'allowed by policy.allow' });
+    expect(checkDestination(`http://127.0.0.1:${local.port}/`, policy).allowed).toBe(false);
+    runtime = createRuntime({ workers: 1, policy, resolve: { 'zero.test': ['0.0.0.0'] } });
+
+    const error = await rejectionOf(runtime.run({ url: urlFor(local.port) }));
+    expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
+    expect(error.message).toMatch(/connected address refused: .*loopback/);
+    // The dial did connect (this is the after-connect check), yet the server never saw a request.
+    expect(local.connections).toBeGreaterThanOrEqual(1);
+    expect(local.requests).toHaveLength(0);
+  });
 });
