@@ -21,8 +21,11 @@
  * bounded by the same limit.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate, type Zlib } from 'node:zlib';
 import type { Transform } from 'node:stream';
+
+/** A zlib decompression stream: `bytesWritten` counts the encoded bytes it consumed. */
+type Decoder = Transform & Zlib;
 import type { Dispatcher } from 'undici';
 import { FlowpoolError } from '../src/errors.js';
 import { Coalescer } from './coalescer.js';
@@ -75,8 +78,10 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #draining = false;
   #encoding: Encoding | undefined;
   /** Created on the first body byte, so a bodiless response (HEAD, 204, 304) never meets zlib. */
-  #decoder: Transform | undefined;
+  #decoder: Decoder | undefined;
   #encodedBytes = 0;
+  /** Encoded bytes written to the decoder: more than it consumed means bytes after the end of its stream. */
+  #fedBytes = 0;
   /** Body bytes as they arrive, gathered into blocks: kept (identity) or fed to the decoder. */
   readonly #incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
   #messageEnded = false;
@@ -168,13 +173,17 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#fail(error);
   }
 
-  #decoderFor(encoding: Encoding): Transform {
+  #decoderFor(encoding: Encoding): Decoder {
     if (this.#decoder !== undefined) return this.#decoder;
     const decoder = createDecoder(encoding);
     this.#decoder = decoder;
     decoder.on('data', (chunk: Buffer) => this.#take(chunk));
     decoder.once('end', () => {
       this.#decoderEnded = true;
+      // inflate and brotli stop at the end of their stream and drop what follows; gzip reads it as a next
+      // member and fails on anything but zero padding, which it skips (so gzip is not checked here).
+      const unread = this.#fedBytes - decoder.bytesWritten;
+      if (encoding !== 'gzip' && unread > 0) return this.#refuse(bytesAfterStream(unread, encoding));
       if (this.#messageEnded) this.#succeed();
     });
     decoder.once('error', (error: Error & { code?: string }) => {
@@ -189,8 +198,14 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     const encoding = this.#encoding;
     if (encoding === undefined) this.#chunks.push(block);
-    // A stream that already ended (trailing bytes after a complete gzip member) takes no more input.
-    else if (!this.#decoderEnded) this.#decoderFor(encoding).write(block);
+    else if (!this.#decoderEnded) {
+      this.#fedBytes += block.length;
+      this.#decoderFor(encoding).write(block);
+    } else if (encoding !== 'gzip' || !isZeroPadding(block)) {
+      // The stream has ended and more arrives: a body is one stream, so it is corrupt (or something
+      // smuggled behind it); only gzip's zero padding is allowed, as Node allows it inside a block.
+      this.#refuse(bytesAfterStream(block.length, encoding));
+    }
   }
 
   /** Counts decoded bytes; past the limit the exchange fails (and an unfinished one loses its socket). */
@@ -242,7 +257,7 @@ function encodingOf(header: string | string[] | undefined): Encoding | undefined
   }
 }
 
-function createDecoder(encoding: Encoding): Transform {
+function createDecoder(encoding: Encoding): Decoder {
   switch (encoding) {
     case 'gzip':
       return createGunzip();
@@ -251,6 +266,15 @@ function createDecoder(encoding: Encoding): Transform {
     case 'br':
       return createBrotliDecompress();
   }
+}
+
+function bytesAfterStream(count: number, encoding: Encoding): FlowpoolError {
+  return new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body has ${count} bytes after the end of its ${encoding} stream`);
+}
+
+function isZeroPadding(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 export function tooLarge(limit: number): FlowpoolError {
