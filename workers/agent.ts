@@ -118,12 +118,10 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     }
     const origin = `${options.protocol}//${options.host}`;
     const slot = originSlots.get(origin);
-    // No job for this origin runs here any more: the request this dial would carry was aborted (undici
-    // still holds it queued). Dialling would open a socket no unit accounts for, past the cap.
     if (slot === undefined) {
-      // An origin without a counter row is the target of a redirect hop in progress (uncapped, as
-      // before) or nobody's: the request this dial would carry was aborted while undici still held it
-      // queued. Dialling for nobody would open a socket that no unit accounts for, past the cap.
+      // An origin without a counter row is the target of a redirect hop in progress (capped per worker
+      // by the Agent only, see README) or nobody's: the request this dial would carry was aborted while
+      // undici still held it queued. Dialling for nobody would open a socket no unit accounts for.
       if ((hopsInFlight.get(origin) ?? 0) > 0) return dialChecked(options, callback, undefined);
       return callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`), null);
     }

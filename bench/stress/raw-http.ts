@@ -21,8 +21,9 @@ const MAX_HEAD_BYTES = 64 * 1024;
 
 /**
  * Calls `onRequest` for each complete request on `socket`, in order: request line, headers and a
- * Content-Length body (what undici sends for string and byte bodies). A head over 64 KiB or a chunked
- * request body (no caller sends one; refused rather than guessed) destroys the socket. A callback that
+ * Content-Length body (what undici sends for string and byte bodies). A head over 64 KiB, a chunked
+ * request body (no caller sends one; refused rather than guessed) or a Content-Length that is not one
+ * decimal number destroys the socket. A callback that
  * destroys the socket stops the reading.
  */
 export function readRequests(socket: Socket, onRequest: (request: FramedRequest) => void): void {
@@ -46,11 +47,14 @@ export function readRequests(socket: Socket, onRequest: (request: FramedRequest)
         const value = line.slice(colon + 1).trim();
         headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
       }
-      if (headers['transfer-encoding'] !== undefined) {
+      // A repeated or signed Content-Length would frame nothing sensible (NaN or a negative length
+      // rewinds the buffer and loops): refused, like a chunked body.
+      const declared = headers['content-length'] ?? '0';
+      if (headers['transfer-encoding'] !== undefined || !/^\d+$/.test(declared)) {
         socket.destroy();
         return;
       }
-      const length = Number(headers['content-length'] ?? '0');
+      const length = Number(declared);
       if (buffered.length < end + 4 + length) return;
       const body = buffered.subarray(end + 4, end + 4 + length);
       buffered = buffered.subarray(end + 4 + length);

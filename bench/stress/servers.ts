@@ -6,11 +6,9 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { HostKind, ServerCounts } from './protocol.js';
-import { readRequests, SocketTally } from './raw-http.js';
+import { readRequests, SocketTally, type FramedRequest } from './raw-http.js';
 
-interface Request {
-  readonly method: string;
-  readonly path: string;
+interface Request extends Pick<FramedRequest, 'method' | 'path'> {
   readonly socket: Socket;
 }
 

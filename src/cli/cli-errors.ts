@@ -11,7 +11,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, blocked: 3 } as const;
 export const EXIT_CODES_HELP = `
 Exit codes:
   0  success
-  1  failure: a node failed (run), HTTP status >= 400 with --fail or a runtime error (fetch)
+  1  failure: a node failed (run), HTTP status >= 400 with --fail or a runtime error (fetch),
+     a request of either flood failed, warm-up included (demo)
   2  invalid input: usage, options (flags or --config), workflow, URL
   3  blocked destination: the policy refused it (allow it with --allow <host|ip|cidr>)`;
 

@@ -186,7 +186,9 @@ export function renderSummary(summary: DemoSummary): string {
   const failures = (flood: { readonly failed: number; readonly failedByCode: Readonly<Record<string, number>> }): string =>
     flood.failed === 0 ? '' : ` (${Object.entries(flood.failedByCode).map(([code, n]) => `${code} x${n}`).join(', ')})`;
   const warmupCell = (warmup: WarmupSummary | null): string =>
-    warmup === null ? '-' : `${warmup.succeeded} / ${warmup.jobs}${failures(warmup)}, ${warmup.requestsPerSecond} req/s, ${warmup.connections} conns opened`;
+    warmup === null
+      ? '-'
+      : `${warmup.succeeded} / ${warmup.jobs}${failures(warmup)}, ${warmup.requestsPerSecond} req/s, ${warmup.connections} conn${warmup.connections === 1 ? '' : 's'} opened`;
   const warmed = summary.warmup > 0;
   const lines = [
     `flowpool demo: ${summary.jobs} GETs over ${summary.hosts} loopback hosts (target servers in their own process), ${summary.concurrency} in flight` +

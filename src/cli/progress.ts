@@ -15,7 +15,7 @@ export function createProgress(label: string, total: number, enabled: boolean): 
   if (!enabled || process.stderr.isTTY !== true) return silent;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label.padEnd(20)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
+      format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,

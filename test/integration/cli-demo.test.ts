@@ -56,6 +56,8 @@ describe('flowpool demo', () => {
       expect(flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.newAfterWarmup)));
       expect((flood.warmup?.connections ?? 0) + flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.connections)));
       expect(flood.warmup?.connections).toBeGreaterThan(0);
+      // Each client keeps its sockets from the warm-up: the measured flood opens none.
+      expect(flood.newConnectionsAfterWarmup).toBe(0);
     }
     for (const host of summary.flowpool.hosts) {
       expect(host.peakOpen).toBeLessThanOrEqual(16);
@@ -79,6 +81,17 @@ describe('flowpool demo', () => {
       expect(sum(flood.hosts.map((host) => host.requests))).toBe(400);
       expect(flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.connections)));
       expect(flood.newConnectionsAfterWarmup).toBeGreaterThan(0);
+    }
+  });
+
+  it('--warmup 1: the one warm-up request opens one connection per client, the measured flood the rest', async () => {
+    const { code, stdout } = await cli(['demo', '--jobs', '400', '--hosts', '2', '--workers', '1', '--warmup', '1', '--json'], { timeoutMs: 60_000 });
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as Summary;
+    for (const flood of [summary.flowpool, summary.undici]) {
+      expect(flood.warmup).toMatchObject({ jobs: 1, succeeded: 1, connections: 1 });
+      expect(flood.newConnectionsAfterWarmup).toBeGreaterThan(0);
+      expect(flood.newConnectionsAfterWarmup + 1).toBe(sum(flood.hosts.map((host) => host.connections)));
     }
   });
 

@@ -228,7 +228,7 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it.each([
     ['an IP literal', (port: number) => `http://0.0.0.0:${port}/admin`],
     ['a name resolved to it', (port: number) => `http://zero.test:${port}/admin`],
-  ])('refuses a socket that reached a blocked address though it dialled an allowed one (%s), before writing a byte', async (_what, urlFor) => {
+  ])('refuses a socket that reached a blocked address though it dialled an allowed one (%s); no request reaches the server', async (_what, urlFor) => {
     const local = await startHostServer('127.0.0.1');
     servers = [local];
     const policy = { allow: ['0.0.0.0/32'] };
