@@ -43,6 +43,7 @@ export interface JobRequest {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly followRedirects: boolean;
+  /** Redirects this dispatch may still follow (the job's maxRedirects less the hops before it). */
   readonly maxRedirects: number;
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
@@ -83,9 +84,9 @@ export interface JobSuccess {
   readonly headers: Record<string, string | string[]>;
   /** text: string; json: the parsed value; bytes: Uint8Array. */
   readonly body: unknown;
-  /** Every URL redirected to, in order; absent when there was no redirect (the final URL is the job's). */
+  /** Every URL redirected to in this dispatch, in order; absent when there was none. */
   readonly redirects?: readonly string[];
-  /** From the worker receiving the job to the response headers of the final hop, in ms. */
+  /** From the worker receiving this dispatch to the response headers of its final hop, in ms. */
   readonly headersMs: number;
   /** Bytes of body received (after decompression). */
   readonly bytes: number;
@@ -96,8 +97,23 @@ export interface JobFailure {
   readonly error: SerializedError;
 }
 
+/** One request of a job: the job's own, or a redirect hop (checked by the policy, rewritten for the hop). */
+export type HopRequest = Pick<JobRequest, 'origin' | 'path' | 'method' | 'headers' | 'body'>;
+
+/**
+ * A redirect to another origin, handed back instead of followed. That origin's connection cap, home
+ * worker and per-host limits live with the coordinator, so the main thread dispatches the next hop as it
+ * would a job to that origin. Redirects within the job's origin are followed in the worker.
+ */
+export interface JobRedirect {
+  readonly ok: 'redirect';
+  readonly next: HopRequest;
+  /** Every URL redirected to in this dispatch, in order; the last is `next`'s. */
+  readonly redirects: readonly string[];
+}
+
 /** What a worker returns for every job: never throws, never returns a non-cloneable value. */
-export type JobOutcome = JobSuccess | JobFailure;
+export type JobOutcome = JobSuccess | JobFailure | JobRedirect;
 
 /** Per-origin view of a worker's undici Agent (`agent.stats`). */
 export interface OriginAgentStats {

@@ -8,7 +8,7 @@ import { deserializeError, FlowpoolError } from './errors.js';
 import { normalizeJob, type HttpJob, type NormalizedJob } from './job.js';
 import { parseOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { DestinationPolicy } from './policy/index.js';
-import type { JobOutcome, JobRequest } from './protocol.js';
+import type { HopRequest, JobOutcome, JobRedirect, JobRequest } from './protocol.js';
 import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
 import { renderMetrics } from './metrics.js';
 import { Shards } from './shards.js';
@@ -31,14 +31,17 @@ export interface HttpResult {
   /** Bytes of body received (after decompression). */
   readonly bytes: number;
   readonly timings: {
-    /** Waiting in the coordinator for a worker or a connection. */
+    /** Waiting in the coordinator for a worker or a connection, before the first dispatch. */
     readonly queuedMs: number;
-    /** From dispatch to the final hop's response headers, measured in the worker. */
+    /**
+     * From the first dispatch to the final hop's response headers (the final dispatch's part measured
+     * in the worker; a redirect to another origin is dispatched again, its wait included).
+     */
     readonly headersMs: number;
     /** From submission to the last body byte back on the caller's thread. */
     readonly totalMs: number;
   };
-  /** Index of the worker that ran the job. */
+  /** Index of the worker that ran the job (its final hop, after a redirect to another origin). */
   readonly worker: number;
   /** Runs it took: 2 when a worker died under the first and the job was safe to repeat. */
   readonly attempts: number;
@@ -83,7 +86,14 @@ interface PendingJob {
   attempts: number;
   /** Re-runs after a worker crash (at most one). */
   crashReruns: number;
+  /** When the current attempt was first dispatched (its later hops keep it). */
   dispatchedAt: number;
+  /** When the current hop was dispatched: dispatchedAt, or later for a redirect to another origin. */
+  hopDispatchedAt: number;
+  /** The request the current attempt is at, once a redirect to another origin came back; else the job's own. */
+  hop: HopRequest | undefined;
+  /** URLs the current attempt was redirected to before its current hop. */
+  redirects: readonly string[] | undefined;
   ticket: Ticket<PendingJob> | undefined;
   queueTimer: NodeJS.Timeout | undefined;
   /** Waiting out a retry's backoff; the job is in no queue meanwhile. */
@@ -271,6 +281,9 @@ class FlowpoolRuntime implements Runtime {
       attempts: 0,
       crashReruns: 0,
       dispatchedAt: 0,
+      hopDispatchedAt: 0,
+      hop: undefined,
+      redirects: undefined,
       ticket: undefined,
       queueTimer: undefined,
       waitTimer: undefined,
@@ -304,10 +317,18 @@ class FlowpoolRuntime implements Runtime {
     this.#enqueue(pending, overflow);
   }
 
+  /** Starts an attempt: the job's own request, queued at the coordinator. */
   #enqueue(pending: PendingJob, overflow: boolean): void {
     if (pending.settled) return;
     pending.attempts++;
-    const ticket = this.#coordinator.submit(pending.job.origin, pending, overflow);
+    pending.hop = undefined;
+    pending.redirects = undefined;
+    this.#queue(pending, overflow);
+  }
+
+  /** Queues the attempt's current request (the job's, or a redirect hop) for its origin. */
+  #queue(pending: PendingJob, overflow: boolean): void {
+    const ticket = this.#coordinator.submit(pending.hop?.origin ?? pending.job.origin, pending, overflow);
     if (ticket === undefined) {
       this.#settleError(pending, new FlowpoolError('FLOWPOOL_QUEUE_FULL', `the queue is full (maxQueue ${this.options.maxQueue})`, withJobId(pending.job, {})));
       return;
@@ -331,20 +352,18 @@ class FlowpoolRuntime implements Runtime {
     pending.queueTimer = undefined;
     pending.ticket = ticket;
     const now = performance.now();
-    pending.dispatchedAt = now;
     const job = pending.job;
+    const hop = pending.hop;
+    if (hop === undefined) pending.dispatchedAt = now;
+    pending.hopDispatchedAt = now;
     const request: JobRequest = {
       id: pending.id,
-      origin: job.origin,
-      path: `${job.url.pathname}${job.url.search}`,
-      method: job.method,
-      headers: job.headers,
-      body: job.body,
+      ...(hop ?? { origin: job.origin, path: `${job.url.pathname}${job.url.search}`, method: job.method, headers: job.headers, body: job.body }),
       responseType: job.responseType,
       timeoutMs: Math.max(1, Math.round(pending.deadline - now)),
       maxResponseBytes: job.maxResponseBytes,
       followRedirects: job.followRedirects,
-      maxRedirects: job.maxRedirects,
+      maxRedirects: job.maxRedirects - (pending.redirects?.length ?? 0),
       // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
       slot: this.options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.idempotent,
@@ -353,11 +372,12 @@ class FlowpoolRuntime implements Runtime {
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);
     if (jobStartChannel.hasSubscribers) {
-      jobStartChannel.publish({ id: pending.id, jobId: job.id, origin: job.origin, method: job.method, worker: ticket.worker, attempt: pending.attempts });
+      jobStartChannel.publish({ id: pending.id, jobId: job.id, origin: request.origin, method: request.method, worker: ticket.worker, attempt: pending.attempts });
     }
   }
 
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
+    if (outcome.ok === 'redirect') return this.#redirected(ticket, outcome);
     const pending = ticket.payload;
     const now = performance.now();
     let attempt: AttemptResult;
@@ -375,16 +395,17 @@ class FlowpoolRuntime implements Runtime {
       return;
     }
     if (outcome.ok) {
+      const redirects = joinRedirects(pending.redirects, outcome.redirects);
       this.#settleValue(pending, {
         status: outcome.status,
         headers: outcome.headers,
         body: outcome.body,
-        url: outcome.redirects === undefined ? pending.job.url.href : (outcome.redirects.at(-1) ?? pending.job.url.href),
-        redirects: outcome.redirects ?? [],
+        url: redirects.at(-1) ?? pending.job.url.href,
+        redirects,
         bytes: outcome.bytes,
         timings: {
           queuedMs: pending.dispatchedAt - pending.submittedAt,
-          headersMs: outcome.headersMs,
+          headersMs: pending.hopDispatchedAt - pending.dispatchedAt + outcome.headersMs,
           totalMs: now - pending.submittedAt,
         },
         worker: ticket.worker,
@@ -395,6 +416,25 @@ class FlowpoolRuntime implements Runtime {
     }
     this.#coordinator.release(ticket);
     this.#checkDrained();
+  }
+
+  /**
+   * A worker handed back a redirect to another origin: the attempt goes on there, queued for that
+   * origin like a job of its own (its cap, home worker, rate and concurrency limits), within the same
+   * deadline and redirect budget. Not an attempt's end: the job's origin records the attempt once.
+   */
+  #redirected(ticket: Ticket<PendingJob>, outcome: JobRedirect): void {
+    const pending = ticket.payload;
+    this.#coordinator.release(ticket);
+    if (pending.settled || this.#destroying !== undefined) {
+      // Aborted or timed out meanwhile: give the attempt's admission back; nothing follows.
+      this.#recordAttempt(pending, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
+      this.#checkDrained();
+      return;
+    }
+    pending.redirects = joinRedirects(pending.redirects, outcome.redirects);
+    pending.hop = outcome.next;
+    this.#queue(pending, true);
   }
 
   #recordAttempt(pending: PendingJob, attempt: AttemptResult, latencyMs: number): void {
@@ -519,6 +559,12 @@ class FlowpoolRuntime implements Runtime {
     this.#stats.recordFailure(error.code);
     reject(error);
   }
+}
+
+/** The attempt's redirects so far followed by a dispatch's own (either may be absent). */
+function joinRedirects(before: readonly string[] | undefined, after: readonly string[] | undefined): readonly string[] {
+  if (before === undefined) return after ?? [];
+  return after === undefined ? before : [...before, ...after];
 }
 
 function withJobId<T extends object>(job: NormalizedJob, details: T): T & { jobId?: string } {

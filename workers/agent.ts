@@ -119,9 +119,11 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     const origin = `${options.protocol}//${options.host}`;
     const slot = originSlots.get(origin);
     if (slot === undefined) {
-      // An origin without a counter row is the target of a redirect hop in progress (capped per worker
-      // by the Agent only, see README) or nobody's: the request this dial would carry was aborted while
-      // undici still held it queued. Dialling for nobody would open a socket no unit accounts for.
+      // An origin without a counter row runs uncapped across workers (least-busy balancing sends
+      // slot -1; each worker's Agent still caps its own pool) or is nobody's: the request this dial
+      // would carry was aborted while undici still held it queued. Dialling for nobody would open a
+      // socket no unit accounts for. (Redirect hops to another origin never get here: the worker hands
+      // them back and the coordinator dispatches them with that origin's row.)
       if ((hopsInFlight.get(origin) ?? 0) > 0) return dialChecked(options, callback, undefined);
       return callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`), null);
     }

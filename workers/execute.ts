@@ -1,5 +1,6 @@
 /**
- * One job in the worker: the request, every redirect hop (each checked by the policy), the size limit
+ * One job in the worker: the request, every redirect hop within its origin (each checked by the policy;
+ * a hop to another origin is handed back to the main thread's coordinator as a JobRedirect), the size limit
  * on the bytes the caller would receive, the exact deadline, body decoding, and a plain-data outcome.
  * Never throws: every failure becomes `{ ok: false, error: { code, name, message } }`.
  */
@@ -145,6 +146,10 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
         }
         hop = nextHop(hop, response.status, response.headers.location as string, policy);
         redirects.push(`${hop.origin}${hop.path}`);
+        // Another origin: its cap, home worker and limits are the coordinator's. Hand the hop back.
+        if (hop.origin !== job.origin) {
+          return { ok: 'redirect', next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, redirects };
+        }
         continue;
       }
       const body = decodeBody(response, job);

@@ -73,7 +73,7 @@ describe('WorkerLink', () => {
 
     worker.postMessage({ type: 'flowpool:outcomes', ids: [2, 1], outcomes: [ok(202), ok(201)] } satisfies OutcomeBatch);
     await waitUntil(() => outcomes.length === 2, 'both outcomes to arrive');
-    expect(outcomes.map(([id, outcome]) => [id, outcome.ok && outcome.status])).toEqual([
+    expect(outcomes.map(([id, outcome]) => [id, outcome.ok === true && outcome.status])).toEqual([
       [2, 202],
       [1, 201],
     ]);
