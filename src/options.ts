@@ -249,8 +249,10 @@ export const runtimeOptionsSchema = z.strictObject({
     ])
     .default(false),
   /**
-   * Origins the coordinator tracks at once. Idle origins are forgotten first; when every tracked
-   * origin is busy, jobs for new origins wait.
+   * Origins the coordinator tracks at once (each holds a row of the shared connection counters). Idle
+   * origins without open sockets are forgotten first; when every tracked origin is busy or still holds
+   * kept-alive sockets, jobs for new origins wait, and so do redirect hops to them (a hop to another
+   * origin is dispatched like a job to it).
    * @default 10000
    */
   maxOrigins: positiveInt(1_000_000).default(DEFAULTS.maxOrigins),

@@ -45,6 +45,9 @@ export interface JobRequest {
   readonly followRedirects: boolean;
   /** Redirects this dispatch may still follow (the job's maxRedirects less the hops before it). */
   readonly maxRedirects: number;
+  /** The job's own timeoutMs and maxRedirects, for error messages: the caller set those, not the shares above. */
+  readonly jobTimeoutMs: number;
+  readonly jobMaxRedirects: number;
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
   /** A registered transform to run on the decoded body, if any. */

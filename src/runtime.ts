@@ -364,6 +364,8 @@ class FlowpoolRuntime implements Runtime {
       maxResponseBytes: job.maxResponseBytes,
       followRedirects: job.followRedirects,
       maxRedirects: job.maxRedirects - (pending.redirects?.length ?? 0),
+      jobTimeoutMs: job.timeoutMs,
+      jobMaxRedirects: job.maxRedirects,
       // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
       slot: this.options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.idempotent,
@@ -372,7 +374,16 @@ class FlowpoolRuntime implements Runtime {
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);
     if (jobStartChannel.hasSubscribers) {
-      jobStartChannel.publish({ id: pending.id, jobId: job.id, origin: request.origin, method: request.method, worker: ticket.worker, attempt: pending.attempts });
+      jobStartChannel.publish({
+        id: pending.id,
+        jobId: job.id,
+        origin: request.origin,
+        method: request.method,
+        worker: ticket.worker,
+        attempt: pending.attempts,
+        // 0 for the job's own request; n for a hop after n redirects (a redirect to another origin).
+        redirects: pending.redirects?.length ?? 0,
+      });
     }
   }
 
@@ -430,6 +441,16 @@ class FlowpoolRuntime implements Runtime {
       // Aborted or timed out meanwhile: give the attempt's admission back; nothing follows.
       this.#recordAttempt(pending, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
       this.#checkDrained();
+      return;
+    }
+    if (performance.now() >= pending.deadline) {
+      // The worker answered in time, but this thread read the answer late (the engine's own work): a
+      // hop sent now would have no time left and could still reach its server after the caller was told
+      // the job failed. Not the origin's fault, so the breaker sees no failure (cleanup releases it).
+      this.#settleError(
+        pending,
+        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed before the redirect to ${outcome.next.origin} was sent`, withJobId(pending.job, { phase: 'total' as const })),
+      );
       return;
     }
     pending.redirects = joinRedirects(pending.redirects, outcome.redirects);

@@ -103,7 +103,7 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
   let phase: TimeoutPhase = 'headers';
   let headersMs = 0;
   let current: ResponseReader | undefined;
-  const abortError = (cause: AbortCause): FlowpoolError => stoppedError(cause, phase, job.timeoutMs, headersTimeoutMs);
+  const abortError = (cause: AbortCause): FlowpoolError => stoppedError(cause, phase, job.jobTimeoutMs, headersTimeoutMs);
   cancellation.listen((cause) => current?.abort(abortError(cause)));
   /** Makes `reader` the exchange an abort reaches; false (and the reader failed) if the job was already stopped. */
   const attach = (reader: ResponseReader): boolean => {
@@ -142,7 +142,7 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
       if (phase === 'headers') {
         // A redirect (drained): onHeaders said so.
         if (redirects.length >= job.maxRedirects) {
-          throw new FlowpoolError('FLOWPOOL_TOO_MANY_REDIRECTS', `more than ${job.maxRedirects} redirects`);
+          throw new FlowpoolError('FLOWPOOL_TOO_MANY_REDIRECTS', `more than ${job.jobMaxRedirects} redirects`);
         }
         hop = nextHop(hop, response.status, response.headers.location as string, policy);
         redirects.push(`${hop.origin}${hop.path}`);

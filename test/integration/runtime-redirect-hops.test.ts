@@ -5,9 +5,11 @@
  * the worker. Loopback servers only; the assertions are on what the servers saw.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Worker } from 'node:worker_threads';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { workersReady } from '../fixtures/bounded.js';
 import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
 
@@ -27,9 +29,9 @@ describe('runtime: redirect hops to another origin', () => {
   let servers: HostServer[] = [];
   let target: ScriptedServer | undefined;
   let runtime: Runtime | undefined;
-  const dispatches: { origin: string }[] = [];
+  const dispatches: { origin: string; redirects: number; attempt: number }[] = [];
   const onStart = (message: unknown): void => {
-    dispatches.push(message as { origin: string });
+    dispatches.push(message as { origin: string; redirects: number; attempt: number });
   };
 
   afterEach(async () => {
@@ -101,29 +103,110 @@ describe('runtime: redirect hops to another origin', () => {
 
     const error = await rejectionOf(runtime.run({ url: start, maxRedirects: 2 }));
     expect(error.code).toBe('FLOWPOOL_TOO_MANY_REDIRECTS');
+    expect(error.message).toBe('more than 2 redirects');
     // The refused third hop was never requested: /last was asked for once, by the first job.
     expect(target.arrivals.filter((a) => a.path === '/last')).toHaveLength(1);
   });
 
-  it('follow a redirect within the origin in the worker (one dispatch), and keep the deadline across a hand-back', async () => {
-    target = await startScriptedServer((_n, req) => (req.url === '/stall' ? { status: 200, delayMs: 5_000 } : { status: 200 }));
+  it('follow a redirect within the origin in the worker: one dispatch, then one for the hop to another origin', async () => {
+    target = await startScriptedServer(() => ({ status: 200 }));
     const to = target.origin;
-    servers = [
-      await startHostServer('127.0.0.2', (_req, res, seen) => redirect(res, seen.url === '/here' ? '/there' : seen.url === '/there' ? `${to}/ok` : `${to}/stall`)),
-    ];
+    servers = [await startHostServer('127.0.0.2', (_req, res, seen) => redirect(res, seen.url === '/here' ? '/there' : `${to}/ok`))];
     runtime = createRuntime({ workers: 1, policy: LOOPBACK });
     const source = servers[0]?.origin ?? '';
     subscribe('flowpool:job:start', onStart);
 
-    const within = await runtime.run({ url: `${source}/here` });
-    expect(within.redirects).toEqual([`${source}/there`, `${to}/ok`]);
+    const result = await runtime.run({ url: `${source}/here` });
+    expect(result.redirects).toEqual([`${source}/there`, `${to}/ok`]);
     // /here -> /there stayed in the worker; only the hop to the other origin was dispatched again.
-    expect(dispatches.map((d) => d.origin)).toEqual([source, to]);
+    expect(dispatches).toEqual([
+      expect.objectContaining({ origin: source, redirects: 0, attempt: 1 }),
+      expect.objectContaining({ origin: to, redirects: 2, attempt: 1 }),
+    ]);
+  });
 
-    const error = await rejectionOf(runtime.run({ url: `${source}/slow`, timeoutMs: 400 }));
+  it("keep the job's deadline across a hand-back: a hop that would fit a fresh deadline still times out", async () => {
+    // The source redirects after 600 ms, the target answers 300 ms later: 900 ms in all against a
+    // deadline of 800. A hop given a fresh deadline would succeed; the job's own fails, whatever the load
+    // (delays only push the answer later).
+    target = await startScriptedServer(() => ({ status: 200, delayMs: 300 }));
+    const to = target.origin;
+    servers = [await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600))];
+    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+
+    const error = await rejectionOf(runtime.run({ url: `${servers[0]?.origin ?? ''}/slow`, timeoutMs: 800 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
-    expect(target.arrivals.filter((a) => a.path === '/stall')).toHaveLength(1);
-    // The runtime serves on.
+    // The caller's figure, not the hop's share of it.
+    expect(error.message).toContain('timeoutMs (800 ms) elapsed');
+    expect(target.arrivals.map((a) => a.path)).toEqual(['/late']);
     expect((await runtime.run({ url: `${to}/ok` })).status).toBe(200);
+  });
+
+  describe('when this thread reads the redirect late', () => {
+    // The source must answer while this thread is busy, so it runs in a thread of its own.
+    let source: Worker | undefined;
+    afterEach(async () => {
+      await source?.terminate();
+      source = undefined;
+    });
+
+    async function startSourceThread(location: string): Promise<string> {
+      source = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const server = require('node:http').createServer((req, res) => { res.writeHead(302, { location: workerData.location }); res.end(); });
+         server.listen(0, '127.0.0.2', () => parentPort.postMessage(server.address().port));`,
+        { eval: true, workerData: { location } },
+      );
+      const port = await new Promise<number>((resolve) => source?.once('message', resolve));
+      return `http://127.0.0.2:${port}`;
+    }
+
+    /** Keeps this thread busy: the worker's answer waits in the port meanwhile. */
+    function busyFor(ms: number): void {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        // spin
+      }
+    }
+
+    async function dispatched(): Promise<void> {
+      // The job leaves on a microtask flush; one turn later it is on its way to the worker.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    it('fails the job as timed out past its deadline and never sends the hop', async () => {
+      const b = await startHostServer('127.0.0.3');
+      servers = [b];
+      const origin = await startSourceThread(`${b.origin}/late`);
+      runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+      await workersReady(runtime);
+
+      const job = rejectionOf(runtime.run({ url: `${origin}/start`, timeoutMs: 400 }));
+      await dispatched();
+      busyFor(800);
+      const error = await job;
+      expect(error.code).toBe('FLOWPOOL_TIMEOUT');
+      expect(error.message).toBe(`timeoutMs (400 ms) elapsed before the redirect to ${b.origin} was sent`);
+      expect(b.connections).toBe(0);
+      expect((await runtime.run({ url: `${b.origin}/ok` })).status).toBe(200);
+    });
+
+    it('drops the hop of a job aborted meanwhile: the caller gets FLOWPOOL_ABORTED, the target nothing', async () => {
+      const b = await startHostServer('127.0.0.3');
+      servers = [b];
+      const origin = await startSourceThread(`${b.origin}/late`);
+      runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+      await workersReady(runtime);
+      const controller = new AbortController();
+
+      const job = rejectionOf(runtime.run({ url: `${origin}/start` }, { signal: controller.signal }));
+      await dispatched();
+      busyFor(400);
+      controller.abort(); // before this thread has read the worker's redirect
+      const error = await job;
+      expect(error.code).toBe('FLOWPOOL_ABORTED');
+      await runtime.close(); // drains: nothing left running or queued
+      expect(b.connections).toBe(0);
+    });
   });
 });

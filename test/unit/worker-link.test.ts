@@ -23,6 +23,8 @@ function job(id: number, body?: Uint8Array): JobRequest {
     maxResponseBytes: 1_000,
     followRedirects: true,
     maxRedirects: 5,
+    jobTimeoutMs: 1_000,
+    jobMaxRedirects: 5,
     slot: 0,
     idempotent: body === undefined,
   };
