@@ -174,38 +174,40 @@ describe('runtime: redirect hops to another origin', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
 
-    it('fails the job as timed out past its deadline and never sends the hop', async () => {
+    /** A target server, a source (in its thread) redirecting to it, and a runtime whose worker is up. */
+    async function redirectToTarget(): Promise<{ target: HostServer; source: string; rt: Runtime }> {
       const b = await startHostServer('127.0.0.3');
       servers = [b];
       const origin = await startSourceThread(`${b.origin}/late`);
       runtime = createRuntime({ workers: 1, policy: LOOPBACK });
       await workersReady(runtime);
+      return { target: b, source: origin, rt: runtime };
+    }
 
-      const job = rejectionOf(runtime.run({ url: `${origin}/start`, timeoutMs: 400 }));
+    it('fails the job as timed out past its deadline and never sends the hop', async () => {
+      const { target: b, source: origin, rt } = await redirectToTarget();
+
+      const job = rejectionOf(rt.run({ url: `${origin}/start`, timeoutMs: 400 }));
       await dispatched();
       busyFor(800);
       const error = await job;
       expect(error.code).toBe('FLOWPOOL_TIMEOUT');
       expect(error.message).toBe(`timeoutMs (400 ms) elapsed before the redirect to ${b.origin} was sent`);
       expect(b.connections).toBe(0);
-      expect((await runtime.run({ url: `${b.origin}/ok` })).status).toBe(200);
+      expect((await rt.run({ url: `${b.origin}/ok` })).status).toBe(200);
     });
 
     it('drops the hop of a job aborted meanwhile: the caller gets FLOWPOOL_ABORTED, the target nothing', async () => {
-      const b = await startHostServer('127.0.0.3');
-      servers = [b];
-      const origin = await startSourceThread(`${b.origin}/late`);
-      runtime = createRuntime({ workers: 1, policy: LOOPBACK });
-      await workersReady(runtime);
+      const { target: b, source: origin, rt } = await redirectToTarget();
       const controller = new AbortController();
 
-      const job = rejectionOf(runtime.run({ url: `${origin}/start` }, { signal: controller.signal }));
+      const job = rejectionOf(rt.run({ url: `${origin}/start` }, { signal: controller.signal }));
       await dispatched();
       busyFor(400);
       controller.abort(); // before this thread has read the worker's redirect
       const error = await job;
       expect(error.code).toBe('FLOWPOOL_ABORTED');
-      await runtime.close(); // drains: nothing left running or queued
+      await rt.close(); // drains: nothing left running or queued
       expect(b.connections).toBe(0);
     });
   });
