@@ -4,12 +4,13 @@
  * memory stays flat, a declared Content-Length over the limit fails before reading, and the socket of a
  * body refused while it was still arriving never carries another request.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
 import { compressSmall, GIB, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
-import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { rejectionOf, startHostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
 import { waitUntil } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 /** A job that hangs fails within this instead of the 60 s default (an upper bound, not a timing assertion). */
@@ -20,15 +21,7 @@ const ENCODINGS: readonly BombEncoding[] = ['gzip', 'deflate', 'br'];
 
 
 describe('limits: response body size', () => {
-  let servers: HostServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   describe('decompression bombs (1 GiB of zeros inflated)', () => {
     const bombs = new Map<BombEncoding, Buffer>();
@@ -57,8 +50,8 @@ describe('limits: response body size', () => {
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-encoding': encoding });
         res.end(bomb);
       });
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
       expect((await runtime.run({ url: `${server.origin}/warm-up` })).body).toBe('fine');
       const before = (await runtime.stats()).workers[0];
@@ -87,8 +80,8 @@ describe('limits: response body size', () => {
         res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(small.length) });
         res.end(small);
       });
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/`, maxResponseBytes: 8 * MIB, responseType: 'bytes' }));
       expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -110,8 +103,8 @@ describe('limits: response body size', () => {
       res.on('drain', pump);
       pump();
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/forever`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -127,8 +120,8 @@ describe('limits: response body size', () => {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(50_000_000) });
       res.write('start');
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/huge`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -140,9 +133,8 @@ describe('limits: response body size', () => {
     const body2k = Buffer.alloc(2000, 0x62);
 
     it('control: jobs under the limit share one connection', async () => {
-      const server = await startHostServer('127.0.0.2', (_req, res) => res.end(body2k));
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      const server = track(await startHostServer('127.0.0.2', (_req, res) => res.end(body2k)));
+      const runtime = track(createRuntime(OPTIONS));
 
       for (let i = 0; i < 3; i++) expect((await runtime.run({ url: `${server.origin}/${i}` })).bytes).toBe(2000);
       expect(server.connections).toBe(1);
@@ -160,8 +152,8 @@ describe('limits: response body size', () => {
         else if (kind === 'chunked') res.writeHead(200, { 'transfer-encoding': 'chunked' }).end(body2k);
         else res.writeHead(200, { 'content-length': String(large.length) }).end(large);
       });
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
       expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
       expect(server.connections).toBe(1);
@@ -187,8 +179,8 @@ describe('limits: response body size', () => {
         const size = Number(seen.url.slice(1));
         res.end(Buffer.alloc(size, 0x64));
       });
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
       const ok = await runtime.run({ url: `${server.origin}/1000`, maxResponseBytes: 1000 });
       expect(ok.bytes).toBe(1000);
@@ -207,8 +199,8 @@ describe('limits: response body size', () => {
         const body = seen.url === '/exact' ? exact : over;
         res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(body.length) }).end(body);
       });
-      servers = [server];
-      runtime = createRuntime(OPTIONS);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
       const ok = await runtime.run({ url: `${server.origin}/exact`, maxResponseBytes: 1_000_000, responseType: 'bytes' });
       expect(ok.bytes).toBe(1_000_000);

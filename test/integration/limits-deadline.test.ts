@@ -7,11 +7,12 @@
  * deadline), so a job that settles with FLOWPOOL_TIMEOUT did not wait for it.
  */
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { closeAll, rejectionOf, startHostServer, type HostHandler, type HostServer } from '../fixtures/host-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { rejectionOf, startHostServer, type HostHandler } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
 import { waitUntil } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -56,20 +57,11 @@ function answerTogether(count: number, body: Buffer): HostHandler {
 
 
 describe('limits: deadlines and per-job isolation', () => {
-  let servers: HostServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   it("ends a slowloris body (a byte every 200 ms, forever) at timeoutMs with phase 'body'", async () => {
-    const server = await startHostServer('127.0.0.2', trickle(200));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startHostServer('127.0.0.2', trickle(200)));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/slow`, timeoutMs: 1000 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -80,9 +72,8 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it("ends a server that accepts and never sends headers at timeoutMs with phase 'headers'", async () => {
-    const server = await startHostServer('127.0.0.2', silent);
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startHostServer('127.0.0.2', silent));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/silent`, timeoutMs: 300 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -92,9 +83,8 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it("fires headersTimeoutMs (smaller than timeoutMs) with phase 'headers'", async () => {
-    const server = await startHostServer('127.0.0.2', silent);
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 });
+    const server = track(await startHostServer('127.0.0.2', silent));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/silent` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -103,9 +93,8 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it('does not apply headersTimeoutMs to the body: a body slower than it, within timeoutMs, succeeds', async () => {
-    const server = await startHostServer('127.0.0.2', trickle(100, 5));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 });
+    const server = track(await startHostServer('127.0.0.2', trickle(100, 5)));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
 
     const result = await runtime.run({ url: `${server.origin}/trickle` });
     expect(result.status).toBe(200);
@@ -113,13 +102,13 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it('applies headersTimeoutMs to each redirect hop', async () => {
-    const silentTarget = await startHostServer('127.0.0.3', silent);
+    const silentTarget = track(await startHostServer('127.0.0.3', silent));
     const start = await startHostServer('127.0.0.2', (_req, res) => {
       res.writeHead(302, { location: `${silentTarget.origin}/hang` });
       res.end();
     });
-    servers = [silentTarget, start];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 });
+    track(start);
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -128,10 +117,9 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it('a job timing out does not affect a parallel job on the same worker', async () => {
-    const hanging = await startHostServer('127.0.0.2', silent);
-    const slow = await startHostServer('127.0.0.3', after(600));
-    servers = [hanging, slow];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const hanging = track(await startHostServer('127.0.0.2', silent));
+    const slow = track(await startHostServer('127.0.0.3', after(600)));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const rt = runtime;
 
     const [a, b] = await Promise.all([
@@ -147,9 +135,8 @@ describe('limits: deadlines and per-job isolation', () => {
 
   it('maxResponseBytes does not leak: job A (limit 10) fails while parallel job B (default) gets the same body', async () => {
     const body = Buffer.from('y'.repeat(100));
-    const server = await startHostServer('127.0.0.2', answerTogether(2, body));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 });
+    const server = track(await startHostServer('127.0.0.2', answerTogether(2, body)));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 }));
     const rt = runtime;
 
     const [a, b] = await Promise.all([
@@ -169,8 +156,8 @@ describe('limits: deadlines and per-job isolation', () => {
       res.writeHead(200, { 'transfer-encoding': 'chunked' });
       res.end('z'.repeat(100));
     });
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 });
+    track(server);
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 }));
 
     const a = await rejectionOf(runtime.run({ url: `${server.origin}/a`, maxResponseBytes: 10 }));
     expect(a.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -179,9 +166,8 @@ describe('limits: deadlines and per-job isolation', () => {
   });
 
   it('timeoutMs does not leak: job A (300 ms) times out while parallel job B (default) gets a 600 ms answer', async () => {
-    const server = await startHostServer('127.0.0.2', after(600));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startHostServer('127.0.0.2', after(600)));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const rt = runtime;
 
     const [a, b] = await Promise.all([

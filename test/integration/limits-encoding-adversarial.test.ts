@@ -11,14 +11,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
 import { compressibleText, compressSmall, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
-import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { rejectionOf, startHostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
 import { startRawServer, type RawRequest, type RawServer } from '../fixtures/raw-server.js';
 import { seededRandom } from '../fixtures/fake-clock.js';
 import { settle } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 /** A job that hangs fails within this instead of the 60 s default (an upper bound, not a timing assertion). */
@@ -61,35 +62,21 @@ function asBuffer(body: unknown): Buffer {
 }
 
 describe('limits: adversarial encoded bodies', () => {
-  let servers: HostServer[] = [];
-  let raw: RawServer | undefined;
-  let runtime: Runtime | undefined;
+  const track = closeAfterEach();
 
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    if (raw !== undefined) {
-      for (const socket of raw.sockets) socket.destroy();
-      await raw.close();
-    }
-    runtime = undefined;
-    servers = [];
-    raw = undefined;
-  });
-
-  /** The worker survived (no restart), no job is left running, and it serves a normal job. */
   /**
    * A raw server: `/ok` answers 'ok' (keep-alive); any other path runs `behaviour`. Records which
    * connection carried each path.
    */
   async function rawServer(behaviour: (req: RawRequest) => void): Promise<{ server: RawServer; seen: { path: string; connection: number }[] }> {
     const seen: { path: string; connection: number }[] = [];
-    const server = await startRawServer((req, s) => {
-      seen.push({ path: req.path, connection: req.connection });
-      if (req.path === '/ok') s.respond(req, 200, 'ok');
-      else behaviour(req);
-    });
-    raw = server;
+    const server = track(
+      await startRawServer((req, s) => {
+        seen.push({ path: req.path, connection: req.connection });
+        if (req.path === '/ok') s.respond(req, 200, 'ok');
+        else behaviour(req);
+      }),
+    );
     return { server, seen };
   }
 
@@ -109,7 +96,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(Buffer.concat([Buffer.from(headers), first]));
       setTimeout(() => req.socket.write(second), 30);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/one-write', '/split']) {
       const result = await runtime.run({ url: `${server.origin}${path}`, responseType: 'bytes' });
@@ -135,7 +122,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(payload);
       if (extra.length > 0) setTimeout(() => req.socket.write(extra), 30);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/zeros', '/zeros-later']) {
       expect((await runtime.run({ url: `${server.origin}${path}` })).body).toBe(body.toString());
@@ -163,7 +150,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(encoded);
       setTimeout(() => req.socket.write(extra), 30);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/same', '/later']) {
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -175,7 +162,7 @@ describe('limits: adversarial encoded bodies', () => {
       res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(encoded.length) });
       res.end(encoded);
     });
-    servers = [exact];
+    track(exact);
     expect((await runtime.run({ url: `${exact.origin}/` })).body).toBe(body.toString());
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
@@ -199,7 +186,7 @@ describe('limits: adversarial encoded bodies', () => {
         s.end(truncated);
       }
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/length', '/chunked', '/close']) {
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -233,8 +220,8 @@ describe('limits: adversarial encoded bodies', () => {
       res.writeHead(200, { 'content-encoding': entry[0], 'content-length': String(entry[1].length) });
       res.end(entry[1]);
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of Object.keys(cases)) {
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -266,7 +253,7 @@ describe('limits: adversarial encoded bodies', () => {
       };
       next();
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/length', '/close']) {
       const result = await runtime.run({ url: `${server.origin}${path}` });
@@ -289,7 +276,7 @@ describe('limits: adversarial encoded bodies', () => {
         req.socket.write(payload);
       }
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const prefix of ['/length', '/close']) {
       const ok = await runtime.run({ url: `${server.origin}${prefix}/exact`, maxResponseBytes: limit, responseType: 'bytes' });
@@ -315,7 +302,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(`HTTP/1.1 200 OK\r\nContent-Encoding:${header}\r\ncontent-length: ${payload.length}\r\n\r\n`);
       req.socket.write(payload);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of Object.keys(spellings)) {
       const result = await runtime.run({ url: `${server.origin}${path}` });
@@ -345,7 +332,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.write(`HTTP/1.1 200 OK\r\n${lines[base] ?? ''}content-length: ${payload.length}\r\n\r\n`);
       s.write(payload);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/duplicate', '/stacked', '/zstd', '/identity']) {
       const payload = path === '/stacked' ? gzBr : gz;
@@ -379,8 +366,8 @@ describe('limits: adversarial encoded bodies', () => {
       }
       res.end(seen.url === '/final' ? 'final' : 'ok');
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/bomb', '/small-bomb', '/garbage', '/bomb-chunked']) {
       const result = await runtime.run({ url: `${server.origin}${path}`, maxResponseBytes: 1_000 });
@@ -403,8 +390,8 @@ describe('limits: adversarial encoded bodies', () => {
       res.writeHead(301, { location: '/final', 'content-encoding': 'br', 'content-length': String(size) });
       res.end(randomBytes(size));
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/at-limit', '/at-limit', '/over-limit', '/over-limit']) {
       expect((await runtime.run({ url: `${server.origin}${path}` })).body).toBe('final');
@@ -427,13 +414,13 @@ describe('limits: adversarial encoded bodies', () => {
     const garbage = Buffer.from('garbage labelled gzip');
     const { server } = await rawServer((req) => {
       if (req.path === '/final') {
-        raw?.respond(req, 200, 'final');
+        server.respond(req, 200, 'final');
         return;
       }
       req.socket.write(`HTTP/1.1 ${req.path === '/garbage' ? 303 : 308} Moved\r\nlocation: /final\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n`);
       req.socket.end(req.path === '/garbage' ? garbage : bomb);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 2; i++) {
       for (const path of ['/bomb', '/garbage']) {
@@ -455,7 +442,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
       s.end(req.path === '/bomb' ? bomb : gz);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${server.origin}/hints-${i}` });
@@ -477,7 +464,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
       req.socket.end(gz);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/continue` }));
     expect(error.code).toBe('FLOWPOOL_CONNECTION_FAILED');
@@ -492,7 +479,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\n${close ? 'connection: close' : `content-length: ${encoded.length}`}\r\n\r\n`);
       s.write(encoded.subarray(0, 50_000), () => setTimeout(() => s.resetAndDestroy(), 20));
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const path of ['/length', '/close']) {
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -526,7 +513,7 @@ describe('limits: adversarial encoded bodies', () => {
       }
       s.write('0\r\nx-checksum: abc123\r\n\r\n');
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `${server.origin}/http10` })).body === body.toString()).toBe(true);
     for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `${server.origin}/trailers` })).body === body.toString()).toBe(true);
@@ -541,7 +528,7 @@ describe('limits: adversarial encoded bodies', () => {
       else if (kind === 'chunked') s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`);
       else s.end(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
     });
-    runtime = createRuntime(OPTIONS);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const kind of ['length', 'chunked', 'close']) {
       for (const encoding of ENCODINGS) {
@@ -564,8 +551,8 @@ describe('limits: adversarial encoded bodies', () => {
       }
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compressSmall(encoding, json));
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (const encoding of ENCODINGS) {
       const result = await runtime.run({ url: `${server.origin}/${encoding}`, responseType: 'json' });
@@ -603,8 +590,8 @@ describe('limits: adversarial encoded bodies', () => {
       };
       pump();
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const jobs = Array.from({ length: 60 }, (_, i) => {
       const kind = kinds[i % kinds.length] ?? 'gzip';
@@ -655,7 +642,7 @@ describe('limits: adversarial encoded bodies', () => {
         req.socket.write(`HTTP/1.1 200 OK\r\n${coding}transfer-encoding: chunked\r\n\r\n`);
         req.socket.write(wire);
       });
-      runtime = createRuntime({ ...OPTIONS, timeoutMs: 20_000, workerResourceLimits: { maxOldGenerationSizeMb: 64 } });
+      const runtime = track(createRuntime({ ...OPTIONS, timeoutMs: 20_000, workerResourceLimits: { maxOldGenerationSizeMb: 64 } }));
 
       // Control: the same body in ordinary pieces fits that heap easily.
       const whole = await runtime.run({ url: `${server.origin}/whole`, maxResponseBytes: 2 * MIB, responseType: 'bytes' });
@@ -679,7 +666,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(`HTTP/1.1 200 OK\r\n${gzip ? 'content-encoding: gzip\r\n' : ''}transfer-encoding: chunked\r\n\r\n`);
       req.socket.write(gzip ? wires.gzip : wires.identity);
     });
-    runtime = createRuntime({ ...OPTIONS, timeoutMs: 10_000 });
+    const runtime = track(createRuntime({ ...OPTIONS, timeoutMs: 10_000 }));
 
     const plain = await runtime.run({ url: `${server.origin}/identity`, maxResponseBytes: 4 * MIB, responseType: 'bytes' });
     expect(asBuffer(plain.body).equals(body)).toBe(true);

@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
 import { compressibleText, compressSmall, type BombEncoding } from '../fixtures/bombs.js';
-import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
-import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { startRawServer } from '../fixtures/raw-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 /** A job that hangs fails within this instead of the 60 s default (an upper bound, not a timing assertion). */
@@ -44,19 +45,7 @@ function encodeFast(encoding: BombEncoding, data: Buffer): Buffer {
 }
 
 describe('limits: encoded bodies at the edges', () => {
-  let servers: HostServer[] = [];
-  let raw: RawServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    await new Promise<void>((resolve) => (raw === undefined ? resolve() : raw.server.close(() => resolve())));
-    for (const socket of raw?.sockets ?? []) socket.destroy();
-    runtime = undefined;
-    servers = [];
-    raw = undefined;
-  });
+  const track = closeAfterEach();
 
   it.each([
     ['small, Content-Length', 2_000],
@@ -68,8 +57,8 @@ describe('limits: encoded bodies at the edges', () => {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length), connection: 'close' });
       res.end(gz);
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${server.origin}/${i}`, responseType: 'bytes' });
@@ -84,11 +73,11 @@ describe('limits: encoded bodies at the edges', () => {
   it('decodes a gzip body delimited by the server closing the connection (no length, no chunking)', async () => {
     const body = compressibleText(300_000);
     const gz = gzipSync(body);
-    raw = await startRawServer((req) => {
+    const raw = track(await startRawServer((req) => {
       req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
       req.socket.end(gz);
-    });
-    runtime = createRuntime(OPTIONS);
+    }));
+    const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${raw.origin}/${i}` });
@@ -107,8 +96,8 @@ describe('limits: encoded bodies at the edges', () => {
       res.writeHead(status, { 'content-encoding': 'gzip', ...(status === 200 ? { 'content-length': '1234' } : {}) });
       res.end();
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const result = await runtime.run({ url: `${server.origin}/`, method });
     expect(result.status).toBe(status);
@@ -122,8 +111,8 @@ describe('limits: encoded bodies at the edges', () => {
       res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
       res.writeHead(200, { 'content-type': 'text/plain' }).end('final');
     });
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const result = await runtime.run({ url: `${server.origin}/` });
     expect(result.status).toBe(200);
@@ -137,8 +126,8 @@ describe('limits: encoded bodies at the edges', () => {
       const timer = setTimeout(() => res.end('late'), 1_000);
       res.once('close', () => clearTimeout(timer));
     });
-    servers = [server];
-    runtime = createRuntime({ ...OPTIONS, headersTimeoutMs: 200 });
+    track(server);
+    const runtime = track(createRuntime({ ...OPTIONS, headersTimeoutMs: 200 }));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -150,8 +139,8 @@ describe('limits: encoded bodies at the edges', () => {
     const whole = gzipSync(compressibleText(50_000));
     const truncated = whole.subarray(0, whole.length - 8);
     const server = await startEncodedServer(truncated, '/broken', 'ok');
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/broken` }));
     expect(error.code).toBe('FLOWPOOL_INVALID_RESPONSE');
@@ -169,8 +158,8 @@ describe('limits: encoded bodies at the edges', () => {
     header[3] = (header[3] ?? 0) | 0x08; // FLG.FNAME
     const hostile = Buffer.concat([header, name, Buffer.from([0]), plain.subarray(10)]);
     const server = await startEncodedServer(hostile, '/hostile', 'ok');
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     // Control: within a limit above its wire size, the same body decodes to its five bytes.
     expect((await runtime.run({ url: `${server.origin}/hostile`, maxResponseBytes: 4 * MIB })).body).toBe('tiny!');
@@ -184,8 +173,8 @@ describe('limits: encoded bodies at the edges', () => {
     // Incompressible: 4 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
     const encoded = encodeFast(encoding, randomBytes(4 * MIB));
     const server = await startEncodedServer(encoded, '/oversized', 'small', encoding);
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
@@ -203,8 +192,8 @@ describe('limits: encoded bodies at the edges', () => {
     // size, so the socket carried a whole message and stays usable. The job still fails.
     const gz = compressSmall('gzip', Buffer.alloc(2_000, 0x62));
     const server = await startEncodedServer(gz, '/oversized', 'small');
-    servers = [server];
-    runtime = createRuntime(OPTIONS);
+    track(server);
+    const runtime = track(createRuntime(OPTIONS));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');

@@ -4,10 +4,11 @@
  * raised per runtime.
  */
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, DEFAULTS, type Runtime } from '../../dist/src/index.js';
-import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, DEFAULTS } from '../../dist/src/index.js';
+import { rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -19,15 +20,7 @@ function sendHeaders(res: ServerResponse, total: number): void {
 }
 
 describe('limits: response header size', () => {
-  let servers: HostServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   async function start(): Promise<HostServer> {
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
@@ -35,14 +28,14 @@ describe('limits: response header size', () => {
       if (kib > 0) return sendHeaders(res, kib * 1024);
       res.end('plain');
     });
-    servers = [server];
+    track(server);
     return server;
   }
 
   it('fails 64 KiB of response headers with FLOWPOOL_RESPONSE_TOO_LARGE (default 16 KiB), then serves the next job', async () => {
     expect(DEFAULTS.maxHeaderBytes).toBe(16 * 1024);
     const server = await start();
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000 });
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000 }));
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/headers/64` }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -60,7 +53,7 @@ describe('limits: response header size', () => {
 
   it('accepts the same 64 KiB of headers once the runtime raises maxHeaderBytes', async () => {
     const server = await start();
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000, maxHeaderBytes: 128 * 1024 });
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000, maxHeaderBytes: 128 * 1024 }));
 
     const result = await runtime.run({ url: `${server.origin}/headers/64` });
     expect(result.status).toBe(200);

@@ -6,12 +6,13 @@
  * before any dead-host job has settled (ordering and counts, not timing). destroy() then settles the 50
  * with FLOWPOOL_CLOSED.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpJob } from '../../dist/src/index.js';
 import { allWithin, tracked, workersReady } from '../fixtures/bounded.js';
 import { silentRaw } from '../fixtures/raw-behaviours.js';
-import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { startRawServer } from '../fixtures/raw-server.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const CAP = 4;
 const SLOTS_PER_WORKER = 8;
@@ -20,27 +21,17 @@ const HEALTHY_HOSTS = 4;
 const HEALTHY_JOBS = 600;
 
 describe('reliability: a dead host does not starve healthy ones', () => {
-  let servers: RawServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await Promise.all(servers.map((s) => s.close()));
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   it(`holds the dead host to ${CAP} connections and slots while ${HEALTHY_JOBS} jobs to healthy hosts all finish first`, async () => {
-    const dead = await startRawServer(silentRaw);
-    const healthy = await Promise.all(Array.from({ length: HEALTHY_HOSTS }, () => startRawServer()));
-    servers = [dead, ...healthy];
-    runtime = createRuntime({ workers: 2, connectionsPerHost: CAP, concurrencyPerWorker: SLOTS_PER_WORKER, policy: { allow: ['127.0.0.1'] } });
-    const rt = runtime;
-    await workersReady(rt);
+    const dead = track(await startRawServer(silentRaw));
+    const healthy = (await Promise.all(Array.from({ length: HEALTHY_HOSTS }, () => startRawServer()))).map(track);
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: CAP, concurrencyPerWorker: SLOTS_PER_WORKER, policy: { allow: ['127.0.0.1'] } }));
+    await workersReady(runtime);
 
-    const deadJobs = Array.from({ length: DEAD_JOBS }, (_, i) => tracked(settle(rt.run({ url: `${dead.origin}/dead/${i}`, timeoutMs: 60_000 }))));
+    const deadJobs = Array.from({ length: DEAD_JOBS }, (_, i) => tracked(settle(runtime.run({ url: `${dead.origin}/dead/${i}`, timeoutMs: 60_000 }))));
     await waitUntil(() => dead.requests === CAP, `the dead host to receive ${CAP} requests`);
-    const held = await rt.stats();
+    const held = await runtime.stats();
     const deadView = held.hosts.find((h) => h.origin === dead.origin);
     expect(deadView?.inFlight).toBe(CAP);
     expect(deadView?.queued).toBe(DEAD_JOBS - CAP);
@@ -51,7 +42,7 @@ describe('reliability: a dead host does not starve healthy ones', () => {
     }
     let ok = 0;
     let deadSettledMeanwhile = 0;
-    for await (const result of rt.runMany(jobs(), { concurrency: 64 })) {
+    for await (const result of runtime.runMany(jobs(), { concurrency: 64 })) {
       if (result.ok && result.value.status === 200) ok++;
       deadSettledMeanwhile = deadJobs.filter((j) => j.settled).length;
     }
@@ -63,11 +54,11 @@ describe('reliability: a dead host does not starve healthy ones', () => {
     expect(dead.connections).toBeLessThanOrEqual(CAP);
     expect(dead.peakOpen).toBeLessThanOrEqual(CAP);
     expect(dead.requests).toBe(CAP);
-    const after = await rt.stats();
+    const after = await runtime.stats();
     expect(after.hosts.find((h) => h.origin === dead.origin)?.inFlight).toBe(CAP);
     expect(after.totals.workerRestarts).toBe(0);
 
-    await rt.destroy();
+    await runtime.destroy();
     const outcomes = await allWithin(deadJobs.map((j) => j.promise), 'dead-host jobs');
     expect(outcomes.filter((o) => !o.ok && o.error.code === 'FLOWPOOL_CLOSED').length).toBe(DEAD_JOBS);
   }, 60_000);

@@ -15,10 +15,11 @@
  * The second test pins "on a fresh connection" down deterministically: the resend must not go out on
  * another kept-alive socket of the pool, which may be just as stale (in a flood it often is).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { startRawServer } from '../fixtures/raw-server.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const IDLE_CLOSE_MS = 40;
 const DELAYS_MS = [34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46];
@@ -39,19 +40,10 @@ interface LaneTally {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('reliability: keep-alive race against a server closing idle sockets without a hint', () => {
-  let server: RawServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('never fails a GET or PUT (resent once), fails a POST that hits it with FLOWPOOL_CONNECTION_FAILED and never resends it', async () => {
-    server = await startRawServer(undefined, { idleCloseMs: IDLE_CLOSE_MS });
-    const srv = server;
+    const server = track(await startRawServer(undefined, { idleCloseMs: IDLE_CLOSE_MS }));
     // One name per lane: each lane has its own origin, so its own socket, and its idle time is its own.
     const lanes: Method[] = [
       ...Array<Method>(GET_LANES).fill('GET'),
@@ -59,8 +51,7 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
       ...Array<Method>(POST_LANES).fill('POST'),
     ];
     const resolve = Object.fromEntries(lanes.map((_, lane) => [`lane${lane}.test`, ['127.0.0.1']]));
-    runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] }, resolve });
-    const rt = runtime;
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] }, resolve }));
 
     const tally: Record<Method, LaneTally> = {
       GET: { submitted: 0, succeeded: 0, failedByCode: new Map() },
@@ -70,10 +61,10 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     let sequence = 0;
     const runOne = async (lane: number, method: Method): Promise<void> => {
       const n = sequence++;
-      const url = `http://lane${lane}.test:${srv.port}/${method.toLowerCase()}/${n}`;
+      const url = `http://lane${lane}.test:${server.port}/${method.toLowerCase()}/${n}`;
       const job = method === 'GET' ? { url } : { url, method, body: `payload ${n}` };
       tally[method].submitted++;
-      const outcome = await settle(rt.run(job));
+      const outcome = await settle(runtime.run(job));
       if (outcome.ok) {
         expect(outcome.value.status).toBe(200);
         expect(outcome.value.body).toBe(`${method} /${method.toLowerCase()}/${n}`);
@@ -84,7 +75,7 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
       }
     };
 
-    const staleRetries = async (): Promise<number> => (await rt.stats()).workers.reduce((sum, w) => sum + w.staleConnectionRetries, 0);
+    const staleRetries = async (): Promise<number> => (await runtime.stats()).workers.reduce((sum, w) => sum + w.staleConnectionRetries, 0);
     const postsFailed = (): number => tally.POST.submitted - tally.POST.succeeded;
 
     const started = Date.now();
@@ -105,7 +96,7 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     }
 
     const retries = await staleRetries();
-    const summary = `after ${rounds} round(s): staleConnectionRetries ${retries}, idle closes ${srv.idleClosed}, ` +
+    const summary = `after ${rounds} round(s): staleConnectionRetries ${retries}, idle closes ${server.idleClosed}, ` +
       `GET ${tally.GET.succeeded}/${tally.GET.submitted}, PUT ${tally.PUT.succeeded}/${tally.PUT.submitted}, ` +
       `POST ${tally.POST.succeeded}/${tally.POST.submitted} ok, POST failures ${JSON.stringify([...tally.POST.failedByCode])}`;
 
@@ -122,15 +113,15 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
 
     // Counted at the server: never more POSTs than submitted, no POST path twice, and every POST that
     // succeeded was received (so the failed ones are exactly the ones lost to the race, never replayed).
-    const postsReceived = srv.byMethod.get('POST') ?? 0;
+    const postsReceived = server.byMethod.get('POST') ?? 0;
     expect(postsReceived, summary).toBeLessThanOrEqual(tally.POST.submitted);
     expect(postsReceived, summary).toBeGreaterThanOrEqual(tally.POST.succeeded);
-    const twice = [...srv.byPath].filter(([path, count]) => path.startsWith('/post/') && count > 1);
+    const twice = [...server.byPath].filter(([path, count]) => path.startsWith('/post/') && count > 1);
     expect(twice, summary).toEqual([]);
     // GETs and PUTs: at most twice each (the one resend), and every one was answered.
-    const overTwice = [...srv.byPath].filter(([, count]) => count > 2);
+    const overTwice = [...server.byPath].filter(([, count]) => count > 2);
     expect(overTwice, summary).toEqual([]);
-    expect(srv.byMethod.get('GET') ?? 0, summary).toBeGreaterThanOrEqual(tally.GET.submitted);
+    expect(server.byMethod.get('GET') ?? 0, summary).toBeGreaterThanOrEqual(tally.GET.submitted);
   }, 60_000);
 
   it('resends on a fresh connection, not on another kept-alive socket of the pool that may be stale too', async () => {
@@ -142,7 +133,7 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     // answer (and put C1 back in its pool) first.
     let holdX: (() => void) | undefined;
     let answerLong: (() => void) | undefined;
-    server = await startRawServer((req, srv) => {
+    const server = track(await startRawServer((req, srv) => {
       if (req.path.startsWith('/warm/')) return srv.respond(req, 200, 'warm');
       if (req.path === '/long') {
         answerLong = () => srv.respond(req, 200, 'long');
@@ -154,16 +145,14 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
       }
       if (req.onSocket > 0) return req.socket.destroy();
       return srv.respond(req, 200, 'x on a fresh socket');
-    });
-    const srv = server;
-    runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] } });
-    const rt = runtime;
-    await Promise.all([rt.run({ url: `${srv.origin}/warm/0` }), rt.run({ url: `${srv.origin}/warm/1` })]);
-    expect(srv.connections).toBe(2);
+    }));
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] } }));
+    await Promise.all([runtime.run({ url: `${server.origin}/warm/0` }), runtime.run({ url: `${server.origin}/warm/1` })]);
+    expect(server.connections).toBe(2);
 
-    const long = rt.run({ url: `${srv.origin}/long` });
+    const long = runtime.run({ url: `${server.origin}/long` });
     await waitUntil(() => answerLong !== undefined, 'the long job to reach the server');
-    const x = settle(rt.run({ url: `${srv.origin}/x` }));
+    const x = settle(runtime.run({ url: `${server.origin}/x` }));
     await waitUntil(() => holdX !== undefined, 'X to reach the server on the other warm socket');
     answerLong?.();
     expect((await long).body).toBe('long');
@@ -171,12 +160,12 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     holdX?.();
 
     const outcome = await x;
-    const retries = (await rt.stats()).workers[0]?.staleConnectionRetries;
-    const detail = `connections ${srv.connections}, requests for /x ${srv.count('/x')}, staleConnectionRetries ${String(retries)}` +
+    const retries = (await runtime.stats()).workers[0]?.staleConnectionRetries;
+    const detail = `connections ${server.connections}, requests for /x ${server.count('/x')}, staleConnectionRetries ${String(retries)}` +
       (outcome.ok ? '' : `, error ${String(outcome.error.code)}: ${outcome.error.message}`);
     expect(outcome.ok, detail).toBe(true);
     if (outcome.ok) expect(outcome.value.body).toBe('x on a fresh socket');
-    expect(srv.count('/x'), detail).toBe(2);
+    expect(server.count('/x'), detail).toBe(2);
     expect(retries, detail).toBe(1);
   });
 });

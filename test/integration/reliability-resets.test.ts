@@ -7,10 +7,11 @@
  * sees it twice. A POST is never resent, and nothing is resent once a response byte has arrived.
  * Counted at the server, per job (each job has its own path).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpJob } from '../../dist/src/index.js';
 import { head, startRawServer, type RawBehaviour, type RawServer } from '../fixtures/raw-server.js';
 import { settle } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.1'] };
 
@@ -64,20 +65,12 @@ function jobFor(server: RawServer, point: Point, kill: Kill, c: Case): HttpJob {
 }
 
 describe('reliability: connection reset before headers, after headers, mid-body', () => {
-  let server: RawServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   for (const kill of ['fin', 'rst'] as const) {
     it(`before headers (${kill}): typed error; GET, PUT, DELETE and idempotent POST sent twice, POST once`, async () => {
-      server = await startRawServer(breaking);
-      runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+      const server = track(await startRawServer(breaking));
+      const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
       for (const c of CASES) {
         const outcome = await settle(runtime.run(jobFor(server, 'before-headers', kill, c)));
         expect(outcome.ok, c.label).toBe(false);
@@ -94,8 +87,8 @@ describe('reliability: connection reset before headers, after headers, mid-body'
 
     for (const point of ['after-headers', 'mid-body'] as const) {
       it(`${point} (${kill}): typed error, never resent, whatever the method`, async () => {
-        server = await startRawServer(breaking);
-        runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+        const server = track(await startRawServer(breaking));
+        const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
         for (const c of CASES) {
           const outcome = await settle(runtime.run(jobFor(server, point, kill, c)));
           expect(outcome.ok, c.label).toBe(false);
@@ -111,13 +104,11 @@ describe('reliability: connection reset before headers, after headers, mid-body'
   }
 
   it('a reset on one job leaves the jobs beside it on the same worker untouched', async () => {
-    server = await startRawServer(breaking);
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
-    const rt = runtime;
-    const srv = server;
-    const healthy = Array.from({ length: 40 }, (_, i) => settle(rt.run({ url: `${srv.origin}/fine/${i}` })));
+    const server = track(await startRawServer(breaking));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    const healthy = Array.from({ length: 40 }, (_, i) => settle(runtime.run({ url: `${server.origin}/fine/${i}` })));
     const broken = (['before-headers', 'after-headers', 'mid-body'] as const).flatMap((point) =>
-      (['fin', 'rst'] as const).map((kill) => settle(rt.run({ url: `${srv.origin}/${point}/${kill}/beside`, method: 'POST', body: 'x' }))),
+      (['fin', 'rst'] as const).map((kill) => settle(runtime.run({ url: `${server.origin}/${point}/${kill}/beside`, method: 'POST', body: 'x' }))),
     );
     for (const outcome of await Promise.all(broken)) {
       expect(outcome.ok).toBe(false);
@@ -127,6 +118,6 @@ describe('reliability: connection reset before headers, after headers, mid-body'
       expect(outcome.ok).toBe(true);
       if (outcome.ok) expect(outcome.value.body).toBe('fine');
     }
-    expect((await rt.stats()).totals.workerRestarts).toBe(0);
+    expect((await runtime.stats()).totals.workerRestarts).toBe(0);
   });
 });

@@ -7,12 +7,13 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpResult, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpResult } from '../../dist/src/index.js';
 import { allWithin, workersReady } from '../fixtures/bounded.js';
 import { byPrefix, rawGate, silentRaw } from '../fixtures/raw-behaviours.js';
-import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { startRawServer } from '../fixtures/raw-server.js';
 import { settle, waitUntil, type Settled } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const JOBS = 3_000;
 const CHILD = fileURLToPath(new URL('../fixtures/child-runtime.mjs', import.meta.url));
@@ -49,34 +50,25 @@ function runChild(mode: string, origin: string): Promise<ChildExit> {
 }
 
 describe('reliability: shutdown', () => {
-  let server: RawServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it(`close() with ${JOBS} jobs running and queued drains every one (all 200); idempotent; refuses new jobs`, async () => {
     const gate = rawGate();
-    server = await startRawServer(gate.behaviour);
+    const server = track(await startRawServer(gate.behaviour));
     // 2 workers x 256 in flight, the rest queued in the coordinator.
-    runtime = createRuntime({ workers: 2, connectionsPerHost: 1_000, policy: LOOPBACK });
-    const rt = runtime;
-    await workersReady(rt);
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 1_000, policy: LOOPBACK }));
+    await workersReady(runtime);
     const jobs: Promise<Settled<HttpResult>>[] = [];
-    for (let i = 0; i < JOBS; i++) jobs.push(settle(rt.run({ url: `${server.origin}/drain/${i}` })));
-    const before = await rt.stats();
+    for (let i = 0; i < JOBS; i++) jobs.push(settle(runtime.run({ url: `${server.origin}/drain/${i}` })));
+    const before = await runtime.stats();
     expect(before.totals.running).toBeGreaterThan(0);
     expect(before.totals.queued).toBeGreaterThan(0);
     expect(before.totals.running + before.totals.queued).toBe(JOBS);
     await waitUntil(() => gate.held === before.totals.running, 'the server to hold the running jobs');
 
-    const closing = rt.close();
-    const again = rt.close();
-    const late = await settle(rt.run({ url: `${server.origin}/late` }));
+    const closing = runtime.close();
+    const again = runtime.close();
+    const late = await settle(runtime.run({ url: `${server.origin}/late` }));
     expect(late.ok).toBe(false);
     if (!late.ok) expect(late.error.code).toBe('FLOWPOOL_CLOSED');
 
@@ -87,34 +79,32 @@ describe('reliability: shutdown', () => {
     expect(server.requests).toBe(JOBS);
     expect(server.count('/late')).toBe(0);
     // Idempotent, and destroy() after close() is a no-op that resolves.
-    await allWithin([rt.close(), rt.destroy(), rt.close()], 'repeated close()/destroy()');
+    await allWithin([runtime.close(), runtime.destroy(), runtime.close()], 'repeated close()/destroy()');
   }, 60_000);
 
   it(`destroy() with ${JOBS} jobs against a server that never answers settles every one with FLOWPOOL_CLOSED`, async () => {
-    server = await startRawServer(silentRaw);
-    runtime = createRuntime({ workers: 2, connectionsPerHost: 1_000, policy: LOOPBACK });
-    const rt = runtime;
-    await workersReady(rt);
+    const server = track(await startRawServer(silentRaw));
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 1_000, policy: LOOPBACK }));
+    await workersReady(runtime);
     const jobs: Promise<Settled<HttpResult>>[] = [];
-    for (let i = 0; i < JOBS; i++) jobs.push(settle(rt.run({ url: `${server.origin}/never/${i}` })));
-    const running = (await rt.stats()).totals.running;
-    const srv = server;
-    await waitUntil(() => srv.requests === running, 'the server to receive the running jobs');
-    expect(srv.open).toBe(running);
+    for (let i = 0; i < JOBS; i++) jobs.push(settle(runtime.run({ url: `${server.origin}/never/${i}` })));
+    const running = (await runtime.stats()).totals.running;
+    await waitUntil(() => server.requests === running, 'the server to receive the running jobs');
+    expect(server.open).toBe(running);
 
-    const destroying = rt.destroy();
-    const again = rt.destroy();
-    await allWithin([destroying, again, rt.close()], 'destroy()/close() calls');
+    const destroying = runtime.destroy();
+    const again = runtime.destroy();
+    await allWithin([destroying, again, runtime.close()], 'destroy()/close() calls');
     const outcomes = await allWithin(jobs, 'destroyed jobs');
     const codes = new Map<string, number>();
     for (const o of outcomes) if (!o.ok) codes.set(o.error.code ?? 'none', (codes.get(o.error.code ?? 'none') ?? 0) + 1);
     expect([...codes]).toEqual([['FLOWPOOL_CLOSED', JOBS]]);
     // Their sockets went with the workers.
-    await waitUntil(() => srv.open === 0, 'every socket of the destroyed jobs to close');
-    const late = await settle(rt.run({ url: `${srv.origin}/late` }));
+    await waitUntil(() => server.open === 0, 'every socket of the destroyed jobs to close');
+    const late = await settle(runtime.run({ url: `${server.origin}/late` }));
     expect(late.ok).toBe(false);
     if (!late.ok) expect(late.error.code).toBe('FLOWPOOL_CLOSED');
-    await allWithin([rt.destroy(), rt.close()], 'repeated destroy()/close()');
+    await allWithin([runtime.destroy(), runtime.close()], 'repeated destroy()/close()');
   }, 60_000);
 
   describe('no handle left: a child process embedding a runtime exits by itself', () => {
@@ -126,7 +116,7 @@ describe('reliability: shutdown', () => {
     };
     for (const [mode, summary] of Object.entries(expected)) {
       it(`after ${mode === 'idle' ? 'its last job, without close()' : mode === 'crash' ? 'a worker crash and close()' : `${mode}()`}`, async () => {
-        server = await startRawServer(byPrefix({ silent: silentRaw }));
+        const server = track(await startRawServer(byPrefix({ silent: silentRaw })));
         const exit = await runChild(mode, server.origin);
         expect(exit.killed, `still running after ${CHILD_LIMIT_MS} ms; stderr: ${exit.stderr}`).toBe(false);
         expect(exit.code, exit.stderr).toBe(0);

@@ -10,12 +10,13 @@
  * replaced, and a flood afterwards succeeds entirely on re-pinned hosts.
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRuntime, type HttpResult, type Runtime, type RuntimeOptions } from '../../dist/src/index.js';
 import { allWithin, workersReady } from '../fixtures/bounded.js';
 import { byPrefix, rawGate } from '../fixtures/raw-behaviours.js';
-import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { startRawServer } from '../fixtures/raw-server.js';
 import { settle, waitUntil, type Settled } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const fault = (name: string): string => fileURLToPath(new URL(`../fixtures/faults/${name}.mjs`, import.meta.url));
 const TRANSFORMS = { exit: fault('exit'), uncaught: fault('uncaught'), allocate: fault('allocate') };
@@ -27,46 +28,36 @@ interface Flood {
   readonly posts: Promise<Settled<HttpResult>>[];
 }
 
-function flood(rt: Runtime, origin: string, tag: string): Flood {
+function flood(runtime: Runtime, origin: string, tag: string): Flood {
   const gets: Promise<Settled<HttpResult>>[] = [];
   const posts: Promise<Settled<HttpResult>>[] = [];
   // Interleaved, so both kinds sit on both workers.
   for (let i = 0; i < GETS + POSTS; i++) {
-    if (i % 5 === 4) posts.push(settle(rt.run({ url: `${origin}/flood/${tag}/post/${i}`, method: 'POST', body: `p${i}` })));
-    else gets.push(settle(rt.run({ url: `${origin}/flood/${tag}/get/${i}` })));
+    if (i % 5 === 4) posts.push(settle(runtime.run({ url: `${origin}/flood/${tag}/post/${i}`, method: 'POST', body: `p${i}` })));
+    else gets.push(settle(runtime.run({ url: `${origin}/flood/${tag}/get/${i}` })));
   }
   return { gets, posts };
 }
 
 describe('reliability: a worker dies mid-flood', () => {
-  let server: RawServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   async function faultMidFlood(transform: keyof typeof TRANSFORMS, extra: Partial<RuntimeOptions> = {}): Promise<void> {
     const gate = rawGate();
-    server = await startRawServer(byPrefix({ flood: gate.behaviour }));
-    const srv = server;
+    const server = track(await startRawServer(byPrefix({ flood: gate.behaviour })));
     // Cap above the flood: all 250 jobs hold a connection at once, none waits in the coordinator.
-    runtime = createRuntime({ workers: 2, connectionsPerHost: 300, policy: { allow: ['127.0.0.1'] }, transforms: TRANSFORMS, ...extra });
-    const rt = runtime;
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 300, policy: { allow: ['127.0.0.1'] }, transforms: TRANSFORMS, ...extra }));
     // Both workers up before the flood, so it spreads over both and the fault hits one carrying jobs.
-    await workersReady(rt);
+    await workersReady(runtime);
 
-    const first = flood(rt, srv.origin, 'first');
+    const first = flood(runtime, server.origin, 'first');
     await waitUntil(() => gate.held === GETS + POSTS, `the server to hold all ${GETS + POSTS} flood requests`);
-    const during = await rt.stats();
+    const during = await runtime.stats();
     expect(during.totals.running).toBe(GETS + POSTS);
     expect(during.workers.every((w) => w.inFlight > 0)).toBe(true);
 
     // Not safe to repeat (POST), so the fault strikes exactly once.
-    const faultJob = await settle(rt.run({ url: `${srv.origin}/fault`, method: 'POST', body: 'f', transform }));
+    const faultJob = await settle(runtime.run({ url: `${server.origin}/fault`, method: 'POST', body: 'f', transform }));
     expect(faultJob.ok).toBe(false);
     if (!faultJob.ok) expect(faultJob.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
 
@@ -98,20 +89,20 @@ describe('reliability: a worker dies mid-flood', () => {
     }
 
     // Counted at the server: no POST twice, no GET more than twice, every rerun GET arrived again.
-    const seen = [...srv.byPath].filter(([path]) => path.startsWith('/flood/first/'));
+    const seen = [...server.byPath].filter(([path]) => path.startsWith('/flood/first/'));
     expect(seen.filter(([path, n]) => path.includes('/post/') && n > 1)).toEqual([]);
     expect(seen.filter(([, n]) => n > 2)).toEqual([]);
     expect(seen.filter(([path, n]) => path.includes('/get/') && n === 2).length).toBe(attempts.get(2) ?? 0);
 
-    const after = await rt.stats();
+    const after = await runtime.stats();
     expect(after.totals.workerRestarts).toBeGreaterThanOrEqual(1);
     expect(after.totals.rerunsAfterCrash).toBe(attempts.get(2) ?? 0);
     expect(after.totals.failedByCode.FLOWPOOL_WORKER_CRASHED).toBe(postsCrashed + 1);
 
     // The replacement boots; the flood goes on: everything succeeds on its first run, over both
     // workers (the replacement serves), on hosts homed on live workers.
-    await workersReady(rt);
-    const second = flood(rt, srv.origin, 'second');
+    await workersReady(runtime);
+    const second = flood(runtime, server.origin, 'second');
     const workersUsed = new Set<number>();
     for (const outcome of await allWithin([...second.gets, ...second.posts], 'jobs of the flood after the fault')) {
       expect(outcome.ok).toBe(true);
@@ -122,8 +113,8 @@ describe('reliability: a worker dies mid-flood', () => {
       }
     }
     expect(workersUsed.size).toBe(2);
-    const final = await rt.stats();
-    expect(final.hosts.find((h) => h.origin === srv.origin)?.homeWorker).toBeGreaterThanOrEqual(0);
+    const final = await runtime.stats();
+    expect(final.hosts.find((h) => h.origin === server.origin)?.homeWorker).toBeGreaterThanOrEqual(0);
     expect(final.totals.running).toBe(0);
     expect(final.totals.queued).toBe(0);
     expect(final.totals.succeeded + final.totals.failed).toBe(final.totals.submitted);

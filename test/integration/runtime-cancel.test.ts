@@ -1,32 +1,23 @@
 /** Cancelling one job (running or queued) rejects it with FLOWPOOL_ABORTED and disturbs nothing else. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
 import { gate } from '../fixtures/handlers.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
 describe('runtime: cancel', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('aborts one of 10 running jobs on one worker; the other 9 resolve and the worker lives on', async () => {
     const slow = gate();
-    server = await startCountingServer(slow.handler);
-    const srv = server;
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
-    const rt = runtime;
+    const server = track(await startCountingServer(slow.handler));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const controller = new AbortController();
     const jobs = Array.from({ length: 10 }, (_, i) =>
-      settle(rt.run({ url: `${srv.origin}/job/${i}` }, i === 4 ? { signal: controller.signal } : {})),
+      settle(runtime.run({ url: `${server.origin}/job/${i}` }, i === 4 ? { signal: controller.signal } : {})),
     );
     // All 10 are on the wire (held by the server) before the abort.
     await waitUntil(() => slow.held === 10, 'the server to hold all 10 requests');
@@ -45,33 +36,31 @@ describe('runtime: cancel', () => {
         expect(outcome.value.body).toContain(`/job/${i}"`);
       }
     });
-    const stats = await rt.stats();
+    const stats = await runtime.stats();
     expect(stats.totals.workerRestarts).toBe(0);
     expect(stats.totals.succeeded).toBe(9);
     expect(stats.totals.failedByCode.FLOWPOOL_ABORTED).toBe(1);
     // The same worker thread keeps serving.
-    expect((await rt.run({ url: `${srv.origin}/after` })).status).toBe(200);
-    expect((await rt.stats()).totals.workerRestarts).toBe(0);
+    expect((await runtime.run({ url: `${server.origin}/after` })).status).toBe(200);
+    expect((await runtime.stats()).totals.workerRestarts).toBe(0);
   }, 30_000);
 
   it('aborting a queued job removes it: the server never sees its request', async () => {
     const slow = gate();
-    server = await startCountingServer(slow.handler);
-    const srv = server;
-    runtime = createRuntime({ workers: 1, concurrencyPerWorker: 1, policy: LOOPBACK });
-    const rt = runtime;
+    const server = track(await startCountingServer(slow.handler));
+    const runtime = track(createRuntime({ workers: 1, concurrencyPerWorker: 1, policy: LOOPBACK }));
     const controller = new AbortController();
-    const first = settle(rt.run({ url: `${srv.origin}/first` }));
-    const doomed = settle(rt.run({ url: `${srv.origin}/doomed` }, { signal: controller.signal }));
-    const last = settle(rt.run({ url: `${srv.origin}/last` }));
+    const first = settle(runtime.run({ url: `${server.origin}/first` }));
+    const doomed = settle(runtime.run({ url: `${server.origin}/doomed` }, { signal: controller.signal }));
+    const last = settle(runtime.run({ url: `${server.origin}/last` }));
     await waitUntil(() => slow.held === 1, 'the first request to arrive');
-    expect((await rt.stats()).totals.queued).toBe(2);
+    expect((await runtime.stats()).totals.queued).toBe(2);
 
     controller.abort();
     const doomedOutcome = await doomed;
     expect(doomedOutcome.ok).toBe(false);
     if (!doomedOutcome.ok) expect(doomedOutcome.error.code).toBe('FLOWPOOL_ABORTED');
-    expect((await rt.stats()).totals.queued).toBe(1);
+    expect((await runtime.stats()).totals.queued).toBe(1);
 
     slow.release();
     const [firstOutcome, lastOutcome] = await Promise.all([first, last]);
@@ -81,8 +70,8 @@ describe('runtime: cancel', () => {
   }, 30_000);
 
   it('a signal aborted before submission rejects at once and sends nothing', async () => {
-    server = await startCountingServer();
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startCountingServer());
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const outcome = await settle(runtime.run({ url: `${server.origin}/never` }, { signal: AbortSignal.abort() }));
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');

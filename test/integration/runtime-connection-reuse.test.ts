@@ -1,24 +1,17 @@
 /** Sequential jobs to one host ride one keep-alive connection. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
 describe('runtime: connection reuse', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('runs 50 sequential jobs over exactly one connection', async () => {
-    server = await startCountingServer();
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK });
+    const server = track(await startCountingServer());
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK }));
     const workers = new Set<number>();
     for (let i = 0; i < 50; i++) {
       const result = await runtime.run({ url: `${server.origin}/seq/${i}` });

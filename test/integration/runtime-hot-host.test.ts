@@ -1,25 +1,18 @@
 /** One hot host on 2 workers: it spreads over both, and connectionsPerHost holds over both together. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpJob } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
 import { delayed } from '../fixtures/handlers.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
 describe('runtime: hot host', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('spreads 400 jobs (64 in flight) for one host over both workers, within 16 connections', async () => {
-    server = await startCountingServer(delayed(20), { keepAliveTimeout: 30_000 });
-    runtime = createRuntime({ workers: 2, connectionsPerHost: 16, policy: LOOPBACK });
+    const server = track(await startCountingServer(delayed(20), { keepAliveTimeout: 30_000 }));
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 16, policy: LOOPBACK }));
     const origin = server.origin;
     function* jobs(): Generator<HttpJob> {
       for (let i = 0; i < 400; i++) yield { url: `${origin}/hot/${i}` };

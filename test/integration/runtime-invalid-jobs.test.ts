@@ -1,25 +1,18 @@
 /** Jobs refused on the main thread: invalid ones, and blocked destinations (never dialled). */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
 import { settle } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
 describe('runtime: invalid and blocked jobs', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('rejects an invalid job with FLOWPOOL_INVALID_JOB naming job.url, and keeps serving', async () => {
-    server = await startCountingServer();
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startCountingServer());
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const bad = await settle(runtime.run({ url: 'nope' }));
     expect(bad.ok).toBe(false);
     if (!bad.ok) {
@@ -38,8 +31,8 @@ describe('runtime: invalid and blocked jobs', () => {
   });
 
   it('blocks loopback under the default policy: FLOWPOOL_BLOCKED_DESTINATION, no connection made', async () => {
-    server = await startCountingServer();
-    runtime = createRuntime({ workers: 1 });
+    const server = track(await startCountingServer());
+    const runtime = track(createRuntime({ workers: 1 }));
     for (const url of [`${server.origin}/`, `http://localhost:${server.port}/`, `http://2130706433:${server.port}/`]) {
       const outcome = await settle(runtime.run({ url }));
       expect(outcome.ok).toBe(false);

@@ -3,9 +3,10 @@
  * gives each host a home, homes split evenly, and every host stays under the global cap. least-busy,
  * the no-affinity baseline where each worker keeps its own pool per host, opens more for the same flood.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRuntime, type HttpJob, type Runtime, type RuntimeStats } from '../../dist/src/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const HOSTS = 8;
@@ -13,6 +14,8 @@ const JOBS = 800;
 const CAP = 4;
 
 interface FloodOutcome {
+  readonly servers: readonly CountingServer[];
+  readonly runtime: Runtime;
   readonly totalConnections: number;
   readonly stats: RuntimeStats;
   /** Per host: jobs served by worker 0 and by worker 1. */
@@ -20,22 +23,14 @@ interface FloodOutcome {
 }
 
 describe('runtime: multiple hosts', () => {
-  let servers: CountingServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await Promise.all(servers.map((s) => s.close()));
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   async function flood(balancing: 'affinity' | 'least-busy'): Promise<FloodOutcome> {
     // The global cap for affinity; the baseline caps each worker's own pool, so workers x cap per host.
     const perHostCap = balancing === 'affinity' ? CAP : 2 * CAP;
     // Long keep-alive: no connection is recycled mid-test, so `connections` counts every socket ever opened.
-    servers = await Promise.all(Array.from({ length: HOSTS }, () => startCountingServer(undefined, { keepAliveTimeout: 30_000 })));
-    runtime = createRuntime({ workers: 2, connectionsPerHost: CAP, balancing, policy: LOOPBACK });
+    const servers = (await Promise.all(Array.from({ length: HOSTS }, () => startCountingServer(undefined, { keepAliveTimeout: 30_000 })))).map(track);
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: CAP, balancing, policy: LOOPBACK }));
     const origins = servers.map((s) => s.origin);
     function* jobs(): Generator<HttpJob> {
       for (let i = 0; i < JOBS; i++) yield { url: `${origins[i % HOSTS] ?? ''}/job/${i}` };
@@ -57,14 +52,14 @@ describe('runtime: multiple hosts', () => {
     }
     const totalConnections = servers.reduce((sum, s) => sum + s.connections, 0);
     expect(totalConnections).toBeLessThanOrEqual(HOSTS * perHostCap);
-    return { totalConnections, jobsPerHostWorker, stats: await runtime.stats() };
+    return { servers, runtime, totalConnections, jobsPerHostWorker, stats: await runtime.stats() };
   }
 
   it('affinity: homes split 4/4, each host under connectionsPerHost on the server and in the counters', async () => {
     const outcome = await flood('affinity');
     // Hosts get homes in the order first seen: host i on worker i % 2 (fewest homes first).
     const hosts = new Map(outcome.stats.hosts.map((host) => [host.origin, host]));
-    servers.forEach((server, i) => {
+    outcome.servers.forEach((server, i) => {
       const host = hosts.get(server.origin);
       expect(host?.homeWorker).toBe(i % 2);
       expect(host?.openConnections).toBeLessThanOrEqual(CAP);
@@ -80,8 +75,8 @@ describe('runtime: multiple hosts', () => {
 
   it('least-busy (no affinity) opens more connections than affinity for the same flood', async () => {
     const affinity = await flood('affinity');
-    await runtime?.destroy();
-    await Promise.all(servers.map((server) => server.close()));
+    await affinity.runtime.destroy();
+    await Promise.all(affinity.servers.map((server) => server.close()));
     const leastBusy = await flood('least-busy');
     // Without affinity both workers serve every host and each opens its own sockets to it.
     expect(leastBusy.totalConnections).toBeGreaterThan(affinity.totalConnections);

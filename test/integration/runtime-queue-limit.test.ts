@@ -2,24 +2,17 @@
  * maxQueue: with one worker, one job in flight and one connection, 20 jobs submitted at once give
  * 1 running + 10 queued; the other 9 reject with FLOWPOOL_QUEUE_FULL before anything else settles.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
 import { delayed } from '../fixtures/handlers.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const OPTIONS = { workers: 1, concurrencyPerWorker: 1, connectionsPerHost: 1, maxQueue: 10, policy: LOOPBACK } as const;
 
 describe('runtime: queue limit', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   /** Submits 20 jobs in one turn and records the order in which they settle. */
   async function submitTwenty(rt: Runtime, origin: string): Promise<string[]> {
@@ -38,8 +31,8 @@ describe('runtime: queue limit', () => {
     events.filter((e) => e.startsWith(prefix)).map((e) => Number(e.split(':')[1]));
 
   it('warm runtime: 1 runs, 10 queue, exactly 9 reject at once', async () => {
-    server = await startCountingServer(delayed(30));
-    runtime = createRuntime(OPTIONS);
+    const server = track(await startCountingServer(delayed(30)));
+    const runtime = track(createRuntime(OPTIONS));
     // A first job proves the worker has booted (jobs wait in the coordinator until it has).
     expect((await runtime.run({ url: `${server.origin}/warm` })).status).toBe(200);
     server.reset();
@@ -56,8 +49,8 @@ describe('runtime: queue limit', () => {
   }, 30_000);
 
   it('cold runtime: jobs wait for the booting worker in the queue, so 10 queue and 10 reject', async () => {
-    server = await startCountingServer(delayed(30));
-    runtime = createRuntime(OPTIONS);
+    const server = track(await startCountingServer(delayed(30)));
+    const runtime = track(createRuntime(OPTIONS));
     const events = await submitTwenty(runtime, server.origin);
     expect(indexes(events, 'FLOWPOOL_QUEUE_FULL:')).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
     expect(indexes(events, 'ok:')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

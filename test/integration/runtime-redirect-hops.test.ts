@@ -10,8 +10,9 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { workersReady } from '../fixtures/bounded.js';
-import { closeAll, rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
-import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
+import { startScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -26,36 +27,27 @@ function redirector(host: string, target: (path: string) => string): Promise<Hos
 }
 
 describe('runtime: redirect hops to another origin', () => {
-  let servers: HostServer[] = [];
-  let target: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
+  const track = closeAfterEach();
   const dispatches: { origin: string; redirects: number; attempt: number }[] = [];
   const onStart = (message: unknown): void => {
     dispatches.push(message as { origin: string; redirects: number; attempt: number });
   };
 
-  afterEach(async () => {
+  afterEach(() => {
     unsubscribe('flowpool:job:start', onStart);
     dispatches.length = 0;
-    await runtime?.destroy();
-    await closeAll(servers);
-    await target?.close();
-    runtime = undefined;
-    servers = [];
-    target = undefined;
   });
 
   it("hold the target's connectionsPerHost across workers: two sources on two home workers, one target", async () => {
-    target = await startScriptedServer(() => ({ status: 200, delayMs: 20 }));
+    const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 20 })));
     const to = target.origin;
     // Two source origins get two home workers, so hops followed in place would dial the target from both.
-    servers = await Promise.all(['127.0.0.2', '127.0.0.3'].map((host) => redirector(host, (path) => `${to}/target${path}`)));
-    runtime = createRuntime({ workers: 2, connectionsPerHost: 2, policy: LOOPBACK });
-    const rt = runtime;
+    const sources = (await Promise.all(['127.0.0.2', '127.0.0.3'].map((host) => redirector(host, (path) => `${to}/target${path}`)))).map(track);
+    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 2, policy: LOOPBACK }));
     subscribe('flowpool:job:start', onStart);
 
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => rt.run({ url: `${servers[i % 2]?.origin ?? ''}/job/${i}` })),
+      Array.from({ length: 40 }, (_, i) => runtime.run({ url: `${sources[i % 2]?.origin ?? ''}/job/${i}` })),
     );
     for (const [i, result] of results.entries()) {
       expect(result.status).toBe(200);
@@ -73,28 +65,25 @@ describe('runtime: redirect hops to another origin', () => {
   });
 
   it("apply the target's hostLimits to hops: concurrency 1 holds for 10 jobs redirected there", async () => {
-    target = await startScriptedServer(() => ({ status: 200, delayMs: 20 }));
+    const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 20 })));
     const to = target.origin;
-    servers = [await redirector('127.0.0.2', (path) => `${to}${path}`)];
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 1 } } });
-    const rt = runtime;
-    const source = servers[0]?.origin ?? '';
+    const source = track(await redirector('127.0.0.2', (path) => `${to}${path}`)).origin;
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 1 } } }));
 
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => rt.run({ url: `${source}/r/${i}` })));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => runtime.run({ url: `${source}/r/${i}` })));
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
     expect(target.requests).toBe(10);
     expect(target.counting.peakActive).toBe(1);
   });
 
   it('count the redirect budget and list every hop across hand-backs (A -> B -> C -> B)', async () => {
-    target = await startScriptedServer((_n, req) =>
-      req.url === '/first' ? { status: 302, headers: { location: `${servers[1]?.origin ?? ''}/second` } } : { status: 200 },
-    );
+    let c = '';
+    const target = track(await startScriptedServer((_n, req) => (req.url === '/first' ? { status: 302, headers: { location: `${c}/second` } } : { status: 200 })));
     const b = target.origin;
-    servers = [await redirector('127.0.0.2', () => `${b}/first`), await redirector('127.0.0.3', () => `${b}/last`)];
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK });
-    const start = `${servers[0]?.origin ?? ''}/start`;
-    const hops = [`${b}/first`, `${servers[1]?.origin ?? ''}/second`, `${b}/last`];
+    const start = `${track(await redirector('127.0.0.2', () => `${b}/first`)).origin}/start`;
+    c = track(await redirector('127.0.0.3', () => `${b}/last`)).origin;
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK }));
+    const hops = [`${b}/first`, `${c}/second`, `${b}/last`];
 
     const result = await runtime.run({ url: start, maxRedirects: 3 });
     expect(result.status).toBe(200);
@@ -109,11 +98,10 @@ describe('runtime: redirect hops to another origin', () => {
   });
 
   it('follow a redirect within the origin in the worker: one dispatch, then one for the hop to another origin', async () => {
-    target = await startScriptedServer(() => ({ status: 200 }));
+    const target = track(await startScriptedServer(() => ({ status: 200 })));
     const to = target.origin;
-    servers = [await startHostServer('127.0.0.2', (_req, res, seen) => redirect(res, seen.url === '/here' ? '/there' : `${to}/ok`))];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
-    const source = servers[0]?.origin ?? '';
+    const source = track(await startHostServer('127.0.0.2', (_req, res, seen) => redirect(res, seen.url === '/here' ? '/there' : `${to}/ok`))).origin;
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     subscribe('flowpool:job:start', onStart);
 
     const result = await runtime.run({ url: `${source}/here` });
@@ -129,12 +117,12 @@ describe('runtime: redirect hops to another origin', () => {
     // The source redirects after 600 ms, the target answers 300 ms later: 900 ms in all against a
     // deadline of 800. A hop given a fresh deadline would succeed; the job's own fails, whatever the load
     // (delays only push the answer later).
-    target = await startScriptedServer(() => ({ status: 200, delayMs: 300 }));
+    const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 300 })));
     const to = target.origin;
-    servers = [await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600))];
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const source = track(await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600))).origin;
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
 
-    const error = await rejectionOf(runtime.run({ url: `${servers[0]?.origin ?? ''}/slow`, timeoutMs: 800 }));
+    const error = await rejectionOf(runtime.run({ url: `${source}/slow`, timeoutMs: 800 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
     // The caller's figure, not the hop's share of it.
     expect(error.message).toContain('timeoutMs (800 ms) elapsed');
@@ -176,12 +164,11 @@ describe('runtime: redirect hops to another origin', () => {
 
     /** A target server, a source (in its thread) redirecting to it, and a runtime whose worker is up. */
     async function redirectToTarget(): Promise<{ target: HostServer; source: string; rt: Runtime }> {
-      const b = await startHostServer('127.0.0.3');
-      servers = [b];
-      const origin = await startSourceThread(`${b.origin}/late`);
-      runtime = createRuntime({ workers: 1, policy: LOOPBACK });
-      await workersReady(runtime);
-      return { target: b, source: origin, rt: runtime };
+      const target = track(await startHostServer('127.0.0.3'));
+      const source = await startSourceThread(`${target.origin}/late`);
+      const rt = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+      await workersReady(rt);
+      return { target, source, rt };
     }
 
     it('fails the job as timed out past its deadline and never sends the hop', async () => {

@@ -2,28 +2,21 @@
  * runMany over a generator: 100,000 jobs through a window of 256, every index exactly once, with the
  * heap bounded while it runs; an invalid job is a result at its index, not the end of the run.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpJob } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const JOBS = 100_000;
 const HEAP_BOUND = 300 * 1024 * 1024;
 
 describe('runtime: runMany', () => {
-  let server: CountingServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it(`runs ${JOBS} jobs from a generator, each index once, heap bounded`, async () => {
-    server = await startCountingServer((_req, res) => res.end('ok'));
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK });
+    const server = track(await startCountingServer((_req, res) => res.end('ok')));
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK }));
     const origin = server.origin;
     let pulled = 0;
     function* jobs(): Generator<HttpJob> {
@@ -61,8 +54,8 @@ describe('runtime: runMany', () => {
   }, 120_000);
 
   it('yields an invalid job as { ok: false, FLOWPOOL_INVALID_JOB } at its index and runs the rest', async () => {
-    server = await startCountingServer();
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startCountingServer());
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const origin = server.origin;
     async function* jobs(): AsyncGenerator<HttpJob> {
       for (let i = 0; i < 20; i++) yield i === 7 ? { url: 'not a url' } : { url: `${origin}/m/${i}` };
@@ -80,8 +73,8 @@ describe('runtime: runMany', () => {
   // Regression: the window counted only jobs in flight, so a slow consumer let the whole input be
   // pulled and buffered (2875 of 3000 jobs ahead of the consumer). Results not yet taken count too.
   it('reads the input only as fast as results are consumed', async () => {
-    server = await startCountingServer((_req, res) => res.end('ok'));
-    runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] } });
+    const server = track(await startCountingServer((_req, res) => res.end('ok')));
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] } }));
     const origin = server.origin;
     let pulled = 0;
     function* jobs(): Generator<HttpJob> {

@@ -4,9 +4,10 @@
  * bodies change the way browsers change them, and the result reports the hops.
  */
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { checkDestination, createRuntime, type Runtime } from '../../dist/src/index.js';
-import { closeAll, rejectionOf, startHostServer, type HostHandler, type HostServer } from '../fixtures/host-server.js';
+import { describe, expect, it } from 'vitest';
+import { checkDestination, createRuntime } from '../../dist/src/index.js';
+import { rejectionOf, startHostServer, type HostHandler } from '../fixtures/host-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const ONLY_DOT_2 = { allow: ['127.0.0.2/32'] };
 
@@ -26,15 +27,7 @@ function redirecting(status: number, location: (url: string) => string | undefin
 }
 
 describe('security: redirects', () => {
-  let servers: HostServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   it.each([
     ['an IP literal', (port: number) => `http://127.0.0.1:${port}/internal`],
@@ -44,10 +37,9 @@ describe('security: redirects', () => {
     ['a name resolving to it', (port: number) => `http://internal.test:${port}/internal`],
     ['a protocol-relative location', (port: number) => `//127.0.0.1:${port}/internal`],
   ])('refuses a hop from an allowed server to a blocked address given as %s; the target sees 0 connections', async (_name, location) => {
-    const target = await startHostServer('127.0.0.1');
-    const start = await startHostServer('127.0.0.2', redirecting(302, () => location(target.port)));
-    servers = [target, start];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'internal.test': ['127.0.0.1'] } });
+    const target = track(await startHostServer('127.0.0.1'));
+    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => location(target.port))));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'internal.test': ['127.0.0.1'] } }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/start` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -65,9 +57,8 @@ describe('security: redirects', () => {
     ['data:text/plain,hello', /scheme "data:"/],
     ['javascript:alert(1)', /scheme "javascript:"/],
   ])('refuses a redirect to the non-http scheme %s', async (location, reason) => {
-    const start = await startHostServer('127.0.0.2', redirecting(302, () => location));
-    servers = [start];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => location)));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -75,10 +66,9 @@ describe('security: redirects', () => {
   });
 
   it('refuses a redirect carrying credentials in the URL, without echoing them', async () => {
-    const other = await startHostServer('127.0.0.2');
-    const start = await startHostServer('127.0.0.2', redirecting(302, () => `http://admin:hunter2@127.0.0.2:${other.port}/`));
-    servers = [other, start];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const other = track(await startHostServer('127.0.0.2'));
+    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => `http://admin:hunter2@127.0.0.2:${other.port}/`)));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -88,10 +78,9 @@ describe('security: redirects', () => {
   });
 
   it('drops Authorization, Cookie and Proxy-Authorization on a cross-origin hop, keeps other headers', async () => {
-    const second = await startHostServer('127.0.0.3');
-    const first = await startHostServer('127.0.0.2', redirecting(302, () => `${second.origin}/landing`));
-    servers = [second, first];
-    runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.2', '127.0.0.3'] } });
+    const second = track(await startHostServer('127.0.0.3'));
+    const first = track(await startHostServer('127.0.0.2', redirecting(302, () => `${second.origin}/landing`)));
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.2', '127.0.0.3'] } }));
 
     const result = await runtime.run({
       url: `${first.origin}/start`,
@@ -118,11 +107,10 @@ describe('security: redirects', () => {
   });
 
   it('treats another port on the same address as another origin (credentials dropped), and never restores them', async () => {
-    const back = await startHostServer('127.0.0.2');
-    const other = await startHostServer('127.0.0.2', redirecting(307, () => `${back.origin}/back`));
-    const start = await startHostServer('127.0.0.2', redirecting(307, () => `${other.origin}/other`));
-    servers = [back, other, start];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const back = track(await startHostServer('127.0.0.2'));
+    const other = track(await startHostServer('127.0.0.2', redirecting(307, () => `${back.origin}/back`)));
+    const start = track(await startHostServer('127.0.0.2', redirecting(307, () => `${other.origin}/other`)));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${start.origin}/`, headers: { authorization: 'Bearer t', 'x-custom': 'kept' } });
     expect(result.status).toBe(200);
@@ -132,9 +120,8 @@ describe('security: redirects', () => {
   });
 
   it('keeps Authorization on a same-origin redirect', async () => {
-    const server = await startHostServer('127.0.0.2', redirecting(302, (url) => (url === '/start' ? '/landing' : undefined)));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const server = track(await startHostServer('127.0.0.2', redirecting(302, (url) => (url === '/start' ? '/landing' : undefined))));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${server.origin}/start`, headers: { authorization: 'Bearer same-origin', cookie: 'a=1' } });
     expect(result.status).toBe(200);
@@ -152,9 +139,8 @@ describe('security: redirects', () => {
     };
 
     it('ends with FLOWPOOL_TOO_MANY_REDIRECTS after the default 5 redirects (6 requests)', async () => {
-      const server = await startHostServer('127.0.0.2', loop);
-      servers = [server];
-      runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+      const server = track(await startHostServer('127.0.0.2', loop));
+      const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/loop/0` }));
       expect(error.code).toBe('FLOWPOOL_TOO_MANY_REDIRECTS');
@@ -162,9 +148,8 @@ describe('security: redirects', () => {
     });
 
     it('honours a per-job maxRedirects: 2 (3 requests), while the next job still gets the default', async () => {
-      const server = await startHostServer('127.0.0.2', loop);
-      servers = [server];
-      runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+      const server = track(await startHostServer('127.0.0.2', loop));
+      const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/loop/0`, maxRedirects: 2 }));
       expect(error.code).toBe('FLOWPOOL_TOO_MANY_REDIRECTS');
@@ -179,9 +164,8 @@ describe('security: redirects', () => {
     });
 
     it('follows a longer chain when the runtime raises maxRedirects to 20', async () => {
-      const server = await startHostServer('127.0.0.2', loop);
-      servers = [server];
-      runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2, maxRedirects: 20 });
+      const server = track(await startHostServer('127.0.0.2', loop));
+      const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2, maxRedirects: 20 }));
 
       const result = await runtime.run({ url: `${server.origin}/loop/0` });
       expect(result.status).toBe(200);
@@ -190,9 +174,8 @@ describe('security: redirects', () => {
     });
 
     it('ends a redirect-to-itself loop too', async () => {
-      const server = await startHostServer('127.0.0.2', (_req, res) => redirect(res, 301, '/same'));
-      servers = [server];
-      runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+      const server = track(await startHostServer('127.0.0.2', (_req, res) => redirect(res, 301, '/same')));
+      const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/same` }));
       expect(error.code).toBe('FLOWPOOL_TOO_MANY_REDIRECTS');
@@ -206,9 +189,8 @@ describe('security: redirects', () => {
     [302, 'POST', 'GET'],
     [303, 'PUT', 'GET'],
   ])('turns a %i after %s into %s without a body', async (status, method, expected) => {
-    const server = await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/form' ? '/result' : undefined)));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const server = track(await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/form' ? '/result' : undefined))));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${server.origin}/form`, method, json: { name: 'x'.repeat(100) }, responseType: 'json' });
     expect(result.status).toBe(200);
@@ -223,9 +205,8 @@ describe('security: redirects', () => {
   });
 
   it.each([307, 308])('keeps POST and its body on a %i', async (status) => {
-    const server = await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/upload' ? '/stored' : undefined)));
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const server = track(await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/upload' ? '/stored' : undefined))));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${server.origin}/upload`, method: 'POST', body: 'payload-123', headers: { 'content-type': 'text/plain' } });
     expect(result.status).toBe(200);
@@ -236,14 +217,14 @@ describe('security: redirects', () => {
   });
 
   it('lists every hop in `redirects` and reports the final `url`', async () => {
-    const last = await startHostServer('127.0.0.3');
+    const last = track(await startHostServer('127.0.0.3'));
     const first = await startHostServer('127.0.0.2', (_req, res, seen) => {
       if (seen.url === '/a') return redirect(res, 301, '/b?x=1');
       if (seen.url === '/b?x=1') return redirect(res, 302, `${last.origin}/c?y=2`);
       res.end();
     });
-    servers = [last, first];
-    runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.2', '127.0.0.3'] } });
+    track(first);
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.2', '127.0.0.3'] } }));
 
     const result = await runtime.run({ url: `${first.origin}/a`, responseType: 'json' });
     expect(result.status).toBe(200);
@@ -257,10 +238,9 @@ describe('security: redirects', () => {
   });
 
   it('returns the 3xx itself with followRedirects: false, and never touches the target', async () => {
-    const target = await startHostServer('127.0.0.1');
-    const start = await startHostServer('127.0.0.2', redirecting(302, () => `${target.origin}/internal`));
-    servers = [target, start];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    const target = track(await startHostServer('127.0.0.1'));
+    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => `${target.origin}/internal`)));
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${start.origin}/start`, followRedirects: false });
     expect(result.status).toBe(302);

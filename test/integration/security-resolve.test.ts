@@ -6,23 +6,16 @@
  * Every server here is on loopback; the policy allows only some loopback addresses, so the others stand
  * in for "internal" hosts an attacker would aim at.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkDestination, createRuntime, type Runtime } from '../../dist/src/index.js';
-import { closeAll, rejectionOf, startHostServer, startHostServersOnOnePort, type HostServer } from '../fixtures/host-server.js';
+import { rejectionOf, startHostServer, startHostServersOnOnePort } from '../fixtures/host-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 /** Only 127.0.0.2 may be dialled: 127.0.0.1 (and everything else) is a blocked destination. */
 const ONLY_DOT_2 = { allow: ['127.0.0.2/32'] };
 
 describe('security: resolve overrides, IP literals and names are judged by the address dialled', () => {
-  let servers: HostServer[] = [];
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await closeAll(servers);
-    runtime = undefined;
-    servers = [];
-  });
+  const track = closeAfterEach();
 
   async function totalConnectionsOpened(rt: Runtime): Promise<number> {
     const stats = await rt.stats();
@@ -32,12 +25,13 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it('refuses a name whose resolve override points to a blocked address; that server sees 0 connections', async () => {
     const [blocked, allowed] = await startHostServersOnOnePort(['127.0.0.1', '127.0.0.2']);
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [blocked, allowed];
-    runtime = createRuntime({
+    track(blocked);
+    track(allowed);
+    const runtime = track(createRuntime({
       workers: 1,
       policy: ONLY_DOT_2,
       resolve: { 'internal.test': ['127.0.0.1'], 'api.test': ['127.0.0.2'] },
-    });
+    }));
 
     const error = await rejectionOf(runtime.run({ url: `http://internal.test:${blocked.port}/secret` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -56,9 +50,10 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it('dials only the allowed address of a name resolving to [blocked, allowed]', async () => {
     const [blocked, allowed] = await startHostServersOnOnePort(['127.0.0.1', '127.0.0.2']);
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [blocked, allowed];
+    track(blocked);
+    track(allowed);
     // The blocked address comes first, so a connector that dialled the first answer would hit it.
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'mixed.test': ['127.0.0.1', '127.0.0.2'] } });
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'mixed.test': ['127.0.0.1', '127.0.0.2'] } }));
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `http://mixed.test:${blocked.port}/r${i}` });
@@ -74,9 +69,10 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   ])('dials only the allowed family of a dual-stack name (blocked %s, allowed %s)', async (blockedHost, allowedHost) => {
     const [blocked, allowed] = await startHostServersOnOnePort([blockedHost, allowedHost]);
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [blocked, allowed];
+    track(blocked);
+    track(allowed);
     // Node races the families (autoSelectFamily): the vetoing lookup must hand it the allowed one only.
-    runtime = createRuntime({ workers: 1, policy: { allow: [allowedHost] }, resolve: { 'dual.test': [blockedHost, allowedHost] } });
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: [allowedHost] }, resolve: { 'dual.test': [blockedHost, allowedHost] } }));
 
     for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `http://dual.test:${blocked.port}/d${i}` })).status).toBe(200);
     expect(allowed.requests.map((r) => r.url)).toEqual(['/d0', '/d1']);
@@ -86,8 +82,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it('refuses an IP-literal URL to a blocked loopback address before dialling', async () => {
     const [blocked, allowed] = await startHostServersOnOnePort(['127.0.0.1', '127.0.0.2']);
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [blocked, allowed];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    track(blocked);
+    track(allowed);
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: `${blocked.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -108,8 +105,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   ])('judges the %s spelling of 127.0.0.1 as 127.0.0.1 (refused, 0 connections)', async (_name, url) => {
     const [blocked, allowed] = await startHostServersOnOnePort(['127.0.0.1', '127.0.0.2']);
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [blocked, allowed];
-    runtime = createRuntime({ workers: 1, policy: ONLY_DOT_2 });
+    track(blocked);
+    track(allowed);
+    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: url(blocked.port) }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -123,11 +121,10 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   });
 
   it('refuses every loopback server under the default policy (no allow entries), 0 connections each', async () => {
-    const v4 = await startHostServer('127.0.0.1');
-    const v4b = await startHostServer('127.0.0.2');
-    const v6 = await startHostServer('::1');
-    servers = [v4, v4b, v6];
-    runtime = createRuntime({ workers: 2, resolve: { 'api.test': ['127.0.0.1'], 'six.test': ['::1'] } });
+    const v4 = track(await startHostServer('127.0.0.1'));
+    const v4b = track(await startHostServer('127.0.0.2'));
+    const v6 = track(await startHostServer('::1'));
+    const runtime = track(createRuntime({ workers: 2, resolve: { 'api.test': ['127.0.0.1'], 'six.test': ['::1'] } }));
     const rt = runtime;
 
     const urls = [
@@ -152,10 +149,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it.each(['localhost', 'LOCALHOST', 'localhost.', 'api.localhost', 'localhost.localdomain'])(
     'refuses the loopback name %s even with 127.0.0.0/8 allowed (names need their own allow entry)',
     async (name) => {
-      const server = await startHostServer('127.0.0.1');
-      servers = [server];
+      const server = track(await startHostServer('127.0.0.1'));
       // The override keeps the test off real name resolution even if the name were let through.
-      runtime = createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] }, resolve: { [name]: ['127.0.0.1'] } });
+      const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] }, resolve: { [name]: ['127.0.0.1'] } }));
 
       const error = await rejectionOf(runtime.run({ url: `http://${name}:${server.port}/` }));
       expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -167,9 +163,8 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   );
 
   it('lets localhost through once it has its own allow entry', async () => {
-    const server = await startHostServer('127.0.0.1');
-    servers = [server];
-    runtime = createRuntime({ workers: 1, policy: { allow: ['localhost'] }, resolve: { localhost: ['127.0.0.1'] } });
+    const server = track(await startHostServer('127.0.0.1'));
+    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['localhost'] }, resolve: { localhost: ['127.0.0.1'] } }));
 
     const result = await runtime.run({ url: `http://localhost:${server.port}/named` });
     expect(result.status).toBe(200);
@@ -183,12 +178,13 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it('deny wins over allow for a loopback address', async () => {
     const [denied, allowed] = await startHostServersOnOnePort(['127.0.0.3', '127.0.0.2']);
     if (denied === undefined || allowed === undefined) throw new Error('servers did not start');
-    servers = [denied, allowed];
-    runtime = createRuntime({
+    track(denied);
+    track(allowed);
+    const runtime = track(createRuntime({
       workers: 1,
       policy: { allow: ['127.0.0.0/8', '*.test'], deny: ['127.0.0.3'] },
       resolve: { 'denied.test': ['127.0.0.3'], 'both.test': ['127.0.0.3', '127.0.0.2'] },
-    });
+    }));
 
     for (const url of [`${denied.origin}/`, `http://denied.test:${denied.port}/`]) {
       const error = await rejectionOf(runtime.run({ url }));
@@ -211,7 +207,7 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     // NETWORK RULE guard: these addresses are not loopback. Should the pure policy ever let one through, fail
     // here rather than let the runtime dial (or resolve) it.
     expect(checkDestination(url, policy)).toEqual({ allowed: false, reason: 'cloud metadata endpoint' });
-    runtime = createRuntime({ workers: 1, ...(policy === undefined ? {} : { policy }) });
+    const runtime = track(createRuntime({ workers: 1, ...(policy === undefined ? {} : { policy }) }));
 
     const error = await rejectionOf(runtime.run({ url }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -229,12 +225,11 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     ['an IP literal', (port: number) => `http://0.0.0.0:${port}/admin`],
     ['a name resolved to it', (port: number) => `http://zero.test:${port}/admin`],
   ])('refuses a socket that reached a blocked address though it dialled an allowed one (%s); no request reaches the server', async (_what, urlFor) => {
-    const local = await startHostServer('127.0.0.1');
-    servers = [local];
+    const local = track(await startHostServer('127.0.0.1'));
     const policy = { allow: ['0.0.0.0/32'] };
     expect(checkDestination(`http://0.0.0.0:${local.port}/`, policy)).toEqual({ allowed: true, reason: 'allowed by policy.allow' });
     expect(checkDestination(`http://127.0.0.1:${local.port}/`, policy).allowed).toBe(false);
-    runtime = createRuntime({ workers: 1, policy, resolve: { 'zero.test': ['0.0.0.0'] } });
+    const runtime = track(createRuntime({ workers: 1, policy, resolve: { 'zero.test': ['0.0.0.0'] } }));
 
     const error = await rejectionOf(runtime.run({ url: urlFor(local.port) }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');

@@ -7,7 +7,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { settle, type Settled } from '../fixtures/wait.js';
-import { closedPort, startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { closedPort, startScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const COOLDOWN_MS = 300;
@@ -32,36 +33,29 @@ async function circuitBecomes(runtime: Runtime, origin: string, state: string, t
 const codes = (outcomes: readonly Settled<{ status: number }>[]) => outcomes.map((o) => (o.ok ? o.value.status : o.error.code));
 
 describe('traffic: circuit breaker', () => {
-  let server: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
+  const track = closeAfterEach();
   const changes: CircuitChange[] = [];
   const onChange = (message: unknown): void => {
     changes.push(message as CircuitChange);
   };
 
-  afterEach(async () => {
+  afterEach(() => {
     unsubscribe('flowpool:circuit:change', onChange);
     changes.length = 0;
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
   });
 
   it('opens after 3 failures, fails fast, probes once per cool-down, and closes when the host recovers', async () => {
     subscribe('flowpool:circuit:change', onChange);
     let down = true;
-    server = await startScriptedServer(() => (down ? { status: 503 } : { status: 200 }));
-    const srv = server;
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS } });
-    const rt = runtime;
-    const url = `${srv.origin}/health`;
-    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => settle(rt.run({ url }))));
+    const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS } }));
+    const url = `${server.origin}/health`;
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => settle(runtime.run({ url }))));
 
     // 1. Three failures (503 counts: failOn5xx defaults to true) are returned as results and open it.
-    for (let i = 0; i < 3; i++) expect((await rt.run({ url })).status).toBe(503);
-    expect(srv.requests).toBe(3);
-    expect(changes).toEqual([{ origin: srv.origin, from: 'closed', to: 'open' }]);
+    for (let i = 0; i < 3; i++) expect((await runtime.run({ url })).status).toBe(503);
+    expect(server.requests).toBe(3);
+    expect(changes).toEqual([{ origin: server.origin, from: 'closed', to: 'open' }]);
 
     // 2. Open: jobs reject FLOWPOOL_CIRCUIT_OPEN and never reach the server.
     const fast = await burst(5);
@@ -71,29 +65,29 @@ describe('traffic: circuit breaker', () => {
       expect(o.error.details?.retryInMs).toBeGreaterThan(0);
       expect(o.error.details?.retryInMs).toBeLessThanOrEqual(COOLDOWN_MS);
     }
-    expect(srv.requests).toBe(3);
+    expect(server.requests).toBe(3);
 
     // 3. After the cool-down, 5 jobs at once while still down: exactly one probe reaches the server,
     //    fails, and re-opens the circuit for a full cool-down.
-    await circuitBecomes(rt, srv.origin, 'half-open');
+    await circuitBecomes(runtime, server.origin, 'half-open');
     const probe1 = await burst(5);
     expect(codes(probe1).filter((c) => c === 503)).toHaveLength(1);
     expect(codes(probe1).filter((c) => c === 'FLOWPOOL_CIRCUIT_OPEN')).toHaveLength(4);
-    expect(srv.requests).toBe(4);
-    expect((await runtime.stats()).hosts.find((h) => h.origin === srv.origin)?.circuit).toBe('open');
+    expect(server.requests).toBe(4);
+    expect((await runtime.stats()).hosts.find((h) => h.origin === server.origin)?.circuit).toBe('open');
 
     // 4. The host recovers; after the next cool-down one probe reaches it, succeeds, and closes the circuit.
     down = false;
-    await circuitBecomes(rt, srv.origin, 'half-open');
+    await circuitBecomes(runtime, server.origin, 'half-open');
     const probe2 = await burst(5);
     expect(codes(probe2).filter((c) => c === 200)).toHaveLength(1);
     expect(codes(probe2).filter((c) => c === 'FLOWPOOL_CIRCUIT_OPEN')).toHaveLength(4);
-    expect(srv.requests).toBe(5);
+    expect(server.requests).toBe(5);
 
     // 5. Closed: jobs flow again.
     const flowing = await burst(10);
     expect(codes(flowing)).toEqual(Array(10).fill(200));
-    expect(srv.requests).toBe(15);
+    expect(server.requests).toBe(15);
 
     expect(changes.map((c) => `${c.from}->${c.to}`)).toEqual([
       'closed->open',
@@ -102,8 +96,8 @@ describe('traffic: circuit breaker', () => {
       'open->half-open',
       'half-open->closed',
     ]);
-    expect(changes.every((c) => c.origin === srv.origin)).toBe(true);
-    const host = (await runtime.stats()).hosts.find((h) => h.origin === srv.origin);
+    expect(changes.every((c) => c.origin === server.origin)).toBe(true);
+    const host = (await runtime.stats()).hosts.find((h) => h.origin === server.origin);
     expect(host?.circuit).toBe('closed');
     expect((await runtime.stats()).totals.failedByCode.FLOWPOOL_CIRCUIT_OPEN).toBe(13);
   });
@@ -111,8 +105,8 @@ describe('traffic: circuit breaker', () => {
   it('connection refused opens it too; open jobs fail fast; the breaker is per origin', async () => {
     subscribe('flowpool:circuit:change', onChange);
     const port = await closedPort();
-    server = await startScriptedServer(() => ({ status: 200 }));
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 } });
+    const server = track(await startScriptedServer(() => ({ status: 200 })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 } }));
     const down = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 3; i++) {
       const o = await settle(runtime.run({ url: `${down}/x` }));
@@ -127,8 +121,8 @@ describe('traffic: circuit breaker', () => {
   });
 
   it('4xx answers do not open it, and with failOn5xx: false neither do 5xx', async () => {
-    server = await startScriptedServer((n) => ({ status: n % 2 === 0 ? 404 : 500 }));
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000, failOn5xx: false } });
+    const server = track(await startScriptedServer((n) => ({ status: n % 2 === 0 ? 404 : 500 })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000, failOn5xx: false } }));
     for (let i = 0; i < 10; i++) await runtime.run({ url: `${server.origin}/x` });
     expect(server.requests).toBe(10);
     expect((await runtime.stats()).hosts.find((h) => h.origin === server?.origin)?.circuit).toBe('closed');

@@ -3,9 +3,10 @@
  * the limit (rate measured from the server's own timestamps over the steady part of the flood), and a
  * per-host concurrency cap bounds what the server has in hand at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type HttpJob, type RunManyResult, type Runtime } from '../../dist/src/index.js';
-import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime, type HttpJob, type RunManyResult } from '../../dist/src/index.js';
+import { startScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -19,19 +20,11 @@ async function collect(results: AsyncIterable<RunManyResult>, max: number): Prom
 }
 
 describe('traffic: per-host limits', () => {
-  let server: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it('rps 50, burst 1: 100 jobs at once reach the server at 50 rps (within 10%), none fails', async () => {
-    server = await startScriptedServer(() => ({ status: 200 }));
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 1 } } });
+    const server = track(await startScriptedServer(() => ({ status: 200 })));
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 1 } } }));
     // Warm-up: boots the workers and opens a connection, so the flood measures the limiter alone.
     expect((await runtime.run({ url: `${server.origin}/warm-up` })).status).toBe(200);
     const warm = server.requests;
@@ -65,8 +58,8 @@ describe('traffic: per-host limits', () => {
   });
 
   it('rps 50, burst 5: after the initial burst the flood also holds 50 rps (within 10%)', async () => {
-    server = await startScriptedServer(() => ({ status: 200 }));
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 5 } } });
+    const server = track(await startScriptedServer(() => ({ status: 200 })));
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 5 } } }));
     expect((await runtime.run({ url: `${server.origin}/warm-up` })).status).toBe(200);
     const warm = server.requests;
     const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/flood/${i}`, timeoutMs: 20_000 }));
@@ -79,8 +72,8 @@ describe('traffic: per-host limits', () => {
   });
 
   it('concurrency 3 with a slow handler: the server never has more than 3 of the host\'s requests in hand', async () => {
-    server = await startScriptedServer(() => ({ status: 200, delayMs: 40 }));
-    runtime = createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 3 } } });
+    const server = track(await startScriptedServer(() => ({ status: 200, delayMs: 40 })));
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 3 } } }));
     const jobs: HttpJob[] = Array.from({ length: 24 }, (_, i) => ({ url: `${server?.origin}/slow/${i}` }));
     const results = await collect(runtime.runMany(jobs), 24);
     expect(results.every((r) => r.ok && r.value.status === 200)).toBe(true);
@@ -90,14 +83,13 @@ describe('traffic: per-host limits', () => {
   });
 
   it('a host:port key limits that origin only, not the same host on another port', async () => {
-    server = await startScriptedServer(() => ({ status: 200, delayMs: 40 }));
+    const server = track(await startScriptedServer(() => ({ status: 200, delayMs: 40 })));
     const other = await startScriptedServer(() => ({ status: 200, delayMs: 40 }));
     try {
       // Both on 127.0.0.1: only the port tells them apart.
-      runtime = createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { [`127.0.0.1:${server.counting.port}`]: { concurrency: 1 } } });
-      const rt = runtime;
-      const limited = Array.from({ length: 6 }, (_, i) => rt.run({ url: `${server?.origin}/slow/${i}` }));
-      const free = Array.from({ length: 6 }, (_, i) => rt.run({ url: `${other.origin}/slow/${i}` }));
+      const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { [`127.0.0.1:${server.counting.port}`]: { concurrency: 1 } } }));
+      const limited = Array.from({ length: 6 }, (_, i) => runtime.run({ url: `${server?.origin}/slow/${i}` }));
+      const free = Array.from({ length: 6 }, (_, i) => runtime.run({ url: `${other.origin}/slow/${i}` }));
       const results = await Promise.all([...limited, ...free]);
       expect(results.every((r) => r.status === 200)).toBe(true);
       expect(server.requests).toBe(6);
@@ -110,24 +102,23 @@ describe('traffic: per-host limits', () => {
   });
 
   it('limits are per origin: a limited host does not slow an unlimited one', async () => {
-    server = await startScriptedServer(() => ({ status: 200 }));
+    const server = track(await startScriptedServer(() => ({ status: 200 })));
     const other = await startScriptedServer(() => ({ status: 200 }));
     try {
       // Same IP, so the limit is keyed by a *.suffix that only the limited name matches, via `resolve`.
-      runtime = createRuntime({
+      const runtime = track(createRuntime({
         workers: 1,
         policy: LOOPBACK,
         resolve: { 'slow.test': ['127.0.0.1'] },
         hostLimits: { '*.test': { rps: 2, burst: 1 } },
-      });
-      const rt = runtime;
+      }));
       const limitedUrl = `http://slow.test:${server.counting.port}`;
       // Warm-up of both origins (worker boot, sockets), so both measured requests below travel the same
       // way and their gap at the server is the limiter's spacing. It takes the limited host's one token.
-      await rt.run({ url: `${other.origin}/warm-up` });
-      await rt.run({ url: `${limitedUrl}/warm-up` });
-      const limited = [rt.run({ url: `${limitedUrl}/a`, timeoutMs: 10_000 }), rt.run({ url: `${limitedUrl}/b`, timeoutMs: 10_000 })];
-      const free = await Promise.all(Array.from({ length: 10 }, (_, i) => rt.run({ url: `${other.origin}/free/${i}` })));
+      await runtime.run({ url: `${other.origin}/warm-up` });
+      await runtime.run({ url: `${limitedUrl}/warm-up` });
+      const limited = [runtime.run({ url: `${limitedUrl}/a`, timeoutMs: 10_000 }), runtime.run({ url: `${limitedUrl}/b`, timeoutMs: 10_000 })];
+      const free = await Promise.all(Array.from({ length: 10 }, (_, i) => runtime.run({ url: `${other.origin}/free/${i}` })));
       expect(free.every((r) => r.status === 200)).toBe(true);
       // When the 10 unlimited jobs were all answered, the limited one had not been sent its next token
       // yet (one every 500 ms): only its warm-up had arrived.

@@ -13,10 +13,11 @@
  * a running attempt.
  * Reproduced with a rate limit that keeps the probe queued (it waits for a token).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { settle } from '../fixtures/wait.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const COOLDOWN_MS = 300;
@@ -34,18 +35,7 @@ async function untilHalfOpen(runtime: Runtime, origin: string): Promise<void> {
 }
 
 describe('circuit breaker: a probe that never reaches a worker', () => {
-  let server: ScriptedServer | undefined;
-  let filler: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    await filler?.close();
-    runtime = undefined;
-    server = undefined;
-    filler = undefined;
-  });
+  const track = closeAfterEach();
 
   /**
    * Opens the circuit with 3 quick 503s (the burst of 3 tokens) and waits for half-open; the next job
@@ -53,20 +43,22 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
    */
   async function openCircuit(extra: { maxQueue?: number; resolve?: Record<string, string[]>; hostLimits?: Record<string, { rps: number; burst: number }> } = {}) {
     let down = true;
-    server = await startScriptedServer(() => (down ? { status: 503 } : { status: 200 }));
-    runtime = createRuntime({
+    const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
+    const runtime = track(createRuntime({
       workers: 1,
       policy: LOOPBACK,
       ...(extra.maxQueue === undefined ? {} : { maxQueue: extra.maxQueue }),
       ...(extra.resolve === undefined ? {} : { resolve: extra.resolve }),
       hostLimits: { '127.0.0.1': { rps: 0.5, burst: 3 }, ...extra.hostLimits },
       circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS },
-    });
+    }));
     const url = `${server.origin}/x`;
     for (let i = 0; i < 3; i++) expect((await runtime.run({ url })).status).toBe(503);
     await untilHalfOpen(runtime, server.origin);
     return {
       url,
+      server,
+      runtime,
       recover: () => {
         down = false;
       },
@@ -74,41 +66,41 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
   }
 
   /** The host is healthy now; the next job must become the probe (it may wait for a token, within its deadline), reach the server and close the circuit. */
-  async function nextJobClosesTheCircuit(url: string): Promise<void> {
-    const next = await settle((runtime as Runtime).run({ url, timeoutMs: 5_000 }));
+  async function nextJobClosesTheCircuit({ url, server, runtime }: { url: string; server: ScriptedServer; runtime: Runtime }): Promise<void> {
+    const next = await settle(runtime.run({ url, timeoutMs: 5_000 }));
     expect(next.ok ? next.value.status : `${next.error.code} retryInMs=${String(next.error.details?.retryInMs)}`).toBe(200);
-    expect(server?.requests).toBe(4);
-    expect(await circuitOf(runtime as Runtime, server?.origin ?? '')).toBe('closed');
+    expect(server.requests).toBe(4);
+    expect(await circuitOf(runtime as Runtime, server.origin)).toBe('closed');
   }
 
   it('a probe aborted while queued frees the probe slot', async () => {
-    const { url, recover } = await openCircuit();
+    const { url, recover, server, runtime } = await openCircuit();
     const controller = new AbortController();
-    const probe = settle((runtime as Runtime).run({ url, timeoutMs: 10_000 }, { signal: controller.signal }));
+    const probe = settle(runtime.run({ url, timeoutMs: 10_000 }, { signal: controller.signal }));
     recover();
     controller.abort();
     const aborted = await probe;
     expect(aborted.ok ? aborted.value.status : aborted.error.code).toBe('FLOWPOOL_ABORTED');
-    expect(server?.requests).toBe(3);
-    expect(await circuitOf(runtime as Runtime, server?.origin ?? '')).toBe('half-open');
-    await nextJobClosesTheCircuit(url);
+    expect(server.requests).toBe(3);
+    expect(await circuitOf(runtime as Runtime, server.origin)).toBe('half-open');
+    await nextJobClosesTheCircuit({ url, server, runtime });
   });
 
   it('a probe that times out while queued frees the probe slot', async () => {
-    const { url, recover } = await openCircuit();
-    const probe = settle((runtime as Runtime).run({ url, timeoutMs: 100 }));
+    const { url, recover, server, runtime } = await openCircuit();
+    const probe = settle(runtime.run({ url, timeoutMs: 100 }));
     recover();
     const timedOut = await probe;
     expect(timedOut.ok ? timedOut.value.status : timedOut.error.code).toBe('FLOWPOOL_TIMEOUT');
-    expect(server?.requests).toBe(3);
-    await nextJobClosesTheCircuit(url);
+    expect(server.requests).toBe(3);
+    await nextJobClosesTheCircuit({ url, server, runtime });
   });
 
   it('a probe refused by a full queue (FLOWPOOL_QUEUE_FULL) frees the probe slot', async () => {
     // maxQueue 1, taken by a job to another (rate-limited) host that waits for its token.
-    filler = await startScriptedServer(() => ({ status: 200 }));
+    const filler = track(await startScriptedServer(() => ({ status: 200 })));
     const fillerUrl = `http://filler.test:${filler.counting.port}`;
-    const { url, recover } = await openCircuit({
+    const { url, recover, server, runtime } = await openCircuit({
       maxQueue: 1,
       resolve: { 'filler.test': ['127.0.0.1'] },
       hostLimits: { 'filler.test': { rps: 0.5, burst: 1 } },
@@ -120,8 +112,8 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
 
     const refused = await settle(rt.run({ url, timeoutMs: 10_000 }));
     expect(refused.ok ? refused.value.status : refused.error.code).toBe('FLOWPOOL_QUEUE_FULL');
-    expect(server?.requests).toBe(3);
-    expect(await circuitOf(rt, server?.origin ?? '')).toBe('half-open');
+    expect(server.requests).toBe(3);
+    expect(await circuitOf(rt, server.origin)).toBe('half-open');
 
     // Empty the queue again, then the host recovers.
     fillerAbort.abort();
@@ -129,6 +121,6 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
     expect(filled.ok ? filled.value.status : filled.error.code).toBe('FLOWPOOL_ABORTED');
     expect(filler.requests).toBe(1);
     recover();
-    await nextJobClosesTheCircuit(url);
+    await nextJobClosesTheCircuit({ url, server, runtime });
   });
 });

@@ -10,29 +10,22 @@
  * early against performance.now(), and the server's own timestamps are taken in its request callback.
  * A retry sent at 990 ms would still be caught; one sent at the backoff's ~50 ms would fail by far.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
 import { settle } from '../fixtures/wait.js';
-import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { startScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const GRANULARITY_MS = 10;
 
 describe('traffic: Retry-After', () => {
-  let server: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
-
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
-  });
+  const track = closeAfterEach();
 
   it.each([429, 503])('%i with Retry-After: 1 (seconds), then 200: resolves 200 at attempt 2, the retry >= 1 s after the first request', async (first) => {
-    server = await startScriptedServer((n) => (n === 1 ? { status: first, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const server = track(await startScriptedServer((n) => (n === 1 ? { status: first, headers: { 'retry-after': '1' } } : { status: 200 })));
     // minDelayMs 1: if Retry-After were ignored the retry would come within a few ms and fail the bound.
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } });
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }));
     const result = await runtime.run({ url: `${server.origin}/limited`, timeoutMs: 10_000 });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(2);
@@ -43,13 +36,13 @@ describe('traffic: Retry-After', () => {
 
   it('429 with an HTTP-date Retry-After: the retry arrives at the server no earlier than that date', async () => {
     let stated = 0;
-    server = await startScriptedServer((n) => {
+    const server = track(await startScriptedServer((n) => {
       if (n > 1) return { status: 200 };
       // HTTP dates have whole seconds: the next full second plus one, so 1-2 s from now.
       stated = (Math.floor(Date.now() / 1_000) + 2) * 1_000;
       return { status: 429, headers: { 'retry-after': new Date(stated).toUTCString() } };
-    });
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } });
+    }));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }));
     const result = await runtime.run({ url: `${server.origin}/dated`, timeoutMs: 10_000 });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(2);
@@ -60,8 +53,8 @@ describe('traffic: Retry-After', () => {
   });
 
   it('a Retry-After longer than the job deadline: the 429 is the result, no retry, the server saw 1 request', async () => {
-    server = await startScriptedServer(() => ({ status: 429, headers: { 'retry-after': '5' } }));
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3 } });
+    const server = track(await startScriptedServer(() => ({ status: 429, headers: { 'retry-after': '5' } })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3 } }));
     const result = await runtime.run({ url: `${server.origin}/later`, timeoutMs: 2_000 });
     expect(result.status).toBe(429);
     expect(result.attempts).toBe(1);
@@ -73,8 +66,8 @@ describe('traffic: Retry-After', () => {
   });
 
   it('Retry-After is honoured from a job-level retry setting too', async () => {
-    server = await startScriptedServer((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK }); // no retries at runtime level
+    const server = track(await startScriptedServer((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK })); // no retries at runtime level
     const result = await runtime.run({ url: `${server.origin}/own`, timeoutMs: 10_000, retry: { attempts: 2, minDelayMs: 1 } });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(2);
@@ -83,8 +76,8 @@ describe('traffic: Retry-After', () => {
   });
 
   it('without retries configured, a 429 with Retry-After is simply returned', async () => {
-    server = await startScriptedServer(() => ({ status: 429, headers: { 'retry-after': '1' } }));
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK });
+    const server = track(await startScriptedServer(() => ({ status: 429, headers: { 'retry-after': '1' } })));
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const outcome = await settle(runtime.run({ url: `${server.origin}/none`, timeoutMs: 5_000 }));
     expect(outcome.ok && outcome.value.status).toBe(429);
     expect(server.requests).toBe(1);

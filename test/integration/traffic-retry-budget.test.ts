@@ -9,6 +9,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type HostView, type HttpJob, type RunManyResult, type Runtime } from '../../dist/src/index.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/traffic-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 
@@ -35,33 +36,28 @@ function evidence(label: string, server: ScriptedServer, host: HostView): void {
 const outcome = (r: RunManyResult): number | string => (r.ok ? r.value.status : r.error.code);
 
 describe('traffic: retries, budget and breaker together', () => {
-  let server: ScriptedServer | undefined;
-  let runtime: Runtime | undefined;
+  const track = closeAfterEach();
   const changes: string[] = [];
   const onChange = (message: unknown): void => {
     const { from, to } = message as { from: string; to: string };
     changes.push(`${from}->${to}`);
   };
 
-  afterEach(async () => {
+  afterEach(() => {
     unsubscribe('flowpool:circuit:change', onChange);
     changes.length = 0;
-    await runtime?.destroy();
-    await server?.close();
-    runtime = undefined;
-    server = undefined;
   });
 
   it('a flaky host recovers: 50 jobs at once, its first 10 answers 503, every job resolves 200 within its retries and the budget', async () => {
     subscribe('flowpool:circuit:change', onChange);
-    server = await startScriptedServer((n) => (n <= 10 ? { status: 503 } : { status: 200 }));
-    runtime = createRuntime({
+    const server = track(await startScriptedServer((n) => (n <= 10 ? { status: 503 } : { status: 200 })));
+    const runtime = track(createRuntime({
       workers: 2,
       policy: LOOPBACK,
       retry: { attempts: 4, minDelayMs: 10, maxDelayMs: 50 },
       retryBudget: { ratio: 0.2, minRetries: 10, windowMs: 60_000 },
       circuitBreaker: { failureThreshold: 20, cooldownMs: 300 },
-    });
+    }));
     const jobs: HttpJob[] = Array.from({ length: 50 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 50);
     expect(results.map(outcome)).toEqual(Array(50).fill(200));
@@ -84,56 +80,54 @@ describe('traffic: retries, budget and breaker together', () => {
   it('an outage past the threshold: the breaker opens under 20 concurrent jobs and stops their retries; after recovery one probe closes it', async () => {
     subscribe('flowpool:circuit:change', onChange);
     let down = true;
-    server = await startScriptedServer(() => (down ? { status: 503 } : { status: 200 }));
-    const srv = server;
-    runtime = createRuntime({
+    const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
+    const runtime = track(createRuntime({
       workers: 2,
       policy: LOOPBACK,
       retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 20 },
       circuitBreaker: { failureThreshold: 5, cooldownMs: 1_000 },
-    });
-    const rt = runtime;
-    const jobs = (n: number): HttpJob[] => Array.from({ length: n }, (_, i) => ({ url: `${srv.origin}/item/${i}` }));
-    const during = await collect(rt.runMany(jobs(20)), 20);
+    }));
+    const jobs = (n: number): HttpJob[] => Array.from({ length: n }, (_, i) => ({ url: `${server.origin}/item/${i}` }));
+    const during = await collect(runtime.runMany(jobs(20)), 20);
     // All 20 were admitted while closed and reached the server. A retry can reach it only if it was
     // admitted before the 5th failure opened the circuit (at most 4); the others fail fast, since the
     // cool-down (1 s) outlasts every backoff (< 20 ms).
-    expect(srv.requests).toBeGreaterThanOrEqual(20);
-    expect(srv.requests).toBeLessThanOrEqual(24);
+    expect(server.requests).toBeGreaterThanOrEqual(20);
+    expect(server.requests).toBeLessThanOrEqual(24);
     // A job ends either with its last 503 (its retry refused by the budget, default share 0.2 x 20 + 10,
     // or its attempts used up) or with FLOWPOOL_CIRCUIT_OPEN (its retry met the open circuit).
     const kinds = during.map(outcome);
     expect(kinds.every((k) => k === 503 || k === 'FLOWPOOL_CIRCUIT_OPEN')).toBe(true);
     const failedFast = kinds.filter((k) => k === 'FLOWPOOL_CIRCUIT_OPEN').length;
-    const outage = await hostOf(rt, srv.origin);
-    expect(failedFast).toBe((outage.retries ?? 0) - (srv.requests - 20));
+    const outage = await hostOf(runtime, server.origin);
+    expect(failedFast).toBe((outage.retries ?? 0) - (server.requests - 20));
     expect(failedFast).toBeGreaterThan(0);
     expect(outage.circuit).toBe('open');
     expect(changes).toEqual(['closed->open']);
 
     down = false;
-    const before = srv.requests;
+    const before = server.requests;
     // Bounded wait for the cool-down, read through stats() (which half-opens a cooled circuit).
-    for (let i = 0; i < 100 && (await hostOf(rt, srv.origin)).circuit !== 'half-open'; i++) await new Promise((r) => setTimeout(r, 20));
-    expect((await rt.run({ url: `${srv.origin}/probe` })).status).toBe(200);
-    expect(srv.requests).toBe(before + 1);
-    const after = await collect(rt.runMany(jobs(20)), 20);
+    for (let i = 0; i < 100 && (await hostOf(runtime, server.origin)).circuit !== 'half-open'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await runtime.run({ url: `${server.origin}/probe` })).status).toBe(200);
+    expect(server.requests).toBe(before + 1);
+    const after = await collect(runtime.runMany(jobs(20)), 20);
     expect(after.map(outcome)).toEqual(Array(20).fill(200));
-    expect(srv.requests).toBe(before + 21);
+    expect(server.requests).toBe(before + 21);
     expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
-    const host = await hostOf(rt, srv.origin);
-    evidence('outage past the breaker threshold, then recovery', srv, host);
+    const host = await hostOf(runtime, server.origin);
+    evidence('outage past the breaker threshold, then recovery', server, host);
     expect(host.circuit).toBe('closed');
   });
 
   it('the retry budget holds: 100 jobs (attempts 5) against a host failing every request reach it at most 100 + 20 times', async () => {
-    server = await startScriptedServer(() => ({ status: 503 }));
-    runtime = createRuntime({
+    const server = track(await startScriptedServer(() => ({ status: 503 })));
+    const runtime = track(createRuntime({
       workers: 2,
       policy: LOOPBACK,
       retry: { attempts: 5, minDelayMs: 1, maxDelayMs: 10 },
       retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 },
-    });
+    }));
     const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 100);
     expect(results.map(outcome)).toEqual(Array(100).fill(503));
