@@ -79,9 +79,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #encoding: Encoding | undefined;
   /** Created on the first body byte, so a bodiless response (HEAD, 204, 304) never meets zlib. */
   #decoder: Decoder | undefined;
+  /** Encoded body bytes received; more than the decoder consumed when its stream ends are bytes after it. */
   #encodedBytes = 0;
-  /** Encoded bytes written to the decoder: more than it consumed means bytes after the end of its stream. */
-  #fedBytes = 0;
   /** Body bytes as they arrive, gathered into blocks: kept (identity) or fed to the decoder. */
   readonly #incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
   #messageEnded = false;
@@ -182,7 +181,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#decoderEnded = true;
       // inflate and brotli stop at the end of their stream and drop what follows; gzip reads it as a next
       // member and fails on anything but zero padding, which it skips (so gzip is not checked here).
-      const unread = this.#fedBytes - decoder.bytesWritten;
+      // Received but not consumed: given to the decoder after its end, or still gathering for it.
+      const unread = this.#encodedBytes - decoder.bytesWritten;
       if (encoding !== 'gzip' && unread > 0) return this.#refuse(bytesAfterStream(unread, encoding));
       if (this.#messageEnded) this.#succeed();
     });
@@ -198,10 +198,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     const encoding = this.#encoding;
     if (encoding === undefined) this.#chunks.push(block);
-    else if (!this.#decoderEnded) {
-      this.#fedBytes += block.length;
-      this.#decoderFor(encoding).write(block);
-    } else if (encoding !== 'gzip' || !isZeroPadding(block)) {
+    else if (!this.#decoderEnded) this.#decoderFor(encoding).write(block);
+    else if (encoding !== 'gzip' || !isZeroPadding(block)) {
       // The stream has ended and more arrives: a body is one stream, so it is corrupt (or something
       // smuggled behind it); only gzip's zero padding is allowed, as Node allows it inside a block.
       this.#refuse(bytesAfterStream(block.length, encoding));
