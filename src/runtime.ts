@@ -358,7 +358,11 @@ class FlowpoolRuntime implements Runtime {
     pending.hopDispatchedAt = now;
     const request: JobRequest = {
       id: pending.id,
-      ...(hop ?? { origin: job.origin, path: `${job.url.pathname}${job.url.search}`, method: job.method, headers: job.headers, body: job.body }),
+      origin: hop?.origin ?? job.origin,
+      path: hop?.path ?? `${job.url.pathname}${job.url.search}`,
+      method: hop?.method ?? job.method,
+      headers: hop?.headers ?? job.headers,
+      body: hop === undefined ? job.body : hop.body,
       responseType: job.responseType,
       timeoutMs: Math.max(1, Math.round(pending.deadline - now)),
       maxResponseBytes: job.maxResponseBytes,

@@ -100,7 +100,7 @@ export function combineStats(
     };
   });
   // Sockets per origin as the workers' Agents report them: the shared counters only count origins the
-  // cap applies to (not the least-busy baseline, not redirect targets).
+  // cap applies to (not the least-busy baseline, whose jobs carry no counter row).
   const agentOpen = new Map<string, number>();
   for (const reported of workers) {
     if (reported === undefined) continue;
