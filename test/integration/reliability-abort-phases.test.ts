@@ -24,6 +24,7 @@ import { allWithin, workersReady } from '../fixtures/bounded.js';
 import { byPrefix, rawGate, silentRaw, trickleRaw, type RawGate } from '../fixtures/raw-behaviours.js';
 import { startRawServer, type RawBehaviour, type RawServer } from '../fixtures/raw-server.js';
 import { settle, waitUntil, type Settled } from '../fixtures/wait.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.1'] };
 const NEIGHBOURS = 20;
@@ -35,14 +36,6 @@ function remembering(behaviour: RawBehaviour, sockets: Map<string, Socket>): Raw
     sockets.set(req.path, req.socket);
     behaviour(req, server);
   };
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Sockets to 127.0.0.1:<port> in SYN_SENT (state 02), from /proc/net/tcp. */
@@ -57,28 +50,24 @@ function synSentTo(port: number): number {
 }
 
 describe('reliability: abort at every phase', () => {
-  let server: RawServer | undefined;
-  let runtime: Runtime | undefined;
+  const track = closeAfterEach();
   let listener: ChildProcess | undefined;
   let fillers: Socket[] = [];
 
-  afterEach(async () => {
-    await runtime?.destroy();
-    await server?.close();
+  afterEach(() => {
     for (const socket of fillers) socket.destroy();
     listener?.kill('SIGKILL');
-    runtime = undefined;
-    server = undefined;
     listener = undefined;
     fillers = [];
   });
 
   /** A runtime with one worker, and NEIGHBOURS jobs on it held at the server's gate. */
-  async function withNeighbours(gate: RawGate, options: Partial<RuntimeOptions> = {}): Promise<{ rt: Runtime; neighbours: Promise<Settled<HttpResult>>[] }> {
-    const srv = server;
-    if (srv === undefined) throw new Error('start the server first');
-    runtime = createRuntime({ workers: 1, policy: LOOPBACK, ...options });
-    const rt = runtime;
+  async function withNeighbours(
+    srv: RawServer,
+    gate: RawGate,
+    options: Partial<RuntimeOptions> = {},
+  ): Promise<{ rt: Runtime; neighbours: Promise<Settled<HttpResult>>[] }> {
+    const rt = track(createRuntime({ workers: 1, policy: LOOPBACK, ...options }));
     await workersReady(rt);
     const neighbours = Array.from({ length: NEIGHBOURS }, (_, i) => settle(rt.run({ url: `${srv.origin}/gate/${i}` })));
     await waitUntil(() => gate.held === NEIGHBOURS, 'the neighbours to be held at the server');
@@ -95,40 +84,39 @@ describe('reliability: abort at every phase', () => {
     const stats = await rt.stats();
     expect(stats.totals.workerRestarts).toBe(0);
     expect(stats.totals.failedByCode.FLOWPOOL_ABORTED).toBe(1);
-    await until(async () => (await rt.stats()).totals.running === 0, 'every in-flight slot to be released');
+    await waitUntil(async () => (await rt.stats()).totals.running === 0, 'every in-flight slot to be released');
   }
 
   it('queued: removed from the queue, never sent', async () => {
     const gate = rawGate();
-    server = await startRawServer(gate.behaviour);
-    runtime = createRuntime({ workers: 1, concurrencyPerWorker: 1, policy: LOOPBACK });
-    const rt = runtime;
-    await workersReady(rt);
-    const first = settle(rt.run({ url: `${server.origin}/first` }));
+    const server = track(await startRawServer(gate.behaviour));
+    const runtime = track(createRuntime({ workers: 1, concurrencyPerWorker: 1, policy: LOOPBACK }));
+    await workersReady(runtime);
+    const first = settle(runtime.run({ url: `${server.origin}/first` }));
     await waitUntil(() => gate.held === 1, 'the first job to be held');
     const controller = new AbortController();
-    const queued = settle(rt.run({ url: `${server.origin}/queued` }, { signal: controller.signal }));
-    expect((await rt.stats()).totals.queued).toBe(1);
+    const queued = settle(runtime.run({ url: `${server.origin}/queued` }, { signal: controller.signal }));
+    expect((await runtime.stats()).totals.queued).toBe(1);
     controller.abort();
     const outcome = await queued;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
-    expect((await rt.stats()).totals.queued).toBe(0);
+    expect((await runtime.stats()).totals.queued).toBe(0);
 
     gate.release();
     const done = await first;
     expect(done.ok && done.value.status).toBe(200);
     // The one slot is free again: a later job runs.
-    expect((await rt.run({ url: `${server.origin}/after` })).status).toBe(200);
+    expect((await runtime.run({ url: `${server.origin}/after` })).status).toBe(200);
     expect(server.count('/queued')).toBe(0);
-    expect((await rt.stats()).totals.workerRestarts).toBe(0);
+    expect((await runtime.stats()).totals.workerRestarts).toBe(0);
   });
 
   it.runIf(process.platform === 'linux')('connecting: the dial in SYN_SENT is abandoned, its unit and slot released', async () => {
     const gate = rawGate();
-    server = await startRawServer(gate.behaviour);
+    const server = track(await startRawServer(gate.behaviour));
     // connectTimeoutMs far above the test: whatever is released, the abort released it.
-    const { rt, neighbours } = await withNeighbours(gate, { connectTimeoutMs: 120_000 });
+    const { rt, neighbours } = await withNeighbours(server, gate, { connectTimeoutMs: 120_000 });
 
     const child = spawn(process.execPath, [STALLED_LISTENER, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
     listener = child;
@@ -157,38 +145,36 @@ describe('reliability: abort at every phase', () => {
 
     // Resources released: the half-open socket, the origin's connection unit, the worker's slot.
     const origin = `http://127.0.0.1:${port}`;
-    await until(async () => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
-    await until(async () => ((await rt.stats()).hosts.find((h) => h.origin === origin)?.openConnections ?? 0) === 0, "the origin's connection unit to be released");
+    await waitUntil(async () => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
+    await waitUntil(async () => ((await rt.stats()).hosts.find((h) => h.origin === origin)?.openConnections ?? 0) === 0, "the origin's connection unit to be released");
     await neighboursUntouched(rt, gate, neighbours);
   }, 30_000);
 
   it('waiting for headers: the socket is closed (seen at the server)', async () => {
     const gate = rawGate();
     const sockets = new Map<string, Socket>();
-    server = await startRawServer(remembering(byPrefix({ gate: gate.behaviour, silent: silentRaw }), sockets));
-    const srv = server;
-    const { rt, neighbours } = await withNeighbours(gate);
+    const server = track(await startRawServer(remembering(byPrefix({ gate: gate.behaviour, silent: silentRaw }), sockets)));
+    const { rt, neighbours } = await withNeighbours(server, gate);
     const controller = new AbortController();
-    const waiting = settle(rt.run({ url: `${srv.origin}/silent/headers` }, { signal: controller.signal }));
-    await waitUntil(() => srv.count('/silent/headers') === 1, 'the server to receive the request');
+    const waiting = settle(rt.run({ url: `${server.origin}/silent/headers` }, { signal: controller.signal }));
+    await waitUntil(() => server.count('/silent/headers') === 1, 'the server to receive the request');
     controller.abort();
     const outcome = await waiting;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
     await waitUntil(() => sockets.get('/silent/headers')?.destroyed === true, 'the aborted socket to close at the server');
     await neighboursUntouched(rt, gate, neighbours);
-    expect(srv.count('/silent/headers')).toBe(1);
+    expect(server.count('/silent/headers')).toBe(1);
   });
 
   it('reading the body: the socket is closed mid-body (seen at the server)', async () => {
     const gate = rawGate();
     const trickle = trickleRaw(20);
     const sockets = new Map<string, Socket>();
-    server = await startRawServer(remembering(byPrefix({ gate: gate.behaviour, trickle: trickle.behaviour }), sockets));
-    const srv = server;
-    const { rt, neighbours } = await withNeighbours(gate);
+    const server = track(await startRawServer(remembering(byPrefix({ gate: gate.behaviour, trickle: trickle.behaviour }), sockets)));
+    const { rt, neighbours } = await withNeighbours(server, gate);
     const controller = new AbortController();
-    const reading = settle(rt.run({ url: `${srv.origin}/trickle/body` }, { signal: controller.signal }));
+    const reading = settle(rt.run({ url: `${server.origin}/trickle/body` }, { signal: controller.signal }));
     await waitUntil(() => trickle.written >= 'first chunk;'.length + 5, 'the server to be 5 bytes into the trickle');
     controller.abort();
     const outcome = await reading;
@@ -196,6 +182,6 @@ describe('reliability: abort at every phase', () => {
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
     await waitUntil(() => sockets.get('/trickle/body')?.destroyed === true, 'the aborted socket to close at the server');
     await neighboursUntouched(rt, gate, neighbours);
-    expect(srv.count('/trickle/body')).toBe(1);
+    expect(server.count('/trickle/body')).toBe(1);
   });
 });
