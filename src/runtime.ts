@@ -328,6 +328,18 @@ class FlowpoolRuntime implements Runtime {
 
   /** Queues the attempt's current request (the job's, or a redirect hop) for its origin. */
   #queue(pending: PendingJob, overflow: boolean): void {
+    if (performance.now() >= pending.deadline) {
+      // This thread got here after the deadline (the engine's own work delayed a redirect's answer or a
+      // retry's timer): a request sent now would have no time left and could still reach its server
+      // after the caller was told the job failed. Not the origin's fault: cleanup gives the breaker's
+      // admission back without a failure.
+      const what = pending.hop === undefined ? 'the job' : `the redirect to ${pending.hop.origin}`;
+      this.#settleError(
+        pending,
+        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed before ${what} was sent`, withJobId(pending.job, { phase: 'total' as const })),
+      );
+      return;
+    }
     const ticket = this.#coordinator.submit(pending.hop?.origin ?? pending.job.origin, pending, overflow);
     if (ticket === undefined) {
       this.#settleError(pending, new FlowpoolError('FLOWPOOL_QUEUE_FULL', `the queue is full (maxQueue ${this.options.maxQueue})`, withJobId(pending.job, {})));
@@ -445,16 +457,6 @@ class FlowpoolRuntime implements Runtime {
       // Aborted or timed out meanwhile: give the attempt's admission back; nothing follows.
       this.#recordAttempt(pending, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
       this.#checkDrained();
-      return;
-    }
-    if (performance.now() >= pending.deadline) {
-      // The worker answered in time, but this thread read the answer late (the engine's own work): a
-      // hop sent now would have no time left and could still reach its server after the caller was told
-      // the job failed. Not the origin's fault, so the breaker sees no failure (cleanup releases it).
-      this.#settleError(
-        pending,
-        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed before the redirect to ${outcome.next.origin} was sent`, withJobId(pending.job, { phase: 'total' as const })),
-      );
       return;
     }
     pending.redirects = joinRedirects(pending.redirects, outcome.redirects);
