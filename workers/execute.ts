@@ -7,7 +7,7 @@
 import type { Client, Dispatcher } from 'undici';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
-import type { JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
+import type { HopRequest, JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
 import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
 import type { AbortCause, JobCancellation } from './cancellation.js';
 import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
@@ -22,14 +22,9 @@ const BODY_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-enco
 const TOTAL_TIMEOUT: AbortCause = { kind: 'timeout', which: 'total' };
 const HEADERS_TIMEOUT: AbortCause = { kind: 'timeout', which: 'headers' };
 
-interface Hop {
-  readonly origin: string;
-  readonly path: string;
+interface Hop extends HopRequest {
   /** Parsed only once a redirect needs it: the first hop travels as origin + path. */
   readonly url: URL | undefined;
-  readonly method: string;
-  readonly headers: readonly string[];
-  readonly body: string | Uint8Array | undefined;
 }
 
 /** What every job on a worker shares: built once at worker load. */
@@ -148,6 +143,7 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
         redirects.push(`${hop.origin}${hop.path}`);
         // Another origin: its cap, home worker and limits are the coordinator's. Hand the hop back.
         if (hop.origin !== job.origin) {
+          // Without its URL object, which structured clone refuses.
           return { ok: 'redirect', next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, redirects };
         }
         continue;
