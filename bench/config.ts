@@ -42,12 +42,14 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
     else if (arg === '--smoke') smoke = true;
     else if (arg === '--rounds') {
       const value = Number(argv[++i]);
-      if (!Number.isInteger(value) || value < 1 || value > 15) throw new Error(`--rounds: expected an integer 1-15, received ${String(argv[i])}\n${USAGE}`);
+      if (!Number.isInteger(value) || value < 1 || value > 15)
+        throw new Error(`--rounds: expected an integer 1-15, received ${String(argv[i])}\n${USAGE}`);
       rounds = value;
     } else if (arg === '--only') {
       const names = String(argv[++i] ?? '').split(',');
       for (const name of names) {
-        if (!(ALL_SUITES as readonly string[]).includes(name)) throw new Error(`--only: expected suites from ${ALL_SUITES.join(', ')}, received "${name}"\n${USAGE}`);
+        if (!(ALL_SUITES as readonly string[]).includes(name))
+          throw new Error(`--only: expected suites from ${ALL_SUITES.join(', ')}, received "${name}"\n${USAGE}`);
       }
       only = names as SuiteName[];
     } else if (arg === '--help' || arg === '-h') {

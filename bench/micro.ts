@@ -31,7 +31,14 @@ export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
   const metadataUrl = new URL('http://169.254.169.254/latest/meta-data/');
 
   const coordinator = new Coordinator<number>(
-    { workers: 2, connectionsPerHost: 16, concurrencyPerWorker: 256, maxQueue: 50_000, maxOrigins: 1_000, balancing: 'affinity' },
+    {
+      workers: 2,
+      connectionsPerHost: 16,
+      concurrencyPerWorker: 256,
+      maxQueue: 50_000,
+      maxOrigins: 1_000,
+      balancing: 'affinity',
+    },
     NO_CONNECTIONS,
     () => {},
   );
@@ -46,7 +53,11 @@ export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
     op++;
   };
 
-  const bench = new Bench({ time: config.tinybenchTimeMs, warmupTime: Math.min(250, config.tinybenchTimeMs), throws: true });
+  const bench = new Bench({
+    time: config.tinybenchTimeMs,
+    warmupTime: Math.min(250, config.tinybenchTimeMs),
+    throws: true,
+  });
   bench
     .add('normalizeJob (GET)', () => {
       normalizeJob(GET_JOB, DEFAULTS);

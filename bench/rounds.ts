@@ -52,7 +52,12 @@ export interface SuiteSummary {
   readonly variants: readonly VariantSummary[];
 }
 
-export async function runSuite(suite: LoadSuite, config: BenchConfig, targets: TargetProcess, log: (line: string) => void): Promise<SuiteSummary> {
+export async function runSuite(
+  suite: LoadSuite,
+  config: BenchConfig,
+  targets: TargetProcess,
+  log: (line: string) => void,
+): Promise<SuiteSummary> {
   const origins = targets.origins.slice(0, suite.hosts);
   const raw = new Map<VariantName, (VariantRun | { error: string })[]>(suite.variants.map((v) => [v, []]));
   for (let round = 1; round <= config.rounds; round++) {
@@ -80,7 +85,8 @@ export async function runSuite(suite: LoadSuite, config: BenchConfig, targets: T
         );
         const bad = run.nonOk + run.errors;
         const expected = jobs + warmupFor(suite, jobs);
-        if (run.serverRequests !== expected) log(`  note: the target answered ${run.serverRequests} requests for ${expected} jobs`);
+        if (run.serverRequests !== expected)
+          log(`  note: the target answered ${run.serverRequests} requests for ${expected} jobs`);
         log(
           `  ${suite.name} round ${round}/${config.rounds} ${variant.padEnd(20)} ${Math.round(run.reqPerSec).toString().padStart(7)} req/s` +
             `  (${((performance.now() - started) / 1000).toFixed(1)} s)${bad > 0 ? `  ${run.nonOk} non-200, ${run.errors} errors: ${run.firstError ?? ''}` : ''}`,

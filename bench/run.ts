@@ -60,18 +60,22 @@ async function main(): Promise<number> {
       const notes = summary.variants
         .filter((v) => v.median.workerRssAtRestMb !== undefined)
         .map((v) => {
-          const spread = v.rounds.map((r) => ('jobsPerWorker' in r && r.jobsPerWorker !== undefined ? r.jobsPerWorker.join('/') : '-')).join(', ');
+          const spread = v.rounds
+            .map((r) => ('jobsPerWorker' in r && r.jobsPerWorker !== undefined ? r.jobsPerWorker.join('/') : '-'))
+            .join(', ');
           return `${v.variant}: ${(v.median.workerRssAtRestMb ?? 0).toFixed(1)} MB RSS per worker at rest; measured jobs per worker, by round: ${spread}`;
         });
       if (suite.name === 'cpu-heavy' && heavyCost !== undefined) {
-        notes.push(`heavy workload per response, measured here: JSON.parse ${heavyCost.parseMs.toFixed(2)} ms + transform ${heavyCost.transformMs.toFixed(2)} ms (median of 40)`);
+        notes.push(
+          `heavy workload per response, measured here: JSON.parse ${heavyCost.parseMs.toFixed(2)} ms + transform ${heavyCost.transformMs.toFixed(2)} ms (median of 40)`,
+        );
       }
       const text = [table, ...notes].join('\n');
       tables.push(`${suite.title}\n${text}`);
       log(`\n${text}`);
     }
     if (config.suites.includes('seed')) {
-      log('\nThe seed\'s four, through flowpool (tinybench, loopback target process)');
+      log("\nThe seed's four, through flowpool (tinybench, loopback target process)");
       seed = await runSeedSafely(config, targets);
       const table = tinybenchTable(seed, 'us');
       tables.push(`The seed's four, through flowpool (tinybench)\n${table}`);
@@ -130,7 +134,17 @@ async function runSeedSafely(config: BenchConfig, targets: TargetProcess): Promi
     return await runSeed(config, targets);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return [{ name: 'seed suite', medianUs: Number.NaN, meanUs: Number.NaN, p99Us: Number.NaN, opsPerSec: Number.NaN, samples: 0, error: message }];
+    return [
+      {
+        name: 'seed suite',
+        medianUs: Number.NaN,
+        meanUs: Number.NaN,
+        p99Us: Number.NaN,
+        opsPerSec: Number.NaN,
+        samples: 0,
+        error: message,
+      },
+    ];
   }
 }
 

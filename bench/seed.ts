@@ -24,7 +24,11 @@ export async function runSeed(config: BenchConfig, targets: TargetProcess): Prom
     if (result.status !== 200) throw new Error(`GET ${url}: status ${result.status}`);
   };
   try {
-    const bench = new Bench({ time: config.tinybenchTimeMs, warmupTime: Math.min(250, config.tinybenchTimeMs), throws: true });
+    const bench = new Bench({
+      time: config.tinybenchTimeMs,
+      warmupTime: Math.min(250, config.tinybenchTimeMs),
+      throws: true,
+    });
     bench
       .add('Sequential', () => get(first))
       .add('NoPooling (undici, reset: true)', async () => {

@@ -15,7 +15,16 @@ export interface TaskSummary {
 
 export function summariseTask(task: Task): TaskSummary {
   const result = task.result;
-  if (result === undefined) return { name: task.name, medianUs: Number.NaN, meanUs: Number.NaN, p99Us: Number.NaN, opsPerSec: Number.NaN, samples: 0, error: 'no result' };
+  if (result === undefined)
+    return {
+      name: task.name,
+      medianUs: Number.NaN,
+      meanUs: Number.NaN,
+      p99Us: Number.NaN,
+      opsPerSec: Number.NaN,
+      samples: 0,
+      error: 'no result',
+    };
   const error = result.error === undefined ? {} : { error: result.error.message };
   return {
     name: task.name,

@@ -8,7 +8,13 @@
  */
 import { z } from 'zod';
 import { createRuntime } from '../src/index.js';
-import { createExecutor, createRegistry, defineNodeType, NodeError, type WorkflowDefinition } from '../src/engine/index.js';
+import {
+  createExecutor,
+  createRegistry,
+  defineNodeType,
+  NodeError,
+  type WorkflowDefinition,
+} from '../src/engine/index.js';
 import { startExampleServer } from './serve.js';
 
 // An engine's own node type: picks one field out of a JSON input.
@@ -47,7 +53,9 @@ try {
   // Validate once (throws FLOWPOOL_INVALID_WORKFLOW naming node and field), then run it many times at once:
   // every run has its own state, and their HTTP nodes share the runtime's warm connections.
   const valid = executor.validate(workflow);
-  const results = await Promise.all(Array.from({ length: 3 }, (_, i) => executor.run(valid, { workflowId: `run-${i}` })));
+  const results = await Promise.all(
+    Array.from({ length: 3 }, (_, i) => executor.run(valid, { workflowId: `run-${i}` })),
+  );
   for (const result of results) {
     const handle = result.nodes.find((node) => node.id === 'handle');
     console.log(result.status, handle?.output);

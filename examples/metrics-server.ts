@@ -44,7 +44,9 @@ metrics.listen(Number(process.env.PORT ?? 9464), '127.0.0.1', () => {
 
 // A bounded trickle of jobs: 50 every second for a minute.
 for (let second = 0; second < 60; second++) {
-  await Promise.allSettled(Array.from({ length: 50 }, (_, i) => runtime.run({ url: `${origin}/${i % 5 === 0 ? 'flaky' : 'ok'}` })));
+  await Promise.allSettled(
+    Array.from({ length: 50 }, (_, i) => runtime.run({ url: `${origin}/${i % 5 === 0 ? 'flaky' : 'ok'}` })),
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 await runtime.close();

@@ -44,7 +44,8 @@ export async function startExampleServer(port = EXAMPLE_PORT): Promise<ExampleSe
       return undefined;
     }
     const status = /^\/status\/([1-5]\d\d)$/.exec(path)?.[1];
-    if (status !== undefined && Number(status) >= 200) return text(Number(status), `${status} ${STATUS_CODES[Number(status)] ?? ''}`.trimEnd());
+    if (status !== undefined && Number(status) >= 200)
+      return text(Number(status), `${status} ${STATUS_CODES[Number(status)] ?? ''}`.trimEnd());
     return text(404, 'not found');
   });
   await new Promise<void>((resolve, reject) => {
@@ -76,7 +77,9 @@ function isMain(): boolean {
 if (isMain()) {
   const port = process.argv[2] === undefined ? EXAMPLE_PORT : Number(process.argv[2]);
   const server = await startExampleServer(port).catch((error: unknown) => {
-    process.stderr.write(`cannot listen on 127.0.0.1:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+    process.stderr.write(
+      `cannot listen on 127.0.0.1:${port}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`,
+    );
     process.exit(1);
   });
   process.stdout.write(`example server listening on ${server.origin} (Ctrl-C to stop)\n`);

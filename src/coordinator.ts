@@ -470,7 +470,8 @@ export class Coordinator<T> {
   #canUse(origin: OriginState<T>, worker: number, share = Infinity): boolean {
     if (origin.inflightTotal >= origin.limit) return false;
     // The comparison baseline: every worker keeps its own pool of up to the cap, as a naive pool would.
-    if (this.#config.balancing === 'least-busy') return (origin.inflight[worker] ?? 0) < this.#config.connectionsPerHost;
+    if (this.#config.balancing === 'least-busy')
+      return (origin.inflight[worker] ?? 0) < this.#config.connectionsPerHost;
     const inflight = origin.inflight[worker] ?? 0;
     const open = this.#connections.open(origin.slot, worker);
     if (open > inflight) return true; // an idle socket waits there

@@ -64,7 +64,9 @@ export const jobSchema = z
       .string()
       .regex(TOKEN, { message: 'expected an HTTP method token' })
       .max(32)
-      .refine((m) => !REFUSED_METHODS.has(m.toUpperCase()), { message: 'expected a method other than CONNECT, TRACE, TRACK' })
+      .refine((m) => !REFUSED_METHODS.has(m.toUpperCase()), {
+        message: 'expected a method other than CONNECT, TRACE, TRACK',
+      })
       .optional(),
     /** Request headers; names are case-insensitive. */
     headers: z
@@ -73,7 +75,8 @@ export const jobSchema = z
           .string()
           .regex(TOKEN, { message: 'expected a header name token' })
           .refine((name) => !REFUSED_HEADERS.has(name.toLowerCase()), {
-            message: 'expected a header flowpool does not set itself (host, connection, content-length, ... are refused)',
+            message:
+              'expected a header flowpool does not set itself (host, connection, content-length, ... are refused)',
           }),
         z.union([headerValue, z.array(headerValue).max(64)]),
       )
@@ -123,8 +126,18 @@ export interface JobDefaults {
  * the wire record's types ({@link JobRequest}, built from this per dispatch with an id, the path, the
  * time left and the origin's counter row).
  */
-export interface NormalizedJob
-  extends Pick<JobRequest, 'origin' | 'method' | 'headers' | 'body' | 'responseType' | 'maxResponseBytes' | 'followRedirects' | 'maxRedirects' | 'idempotent'> {
+export interface NormalizedJob extends Pick<
+  JobRequest,
+  | 'origin'
+  | 'method'
+  | 'headers'
+  | 'body'
+  | 'responseType'
+  | 'maxResponseBytes'
+  | 'followRedirects'
+  | 'maxRedirects'
+  | 'idempotent'
+> {
   readonly id: string | undefined;
   readonly url: URL;
   /** The job's whole deadline (a dispatch sends what is left of it). */
@@ -141,7 +154,13 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
   const result = jobSchema.safeParse(input);
   if (!result.success) {
     const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
-    throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, typeof id === 'string' ? id : undefined);
+    throw toValidationError(
+      'FLOWPOOL_INVALID_JOB',
+      'job',
+      result.error.issues,
+      input,
+      typeof id === 'string' ? id : undefined,
+    );
   }
   const job = result.data;
   const url = new URL(job.url);
@@ -223,9 +242,13 @@ function snapshot(body: Uint8Array, jobId: string | undefined): Uint8Array {
   try {
     return new Uint8Array(body);
   } catch {
-    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: expected a readable Uint8Array, received one whose ArrayBuffer is detached', {
-      field: 'job.body',
-      ...(jobId === undefined ? {} : { jobId }),
-    });
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      'invalid job: job.body: expected a readable Uint8Array, received one whose ArrayBuffer is detached',
+      {
+        field: 'job.body',
+        ...(jobId === undefined ? {} : { jobId }),
+      },
+    );
   }
 }

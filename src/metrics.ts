@@ -29,38 +29,87 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
     Object.entries(totals.failedByCode).map(([code, n]) => [{ code }, n ?? 0]),
   );
   counter('flowpool_retries_total', 'Retries scheduled by the retry rules.', [], [[{}, totals.retries]]);
-  counter('flowpool_crash_reruns_total', 'Jobs run again after their worker died.', [], [[{}, totals.rerunsAfterCrash]]);
+  counter(
+    'flowpool_crash_reruns_total',
+    'Jobs run again after their worker died.',
+    [],
+    [[{}, totals.rerunsAfterCrash]],
+  );
   gauge('flowpool_jobs_queued', 'Jobs waiting in the coordinator.', [], [[{}, totals.queued]]);
   gauge('flowpool_jobs_running', 'Jobs running on workers.', [], [[{}, totals.running]]);
   gauge('flowpool_origins_tracked', 'Origins the coordinator tracks.', [], [[{}, totals.originsTracked]]);
 
-  counter('flowpool_worker_restarts_total', 'Workers replaced after dying.', ['worker'], workers.map((w) => [{ worker: w.worker }, w.restarts]));
-  gauge('flowpool_worker_in_flight', 'Jobs in flight per worker.', ['worker'], workers.map((w) => [{ worker: w.worker }, w.inFlight]));
-  counter('flowpool_worker_connections_opened_total', 'Sockets a worker dialled.', ['worker'], workers.map((w) => [{ worker: w.worker }, w.connectionsOpened]));
+  counter(
+    'flowpool_worker_restarts_total',
+    'Workers replaced after dying.',
+    ['worker'],
+    workers.map((w) => [{ worker: w.worker }, w.restarts]),
+  );
+  gauge(
+    'flowpool_worker_in_flight',
+    'Jobs in flight per worker.',
+    ['worker'],
+    workers.map((w) => [{ worker: w.worker }, w.inFlight]),
+  );
+  counter(
+    'flowpool_worker_connections_opened_total',
+    'Sockets a worker dialled.',
+    ['worker'],
+    workers.map((w) => [{ worker: w.worker }, w.connectionsOpened]),
+  );
   counter(
     'flowpool_worker_requests_on_reused_connections_total',
     'Requests sent on an already used socket.',
     ['worker'],
     workers.map((w) => [{ worker: w.worker }, w.requestsOnReusedConnections]),
   );
-  gauge('flowpool_worker_heap_used_bytes', 'V8 heap in use per worker.', ['worker'], workers.map((w) => [{ worker: w.worker }, w.heapUsedBytes]));
+  gauge(
+    'flowpool_worker_heap_used_bytes',
+    'V8 heap in use per worker.',
+    ['worker'],
+    workers.map((w) => [{ worker: w.worker }, w.heapUsedBytes]),
+  );
 
-  counter('flowpool_host_requests_total', 'Jobs per host.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.requests ?? 0]));
+  counter(
+    'flowpool_host_requests_total',
+    'Jobs per host.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.requests ?? 0]),
+  );
   counter(
     'flowpool_host_responses_total',
     'Responses per host and status class.',
     ['origin', 'class'],
-    hosts.flatMap((h) => Object.entries(h.statuses ?? {}).map(([cls, n]): [Labels, number] => [{ origin: h.origin, class: cls }, n])),
+    hosts.flatMap((h) =>
+      Object.entries(h.statuses ?? {}).map(([cls, n]): [Labels, number] => [{ origin: h.origin, class: cls }, n]),
+    ),
   );
   counter(
     'flowpool_host_errors_total',
     'Failed attempts per host and error code.',
     ['origin', 'code'],
-    hosts.flatMap((h) => Object.entries(h.errorsByCode ?? {}).map(([code, n]): [Labels, number] => [{ origin: h.origin, code }, n ?? 0])),
+    hosts.flatMap((h) =>
+      Object.entries(h.errorsByCode ?? {}).map(([code, n]): [Labels, number] => [{ origin: h.origin, code }, n ?? 0]),
+    ),
   );
-  counter('flowpool_host_retries_total', 'Retries per host.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.retries ?? 0]));
-  counter('flowpool_host_retries_denied_total', 'Retries the retry budget refused.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.retriesDenied ?? 0]));
-  counter('flowpool_host_limiter_waits_total', 'Dispatches deferred by the rate limit.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.limiterWaits ?? 0]));
+  counter(
+    'flowpool_host_retries_total',
+    'Retries per host.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.retries ?? 0]),
+  );
+  counter(
+    'flowpool_host_retries_denied_total',
+    'Retries the retry budget refused.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.retriesDenied ?? 0]),
+  );
+  counter(
+    'flowpool_host_limiter_waits_total',
+    'Dispatches deferred by the rate limit.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.limiterWaits ?? 0]),
+  );
   gauge(
     'flowpool_host_latency_seconds',
     'Response latency per host (dispatch to body), by quantile.',
@@ -70,13 +119,25 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
       [{ origin: h.origin, quantile: '0.99' }, (h.latencyP99Ms ?? 0) / 1000],
     ]),
   );
-  gauge('flowpool_host_connections_open', 'Sockets open to the host, all workers.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.openConnections]));
-  gauge('flowpool_host_in_flight', 'Jobs in flight to the host.', ['origin'], hosts.map((h) => [{ origin: h.origin }, h.inFlight]));
+  gauge(
+    'flowpool_host_connections_open',
+    'Sockets open to the host, all workers.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.openConnections]),
+  );
+  gauge(
+    'flowpool_host_in_flight',
+    'Jobs in flight to the host.',
+    ['origin'],
+    hosts.map((h) => [{ origin: h.origin }, h.inFlight]),
+  );
   gauge(
     'flowpool_host_circuit_state',
     'Circuit breaker state per host: 0 closed, 1 half-open, 2 open (absent when off).',
     ['origin'],
-    hosts.filter((h) => h.circuit !== undefined && h.circuit !== 'off').map((h) => [{ origin: h.origin }, h.circuit === 'open' ? 2 : h.circuit === 'half-open' ? 1 : 0]),
+    hosts
+      .filter((h) => h.circuit !== undefined && h.circuit !== 'off')
+      .map((h) => [{ origin: h.origin }, h.circuit === 'open' ? 2 : h.circuit === 'half-open' ? 1 : 0]),
   );
   return registry.metrics();
 }

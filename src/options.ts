@@ -66,7 +66,10 @@ export const retrySettingsSchema = z.strictObject({
    * Error codes that are retried.
    * @default ['FLOWPOOL_CONNECTION_FAILED']
    */
-  errorCodes: z.array(z.enum(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT', 'FLOWPOOL_INVALID_RESPONSE'])).max(3).optional(),
+  errorCodes: z
+    .array(z.enum(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT', 'FLOWPOOL_INVALID_RESPONSE']))
+    .max(3)
+    .optional(),
 });
 
 export const RETRY_DEFAULTS = {
@@ -130,7 +133,11 @@ export const runtimeOptionsSchema = z.strictObject({
    * Largest total size of response headers.
    * @default 16384
    */
-  maxHeaderBytes: z.int().min(1024).max(1024 * 1024).default(DEFAULTS.maxHeaderBytes),
+  maxHeaderBytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(DEFAULTS.maxHeaderBytes),
   /**
    * Redirects followed per job at most (every hop is checked by the policy). A job may lower or raise it.
    * @default 5

@@ -163,7 +163,5 @@ export interface ControlPortMessage {
 }
 
 export function isControlPortMessage(value: unknown): value is ControlPortMessage {
-  return (
-    typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'flowpool:control-port'
-  );
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'flowpool:control-port';
 }

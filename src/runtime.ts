@@ -198,18 +198,30 @@ class FlowpoolRuntime implements Runtime {
     });
   }
 
-  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options: RunManyOptions = {}): AsyncIterable<RunManyResult> {
-    return runMany(jobs, options, (job, signal) =>
-      new Promise<HttpResult>((resolve, reject) => {
-        // runMany bounds its own concurrency, so it may queue past maxQueue instead of failing.
-        this.#submit(job, signal, resolve, reject, true);
-      }),
+  runMany(
+    jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>,
+    options: RunManyOptions = {},
+  ): AsyncIterable<RunManyResult> {
+    return runMany(
+      jobs,
+      options,
+      (job, signal) =>
+        new Promise<HttpResult>((resolve, reject) => {
+          // runMany bounds its own concurrency, so it may queue past maxQueue instead of failing.
+          this.#submit(job, signal, resolve, reject, true);
+        }),
     );
   }
 
   async stats(): Promise<RuntimeStats> {
     const workers = await this.#shards.workerStats();
-    return combineStats(this.#stats, this.#coordinator.snapshot(), this.#traffic.snapshot(), workers, this.#shards.threadIds());
+    return combineStats(
+      this.#stats,
+      this.#coordinator.snapshot(),
+      this.#traffic.snapshot(),
+      workers,
+      this.#shards.threadIds(),
+    );
   }
 
   async metrics(): Promise<string> {
@@ -238,7 +250,10 @@ class FlowpoolRuntime implements Runtime {
       clearInterval(this.#watchdogTimer);
       for (const pending of [...this.#pending.values()]) {
         if (pending.ticket !== undefined) this.#coordinator.cancel(pending.ticket);
-        this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
+        this.#settleError(
+          pending,
+          new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'),
+        );
       }
       await this.#shards.destroy();
     })();
@@ -253,7 +268,8 @@ class FlowpoolRuntime implements Runtime {
     overflow: boolean,
   ): void {
     this.#stats.submitted++;
-    if (this.#closing !== undefined) return this.#fail(reject, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed'));
+    if (this.#closing !== undefined)
+      return this.#fail(reject, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed'));
     let job: NormalizedJob;
     try {
       job = normalizeJob(input, this.options);
@@ -263,10 +279,16 @@ class FlowpoolRuntime implements Runtime {
     const verdict = this.#policy.checkUrl(job.url);
     if (!verdict.allowed) {
       const reason = verdict.reason ?? 'blocked';
-      return this.#fail(reject, new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `destination blocked: ${reason}`, withJobId(job, { reason })));
+      return this.#fail(
+        reject,
+        new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `destination blocked: ${reason}`, withJobId(job, { reason })),
+      );
     }
     if (signal?.aborted === true) {
-      return this.#fail(reject, new FlowpoolError('FLOWPOOL_ABORTED', 'job was aborted before it started', withJobId(job, {})));
+      return this.#fail(
+        reject,
+        new FlowpoolError('FLOWPOOL_ABORTED', 'job was aborted before it started', withJobId(job, {})),
+      );
     }
     const now = performance.now();
     const pending: PendingJob = {
@@ -309,7 +331,11 @@ class FlowpoolRuntime implements Runtime {
     if (admission.kind === 'circuit-open') {
       this.#settleError(
         pending,
-        new FlowpoolError('FLOWPOOL_CIRCUIT_OPEN', `the circuit for ${job.origin} is open after repeated failures; next probe in ${Math.ceil(admission.retryInMs)} ms`, withJobId(job, { retryInMs: admission.retryInMs, attempts: pending.attempts })),
+        new FlowpoolError(
+          'FLOWPOOL_CIRCUIT_OPEN',
+          `the circuit for ${job.origin} is open after repeated failures; next probe in ${Math.ceil(admission.retryInMs)} ms`,
+          withJobId(job, { retryInMs: admission.retryInMs, attempts: pending.attempts }),
+        ),
       );
       return;
     }
@@ -336,13 +362,24 @@ class FlowpoolRuntime implements Runtime {
       const what = pending.hop === undefined ? 'the job' : `the redirect to ${pending.hop.origin}`;
       this.#settleError(
         pending,
-        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed before ${what} was sent`, withJobId(pending.job, { phase: 'total' as const })),
+        new FlowpoolError(
+          'FLOWPOOL_TIMEOUT',
+          `timeoutMs (${pending.job.timeoutMs} ms) elapsed before ${what} was sent`,
+          withJobId(pending.job, { phase: 'total' as const }),
+        ),
       );
       return;
     }
     const ticket = this.#coordinator.submit(pending.hop?.origin ?? pending.job.origin, pending, overflow);
     if (ticket === undefined) {
-      this.#settleError(pending, new FlowpoolError('FLOWPOOL_QUEUE_FULL', `the queue is full (maxQueue ${this.options.maxQueue})`, withJobId(pending.job, {})));
+      this.#settleError(
+        pending,
+        new FlowpoolError(
+          'FLOWPOOL_QUEUE_FULL',
+          `the queue is full (maxQueue ${this.options.maxQueue})`,
+          withJobId(pending.job, {}),
+        ),
+      );
       return;
     }
     pending.ticket = ticket;
@@ -351,7 +388,14 @@ class FlowpoolRuntime implements Runtime {
       const remaining = Math.max(0, pending.deadline - performance.now());
       pending.queueTimer = setTimeout(() => {
         if (this.#coordinator.cancel(ticket)) {
-          this.#settleError(pending, new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed while queued`, withJobId(pending.job, { phase: 'queued' as const })));
+          this.#settleError(
+            pending,
+            new FlowpoolError(
+              'FLOWPOOL_TIMEOUT',
+              `timeoutMs (${pending.job.timeoutMs} ms) elapsed while queued`,
+              withJobId(pending.job, { phase: 'queued' as const }),
+            ),
+          );
         }
       }, remaining);
     }
@@ -501,14 +545,24 @@ class FlowpoolRuntime implements Runtime {
     if (pending.settled) return this.#checkDrained();
     const why = error instanceof Error ? error.message : String(error);
     if (this.#destroying !== undefined) {
-      this.#settleError(pending, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
+      this.#settleError(
+        pending,
+        new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'),
+      );
     } else if (pending.job.repeatable && pending.crashReruns === 0 && performance.now() < pending.deadline) {
       // Safe to repeat (GET/HEAD/OPTIONS or marked idempotent) and no result was delivered: run once more.
       pending.crashReruns++;
       this.#stats.rerunsAfterCrash++;
       this.#enqueue(pending, true);
     } else {
-      this.#settleError(pending, new FlowpoolError('FLOWPOOL_WORKER_CRASHED', `the worker running the job died: ${why}`, withJobId(pending.job, {})));
+      this.#settleError(
+        pending,
+        new FlowpoolError(
+          'FLOWPOOL_WORKER_CRASHED',
+          `the worker running the job died: ${why}`,
+          withJobId(pending.job, {}),
+        ),
+      );
     }
   }
 
@@ -519,7 +573,11 @@ class FlowpoolRuntime implements Runtime {
       if (pending.settled || pending.deadline > limit) continue;
       this.#settleError(
         pending,
-        new FlowpoolError('FLOWPOOL_TIMEOUT', `timeoutMs (${pending.job.timeoutMs} ms) elapsed and the worker did not answer (it is busy or stuck)`, withJobId(pending.job, { phase: 'total' as const })),
+        new FlowpoolError(
+          'FLOWPOOL_TIMEOUT',
+          `timeoutMs (${pending.job.timeoutMs} ms) elapsed and the worker did not answer (it is busy or stuck)`,
+          withJobId(pending.job, { phase: 'total' as const }),
+        ),
       );
     }
   }
@@ -540,7 +598,15 @@ class FlowpoolRuntime implements Runtime {
     if (!this.#cleanup(pending)) return;
     this.#stats.succeeded++;
     if (jobEndChannel.hasSubscribers) {
-      jobEndChannel.publish({ id: pending.id, jobId: pending.job.id, origin: pending.job.origin, ok: true, status: result.status, attempts: pending.attempts, durationMs: result.timings.totalMs });
+      jobEndChannel.publish({
+        id: pending.id,
+        jobId: pending.job.id,
+        origin: pending.job.origin,
+        ok: true,
+        status: result.status,
+        attempts: pending.attempts,
+        durationMs: result.timings.totalMs,
+      });
     }
     pending.resolve(result);
     this.#checkDrained();
@@ -550,7 +616,15 @@ class FlowpoolRuntime implements Runtime {
     if (!this.#cleanup(pending)) return;
     this.#stats.recordFailure(error.code);
     if (jobEndChannel.hasSubscribers) {
-      jobEndChannel.publish({ id: pending.id, jobId: pending.job.id, origin: pending.job.origin, ok: false, code: error.code, attempts: pending.attempts, durationMs: performance.now() - pending.submittedAt });
+      jobEndChannel.publish({
+        id: pending.id,
+        jobId: pending.job.id,
+        origin: pending.job.origin,
+        ok: false,
+        code: error.code,
+        attempts: pending.attempts,
+        durationMs: performance.now() - pending.submittedAt,
+      });
     }
     pending.reject(error);
     this.#checkDrained();

@@ -168,7 +168,12 @@ export class Shards {
       if (link === undefined) {
         // The worker died after these jobs were dispatched to it in this turn: they never left.
         const error = this.#dying[shard]?.diedOf ?? new Error('the worker is not running');
-        setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
+        setImmediate(() =>
+          this.#events.onBatchFailed(
+            jobs.map((job) => job.id),
+            error,
+          ),
+        );
         continue;
       }
       const batch: JobBatch = { jobs };
@@ -176,7 +181,12 @@ export class Shards {
         // Structured clone refused the batch (normalizeJob copies bodies, so nothing a caller passes
         // should get here). Thrown from this microtask it would be the engine's uncaught exception.
         const error = new Error('the jobs could not be sent to the worker (structured clone refused them)');
-        setImmediate(() => this.#events.onBatchFailed(jobs.map((job) => job.id), error));
+        setImmediate(() =>
+          this.#events.onBatchFailed(
+            jobs.map((job) => job.id),
+            error,
+          ),
+        );
       }
     }
   }

@@ -84,7 +84,8 @@ export function combineStats(
   for (const host of coordinator.origins) if (host.home >= 0) homes[host.home]?.push(host.origin);
   const workerViews: WorkerView[] = workers.map((reported, worker) => {
     let openConnections = 0;
-    if (reported !== undefined) for (const origin of Object.values(reported.origins)) openConnections += origin.connected;
+    if (reported !== undefined)
+      for (const origin of Object.values(reported.origins)) openConnections += origin.connected;
     return {
       worker,
       threadId: reported?.threadId ?? threadIds[worker],
@@ -104,7 +105,8 @@ export function combineStats(
   const agentOpen = new Map<string, number>();
   for (const reported of workers) {
     if (reported === undefined) continue;
-    for (const [origin, s] of Object.entries(reported.origins)) agentOpen.set(origin, (agentOpen.get(origin) ?? 0) + s.connected);
+    for (const [origin, s] of Object.entries(reported.origins))
+      agentOpen.set(origin, (agentOpen.get(origin) ?? 0) + s.connected);
   }
   const openOf = (origin: string, counted: number): number => Math.max(counted, agentOpen.get(origin) ?? 0);
   const live = new Map(coordinator.origins.map((origin) => [origin.origin, origin]));

@@ -73,7 +73,11 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
   for (const [name, addresses] of Object.entries(boot.resolve)) overrides.set(normalizeName(name), addresses);
 
   // Node 20 asks for every address (`all: true`) when it may race IPv4 and IPv6 (autoSelectFamily).
-  function guardedLookup(hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback): void {
+  function guardedLookup(
+    hostname: string,
+    options: { all?: boolean; family?: number },
+    callback: LookupCallback,
+  ): void {
     const answer = (error: NodeJS.ErrnoException | null, found: readonly LookupAddress[]): void => {
       if (error) return callback(error, []);
       const allowed: LookupAddress[] = [];
@@ -85,7 +89,13 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       }
       const first = allowed[0];
       if (first === undefined) {
-        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', `${hostname} resolves only to blocked addresses (${firstReason ?? 'none found'})`), []);
+        return callback(
+          new ConnectGuardError(
+            'FLOWPOOL_BLOCKED_DESTINATION',
+            `${hostname} resolves only to blocked addresses (${firstReason ?? 'none found'})`,
+          ),
+          [],
+        );
       }
       if (options.all === true) callback(null, allowed);
       else callback(null, first.address, first.family);
@@ -111,10 +121,12 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     const hostname = options.hostname;
     if (isIP(hostname) !== 0) {
       const verdict = policy.checkAddress(hostname);
-      if (!verdict.allowed) return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+      if (!verdict.allowed)
+        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
     } else {
       const verdict = policy.checkHostname(hostname);
-      if (!verdict.allowed) return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+      if (!verdict.allowed)
+        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
     }
     const origin = `${options.protocol}//${options.host}`;
     const slot = originSlots.get(origin);
@@ -125,7 +137,10 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       // socket no unit accounts for. (Redirect hops to another origin never get here: the worker hands
       // them back and the coordinator dispatches them with that origin's row.)
       if ((hopsInFlight.get(origin) ?? 0) > 0) return dialChecked(options, callback, undefined);
-      return callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`), null);
+      return callback(
+        new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`),
+        null,
+      );
     }
     const cap = boot.agent.connectionsPerHost;
     if (counters.tryAcquire(slot, boot.shard, cap)) return dialChecked(options, callback, slot);
@@ -137,7 +152,14 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     counters.acquire(slot, boot.shard, cap, CAP_WAIT_MS).then(
       (acquired) => {
         if (acquired) dialChecked(options, callback, slot);
-        else callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no connection to ${origin} is free (connectionsPerHost ${cap})`), null);
+        else
+          callback(
+            new ConnectGuardError(
+              'FLOWPOOL_CONNECTION_CAP',
+              `no connection to ${origin} is free (connectionsPerHost ${cap})`,
+            ),
+            null,
+          );
       },
       (error: unknown) => callback(error as Error, null),
     );
@@ -168,10 +190,19 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       const netSocket = socket as Socket;
       netSocket.once('close', release);
       const remote = netSocket.remoteAddress;
-      const verdict = remote === undefined ? { allowed: false, reason: 'no remote address' } : policy.checkAddress(remote, options.hostname);
+      const verdict =
+        remote === undefined
+          ? { allowed: false, reason: 'no remote address' }
+          : policy.checkAddress(remote, options.hostname);
       if (!verdict.allowed) {
         netSocket.destroy();
-        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', `connected address refused: ${verdict.reason ?? 'blocked'}`), null);
+        return callback(
+          new ConnectGuardError(
+            'FLOWPOOL_BLOCKED_DESTINATION',
+            `connected address refused: ${verdict.reason ?? 'blocked'}`,
+          ),
+          null,
+        );
       }
       callback(null, socket);
     }) as unknown as Socket | undefined;
@@ -207,7 +238,8 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         bodyTimeout: 0,
       }),
     abandonDials(origin) {
-      for (const socket of dialling.get(origin) ?? []) socket.destroy(new Error('dial abandoned: every job waiting for it was cancelled'));
+      for (const socket of dialling.get(origin) ?? [])
+        socket.destroy(new Error('dial abandoned: every job waiting for it was cancelled'));
     },
     trackHop(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);

@@ -5,7 +5,8 @@
  */
 
 /** Why a job was stopped early. */
-export type AbortCause = { readonly kind: 'cancel' } | { readonly kind: 'timeout'; readonly which: 'total' | 'headers' };
+export type AbortCause =
+  { readonly kind: 'cancel' } | { readonly kind: 'timeout'; readonly which: 'total' | 'headers' };
 
 export class JobCancellation {
   #cause: AbortCause | undefined;

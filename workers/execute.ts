@@ -17,7 +17,12 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
 /** Body-describing headers dropped when a redirect turns the request into a bodiless GET. */
-const BODY_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+const BODY_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'content-encoding',
+  'content-language',
+  'content-location',
+]);
 
 const TOTAL_TIMEOUT: AbortCause = { kind: 'timeout', which: 'total' };
 const HEADERS_TIMEOUT: AbortCause = { kind: 'timeout', which: 'headers' };
@@ -92,13 +97,18 @@ async function exchange(
   }
 }
 
-export async function executeJob(job: JobRequest, context: ExecuteContext, cancellation: JobCancellation): Promise<JobOutcome> {
+export async function executeJob(
+  job: JobRequest,
+  context: ExecuteContext,
+  cancellation: JobCancellation,
+): Promise<JobOutcome> {
   const { dispatcher, policy, headersTimeoutMs } = context;
   const started = performance.now();
   let phase: TimeoutPhase = 'headers';
   let headersMs = 0;
   let current: ResponseReader | undefined;
-  const abortError = (cause: AbortCause): FlowpoolError => stoppedError(cause, phase, job.jobTimeoutMs, headersTimeoutMs);
+  const abortError = (cause: AbortCause): FlowpoolError =>
+    stoppedError(cause, phase, job.jobTimeoutMs, headersTimeoutMs);
   cancellation.listen((cause) => current?.abort(abortError(cause)));
   /** Makes `reader` the exchange an abort reaches; false (and the reader failed) if the job was already stopped. */
   const attach = (reader: ResponseReader): boolean => {
@@ -123,10 +133,18 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
   };
   try {
     const redirects: string[] = [];
-    let hop: Hop = { origin: job.origin, path: job.path, url: undefined, method: job.method, headers: job.headers, body: job.body };
+    let hop: Hop = {
+      origin: job.origin,
+      path: job.path,
+      url: undefined,
+      method: job.method,
+      headers: job.headers,
+      body: job.body,
+    };
     for (;;) {
       phase = 'headers';
-      if (headersTimeoutMs < job.timeoutMs) headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
+      if (headersTimeoutMs < job.timeoutMs)
+        headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
       const hopEnded = dispatcher.trackHop(hop.origin);
       let response: HopResponse;
       try {
@@ -144,14 +162,28 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
         // Another origin: its cap, home worker and limits are the coordinator's. Hand the hop back.
         if (hop.origin !== job.origin) {
           // Without its URL object, which structured clone refuses.
-          return { ok: 'redirect', next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body }, redirects };
+          return {
+            ok: 'redirect',
+            next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body },
+            redirects,
+          };
         }
         continue;
       }
       const body = decodeBody(response, job);
       const headers = response.headers as Record<string, string | string[]>;
-      const value = job.transform === undefined ? body : await context.transforms.apply(job.transform, body, { status: response.status, headers });
-      const outcome: JobSuccess = { ok: true, status: response.status, headers, body: value, headersMs, bytes: response.bytes };
+      const value =
+        job.transform === undefined
+          ? body
+          : await context.transforms.apply(job.transform, body, { status: response.status, headers });
+      const outcome: JobSuccess = {
+        ok: true,
+        status: response.status,
+        headers,
+        body: value,
+        headersMs,
+        bytes: response.bytes,
+      };
       return redirects.length === 0 ? outcome : { ...outcome, redirects };
     }
   } catch (error) {
@@ -165,7 +197,9 @@ export async function executeJob(job: JobRequest, context: ExecuteContext, cance
 function nextHop(hop: Hop, status: number, location: string, policy: DestinationPolicy): Hop {
   const base = hop.url ?? new URL(hop.path, hop.origin);
   if (!URL.canParse(location, base.href)) {
-    throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', 'redirect to an invalid URL', { reason: 'invalid redirect location' });
+    throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', 'redirect to an invalid URL', {
+      reason: 'invalid redirect location',
+    });
   }
   const url = new URL(location, base);
   const verdict = policy.checkUrl(url);
@@ -213,7 +247,12 @@ function decodeBody(response: HopResponse, job: JobRequest): unknown {
 }
 
 /** The error a job stopped by its deadline or by its caller fails with. */
-function stoppedError(cause: AbortCause, phase: TimeoutPhase, timeoutMs: number, headersTimeoutMs: number): FlowpoolError {
+function stoppedError(
+  cause: AbortCause,
+  phase: TimeoutPhase,
+  timeoutMs: number,
+  headersTimeoutMs: number,
+): FlowpoolError {
   if (cause.kind === 'cancel') return new FlowpoolError('FLOWPOOL_ABORTED', 'job was cancelled');
   const which = cause.which === 'headers' ? 'headersTimeoutMs' : 'timeoutMs';
   const ms = cause.which === 'headers' ? headersTimeoutMs : timeoutMs;
@@ -243,7 +282,11 @@ function toFlowpoolError(error: unknown): FlowpoolError {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return new FlowpoolError('FLOWPOOL_TIMEOUT', text, { ...details, phase: 'connect' });
     case 'UND_ERR_HEADERS_OVERFLOW':
-      return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', `response headers exceed maxHeaderBytes: ${text}`, details);
+      return new FlowpoolError(
+        'FLOWPOOL_RESPONSE_TOO_LARGE',
+        `response headers exceed maxHeaderBytes: ${text}`,
+        details,
+      );
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
       return new FlowpoolError('FLOWPOOL_RESPONSE_TOO_LARGE', text, details);
     default:

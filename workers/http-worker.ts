@@ -144,13 +144,22 @@ function post(): void {
     // A transform returned something structured clone refuses (a function, a socket): thrown here, it
     // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
     for (let i = 0; i < message.ids.length; i++) {
-      const single: OutcomeBatch = { type: 'flowpool:outcomes', ids: [message.ids[i] as number], outcomes: [message.outcomes[i] as JobOutcome] };
+      const single: OutcomeBatch = {
+        type: 'flowpool:outcomes',
+        ids: [message.ids[i] as number],
+        outcomes: [message.outcomes[i] as JobOutcome],
+      };
       try {
         jobPort.postMessage(single);
       } catch (error) {
         const failure: JobOutcome = {
           ok: false,
-          error: serializeError(new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `result cannot be sent back to the caller: ${(error as Error).message}`)),
+          error: serializeError(
+            new FlowpoolError(
+              'FLOWPOOL_TRANSFORM_FAILED',
+              `result cannot be sent back to the caller: ${(error as Error).message}`,
+            ),
+          ),
         };
         jobPort.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
       }
@@ -172,7 +181,14 @@ const control: WorkerControl = {
     for (const [origin, s] of Object.entries(agent.stats)) {
       // The Agent holds a Pool per origin (connections > 1), whose stats carry every field.
       if (!('free' in s)) continue;
-      origins[origin] = { connected: s.connected, free: s.free, pending: s.pending, queued: s.queued, running: s.running, size: s.size };
+      origins[origin] = {
+        connected: s.connected,
+        free: s.free,
+        pending: s.pending,
+        queued: s.queued,
+        running: s.running,
+        size: s.size,
+      };
     }
     return {
       shard: boot.shard,

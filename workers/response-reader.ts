@@ -188,7 +188,13 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     });
     decoder.once('error', (error: Error & { code?: string }) => {
       const detail = error.code === undefined ? {} : { causeCode: error.code };
-      this.#refuse(new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body could not be decompressed: ${error.message}`, detail));
+      this.#refuse(
+        new FlowpoolError(
+          'FLOWPOOL_INVALID_RESPONSE',
+          `response body could not be decompressed: ${error.message}`,
+          detail,
+        ),
+      );
     });
     return decoder;
   }
@@ -227,7 +233,12 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #succeed(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#resolve({ status: this.#status, headers: this.#headers, chunks: this.#draining ? [] : this.#chunks, bytes: this.#bytes });
+    this.#resolve({
+      status: this.#status,
+      headers: this.#headers,
+      chunks: this.#draining ? [] : this.#chunks,
+      bytes: this.#bytes,
+    });
   }
 
   #fail(error: unknown): void {
@@ -267,7 +278,10 @@ function createDecoder(encoding: Encoding): Decoder {
 }
 
 function bytesAfterStream(count: number, encoding: Encoding): FlowpoolError {
-  return new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response body has ${count} bytes after the end of its ${encoding} stream`);
+  return new FlowpoolError(
+    'FLOWPOOL_INVALID_RESPONSE',
+    `response body has ${count} bytes after the end of its ${encoding} stream`,
+  );
 }
 
 function isZeroPadding(block: Buffer): boolean {

@@ -27,7 +27,10 @@ export class TransformRegistry {
     try {
       return await transform(body, response);
     } catch (error) {
-      throw new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `transform "${name}" threw: ${(error as Error)?.message ?? String(error)}`);
+      throw new FlowpoolError(
+        'FLOWPOOL_TRANSFORM_FAILED',
+        `transform "${name}" threw: ${(error as Error)?.message ?? String(error)}`,
+      );
     }
   }
 
@@ -35,11 +38,15 @@ export class TransformRegistry {
     let loading = this.#loaded.get(name);
     if (loading === undefined) {
       const specifier = this.#specifiers.get(name);
-      if (specifier === undefined) return Promise.reject(new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `no transform named "${name}"`));
+      if (specifier === undefined)
+        return Promise.reject(new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `no transform named "${name}"`));
       const url = specifier.startsWith('file:') ? specifier : new URL(`file://${specifier}`).href;
       loading = import(url).then((module: { default?: unknown }) => {
         if (typeof module.default !== 'function') {
-          throw new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `transform "${name}" (${specifier}) has no default-exported function`);
+          throw new FlowpoolError(
+            'FLOWPOOL_TRANSFORM_FAILED',
+            `transform "${name}" (${specifier}) has no default-exported function`,
+          );
         }
         return module.default as Transform;
       });
@@ -48,7 +55,10 @@ export class TransformRegistry {
     }
     return loading.catch((error: unknown) => {
       if (error instanceof FlowpoolError) throw error;
-      throw new FlowpoolError('FLOWPOOL_TRANSFORM_FAILED', `transform "${name}" could not be loaded: ${(error as Error)?.message ?? String(error)}`);
+      throw new FlowpoolError(
+        'FLOWPOOL_TRANSFORM_FAILED',
+        `transform "${name}" could not be loaded: ${(error as Error)?.message ?? String(error)}`,
+      );
     });
   }
 }

@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   process.removeAllListeners('disconnect');
   process.disconnect();
   setTimeout(() => {
-    process.stderr.write(`bench child ${spec.variant}: still running ${EXIT_GRACE_MS} ms after its report (a handle was left open); exiting\n`);
+    process.stderr.write(
+      `bench child ${spec.variant}: still running ${EXIT_GRACE_MS} ms after its report (a handle was left open); exiting\n`,
+    );
     process.exit(3);
   }, EXIT_GRACE_MS).unref();
 }

@@ -6,7 +6,16 @@
  * counts -> parent `go` -> child runs the measured jobs -> child `result` (or `failed`) -> child exits.
  */
 
-export const VARIANTS = ['flowpool', 'flowpool-least-busy', 'flowpool-large-nursery', 'undici', 'no-pooling', 'naive-piscina', 'fetch', 'axios'] as const;
+export const VARIANTS = [
+  'flowpool',
+  'flowpool-least-busy',
+  'flowpool-large-nursery',
+  'undici',
+  'no-pooling',
+  'naive-piscina',
+  'fetch',
+  'axios',
+] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** `small`: read the ~229 B body as text. `heavy`: parse the ~50 KB JSON and run the heavy transform. */

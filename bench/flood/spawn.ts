@@ -30,15 +30,18 @@ export async function runVariant(spec: LoadSpec, targets: TargetProcess, timeout
     send(child, { type: 'start', spec });
     const warmed = await nextMessage(child, exited);
     if (warmed.type === 'failed') throw new Error(`${spec.suite}/${spec.variant} failed: ${warmed.message}`);
-    if (warmed.type !== 'warmed') throw new Error(`${spec.suite}/${spec.variant}: unexpected "${warmed.type}" before the warm-up ended`);
+    if (warmed.type !== 'warmed')
+      throw new Error(`${spec.suite}/${spec.variant}: unexpected "${warmed.type}" before the warm-up ended`);
     const atWarm = await targets.counts();
     send(child, { type: 'go' });
     const done = await nextMessage(child, exited);
     if (done.type === 'failed') throw new Error(`${spec.suite}/${spec.variant} failed: ${done.message}`);
-    if (done.type !== 'result') throw new Error(`${spec.suite}/${spec.variant}: unexpected "${done.type}" instead of a result`);
+    if (done.type !== 'result')
+      throw new Error(`${spec.suite}/${spec.variant}: unexpected "${done.type}" instead of a result`);
     const atEnd = await targets.counts();
     const code = await exited;
-    if (code !== 0) throw new Error(`${spec.suite}/${spec.variant}: child exited with code ${String(code)} after reporting`);
+    if (code !== 0)
+      throw new Error(`${spec.suite}/${spec.variant}: child exited with code ${String(code)} after reporting`);
     return {
       ...done.result,
       connections: sum(atEnd, 'connections'),

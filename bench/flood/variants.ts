@@ -85,7 +85,10 @@ async function openFlowpool(
 }
 
 /** Waits (bounded) until every worker has reported in, so the RSS read after it includes them all. */
-async function workersOnline(stats: () => Promise<{ workers: readonly { threadId: number | undefined }[] }>, workers: number): Promise<void> {
+async function workersOnline(
+  stats: () => Promise<{ workers: readonly { threadId: number | undefined }[] }>,
+  workers: number,
+): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const view = await stats();
     if (view.workers.length === workers && view.workers.every((w) => w.threadId !== undefined)) break;

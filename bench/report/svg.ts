@@ -31,7 +31,9 @@ export function renderChart(suites: readonly SuiteSummary[], footer: string): st
   let y = MARGIN;
   for (const suite of suites) {
     const max = Math.max(1, ...suite.variants.map((v) => v.median.reqPerSec ?? 0));
-    parts.push(`<text x="${MARGIN}" y="${y + 14}" class="title">${escape(suite.name === 'flood' ? 'Flood, pure I/O' : 'CPU-heavy')} (req/s, median of rounds)</text>`);
+    parts.push(
+      `<text x="${MARGIN}" y="${y + 14}" class="title">${escape(suite.name === 'flood' ? 'Flood, pure I/O' : 'CPU-heavy')} (req/s, median of rounds)</text>`,
+    );
     const setup = suite.title.slice(suite.title.indexOf(':') + 1).trim();
     parts.push(`<text x="${MARGIN}" y="${y + 32}" class="sub">${escape(setup)}</text>`);
     y += TITLE_GAP;

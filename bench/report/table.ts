@@ -4,10 +4,16 @@ import type { TaskSummary } from '../tinybench-summary.js';
 
 type Align = 'left' | 'right';
 
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[]): string {
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[],
+): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (align[c] === 'left' ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ');
+    cells
+      .map((cell, c) => (align[c] === 'left' ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -51,7 +57,19 @@ export function throughputTable(suite: SuiteSummary): string {
     fmt(v.median.processCpuUsPerJob, 1),
   ]);
   return renderTable(
-    ['variant', 'req/s', `vs ${suite.baseline}`, 'p50 ms', 'p99 ms', 'conns', 'new after warm-up', 'peak RSS MB', 'main ELU µs/job', 'main CPU µs/job', 'all CPU µs/job'],
+    [
+      'variant',
+      'req/s',
+      `vs ${suite.baseline}`,
+      'p50 ms',
+      'p99 ms',
+      'conns',
+      'new after warm-up',
+      'peak RSS MB',
+      'main ELU µs/job',
+      'main CPU µs/job',
+      'all CPU µs/job',
+    ],
     rows,
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
@@ -73,7 +91,18 @@ export function sequentialTable(suite: SuiteSummary): string {
     fmt(v.median.mainThreadCpuUsPerJob, 1),
   ]);
   return renderTable(
-    ['variant', 'µs/op', `time vs ${suite.baseline}`, 'p50 µs', 'p99 µs', 'conns', 'new after warm-up', 'peak RSS MB', 'main ELU µs/job', 'main CPU µs/job'],
+    [
+      'variant',
+      'µs/op',
+      `time vs ${suite.baseline}`,
+      'p50 µs',
+      'p99 µs',
+      'conns',
+      'new after warm-up',
+      'peak RSS MB',
+      'main ELU µs/job',
+      'main CPU µs/job',
+    ],
     rows,
     ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
@@ -82,10 +111,29 @@ export function sequentialTable(suite: SuiteSummary): string {
 export function tinybenchTable(tasks: readonly TaskSummary[], unit: 'us' | 'ops'): string {
   const rows = tasks.map((t) =>
     unit === 'us'
-      ? [t.error === undefined ? t.name : `${t.name} (!${t.error})`, fmt(t.medianUs, 0), fmt(t.meanUs, 0), fmt(t.p99Us, 0), fmtInt(t.opsPerSec), fmtInt(t.samples)]
-      : [t.error === undefined ? t.name : `${t.name} (!${t.error})`, fmtInt(t.opsPerSec), fmt(t.medianUs * 1000, 0), fmtInt(t.samples)],
+      ? [
+          t.error === undefined ? t.name : `${t.name} (!${t.error})`,
+          fmt(t.medianUs, 0),
+          fmt(t.meanUs, 0),
+          fmt(t.p99Us, 0),
+          fmtInt(t.opsPerSec),
+          fmtInt(t.samples),
+        ]
+      : [
+          t.error === undefined ? t.name : `${t.name} (!${t.error})`,
+          fmtInt(t.opsPerSec),
+          fmt(t.medianUs * 1000, 0),
+          fmtInt(t.samples),
+        ],
   );
   return unit === 'us'
-    ? renderTable(['task', 'median µs/op', 'mean µs/op', 'p99 µs', 'ops/s (median)', 'samples'], rows, ['left', 'right', 'right', 'right', 'right', 'right'])
+    ? renderTable(['task', 'median µs/op', 'mean µs/op', 'p99 µs', 'ops/s (median)', 'samples'], rows, [
+        'left',
+        'right',
+        'right',
+        'right',
+        'right',
+        'right',
+      ])
     : renderTable(['task', 'ops/s (median)', 'median ns/op', 'samples'], rows, ['left', 'right', 'right', 'right']);
 }

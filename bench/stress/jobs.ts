@@ -38,7 +38,10 @@ export function encodeType(type: JobType): number {
 
 export function decodeType(code: number): JobType {
   if (code >= 100) return { fault: FAULTS[code - 100] ?? 'exit' };
-  return { kind: KINDS[Math.floor(code / METHODS.length)] ?? 'healthy', method: METHODS[code % METHODS.length] ?? 'GET' };
+  return {
+    kind: KINDS[Math.floor(code / METHODS.length)] ?? 'healthy',
+    method: METHODS[code % METHODS.length] ?? 'GET',
+  };
 }
 
 export function typeLabel(type: JobType): string {
@@ -64,7 +67,13 @@ export function* flood(plan: FloodPlan): Generator<HttpJob> {
       const fault = FAULTS[faults++ % FAULTS.length] ?? 'exit';
       plan.onJob(seq, encodeType({ fault }));
       // A POST: never run twice, so each fault kills exactly one worker.
-      yield { url: `http://127.0.0.1:${plan.ports.healthy}/fault/POST/${seq}`, method: 'POST', body: fault, transform: fault, timeoutMs: JOB_TIMEOUT_MS };
+      yield {
+        url: `http://127.0.0.1:${plan.ports.healthy}/fault/POST/${seq}`,
+        method: 'POST',
+        body: fault,
+        transform: fault,
+        timeoutMs: JOB_TIMEOUT_MS,
+      };
       continue;
     }
     // 37 is prime to 100: consecutive jobs walk the kind table in a spread-out order.
@@ -93,7 +102,11 @@ export function allowedOutcomes(type: JobType): ReadonlySet<string> {
       return new Set(['ok', 'FLOWPOOL_WORKER_CRASHED']);
     case 'keepalive-closing':
       // GET and PUT are resent once on a fresh socket when the race strikes; POST fails instead.
-      return new Set(type.method === 'POST' ? ['ok', 'FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_WORKER_CRASHED'] : ['ok', 'FLOWPOOL_WORKER_CRASHED']);
+      return new Set(
+        type.method === 'POST'
+          ? ['ok', 'FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_WORKER_CRASHED']
+          : ['ok', 'FLOWPOOL_WORKER_CRASHED'],
+      );
     case 'resetting':
       return new Set(['ok', 'FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_WORKER_CRASHED']);
     case 'never-answering':

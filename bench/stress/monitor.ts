@@ -49,12 +49,18 @@ export class Monitor {
       this.#last = stats;
       for (const worker of stats.workers) {
         if (worker.threadId !== undefined) {
-          this.#staleByThread.set(worker.threadId, Math.max(this.#staleByThread.get(worker.threadId) ?? 0, worker.staleConnectionRetries));
+          this.#staleByThread.set(
+            worker.threadId,
+            Math.max(this.#staleByThread.get(worker.threadId) ?? 0, worker.staleConnectionRetries),
+          );
         }
         this.#peakWorkerHeap = Math.max(this.#peakWorkerHeap, worker.heapUsedBytes);
       }
       for (const host of stats.hosts) {
-        this.#peakOpenByOrigin.set(host.origin, Math.max(this.#peakOpenByOrigin.get(host.origin) ?? 0, host.openConnections));
+        this.#peakOpenByOrigin.set(
+          host.origin,
+          Math.max(this.#peakOpenByOrigin.get(host.origin) ?? 0, host.openConnections),
+        );
       }
     } catch {
       // The runtime is closing: the last sample stands.

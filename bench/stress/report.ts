@@ -31,7 +31,10 @@ type Align = 'l' | 'r';
 function table(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (align[c] === 'l' ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (align[c] === 'l' ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -46,14 +49,18 @@ export function verdict(facts: RunFacts): Verdict {
   if (ledger.lost > 0) failures.push(`${n(ledger.lost)} job(s) lost (never settled)`);
   if (ledger.doubled > 0) failures.push(`${n(ledger.doubled)} extra settlement(s)`);
   if (ledger.unknown > 0) failures.push(`${n(ledger.unknown)} settlement(s) of unknown jobs`);
-  if (facts.runtimeSettled > facts.runtimeSubmitted) failures.push('the runtime counted more settlements than submissions');
-  if (facts.runtimeSubmitted !== ledger.submitted) failures.push(`the runtime counted ${n(facts.runtimeSubmitted)} submissions, the harness ${n(ledger.submitted)}`);
+  if (facts.runtimeSettled > facts.runtimeSubmitted)
+    failures.push('the runtime counted more settlements than submissions');
+  if (facts.runtimeSubmitted !== ledger.submitted)
+    failures.push(`the runtime counted ${n(facts.runtimeSubmitted)} submissions, the harness ${n(ledger.submitted)}`);
   for (const server of facts.servers) {
     if (server.postDuplicates > 0) failures.push(`${server.kind}: ${n(server.postDuplicates)} POST(s) received twice`);
-    if (server.peakOpen > facts.config.connectionsPerHost) failures.push(`${server.kind}: ${server.peakOpen} sockets open at once, cap ${facts.config.connectionsPerHost}`);
+    if (server.peakOpen > facts.config.connectionsPerHost)
+      failures.push(`${server.kind}: ${server.peakOpen} sockets open at once, cap ${facts.config.connectionsPerHost}`);
   }
   for (const [origin, peak] of facts.monitor.peakOpenByOrigin) {
-    if (peak > facts.config.connectionsPerHost) failures.push(`${origin}: the runtime's stats showed ${peak} open, cap ${facts.config.connectionsPerHost}`);
+    if (peak > facts.config.connectionsPerHost)
+      failures.push(`${origin}: the runtime's stats showed ${peak} open, cap ${facts.config.connectionsPerHost}`);
   }
   return { ok: failures.length === 0, failures };
 }
@@ -79,8 +86,16 @@ export function render(facts: RunFacts, result: Verdict): string {
         ...codes.map(([code, count]) => [`  ${code}`, n(count), '']),
         ['lost (submitted - settled)', n(ledger.lost), check(ledger.lost === 0)],
         ['settled twice (harness ledger)', n(ledger.doubled), check(ledger.doubled === 0)],
-        ['runtime: submitted / settled', `${n(facts.runtimeSubmitted)} / ${n(facts.runtimeSettled)}`, check(facts.runtimeSubmitted === ledger.submitted && facts.runtimeSettled <= facts.runtimeSubmitted)],
-        ['POSTs received twice (servers)', n(facts.servers.reduce((s, c) => s + c.postDuplicates, 0)), check(facts.servers.every((c) => c.postDuplicates === 0))],
+        [
+          'runtime: submitted / settled',
+          `${n(facts.runtimeSubmitted)} / ${n(facts.runtimeSettled)}`,
+          check(facts.runtimeSubmitted === ledger.submitted && facts.runtimeSettled <= facts.runtimeSubmitted),
+        ],
+        [
+          'POSTs received twice (servers)',
+          n(facts.servers.reduce((s, c) => s + c.postDuplicates, 0)),
+          check(facts.servers.every((c) => c.postDuplicates === 0)),
+        ],
         ['throughput', `${n(ledger.settled / Math.max(1, (facts.floodMs + facts.drainMs) / 1000))} jobs/s`, ''],
         ['resends: staleConnectionRetries (>=)', n(monitor.staleConnectionRetries), ''],
         ['resends: rerunsAfterCrash', n(facts.rerunsAfterCrash), ''],
@@ -88,7 +103,11 @@ export function render(facts: RunFacts, result: Verdict): string {
         ['peak RSS (runtime process, workers included)', mb(monitor.peakRss), ''],
         ['peak heapUsed (main thread)', mb(monitor.peakHeapUsed), ''],
         ['peak heapUsed (a worker)', mb(monitor.peakWorkerHeap), ''],
-        ['unexpected outcomes', n([...ledger.unexpected.values()].reduce((a, b) => a + b, 0)), ledger.unexpected.size === 0 ? 'ok' : 'see below'],
+        [
+          'unexpected outcomes',
+          n([...ledger.unexpected.values()].reduce((a, b) => a + b, 0)),
+          ledger.unexpected.size === 0 ? 'ok' : 'see below',
+        ],
       ],
       ['l', 'r', 'l'],
     ),
@@ -114,11 +133,15 @@ export function render(facts: RunFacts, result: Verdict): string {
     ),
   );
   out.push('');
-  const outcomeNames = [...new Set([...ledger.byType.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b)));
+  const outcomeNames = [...new Set([...ledger.byType.values()].flatMap((m) => [...m.keys()]))].sort((a, b) =>
+    a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b),
+  );
   out.push(
     table(
       ['job type', ...outcomeNames.map((o) => o.replace('FLOWPOOL_', ''))],
-      [...ledger.byType].sort(([a], [b]) => a.localeCompare(b)).map(([label, outcomes]) => [label, ...outcomeNames.map((o) => n(outcomes.get(o) ?? 0))]),
+      [...ledger.byType]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([label, outcomes]) => [label, ...outcomeNames.map((o) => n(outcomes.get(o) ?? 0))]),
       ['l', ...outcomeNames.map((): Align => 'r')],
     ),
   );
@@ -130,6 +153,10 @@ export function render(facts: RunFacts, result: Verdict): string {
     for (const sample of ledger.unexpectedSamples) out.push(`  ${sample}`);
   }
   out.push('');
-  out.push(result.ok ? 'VERDICT: ok (nothing lost, nothing doubled, no POST replayed, every host within its cap)' : `VERDICT: FAIL\n  ${result.failures.join('\n  ')}`);
+  out.push(
+    result.ok
+      ? 'VERDICT: ok (nothing lost, nothing doubled, no POST replayed, every host within its cap)'
+      : `VERDICT: FAIL\n  ${result.failures.join('\n  ')}`,
+  );
   return out.join('\n');
 }

@@ -102,7 +102,11 @@ async function main(): Promise<number> {
       if (result.ok) ledger.settle(result.index, 'ok');
       else {
         const { code, message, details } = result.error;
-        ledger.settle(result.index, code, `${message}${details.causeCode === undefined ? '' : ` [${details.causeCode}]`}`);
+        ledger.settle(
+          result.index,
+          code,
+          `${message}${details.causeCode === undefined ? '' : ` [${details.causeCode}]`}`,
+        );
       }
       if (floodEnded === 0 && Date.now() >= endAt) floodEnded = performance.now();
     }
@@ -159,6 +163,8 @@ const code = await main();
 process.exitCode = code;
 // Everything is closed: the process should end now. If a handle keeps it alive, say which and fail.
 setTimeout(() => {
-  process.stderr.write(`stress: still running 5 s after the report; active resources: ${process.getActiveResourcesInfo().join(', ')}\n`);
+  process.stderr.write(
+    `stress: still running 5 s after the report; active resources: ${process.getActiveResourcesInfo().join(', ')}\n`,
+  );
   process.exit(1);
 }, 5_000).unref();

@@ -34,7 +34,10 @@ class SeenSet {
 }
 
 function response(status: number, body: string | Buffer, contentLength = Buffer.byteLength(body)): Buffer {
-  return Buffer.concat([Buffer.from(`HTTP/1.1 ${status} OK\r\ncontent-type: text/plain\r\ncontent-length: ${contentLength}\r\n\r\n`), Buffer.from(body)]);
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 ${status} OK\r\ncontent-type: text/plain\r\ncontent-length: ${contentLength}\r\n\r\n`),
+    Buffer.from(body),
+  ]);
 }
 
 export interface StressServer {
@@ -78,7 +81,10 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
         return answer(req);
       case 'slow': {
         // One pending answer per socket at a time (the client does not pipeline); the close clears it.
-        slowTimers.set(req.socket, setTimeout(() => answer(req), 20 + (requests % 181)));
+        slowTimers.set(
+          req.socket,
+          setTimeout(() => answer(req), 20 + (requests % 181)),
+        );
         return;
       }
       case 'never-answering':
@@ -133,7 +139,15 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
   return {
     kind,
     port,
-    counts: () => ({ kind, port, connections: tally.accepted, peakOpen: tally.peakOpen, requests, byMethod: { ...byMethod }, postDuplicates }),
+    counts: () => ({
+      kind,
+      port,
+      connections: tally.accepted,
+      peakOpen: tally.peakOpen,
+      requests,
+      byMethod: { ...byMethod },
+      postDuplicates,
+    }),
     async close() {
       for (const timer of idleTimers.values()) clearTimeout(timer);
       for (const timer of slowTimers.values()) clearTimeout(timer);

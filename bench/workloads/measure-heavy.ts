@@ -28,5 +28,10 @@ export async function measureHeavy(largeUrl: string, samples = 40): Promise<Heav
     transform.push(performance.now() - t1);
     parse.push(t1 - t0);
   }
-  return { bodyBytes: Buffer.byteLength(text), passes: HEAVY_PASSES, parseMs: median(parse), transformMs: median(transform) };
+  return {
+    bodyBytes: Buffer.byteLength(text),
+    passes: HEAVY_PASSES,
+    parseMs: median(parse),
+    transformMs: median(transform),
+  };
 }

@@ -26,7 +26,12 @@ export class UsageError extends Error {
   }
 }
 
-const USAGE_CODES: ReadonlySet<string> = new Set(['FLOWPOOL_CLI_USAGE', 'FLOWPOOL_INVALID_OPTIONS', 'FLOWPOOL_INVALID_JOB', 'FLOWPOOL_INVALID_WORKFLOW']);
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'FLOWPOOL_CLI_USAGE',
+  'FLOWPOOL_INVALID_OPTIONS',
+  'FLOWPOOL_INVALID_JOB',
+  'FLOWPOOL_INVALID_WORKFLOW',
+]);
 
 /** The flag that sets a runtime option, for messages about options given on the command line. */
 const FLAG_OF: Readonly<Record<string, string>> = {

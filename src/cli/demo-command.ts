@@ -16,7 +16,13 @@ import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.j
 import { floodRuntime, floodUndici, type FloodOutcome, type FloodPlan } from './demo-flood.js';
 import { renderSummary, summarise, type DemoPhases } from './demo-report.js';
 import { createProgress } from './progress.js';
-import { addRuntimeFlags, numberish, openRuntime, type CommandRuntimeDefaults, type RuntimeFlags } from './runtime-flags.js';
+import {
+  addRuntimeFlags,
+  numberish,
+  openRuntime,
+  type CommandRuntimeDefaults,
+  type RuntimeFlags,
+} from './runtime-flags.js';
 import { startTargetProcess, type TargetProcess } from './target-process.js';
 
 interface DemoFlags extends RuntimeFlags {
@@ -36,7 +42,11 @@ export function registerDemoCommand(program: Command): void {
     .option('--jobs <n>', 'requests in each flood', numberish, 20_000)
     .option('--hosts <n>', 'target servers (one origin each)', numberish, 8)
     .option('--concurrency <n>', 'requests in flight at once, in both floods', numberish, 256)
-    .option('--warmup <n>', 'requests in each warm-up flood, reported apart (default: half of --jobs; 0 for none)', numberish)
+    .option(
+      '--warmup <n>',
+      'requests in each warm-up flood, reported apart (default: half of --jobs; 0 for none)',
+      numberish,
+    )
     .option('--json', 'print the summary as JSON on stdout (and no progress bar)');
   addRuntimeFlags(command, DEMO_DEFAULTS);
   command.addHelpText(
@@ -74,7 +84,9 @@ async function demoCommand(flags: DemoFlags): Promise<number> {
     // not thread start-up.
     await runtime.stats();
     const open = runtime;
-    const pooled = await floodInPhases(targets, plans, `flowpool (${workers}w)`, showProgress, (p, progress) => floodRuntime(open, p, progress));
+    const pooled = await floodInPhases(targets, plans, `flowpool (${workers}w)`, showProgress, (p, progress) =>
+      floodRuntime(open, p, progress),
+    );
     // Stop the workers before the baseline so they do not compete with it for the CPU.
     await runtime.close();
     runtime = undefined;
@@ -82,13 +94,19 @@ async function demoCommand(flags: DemoFlags): Promise<number> {
     await targets.reset();
     // One Agent for both of its floods, so its warm-up warms the measured flood's sockets too.
     const agent = new Agent({ connections: connectionsPerHost });
-    const plain = await floodInPhases(targets, plans, 'plain undici Agent', showProgress, (p, progress) => floodUndici(agent, p, progress)).finally(() =>
-      agent.close(),
-    );
+    const plain = await floodInPhases(targets, plans, 'plain undici Agent', showProgress, (p, progress) =>
+      floodUndici(agent, p, progress),
+    ).finally(() => agent.close());
 
-    const summary = summarise({ jobs, warmup, origins: targets.origins, workers, connectionsPerHost, concurrency }, pooled, plain);
+    const summary = summarise(
+      { jobs, warmup, origins: targets.origins, workers, connectionsPerHost, concurrency },
+      pooled,
+      plain,
+    );
     process.stdout.write(flags.json === true ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
-    const failed = [summary.flowpool, summary.undici].some((flood) => flood.failed > 0 || (flood.warmup?.failed ?? 0) > 0);
+    const failed = [summary.flowpool, summary.undici].some(
+      (flood) => flood.failed > 0 || (flood.warmup?.failed ?? 0) > 0,
+    );
     return failed ? EXIT.failure : EXIT.ok;
   } finally {
     await runtime?.destroy();

@@ -32,7 +32,11 @@ function urlOf(plan: FloodPlan, index: number): string {
   return `${plan.origins[index % plan.origins.length] ?? ''}/items/${index}`;
 }
 
-export async function floodRuntime(runtime: Runtime, plan: FloodPlan, progress: (done: number) => void): Promise<RuntimeFloodOutcome> {
+export async function floodRuntime(
+  runtime: Runtime,
+  plan: FloodPlan,
+  progress: (done: number) => void,
+): Promise<RuntimeFloodOutcome> {
   const latencies = new Float64Array(plan.jobs);
   const failedByCode: Record<string, number> = {};
   const servedBy = new Map<string, Map<number, number>>();
@@ -59,11 +63,22 @@ export async function floodRuntime(runtime: Runtime, plan: FloodPlan, progress: 
     }
     progress(succeeded + failed);
   }
-  return { succeeded, failed, failedByCode, durationMs: performance.now() - started, latenciesMs: latencies.subarray(0, succeeded), servedBy };
+  return {
+    succeeded,
+    failed,
+    failedByCode,
+    durationMs: performance.now() - started,
+    latenciesMs: latencies.subarray(0, succeeded),
+    servedBy,
+  };
 }
 
 /** The plain-Agent flood; the caller owns `agent`, so a warm-up and the measured flood share its sockets. */
-export async function floodUndici(agent: Agent, plan: FloodPlan, progress: (done: number) => void): Promise<FloodOutcome> {
+export async function floodUndici(
+  agent: Agent,
+  plan: FloodPlan,
+  progress: (done: number) => void,
+): Promise<FloodOutcome> {
   const latencies = new Float64Array(plan.jobs);
   const failedByCode: Record<string, number> = {};
   let succeeded = 0;
@@ -91,5 +106,11 @@ export async function floodUndici(agent: Agent, plan: FloodPlan, progress: (done
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.jobs) }, lane));
-  return { succeeded, failed, failedByCode, durationMs: performance.now() - started, latenciesMs: latencies.subarray(0, succeeded) };
+  return {
+    succeeded,
+    failed,
+    failedByCode,
+    durationMs: performance.now() - started,
+    latenciesMs: latencies.subarray(0, succeeded),
+  };
 }

@@ -87,7 +87,11 @@ export interface DemoPhases<T extends FloodOutcome> {
   readonly counts: readonly TargetCounts[];
 }
 
-export function summarise(setup: DemoSetup, flowpool: DemoPhases<RuntimeFloodOutcome>, undici: DemoPhases<FloodOutcome>): DemoSummary {
+export function summarise(
+  setup: DemoSetup,
+  flowpool: DemoPhases<RuntimeFloodOutcome>,
+  undici: DemoPhases<FloodOutcome>,
+): DemoSummary {
   const pool = summariseFlood(flowpool, setup);
   const plain = summariseFlood(undici, setup);
   const workersPerHost = setup.origins.map((origin) => ({
@@ -108,7 +112,10 @@ export function summarise(setup: DemoSetup, flowpool: DemoPhases<RuntimeFloodOut
     flowpool: { ...pool, workersPerHost, hostsPerWorker },
     undici: plain,
     throughputRatio: ratio(pool.requestsPerSecond, plain.requestsPerSecond),
-    warmupThroughputRatio: pool.warmup === null || plain.warmup === null ? null : ratio(pool.warmup.requestsPerSecond, plain.warmup.requestsPerSecond),
+    warmupThroughputRatio:
+      pool.warmup === null || plain.warmup === null
+        ? null
+        : ratio(pool.warmup.requestsPerSecond, plain.warmup.requestsPerSecond),
   };
 }
 
@@ -181,10 +188,24 @@ export function renderSummary(summary: DemoSummary): string {
   const short = (origin: string): string => origin.replace(/^https?:\/\//, '');
   const table = (rows: readonly (readonly string[])[], indent = '  '): string[] => {
     const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-    return rows.map((row) => indent + row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd((widths[column] ?? 0) + 2))).join('').trimEnd());
+    return rows.map(
+      (row) =>
+        indent +
+        row
+          .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd((widths[column] ?? 0) + 2)))
+          .join('')
+          .trimEnd(),
+    );
   };
-  const failures = (flood: { readonly failed: number; readonly failedByCode: Readonly<Record<string, number>> }): string =>
-    flood.failed === 0 ? '' : ` (${Object.entries(flood.failedByCode).map(([code, n]) => `${code} x${n}`).join(', ')})`;
+  const failures = (flood: {
+    readonly failed: number;
+    readonly failedByCode: Readonly<Record<string, number>>;
+  }): string =>
+    flood.failed === 0
+      ? ''
+      : ` (${Object.entries(flood.failedByCode)
+          .map(([code, n]) => `${code} x${n}`)
+          .join(', ')})`;
   const warmupCell = (warmup: WarmupSummary | null): string =>
     warmup === null
       ? '-'
@@ -195,16 +216,32 @@ export function renderSummary(summary: DemoSummary): string {
       (warmed ? `, after a warm-up of ${summary.warmup}` : ''),
     '',
     ...table([
-      ['', `flowpool runtime (${summary.workers} worker${summary.workers === 1 ? '' : 's'})`, 'plain undici Agent (main thread)'],
-      ['succeeded', `${pool.succeeded} / ${summary.jobs}${failures(pool)}`, `${plain.succeeded} / ${summary.jobs}${failures(plain)}`],
+      [
+        '',
+        `flowpool runtime (${summary.workers} worker${summary.workers === 1 ? '' : 's'})`,
+        'plain undici Agent (main thread)',
+      ],
+      [
+        'succeeded',
+        `${pool.succeeded} / ${summary.jobs}${failures(pool)}`,
+        `${plain.succeeded} / ${summary.jobs}${failures(plain)}`,
+      ],
       ['throughput', `${pool.requestsPerSecond} req/s`, `${plain.requestsPerSecond} req/s`],
       ['latency p50', `${pool.p50Ms.toFixed(2)} ms`, `${plain.p50Ms.toFixed(2)} ms`],
       ['latency p99', `${pool.p99Ms.toFixed(2)} ms`, `${plain.p99Ms.toFixed(2)} ms`],
       ['wall time', `${(pool.durationMs / 1000).toFixed(2)} s`, `${(plain.durationMs / 1000).toFixed(2)} s`],
-      ['peak open / host', `${pool.maxPeakOpen} (cap ${cap}: ${pool.withinCap ? 'kept' : 'EXCEEDED'})`, `${plain.maxPeakOpen} (Agent connections: ${cap})`],
+      [
+        'peak open / host',
+        `${pool.maxPeakOpen} (cap ${cap}: ${pool.withinCap ? 'kept' : 'EXCEEDED'})`,
+        `${plain.maxPeakOpen} (Agent connections: ${cap})`,
+      ],
       ...(warmed
         ? [
-            ['new connections', `${pool.newConnectionsAfterWarmup} after the warm-up`, `${plain.newConnectionsAfterWarmup} after the warm-up`],
+            [
+              'new connections',
+              `${pool.newConnectionsAfterWarmup} after the warm-up`,
+              `${plain.newConnectionsAfterWarmup} after the warm-up`,
+            ],
             ['warm-up (cold)', warmupCell(pool.warmup), warmupCell(plain.warmup)],
           ]
         : []),

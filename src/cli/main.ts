@@ -31,13 +31,16 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   // Help and --version "fail" with exit code 0; every other commander error is a usage error.
-  process.exitCode = error instanceof CommanderError ? (error.exitCode === 0 ? EXIT.ok : EXIT.usage) : reportFailure(error);
+  process.exitCode =
+    error instanceof CommanderError ? (error.exitCode === 0 ? EXIT.ok : EXIT.usage) : reportFailure(error);
 }
 
 function packageVersion(): string {
   try {
     // dist/src/cli/main.js -> package.json at the package root.
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';

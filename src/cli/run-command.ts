@@ -5,7 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { createExecutor, createRegistry, validateWorkflow, type NodeResult, type WorkflowResult } from '../engine/index.js';
+import {
+  createExecutor,
+  createRegistry,
+  validateWorkflow,
+  type NodeResult,
+  type WorkflowResult,
+} from '../engine/index.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 
@@ -58,7 +64,9 @@ async function runCommand(source: string, flags: RunFlags): Promise<number> {
   if (result.status === 'success') return EXIT.ok;
   const error = result.error === undefined ? '' : `: ${result.error.code}: ${result.error.message}`;
   process.stderr.write(
-    result.failedNode === undefined ? `flowpool: workflow stopped${error}\n` : `flowpool: workflow failed at node "${result.failedNode}"${error}\n`,
+    result.failedNode === undefined
+      ? `flowpool: workflow stopped${error}\n`
+      : `flowpool: workflow failed at node "${result.failedNode}"${error}\n`,
   );
   return EXIT.failure;
 }
@@ -69,7 +77,9 @@ async function readWorkflow(source: string): Promise<unknown> {
   try {
     text = source === '-' ? await readStdin() : await readFile(source, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read workflow ${label} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `cannot read workflow ${label} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
@@ -87,9 +97,17 @@ async function readStdin(): Promise<string> {
 const CELL = 60;
 
 function formatTable(result: WorkflowResult): string {
-  const rows = result.nodes.map((node) => [node.id, node.type, node.status, node.durationMs === undefined ? '' : node.durationMs.toFixed(1), shown(node)]);
+  const rows = result.nodes.map((node) => [
+    node.id,
+    node.type,
+    node.status,
+    node.durationMs === undefined ? '' : node.durationMs.toFixed(1),
+    shown(node),
+  ]);
   const header = ['NODE', 'TYPE', 'STATUS', 'MS', 'OUTPUT / ERROR'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))

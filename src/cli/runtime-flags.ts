@@ -33,16 +33,31 @@ export function addRuntimeFlags(command: Command, defaults: CommandRuntimeDefaul
   const perHost = defaults.connectionsPerHost ?? DEFAULTS.connectionsPerHost;
   return command
     .option('--workers <n>', `worker threads (default: ${workers})`, numberish)
-    .option('--connections-per-host <n>', `open connections to one origin, all workers together (default: ${perHost})`, numberish)
-    .option('--timeout <ms>', `total deadline of a request in ms, body included (default: ${DEFAULTS.timeoutMs})`, numberish)
+    .option(
+      '--connections-per-host <n>',
+      `open connections to one origin, all workers together (default: ${perHost})`,
+      numberish,
+    )
+    .option(
+      '--timeout <ms>',
+      `total deadline of a request in ms, body included (default: ${DEFAULTS.timeoutMs})`,
+      numberish,
+    )
     .option('--max-response-bytes <n>', `largest response body (default: ${DEFAULTS.maxResponseBytes})`, numberish)
-    .option('--allow <entry>', 'allow a destination: hostname, *.suffix, IP or CIDR; repeatable (loopback and private addresses are blocked unless allowed)', collect)
+    .option(
+      '--allow <entry>',
+      'allow a destination: hostname, *.suffix, IP or CIDR; repeatable (loopback and private addresses are blocked unless allowed)',
+      collect,
+    )
     .option('--deny <entry>', 'deny a destination (same forms); repeatable; deny wins over allow', collect)
     .option('--config <file>', 'runtime options as JSON (the createRuntime options); flags override it');
 }
 
 /** Merges the command's defaults, the config file and the flags. Throws `UsageError` for an unreadable config. */
-export async function resolveRuntimeOptions(flags: RuntimeFlags, defaults: CommandRuntimeDefaults = {}): Promise<RuntimeOptions> {
+export async function resolveRuntimeOptions(
+  flags: RuntimeFlags,
+  defaults: CommandRuntimeDefaults = {},
+): Promise<RuntimeOptions> {
   const config = flags.config === undefined ? {} : await readConfig(flags.config);
   const options: Record<string, unknown> = {};
   if (defaults.workers !== undefined) options.workers = defaults.workers;
@@ -56,7 +71,8 @@ export async function resolveRuntimeOptions(flags: RuntimeFlags, defaults: Comma
     const policy = isObject(options.policy) ? { ...options.policy } : {};
     if (flags.allow !== undefined) policy.allow = [...flags.allow];
     if (flags.deny !== undefined) policy.deny = [...flags.deny];
-    if (defaults.alwaysAllow !== undefined) policy.allow = [...(Array.isArray(policy.allow) ? (policy.allow as unknown[]) : []), ...defaults.alwaysAllow];
+    if (defaults.alwaysAllow !== undefined)
+      policy.allow = [...(Array.isArray(policy.allow) ? (policy.allow as unknown[]) : []), ...defaults.alwaysAllow];
     options.policy = policy;
   }
   // Unchecked on purpose: createRuntime validates the whole object and names whatever is wrong.
@@ -73,7 +89,9 @@ async function readConfig(file: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`--config ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `--config ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   let value: unknown;
   try {
@@ -81,7 +99,10 @@ async function readConfig(file: string): Promise<Record<string, unknown>> {
   } catch (error) {
     throw new UsageError(`--config ${file}: not valid JSON (${(error as Error).message})`);
   }
-  if (!isObject(value)) throw new UsageError(`--config ${file}: expected a JSON object of runtime options, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
+  if (!isObject(value))
+    throw new UsageError(
+      `--config ${file}: expected a JSON object of runtime options, received ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+    );
   return value;
 }
 

@@ -46,7 +46,10 @@ function send(child: ChildProcess, command: TargetCommand): void {
   child.send(command);
 }
 
-function nextReply<K extends TargetReply['type']>(child: ChildProcess, type: K): Promise<Extract<TargetReply, { type: K }>> {
+function nextReply<K extends TargetReply['type']>(
+  child: ChildProcess,
+  type: K,
+): Promise<Extract<TargetReply, { type: K }>> {
   return new Promise((resolve, reject) => {
     const onMessage = (reply: TargetReply): void => {
       if (reply.type !== type) return;

@@ -62,7 +62,13 @@ async function startOne(): Promise<Counted> {
 }
 
 function countsOf(servers: readonly Counted[]): TargetCounts[] {
-  return servers.map((s) => ({ port: s.port, connections: s.connections, peakOpen: s.peakOpen, open: s.sockets.size, requests: s.requests }));
+  return servers.map((s) => ({
+    port: s.port,
+    connections: s.connections,
+    peakOpen: s.peakOpen,
+    open: s.sockets.size,
+    requests: s.requests,
+  }));
 }
 
 async function main(): Promise<void> {

@@ -25,7 +25,9 @@ export class NodeError extends Error {
   }
 
   toInfo(): NodeErrorInfo {
-    return this.status === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, status: this.status };
+    return this.status === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, status: this.status };
   }
 }
 

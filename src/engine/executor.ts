@@ -13,7 +13,13 @@ import type { Runtime } from '../index.js';
 import { toNodeErrorInfo, type NodeErrorInfo } from './errors.js';
 import { createRegistry } from './builtins.js';
 import type { NodeContext, NodeInput, NodeRegistry } from './registry.js';
-import { isValidatedWorkflow, validateWorkflow, type ValidatedEdge, type ValidatedNode, type ValidatedWorkflow } from './schema.js';
+import {
+  isValidatedWorkflow,
+  validateWorkflow,
+  type ValidatedEdge,
+  type ValidatedNode,
+  type ValidatedWorkflow,
+} from './schema.js';
 
 /** The code of a workflow stopped by the caller's signal. */
 export const WORKFLOW_ABORTED = 'WORKFLOW_ABORTED';
@@ -80,11 +86,17 @@ export function createExecutor(runtime: Runtime, options: ExecutorOptions = {}):
 }
 
 /** One-off form of `createExecutor(runtime, options).run(workflow, options)`. */
-export function runWorkflow(runtime: Runtime, workflow: unknown, options: RunWorkflowOptions & ExecutorOptions = {}): Promise<WorkflowResult> {
+export function runWorkflow(
+  runtime: Runtime,
+  workflow: unknown,
+  options: RunWorkflowOptions & ExecutorOptions = {},
+): Promise<WorkflowResult> {
   return createExecutor(runtime, options).run(workflow, options);
 }
 
-type Outcome = { readonly status: 'success'; readonly output: unknown } | { readonly status: 'error'; readonly error: NodeErrorInfo };
+type Outcome =
+  | { readonly status: 'success'; readonly output: unknown }
+  | { readonly status: 'error'; readonly error: NodeErrorInfo };
 
 class WorkflowRun {
   readonly #workflow: ValidatedWorkflow;
@@ -139,7 +151,8 @@ class WorkflowRun {
   /** Starts (or skips) every ready node. A loop, not recursion: skips can cascade down long chains. */
   #drain(): void {
     for (let node = this.#ready.shift(); node !== undefined; node = this.#ready.shift()) {
-      if (this.#dead[node.index] === true || this.#failure !== undefined || this.#abortReason !== undefined) this.#skip(node);
+      if (this.#dead[node.index] === true || this.#failure !== undefined || this.#abortReason !== undefined)
+        this.#skip(node);
       else this.#launch(node);
     }
   }
@@ -173,7 +186,12 @@ class WorkflowRun {
         ? { id: node.id, type: node.type, status: 'success', output: outcome.output, durationMs }
         : { id: node.id, type: node.type, status: 'error', error: outcome.error, durationMs },
     );
-    if (outcome.status === 'error' && !node.outgoing.some((edge) => edge.port === 'error') && this.#failure === undefined && this.#abortReason === undefined) {
+    if (
+      outcome.status === 'error' &&
+      !node.outgoing.some((edge) => edge.port === 'error') &&
+      this.#failure === undefined &&
+      this.#abortReason === undefined
+    ) {
       this.#failure = { nodeId: node.id, error: outcome.error };
       this.#controller.abort(new Error(`node "${node.id}" failed`));
     }

@@ -4,7 +4,10 @@
  * A cycle among `ids` along `edges`, as the ids on it with the first repeated at the end
  * (`['a', 'b', 'a']`), or undefined when the graph is acyclic. Edges must name known ids.
  */
-export function findCycle(ids: readonly string[], edges: readonly { readonly source: string; readonly target: string }[]): string[] | undefined {
+export function findCycle(
+  ids: readonly string[],
+  edges: readonly { readonly source: string; readonly target: string }[],
+): string[] | undefined {
   const next = new Map<string, string[]>();
   for (const id of ids) next.set(id, []);
   for (const edge of edges) next.get(edge.source)?.push(edge.target);

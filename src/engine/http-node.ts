@@ -22,12 +22,23 @@ const headerValue = z.union([z.string(), z.number()]);
 const fields = z.strictObject({
   url: z.string().meta({ format: 'uri', description: 'Absolute http: or https: URL.' }),
   method: z.string().optional().describe('HTTP method (default GET).'),
-  headers: z.record(z.string(), z.union([headerValue, z.array(headerValue)])).optional().describe('Request headers.'),
+  headers: z
+    .record(z.string(), z.union([headerValue, z.array(headerValue)]))
+    .optional()
+    .describe('Request headers.'),
   body: z.string().optional().describe('Request body (not with GET or HEAD; exclusive with json).'),
   json: z.unknown().optional().describe('A value sent as a JSON body, with content-type application/json.'),
   responseType: z.enum(['text', 'json']).optional().describe('Output the body as text (default) or parsed JSON.'),
-  timeoutMs: z.int().min(1).max(2_147_483_647).optional().describe("Total deadline in ms (default: the runtime's timeoutMs)."),
-  followRedirects: z.boolean().optional().describe('Follow redirects (default true); a 3xx not followed is a node error.'),
+  timeoutMs: z
+    .int()
+    .min(1)
+    .max(2_147_483_647)
+    .optional()
+    .describe("Total deadline in ms (default: the runtime's timeoutMs)."),
+  followRedirects: z
+    .boolean()
+    .optional()
+    .describe('Follow redirects (default true); a 3xx not followed is a node error.'),
 });
 
 export const httpNodeSchema = fields.check((ctx) => {
@@ -45,7 +56,11 @@ export const httpNodeSchema = fields.check((ctx) => {
     }
   }
   const method = (ctx.value.method ?? 'GET').toUpperCase();
-  if ((method === 'GET' || method === 'HEAD') && (ctx.value.body !== undefined || ctx.value.json !== undefined) && !flagged.has('body')) {
+  if (
+    (method === 'GET' || method === 'HEAD') &&
+    (ctx.value.body !== undefined || ctx.value.json !== undefined) &&
+    !flagged.has('body')
+  ) {
     const key = ctx.value.body === undefined ? 'json' : 'body';
     ctx.issues.push({ code: 'custom', message: `expected no body with ${method}`, path: [key], input: ctx.value[key] });
   }
@@ -61,9 +76,13 @@ export const httpNode = defineNodeType({
     const result = await context.runtime.run(toJob(data, context.nodeId), { signal: context.signal });
     if (result.status < 200 || result.status > 299) {
       const method = (data.method ?? 'GET').toUpperCase();
-      throw new NodeError(HTTP_STATUS, `${method} ${withoutQuery(result.url)} answered ${result.status} ${STATUS_CODES[result.status] ?? ''}`.trimEnd(), {
-        status: result.status,
-      });
+      throw new NodeError(
+        HTTP_STATUS,
+        `${method} ${withoutQuery(result.url)} answered ${result.status} ${STATUS_CODES[result.status] ?? ''}`.trimEnd(),
+        {
+          status: result.status,
+        },
+      );
     }
     return data.responseType === 'json' ? parseJson(result.body) : result.body;
   },

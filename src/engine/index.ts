@@ -1,8 +1,31 @@
 /** The workflow layer: named re-exports only. Built on flowpool's public API and nothing else. */
 export { createExecutor, runWorkflow, WORKFLOW_ABORTED } from './executor.js';
-export type { ExecutorOptions, NodeResult, NodeStatus, RunWorkflowOptions, WorkflowExecutor, WorkflowResult } from './executor.js';
-export { validateWorkflow, isValidatedWorkflow, workflowSchema, workflowNodeSchema, workflowEdgeSchema, edgePortSchema, MAX_NODES, MAX_EDGES } from './schema.js';
-export type { ValidatedEdge, ValidatedNode, ValidatedWorkflow, WorkflowDefinition, WorkflowEdgeDefinition, WorkflowNodeDefinition } from './schema.js';
+export type {
+  ExecutorOptions,
+  NodeResult,
+  NodeStatus,
+  RunWorkflowOptions,
+  WorkflowExecutor,
+  WorkflowResult,
+} from './executor.js';
+export {
+  validateWorkflow,
+  isValidatedWorkflow,
+  workflowSchema,
+  workflowNodeSchema,
+  workflowEdgeSchema,
+  edgePortSchema,
+  MAX_NODES,
+  MAX_EDGES,
+} from './schema.js';
+export type {
+  ValidatedEdge,
+  ValidatedNode,
+  ValidatedWorkflow,
+  WorkflowDefinition,
+  WorkflowEdgeDefinition,
+  WorkflowNodeDefinition,
+} from './schema.js';
 export { NodeRegistry, defineNodeType } from './registry.js';
 export type { EdgePort, JSONSchema, NodeContext, NodeInput, NodeType } from './registry.js';
 export { createRegistry } from './builtins.js';
@@ -10,7 +33,17 @@ export { httpNode, httpNodeSchema, HTTP_STATUS } from './http-node.js';
 export type { HttpNodeData } from './http-node.js';
 export { textOperationNode, textOperationSchema, TEXT_OP_INVALID_INPUT, TEXT_OP_TOO_LARGE } from './text-node.js';
 export type { TextOperationData } from './text-node.js';
-export { TEXT_OPS, MAX_TEXT_LENGTH, uppercase, lowercase, titlecase, camelcase, inversecase, concat, repeat } from './text-ops.js';
+export {
+  TEXT_OPS,
+  MAX_TEXT_LENGTH,
+  uppercase,
+  lowercase,
+  titlecase,
+  camelcase,
+  inversecase,
+  concat,
+  repeat,
+} from './text-ops.js';
 export type { TextOp } from './text-ops.js';
 export { NodeError, NodeTypeError, WorkflowValidationError, toNodeErrorInfo, NODE_EXCEPTION } from './errors.js';
 export type { NodeErrorInfo, WorkflowIssue } from './errors.js';

@@ -63,10 +63,14 @@ export class NodeRegistry {
   register<S extends z.ZodType>(nodeType: NodeType<S>, options: { readonly replace?: boolean } = {}): this {
     const name: unknown = nodeType.type;
     if (typeof name !== 'string' || !TYPE_NAME.test(name)) {
-      throw new NodeTypeError(`node type: type: expected a name of letters, digits, "_", "." or "-" starting with a letter, received ${JSON.stringify(name)}`);
+      throw new NodeTypeError(
+        `node type: type: expected a name of letters, digits, "_", "." or "-" starting with a letter, received ${JSON.stringify(name)}`,
+      );
     }
-    if (!(nodeType.schema instanceof z.ZodType)) throw new NodeTypeError(`node type "${name}": schema: expected a zod schema`);
-    if (typeof nodeType.execute !== 'function') throw new NodeTypeError(`node type "${name}": execute: expected a function`);
+    if (!(nodeType.schema instanceof z.ZodType))
+      throw new NodeTypeError(`node type "${name}": schema: expected a zod schema`);
+    if (typeof nodeType.execute !== 'function')
+      throw new NodeTypeError(`node type "${name}": execute: expected a function`);
     if (this.#types.has(name) && options.replace !== true) {
       throw new NodeTypeError(`node type "${name}" is already registered (pass { replace: true } to override it)`);
     }
@@ -93,9 +97,12 @@ export class NodeRegistry {
    */
   toJSONSchema(type: string): JSONSchema {
     const nodeType = this.#types.get(type);
-    if (nodeType === undefined) throw new NodeTypeError(`unknown node type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
+    if (nodeType === undefined)
+      throw new NodeTypeError(`unknown node type ${JSON.stringify(type)} (known: ${this.types().join(', ')})`);
     const schema = z.toJSONSchema(nodeType.schema, { io: 'input', unrepresentable: 'any' }) as JSONSchema;
-    return nodeType.description === undefined || 'description' in schema ? schema : { ...schema, description: nodeType.description };
+    return nodeType.description === undefined || 'description' in schema
+      ? schema
+      : { ...schema, description: nodeType.description };
   }
 
   /** Every type's JSON Schema, keyed by type name. */

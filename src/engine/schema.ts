@@ -95,7 +95,12 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
   nodes.forEach((node, index) => {
     const first = firstIndex.get(node.id);
     if (first === undefined) firstIndex.set(node.id, index);
-    else issues.push({ path: `nodes[${index}].id`, nodeId: node.id, message: `nodes[${index}].id: duplicate node id ${quote(node.id)} (also nodes[${first}])` });
+    else
+      issues.push({
+        path: `nodes[${index}].id`,
+        nodeId: node.id,
+        message: `nodes[${index}].id: duplicate node id ${quote(node.id)} (also nodes[${first}])`,
+      });
   });
 
   const goodEdges: ValidatedEdge[] = [];
@@ -127,7 +132,9 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
     const data = node.data ?? {};
     const result = nodeType.schema.safeParse(data);
     if (result.success) parsed[index] = { nodeType, data: result.data };
-    else for (const issue of result.error.issues) issues.push(fromZodIssue(issue, data, `node ${quote(node.id)}: data`, ['nodes', index, 'data'], node.id));
+    else
+      for (const issue of result.error.issues)
+        issues.push(fromZodIssue(issue, data, `node ${quote(node.id)}: data`, ['nodes', index, 'data'], node.id));
   });
 
   const cycle = findCycle(
@@ -136,7 +143,11 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
   );
   if (cycle !== undefined) {
     const [first] = cycle;
-    issues.push({ path: 'edges', ...(first === undefined ? {} : { nodeId: first }), message: `cycle: ${cycle.map(quote).join(' -> ')}` });
+    issues.push({
+      path: 'edges',
+      ...(first === undefined ? {} : { nodeId: first }),
+      message: `cycle: ${cycle.map(quote).join(' -> ')}`,
+    });
   }
 
   if (issues.length > 0) throw new WorkflowValidationError(issues);
@@ -178,7 +189,13 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
  * One zod issue as `<root>.<path>: <expected>, received <value>`. zod's own messages end in the type
  * received ("expected string, received number"); the value itself (shortened) says more.
  */
-function fromZodIssue(issue: z.core.$ZodIssue, input: unknown, root: string, prefix: readonly PropertyKey[], nodeId: string | undefined): WorkflowIssue {
+function fromZodIssue(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  root: string,
+  prefix: readonly PropertyKey[],
+  nodeId: string | undefined,
+): WorkflowIssue {
   const where = formatPath(root, issue.path);
   const path = formatPath('', [...prefix, ...issue.path]).replace(/^\./, '') || root;
   let message: string;
@@ -197,7 +214,9 @@ function expectation(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union' && Array.isArray(options) && options.length > 0) {
     return `expected one of ${options.map((option) => JSON.stringify(option)).join('|')}`;
   }
-  return issue.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '').replace(/, received \w+$/, '');
+  return issue.message
+    .replace(/^(Invalid input|Invalid option|Too small|Too big): /, '')
+    .replace(/, received \w+$/, '');
 }
 
 function formatPath(root: string, path: readonly PropertyKey[]): string {
@@ -213,8 +232,6 @@ function nodeIdAt(input: unknown, path: readonly PropertyKey[]): string | undefi
   return typeof id === 'string' ? id : undefined;
 }
 
-
 function quote(value: string): string {
   return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
 }
-

@@ -79,7 +79,9 @@ function textOf(input: NodeInput, op: TextOp): string {
   throw new NodeError(
     TEXT_OP_INVALID_INPUT,
     `${op}: expected text input, received ${describeKind(input.value)} from node "${input.source}"` +
-      (typeof input.value === 'object' && input.value !== null ? ' (an http node gives text unless responseType is "json")' : ''),
+      (typeof input.value === 'object' && input.value !== null
+        ? ' (an http node gives text unless responseType is "json")'
+        : ''),
   );
 }
 

@@ -4,7 +4,15 @@
  * machine's locale; a mapping may change the length (`"ß"` upper-cases to `"SS"`).
  */
 
-export const TEXT_OPS = ['uppercase', 'lowercase', 'titlecase', 'camelcase', 'inversecase', 'concat', 'repeat'] as const;
+export const TEXT_OPS = [
+  'uppercase',
+  'lowercase',
+  'titlecase',
+  'camelcase',
+  'inversecase',
+  'concat',
+  'repeat',
+] as const;
 export type TextOp = (typeof TEXT_OPS)[number];
 
 /** Largest text `repeat` and `concat` produce, in UTF-16 code units (about 10 MB of ASCII). */
@@ -24,7 +32,9 @@ export function lowercase(text: string): string {
  * `"well-known"` -> `"Well-known"`.
  */
 export function titlecase(text: string): string {
-  return text.toLowerCase().replace(/(^|\s)(\S)/gu, (_match, space: string, first: string) => space + first.toUpperCase());
+  return text
+    .toLowerCase()
+    .replace(/(^|\s)(\S)/gu, (_match, space: string, first: string) => space + first.toUpperCase());
 }
 
 /**
@@ -66,7 +76,8 @@ export function concat(parts: readonly string[], separator = ''): string {
 
 /** `text` `times` times, with `separator` between copies; 0 times gives `""`. */
 export function repeat(text: string, times: number, separator = ''): string {
-  if (!Number.isInteger(times) || times < 0) throw new RangeError(`repeat count must be an integer >= 0, received ${String(times)}`);
+  if (!Number.isInteger(times) || times < 0)
+    throw new RangeError(`repeat count must be an integer >= 0, received ${String(times)}`);
   checkLength(text.length * times + separator.length * Math.max(0, times - 1));
   if (separator === '') return text.repeat(times);
   return Array.from({ length: times }, () => text).join(separator);

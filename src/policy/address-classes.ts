@@ -222,7 +222,7 @@ const V4_CLASSES: readonly BlockedClass[] = Object.freeze(V4_RANGES.map((r) => b
 function v4RangeIndex(v4: number): number {
   for (let i = 0; i < V4_RANGES.length; i++) {
     const r = V4_RANGES[i];
-    if (r !== undefined && ((v4 & r.mask) >>> 0) === r.net) return i;
+    if (r !== undefined && (v4 & r.mask) >>> 0 === r.net) return i;
   }
   return -1;
 }
@@ -337,7 +337,7 @@ export function embeddedIpv4(ip: ParsedIp): number {
 
 function teredoClient(w: readonly number[]): number {
   // RFC 4380: the client's public IPv4 address is stored with every bit inverted in the last 32 bits.
-  return (~(((w[6] ?? 0) << 16) | (w[7] ?? 0))) >>> 0;
+  return ~(((w[6] ?? 0) << 16) | (w[7] ?? 0)) >>> 0;
 }
 
 function classifyV6(w: readonly number[]): AddressClass {

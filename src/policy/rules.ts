@@ -24,8 +24,7 @@ export type PolicyEntry =
   | { readonly kind: 'v6'; readonly words: readonly number[]; readonly bits: number };
 
 type ParseResult =
-  | { readonly ok: true; readonly entry: PolicyEntry }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly entry: PolicyEntry } | { readonly ok: false; readonly message: string };
 
 const EXPECTED = 'expected a hostname, *.suffix wildcard, IP address or CIDR';
 
@@ -67,7 +66,7 @@ function formatV6(words: readonly number[]): string {
   // Shortest form is not needed for a hint; the longest run of zero words is compressed for readability.
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -336,7 +335,7 @@ export class RuleSet {
     const nets = this.#v4Nets;
     const masks = this.#v4Masks;
     for (let i = 0; i < nets.length; i++) {
-      if (((v4 & (masks[i] ?? 0)) >>> 0) === nets[i]) return true;
+      if ((v4 & (masks[i] ?? 0)) >>> 0 === nets[i]) return true;
     }
     return false;
   }

@@ -3,7 +3,12 @@
  * which spreads retries of many clients instead of synchronising them.
  * `retry` counts from 1 (the first retry).
  */
-export function fullJitterDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function fullJitterDelay(
+  retry: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
   return Math.floor(random() * ceiling);
 }

@@ -27,7 +27,12 @@ export class CircuitBreaker {
   #openedAt = 0;
   #probeInFlight = false;
 
-  constructor(failureThreshold: number, cooldownMs: number, clock: Clock, onChange: (from: CircuitState, to: CircuitState) => void = () => {}) {
+  constructor(
+    failureThreshold: number,
+    cooldownMs: number,
+    clock: Clock,
+    onChange: (from: CircuitState, to: CircuitState) => void = () => {},
+  ) {
     this.failureThreshold = failureThreshold;
     this.cooldownMs = cooldownMs;
     this.#clock = clock;

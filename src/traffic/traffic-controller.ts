@@ -160,7 +160,11 @@ export class TrafficController {
       verdict = breakerOptions !== false && breakerOptions.failOn5xx && result.status >= 500 ? 'failure' : 'success';
     } else {
       host.errorsByCode[result.code] = (host.errorsByCode[result.code] ?? 0) + 1;
-      verdict = BREAKER_FAILURES.has(result.code) ? 'failure' : BREAKER_NEUTRAL.has(result.code) ? 'neutral' : 'success';
+      verdict = BREAKER_FAILURES.has(result.code)
+        ? 'failure'
+        : BREAKER_NEUTRAL.has(result.code)
+          ? 'neutral'
+          : 'success';
     }
     host.breaker?.record(pass, verdict);
   }
@@ -170,7 +174,13 @@ export class TrafficController {
    * the job idempotent, attempts left, the wait (Retry-After for 429/503, else backoff) within the
    * deadline, and the host's retry budget not spent. `attempts` counts the runs so far.
    */
-  retryDelay(origin: string, job: NormalizedJob, attempts: number, result: AttemptResult, remainingMs: number): number | undefined {
+  retryDelay(
+    origin: string,
+    job: NormalizedJob,
+    attempts: number,
+    result: AttemptResult,
+    remainingMs: number,
+  ): number | undefined {
     const settings = job.retry;
     const maxAttempts = settings?.attempts ?? this.#options.retry.attempts ?? RETRY_DEFAULTS.attempts;
     if (attempts >= maxAttempts || !job.idempotent) return undefined;
@@ -178,9 +188,11 @@ export class TrafficController {
     if (result.ok) {
       const statuses = settings?.statuses ?? this.#options.retry.statuses ?? RETRY_DEFAULTS.statuses;
       if (!statuses.includes(result.status)) return undefined;
-      if (result.status === 429 || result.status === 503) delay = parseRetryAfter(result.headers['retry-after'], this.#wallNow());
+      if (result.status === 429 || result.status === 503)
+        delay = parseRetryAfter(result.headers['retry-after'], this.#wallNow());
     } else {
-      const codes: readonly string[] = settings?.errorCodes ?? this.#options.retry.errorCodes ?? RETRY_DEFAULTS.errorCodes;
+      const codes: readonly string[] =
+        settings?.errorCodes ?? this.#options.retry.errorCodes ?? RETRY_DEFAULTS.errorCodes;
       if (!codes.includes(result.code)) return undefined;
     }
     if (delay === undefined) {
@@ -239,7 +251,10 @@ export class TrafficController {
     const budget = this.#options.retryBudget;
     const host: HostState = {
       origin,
-      bucket: limit?.rps === undefined ? undefined : new TokenBucket(limit.rps, limit.burst ?? Math.max(1, Math.ceil(limit.rps)), this.#clock),
+      bucket:
+        limit?.rps === undefined
+          ? undefined
+          : new TokenBucket(limit.rps, limit.burst ?? Math.max(1, Math.ceil(limit.rps)), this.#clock),
       concurrency: limit?.concurrency ?? Infinity,
       breaker:
         breakerOptions === false

@@ -5,8 +5,6 @@
 import { cli } from '../fixtures/cli.js';
 import { describe, expect, it } from 'vitest';
 
-
-
 interface Flood {
   succeeded: number;
   failed: number;
@@ -25,7 +23,10 @@ interface Summary {
   hosts: number;
   workers: number;
   connectionsPerHost: number;
-  flowpool: Flood & { workersPerHost: { origin: string; workers: number[] }[]; hostsPerWorker: { worker: number; hosts: string[] }[] };
+  flowpool: Flood & {
+    workersPerHost: { origin: string; workers: number[] }[];
+    hostsPerWorker: { worker: number; hosts: string[] }[];
+  };
   undici: Flood;
   throughputRatio: number;
   warmupThroughputRatio: number | null;
@@ -35,7 +36,9 @@ const sum = (values: readonly number[]): number => values.reduce((total, value) 
 
 describe('flowpool demo', () => {
   it('--json: every request succeeds and connections per host stay within the cap', async () => {
-    const { code, stdout, stderr } = await cli(['demo', '--jobs', '2000', '--hosts', '4', '--workers', '2', '--json'], { timeoutMs: 60_000 });
+    const { code, stdout, stderr } = await cli(['demo', '--jobs', '2000', '--hosts', '4', '--workers', '2', '--json'], {
+      timeoutMs: 60_000,
+    });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
@@ -54,7 +57,9 @@ describe('flowpool demo', () => {
       // The servers' connections split into the warm-up's and the measured flood's, host by host.
       for (const host of flood.hosts) expect(host.newAfterWarmup).toBeGreaterThanOrEqual(0);
       expect(flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.newAfterWarmup)));
-      expect((flood.warmup?.connections ?? 0) + flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.connections)));
+      expect((flood.warmup?.connections ?? 0) + flood.newConnectionsAfterWarmup).toBe(
+        sum(flood.hosts.map((host) => host.connections)),
+      );
       expect(flood.warmup?.connections).toBeGreaterThan(0);
       // Each client keeps its sockets from the warm-up: the measured flood opens none.
       expect(flood.newConnectionsAfterWarmup).toBe(0);
@@ -65,14 +70,23 @@ describe('flowpool demo', () => {
     }
     // Every host was served, and every (host, worker) pair appears in both views.
     expect(summary.flowpool.workersPerHost.every((host) => host.workers.length > 0)).toBe(true);
-    const pairs = summary.flowpool.hostsPerWorker.flatMap((entry) => entry.hosts.map((host) => `${host}@${entry.worker}`)).sort();
-    expect(pairs).toEqual(summary.flowpool.workersPerHost.flatMap((entry) => entry.workers.map((worker) => `${entry.origin}@${worker}`)).sort());
+    const pairs = summary.flowpool.hostsPerWorker
+      .flatMap((entry) => entry.hosts.map((host) => `${host}@${entry.worker}`))
+      .sort();
+    expect(pairs).toEqual(
+      summary.flowpool.workersPerHost
+        .flatMap((entry) => entry.workers.map((worker) => `${entry.origin}@${worker}`))
+        .sort(),
+    );
     expect(summary.throughputRatio).toBeGreaterThan(0);
     expect(summary.warmupThroughputRatio).toBeGreaterThan(0);
   });
 
   it('--warmup 0: no warm-up flood, so every connection the servers saw is new in the measured one', async () => {
-    const { code, stdout } = await cli(['demo', '--jobs', '400', '--hosts', '2', '--workers', '1', '--warmup', '0', '--json'], { timeoutMs: 60_000 });
+    const { code, stdout } = await cli(
+      ['demo', '--jobs', '400', '--hosts', '2', '--workers', '1', '--warmup', '0', '--json'],
+      { timeoutMs: 60_000 },
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
     expect(summary).toMatchObject({ jobs: 400, warmup: 0, warmupThroughputRatio: null });
@@ -85,7 +99,10 @@ describe('flowpool demo', () => {
   });
 
   it('--warmup 1: the one warm-up request opens one connection per client, the measured flood the rest', async () => {
-    const { code, stdout } = await cli(['demo', '--jobs', '400', '--hosts', '2', '--workers', '1', '--warmup', '1', '--json'], { timeoutMs: 60_000 });
+    const { code, stdout } = await cli(
+      ['demo', '--jobs', '400', '--hosts', '2', '--workers', '1', '--warmup', '1', '--json'],
+      { timeoutMs: 60_000 },
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as Summary;
     for (const flood of [summary.flowpool, summary.undici]) {
@@ -96,16 +113,25 @@ describe('flowpool demo', () => {
   });
 
   it('prints a readable summary without --json (and no progress bar when stderr is not a terminal)', async () => {
-    const { code, stdout, stderr } = await cli(['demo', '--jobs', '300', '--hosts', '2', '--workers', '1', '--connections-per-host', '4'], { timeoutMs: 60_000 });
+    const { code, stdout, stderr } = await cli(
+      ['demo', '--jobs', '300', '--hosts', '2', '--workers', '1', '--connections-per-host', '4'],
+      { timeoutMs: 60_000 },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toContain('flowpool demo: 300 GETs over 2 loopback hosts (target servers in their own process), 256 in flight, after a warm-up of 150');
+    expect(stdout).toContain(
+      'flowpool demo: 300 GETs over 2 loopback hosts (target servers in their own process), 256 in flight, after a warm-up of 150',
+    );
     expect(stdout).toMatch(/throughput +\d+ req\/s +\d+ req\/s/);
     expect(stdout).toMatch(/peak open \/ host +[1-4] \(cap 4: kept\)/);
     expect(stdout).toMatch(/new connections +\d+ after the warm-up +\d+ after the warm-up/);
-    expect(stdout).toMatch(/warm-up \(cold\) +150 \/ 150, \d+ req\/s, [1-8] conns opened +150 \/ 150, \d+ req\/s, [1-8] conns opened/);
+    expect(stdout).toMatch(
+      /warm-up \(cold\) +150 \/ 150, \d+ req\/s, [1-8] conns opened +150 \/ 150, \d+ req\/s, [1-8] conns opened/,
+    );
     expect(stdout).toContain('worker 0: 127.0.0.1:');
-    expect(stdout).toMatch(/throughput ratio, flowpool \/ plain undici Agent: \d+\.\d\dx \(warm-up, cold: \d+\.\d\dx\)/);
+    expect(stdout).toMatch(
+      /throughput ratio, flowpool \/ plain undici Agent: \d+\.\d\dx \(warm-up, cold: \d+\.\d\dx\)/,
+    );
   });
 
   it('exits 2 for a bad option', async () => {

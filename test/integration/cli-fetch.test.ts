@@ -7,8 +7,6 @@ import { cli } from '../fixtures/cli.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
-
-
 let server: CountingServer;
 
 beforeAll(async () => {
@@ -28,7 +26,9 @@ beforeAll(async () => {
     req.on('end', () => {
       res.setHeader('x-served-by', 'counting-server');
       res.setHeader('content-type', 'text/plain');
-      res.end(`${req.method} ${req.url} x-tenant=${String(req.headers['x-tenant'])} body=${Buffer.concat(chunks).toString()}`);
+      res.end(
+        `${req.method} ${req.url} x-tenant=${String(req.headers['x-tenant'])} body=${Buffer.concat(chunks).toString()}`,
+      );
     });
   });
 });
@@ -66,7 +66,18 @@ describe('flowpool fetch', () => {
   });
 
   it('prints the status line and headers first with -i; sends -X, -H and -d', async () => {
-    const { code, stdout } = await cli(['fetch', `${server.origin}/items`, ...ALLOW, '-i', '-X', 'PUT', '-H', 'x-tenant: t-42', '-d', 'payload']);
+    const { code, stdout } = await cli([
+      'fetch',
+      `${server.origin}/items`,
+      ...ALLOW,
+      '-i',
+      '-X',
+      'PUT',
+      '-H',
+      'x-tenant: t-42',
+      '-d',
+      'payload',
+    ]);
     expect(code).toBe(0);
     const [head, body] = stdout.split('\r\n\r\n');
     const lines = (head ?? '').split('\r\n');
@@ -106,10 +117,16 @@ describe('flowpool fetch', () => {
 
   it.each([
     [['fetch', 'ftp://example.com/'], 'job.url: expected an http: or https: URL'],
-    [['fetch', 'http://127.0.0.1/', '-H', 'no-colon'], "-H \"no-colon\": expected 'name: value'"],
-    [['fetch', 'http://127.0.0.1/', '--workers', 'many'], 'options.workers: expected number, received "many" (flag --workers or --config)'],
+    [['fetch', 'http://127.0.0.1/', '-H', 'no-colon'], '-H "no-colon": expected \'name: value\''],
+    [
+      ['fetch', 'http://127.0.0.1/', '--workers', 'many'],
+      'options.workers: expected number, received "many" (flag --workers or --config)',
+    ],
     [['fetch', 'http://127.0.0.1/', '--connections-per-host', '0'], 'options.connectionsPerHost'],
-    [['fetch', 'http://127.0.0.1/', '--config', '/definitely/not/here.json'], '--config /definitely/not/here.json: cannot read it'],
+    [
+      ['fetch', 'http://127.0.0.1/', '--config', '/definitely/not/here.json'],
+      '--config /definitely/not/here.json: cannot read it',
+    ],
     [['fetch'], "missing required argument 'url'"],
   ])('exits 2 for bad usage: %j', async (args, message) => {
     const { code, stderr } = await cli(args);

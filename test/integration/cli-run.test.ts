@@ -9,8 +9,6 @@ import { cli, ROOT } from '../fixtures/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
-
-
 let server: CountingServer;
 let dir: string;
 
@@ -60,15 +58,23 @@ describe('flowpool run', () => {
   });
 
   it('exits 1 when a node fails, naming it, and still prints the results', async () => {
-    const file = await workflowFile('fails.json', { nodes: [{ id: 'missing', type: 'http', data: { url: `${server.origin}/nope` } }] });
+    const file = await workflowFile('fails.json', {
+      nodes: [{ id: 'missing', type: 'http', data: { url: `${server.origin}/nope` } }],
+    });
     const { code, stdout, stderr } = await cli(['run', file, ...ALLOW]);
     expect(code).toBe(1);
     expect(stderr).toContain('workflow failed at node "missing": HTTP_STATUS');
-    expect(JSON.parse(stdout)).toMatchObject({ status: 'error', failedNode: 'missing', nodes: [{ id: 'missing', status: 'error', error: { code: 'HTTP_STATUS', status: 404 } }] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'error',
+      failedNode: 'missing',
+      nodes: [{ id: 'missing', status: 'error', error: { code: 'HTTP_STATUS', status: 404 } }],
+    });
   });
 
   it('exits 1 with a blocked destination when loopback is not allowed, and the server sees nothing', async () => {
-    const file = await workflowFile('blocked.json', { nodes: [{ id: 'fetch', type: 'http', data: { url: `${server.origin}/greeting` } }] });
+    const file = await workflowFile('blocked.json', {
+      nodes: [{ id: 'fetch', type: 'http', data: { url: `${server.origin}/greeting` } }],
+    });
     server.reset();
     const { code, stderr } = await cli(['run', file]);
     expect(code).toBe(1);
@@ -77,10 +83,28 @@ describe('flowpool run', () => {
   });
 
   it.each([
-    ['a cycle', { nodes: [{ id: 'a', type: 'text_operation', data: { text_op: 'uppercase' } }], edges: [{ source: 'a', target: 'a' }] }, 'cycle: "a" -> "a"'],
-    ['bad node data', { nodes: [{ id: 'shout', type: 'text_operation', data: { text_op: 'repeat' } }] }, 'node "shout": data.repeat_n: expected number, received undefined'],
+    [
+      'a cycle',
+      {
+        nodes: [{ id: 'a', type: 'text_operation', data: { text_op: 'uppercase' } }],
+        edges: [{ source: 'a', target: 'a' }],
+      },
+      'cycle: "a" -> "a"',
+    ],
+    [
+      'bad node data',
+      { nodes: [{ id: 'shout', type: 'text_operation', data: { text_op: 'repeat' } }] },
+      'node "shout": data.repeat_n: expected number, received undefined',
+    ],
     ['an unknown type', { nodes: [{ id: 'x', type: 'smtp' }] }, 'node "x": type: unknown node type "smtp"'],
-    ['a dangling edge', { nodes: [{ id: 'x', type: 'text_operation', data: { text_op: 'uppercase', text: 'a' } }], edges: [{ source: 'x', target: 'y' }] }, 'no node with id "y"'],
+    [
+      'a dangling edge',
+      {
+        nodes: [{ id: 'x', type: 'text_operation', data: { text_op: 'uppercase', text: 'a' } }],
+        edges: [{ source: 'x', target: 'y' }],
+      },
+      'no node with id "y"',
+    ],
     ['invalid JSON', '{ "nodes": [', 'is not valid JSON'],
   ])('exits 2 for %s with a clear message', async (_name, workflow, message) => {
     const file = await workflowFile('invalid.json', workflow);
@@ -94,7 +118,9 @@ describe('flowpool run', () => {
     const missing = await cli(['run', join(dir, 'nope.json')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('cannot read workflow');
-    const file = await workflowFile('opts.json', { nodes: [{ id: 'a', type: 'text_operation', data: { text_op: 'uppercase', text: 'x' } }] });
+    const file = await workflowFile('opts.json', {
+      nodes: [{ id: 'a', type: 'text_operation', data: { text_op: 'uppercase', text: 'x' } }],
+    });
     const options = await cli(['run', file, '--workers', '0']);
     expect(options.code).toBe(2);
     expect(options.stderr).toContain('options.workers');
@@ -104,7 +130,9 @@ describe('flowpool run', () => {
 
   it('reads the workflow from stdin with -, and prints a table with --format table', async () => {
     // The bundled example, pointed at this test's server instead of the example server's fixed port.
-    const example = (await readFile(join(ROOT, 'examples/workflow.json'), 'utf8')).replaceAll('http://127.0.0.1:8787', server.origin).replace('/status/404', '/nope');
+    const example = (await readFile(join(ROOT, 'examples/workflow.json'), 'utf8'))
+      .replaceAll('http://127.0.0.1:8787', server.origin)
+      .replace('/status/404', '/nope');
     const { code, stdout, stderr } = await cli(['run', '-', '--format', 'table', ...ALLOW], { input: example });
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -117,7 +145,9 @@ describe('flowpool run', () => {
   it('takes runtime options from --config, flags overriding it', async () => {
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ workers: 1, policy: { allow: ['127.0.0.1'] } }));
-    const file = await workflowFile('config.json.wf', { nodes: [{ id: 'fetch', type: 'http', data: { url: `${server.origin}/name` } }] });
+    const file = await workflowFile('config.json.wf', {
+      nodes: [{ id: 'fetch', type: 'http', data: { url: `${server.origin}/name` } }],
+    });
     const viaConfig = await cli(['run', file, '--config', config]);
     expect(viaConfig.code).toBe(0);
     expect(JSON.parse(viaConfig.stdout)).toMatchObject({ nodes: [{ output: 'workflow engine runtime' }] });

@@ -5,7 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
-import { createExecutor, runWorkflow, WorkflowValidationError, type WorkflowExecutor, type WorkflowResult } from '../../dist/src/engine/index.js';
+import {
+  createExecutor,
+  runWorkflow,
+  WorkflowValidationError,
+  type WorkflowExecutor,
+  type WorkflowResult,
+} from '../../dist/src/engine/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
 let server: CountingServer;
@@ -32,7 +38,11 @@ beforeAll(async () => {
     } else if (url.pathname === '/echo') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => res.end(`${req.method} ${req.headers['content-type'] ?? '-'} ${req.headers['x-tenant'] ?? '-'} ${Buffer.concat(chunks).toString()}`));
+      req.on('end', () =>
+        res.end(
+          `${req.method} ${req.headers['content-type'] ?? '-'} ${req.headers['x-tenant'] ?? '-'} ${Buffer.concat(chunks).toString()}`,
+        ),
+      );
     } else if (url.pathname === '/slow') {
       setTimeout(() => res.end(`slow ${url.searchParams.get('n') ?? ''}`), 100);
     } else {
@@ -49,14 +59,25 @@ afterAll(async () => {
   await server.close();
 });
 
-const http = (id: string, path: string, extra: Record<string, unknown> = {}) => ({ id, type: 'http', data: { url: `${server.origin}${path}`, ...extra } });
-const text = (id: string, op: string, extra: Record<string, unknown> = {}) => ({ id, type: 'text_operation', data: { text_op: op, ...extra } });
+const http = (id: string, path: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: 'http',
+  data: { url: `${server.origin}${path}`, ...extra },
+});
+const text = (id: string, op: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: 'text_operation',
+  data: { text_op: op, ...extra },
+});
 const node = (result: WorkflowResult, id: string) => result.nodes.find((entry) => entry.id === id);
 
 describe('http node', () => {
   it('outputs the response body as text', async () => {
     const result = await executor.run({ nodes: [http('fetch', '/text')] });
-    expect(result).toMatchObject({ status: 'success', nodes: [{ id: 'fetch', type: 'http', status: 'success', output: 'hello wORLD' }] });
+    expect(result).toMatchObject({
+      status: 'success',
+      nodes: [{ id: 'fetch', type: 'http', status: 'success', output: 'hello wORLD' }],
+    });
   });
 
   it('outputs parsed JSON with responseType json', async () => {
@@ -70,19 +91,31 @@ describe('http node', () => {
     const empty = await executor.run({ nodes: [http('fetch', '/status/204', { responseType: 'json' })] });
     expect(node(empty, 'fetch')).toMatchObject({ status: 'success', output: null });
     const broken = await executor.run({ nodes: [http('fetch', '/bad-json', { responseType: 'json' })] });
-    expect(node(broken, 'fetch')?.error).toMatchObject({ code: 'FLOWPOOL_INVALID_RESPONSE', message: expect.stringContaining('not valid JSON') });
+    expect(node(broken, 'fetch')?.error).toMatchObject({
+      code: 'FLOWPOOL_INVALID_RESPONSE',
+      message: expect.stringContaining('not valid JSON'),
+    });
   });
 
   it('sends method, headers and a JSON body', async () => {
-    const result = await executor.run({ nodes: [http('post', '/echo', { method: 'POST', headers: { 'x-tenant': 't1' }, json: { a: 1 } })] });
+    const result = await executor.run({
+      nodes: [http('post', '/echo', { method: 'POST', headers: { 'x-tenant': 't1' }, json: { a: 1 } })],
+    });
     expect(node(result, 'post')?.output).toBe('POST application/json t1 {"a":1}');
   });
 
   it.each([404, 500])('fails the node with HTTP_STATUS on %i, and the workflow names it', async (status) => {
-    const result = await executor.run({ nodes: [http('fetch', `/status/${status}`), text('after', 'uppercase')], edges: [{ source: 'fetch', target: 'after' }] });
+    const result = await executor.run({
+      nodes: [http('fetch', `/status/${status}`), text('after', 'uppercase')],
+      edges: [{ source: 'fetch', target: 'after' }],
+    });
     expect(result.status).toBe('error');
     expect(result.failedNode).toBe('fetch');
-    expect(result.error).toEqual({ code: 'HTTP_STATUS', status, message: expect.stringContaining(`answered ${status}`) });
+    expect(result.error).toEqual({
+      code: 'HTTP_STATUS',
+      status,
+      message: expect.stringContaining(`answered ${status}`),
+    });
     expect(node(result, 'after')?.status).toBe('skipped');
   });
 
@@ -90,12 +123,17 @@ describe('http node', () => {
     const before = server.requests;
     const bad = { nodes: [http('ok', '/text'), { id: 'broken', type: 'http', data: { url: 'http//missing-colon' } }] };
     await expect(executor.run(bad)).rejects.toBeInstanceOf(WorkflowValidationError);
-    await expect(executor.run(bad)).rejects.toThrow('node "broken": data.url: expected an absolute http or https URL, received "http//missing-colon"');
+    await expect(executor.run(bad)).rejects.toThrow(
+      'node "broken": data.url: expected an absolute http or https URL, received "http//missing-colon"',
+    );
     expect(server.requests).toBe(before);
   });
 
   it('feeds a text operation', async () => {
-    const result = await executor.run({ nodes: [http('fetch', '/text'), text('title', 'titlecase')], edges: [{ source: 'fetch', target: 'title' }] });
+    const result = await executor.run({
+      nodes: [http('fetch', '/text'), text('title', 'titlecase')],
+      edges: [{ source: 'fetch', target: 'title' }],
+    });
     expect(node(result, 'title')?.output).toBe('Hello World');
   });
 
@@ -115,18 +153,31 @@ describe('http node', () => {
 
   it('chains text operations', async () => {
     const result = await executor.run({
-      nodes: [http('fetch', '/text'), text('title', 'titlecase'), text('invert', 'inversecase'), text('twice', 'repeat', { repeat_n: 2, separator: ' + ' })],
+      nodes: [
+        http('fetch', '/text'),
+        text('title', 'titlecase'),
+        text('invert', 'inversecase'),
+        text('twice', 'repeat', { repeat_n: 2, separator: ' + ' }),
+      ],
       edges: [
         { source: 'fetch', target: 'title' },
         { source: 'title', target: 'invert' },
         { source: 'invert', target: 'twice' },
       ],
     });
-    expect(result.nodes.map((entry) => entry.output)).toEqual(['hello wORLD', 'Hello World', 'hELLO wORLD', 'hELLO wORLD + hELLO wORLD']);
+    expect(result.nodes.map((entry) => entry.output)).toEqual([
+      'hello wORLD',
+      'Hello World',
+      'hELLO wORLD',
+      'hELLO wORLD + hELLO wORLD',
+    ]);
   });
 
   it('fails a text operation given parsed JSON (non-text input)', async () => {
-    const result = await executor.run({ nodes: [http('fetch', '/json', { responseType: 'json' }), text('upper', 'uppercase')], edges: [{ source: 'fetch', target: 'upper' }] });
+    const result = await executor.run({
+      nodes: [http('fetch', '/json', { responseType: 'json' }), text('upper', 'uppercase')],
+      edges: [{ source: 'fetch', target: 'upper' }],
+    });
     expect(result).toMatchObject({ status: 'error', failedNode: 'upper', error: { code: 'TEXT_OP_INVALID_INPUT' } });
   });
 
@@ -172,10 +223,15 @@ describe('http node', () => {
     server.reset();
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        executor.run({ nodes: [http('fetch', `/slow?n=${i}`), text('upper', 'uppercase')], edges: [{ source: 'fetch', target: 'upper' }] }),
+        executor.run({
+          nodes: [http('fetch', `/slow?n=${i}`), text('upper', 'uppercase')],
+          edges: [{ source: 'fetch', target: 'upper' }],
+        }),
       ),
     );
-    expect(results.map((result) => node(result, 'upper')?.output)).toEqual(Array.from({ length: 10 }, (_, i) => `SLOW ${i}`));
+    expect(results.map((result) => node(result, 'upper')?.output)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `SLOW ${i}`),
+    );
     expect(server.peakActive).toBeGreaterThanOrEqual(2);
   });
 
@@ -189,7 +245,11 @@ describe('http node', () => {
     try {
       server.reset();
       const result = await runWorkflow(strict, { nodes: [http('fetch', '/text')] });
-      expect(result).toMatchObject({ status: 'error', failedNode: 'fetch', error: { code: 'FLOWPOOL_BLOCKED_DESTINATION', message: expect.stringContaining('loopback') } });
+      expect(result).toMatchObject({
+        status: 'error',
+        failedNode: 'fetch',
+        error: { code: 'FLOWPOOL_BLOCKED_DESTINATION', message: expect.stringContaining('loopback') },
+      });
       expect(server.connections).toBe(0);
     } finally {
       await strict.close();

@@ -18,8 +18,6 @@ const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 3_000 } as const;
 const MIB = 1024 * 1024;
 const ENCODINGS: readonly BombEncoding[] = ['gzip', 'deflate', 'br'];
 
-
-
 describe('limits: response body size', () => {
   const track = closeAfterEach();
 
@@ -38,58 +36,68 @@ describe('limits: response body size', () => {
       expect(bombs.get('br')?.length).toBeLessThan(16 * 1024);
     });
 
-    it.each(ENCODINGS)('stops a %s bomb at maxResponseBytes; worker memory stays flat and it serves the next job', async (encoding) => {
-      const bomb = bombs.get(encoding);
-      if (bomb === undefined) throw new Error('bomb not built');
-      const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-        if (seen.url !== '/bomb') {
-          res.end('fine');
-          return;
-        }
-        // Chunked, no Content-Length: only the inflated count can stop it.
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-encoding': encoding });
-        res.end(bomb);
-      });
-      track(server);
-      const runtime = track(createRuntime(OPTIONS));
+    it.each(ENCODINGS)(
+      'stops a %s bomb at maxResponseBytes; worker memory stays flat and it serves the next job',
+      async (encoding) => {
+        const bomb = bombs.get(encoding);
+        if (bomb === undefined) throw new Error('bomb not built');
+        const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
+          if (seen.url !== '/bomb') {
+            res.end('fine');
+            return;
+          }
+          // Chunked, no Content-Length: only the inflated count can stop it.
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-encoding': encoding });
+          res.end(bomb);
+        });
+        track(server);
+        const runtime = track(createRuntime(OPTIONS));
 
-      expect((await runtime.run({ url: `${server.origin}/warm-up` })).body).toBe('fine');
-      const before = (await runtime.stats()).workers[0];
-      const rssBefore = process.memoryUsage().rss;
+        expect((await runtime.run({ url: `${server.origin}/warm-up` })).body).toBe('fine');
+        const before = (await runtime.stats()).workers[0];
+        const rssBefore = process.memoryUsage().rss;
 
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}/bomb`, maxResponseBytes: 1_000_000, responseType: 'bytes' }));
-      expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
-      expect(error.message).toContain('1000000');
+        const error = await rejectionOf(
+          runtime.run({ url: `${server.origin}/bomb`, maxResponseBytes: 1_000_000, responseType: 'bytes' }),
+        );
+        expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
+        expect(error.message).toContain('1000000');
 
-      const after = (await runtime.stats()).workers[0];
-      // The worker is a thread of this process: rss also covers Buffers (which heapUsed does not count).
-      const rssGrowth = process.memoryUsage().rss - rssBefore;
-      expect((after?.heapUsedBytes ?? 0) - (before?.heapUsedBytes ?? 0)).toBeLessThan(64 * MIB);
-      expect(rssGrowth).toBeLessThan(256 * MIB);
+        const after = (await runtime.stats()).workers[0];
+        // The worker is a thread of this process: rss also covers Buffers (which heapUsed does not count).
+        const rssGrowth = process.memoryUsage().rss - rssBefore;
+        expect((after?.heapUsedBytes ?? 0) - (before?.heapUsedBytes ?? 0)).toBeLessThan(64 * MIB);
+        expect(rssGrowth).toBeLessThan(256 * MIB);
 
-      const next = await runtime.run({ url: `${server.origin}/next` });
-      expect(next.body).toBe('fine');
-      await expectHealthy(runtime);
-      expect((await runtime.stats()).workers[0]?.threadId).toBe(before?.threadId);
-    });
+        const next = await runtime.run({ url: `${server.origin}/next` });
+        expect(next.body).toBe('fine');
+        await expectHealthy(runtime);
+        expect((await runtime.stats()).workers[0]?.threadId).toBe(before?.threadId);
+      },
+    );
 
-    it.each(ENCODINGS)('lets the same %s bomb through a raised limit only up to that limit (counts inflated bytes)', async (encoding) => {
-      // 16 MiB inflated from a few KB: a limit on wire bytes would pass it, a limit on inflated bytes must not.
-      const small = await zeroBomb(encoding, 16 * MIB);
-      const server = await startHostServer('127.0.0.2', (_req, res) => {
-        res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(small.length) });
-        res.end(small);
-      });
-      track(server);
-      const runtime = track(createRuntime(OPTIONS));
+    it.each(ENCODINGS)(
+      'lets the same %s bomb through a raised limit only up to that limit (counts inflated bytes)',
+      async (encoding) => {
+        // 16 MiB inflated from a few KB: a limit on wire bytes would pass it, a limit on inflated bytes must not.
+        const small = await zeroBomb(encoding, 16 * MIB);
+        const server = await startHostServer('127.0.0.2', (_req, res) => {
+          res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(small.length) });
+          res.end(small);
+        });
+        track(server);
+        const runtime = track(createRuntime(OPTIONS));
 
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}/`, maxResponseBytes: 8 * MIB, responseType: 'bytes' }));
-      expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
-      const ok = await runtime.run({ url: `${server.origin}/`, maxResponseBytes: 16 * MIB, responseType: 'bytes' });
-      expect(ok.bytes).toBe(16 * MIB);
-      expect((ok.body as Uint8Array).byteLength).toBe(16 * MIB);
-      await expectHealthy(runtime);
-    });
+        const error = await rejectionOf(
+          runtime.run({ url: `${server.origin}/`, maxResponseBytes: 8 * MIB, responseType: 'bytes' }),
+        );
+        expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
+        const ok = await runtime.run({ url: `${server.origin}/`, maxResponseBytes: 16 * MIB, responseType: 'bytes' });
+        expect(ok.bytes).toBe(16 * MIB);
+        expect((ok.body as Uint8Array).byteLength).toBe(16 * MIB);
+        await expectHealthy(runtime);
+      },
+    );
   });
 
   it('stops a never-ending chunked body at the limit and closes its connection', async () => {
@@ -202,10 +210,16 @@ describe('limits: response body size', () => {
       track(server);
       const runtime = track(createRuntime(OPTIONS));
 
-      const ok = await runtime.run({ url: `${server.origin}/exact`, maxResponseBytes: 1_000_000, responseType: 'bytes' });
+      const ok = await runtime.run({
+        url: `${server.origin}/exact`,
+        maxResponseBytes: 1_000_000,
+        responseType: 'bytes',
+      });
       expect(ok.bytes).toBe(1_000_000);
       expect((ok.body as Uint8Array).byteLength).toBe(1_000_000);
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}/over`, maxResponseBytes: 1_000_000, responseType: 'bytes' }));
+      const error = await rejectionOf(
+        runtime.run({ url: `${server.origin}/over`, maxResponseBytes: 1_000_000, responseType: 'bytes' }),
+      );
       expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
       await expectHealthy(runtime);
     });

@@ -55,7 +55,6 @@ function answerTogether(count: number, body: Buffer): HostHandler {
   };
 }
 
-
 describe('limits: deadlines and per-job isolation', () => {
   const track = closeAfterEach();
 

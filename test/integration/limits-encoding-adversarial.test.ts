@@ -10,7 +10,15 @@
  * assertions (a hang is caught by the job's timeoutMs).
  */
 import { randomBytes } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  deflateRawSync,
+  deflateSync,
+  gunzipSync,
+  gzipSync,
+  inflateSync,
+} from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { compressibleText, compressSmall, zeroBomb, type BombEncoding } from '../fixtures/bombs.js';
@@ -27,7 +35,6 @@ const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 5_000 } as const;
 const MIB = 1024 * 1024;
 const ENCODINGS: readonly BombEncoding[] = ['gzip', 'deflate', 'br'];
 const TYPED = /^FLOWPOOL_[A-Z_]+$/;
-
 
 /** `payload` as a chunked body of one-byte chunks ("1\r\nX\r\n" each), with the last chunk. */
 function oneByteChunks(payload: Buffer): Buffer {
@@ -68,7 +75,9 @@ describe('limits: adversarial encoded bodies', () => {
    * A raw server: `/ok` answers 'ok' (keep-alive); any other path runs `behaviour`. Records which
    * connection carried each path.
    */
-  async function rawServer(behaviour: (req: RawRequest) => void): Promise<{ server: RawServer; seen: { path: string; connection: number }[] }> {
+  async function rawServer(
+    behaviour: (req: RawRequest) => void,
+  ): Promise<{ server: RawServer; seen: { path: string; connection: number }[] }> {
     const seen: { path: string; connection: number }[] = [];
     const server = track(
       await startRawServer((req, s) => {
@@ -118,7 +127,9 @@ describe('limits: adversarial encoded bodies', () => {
     };
     const { server } = await rawServer((req) => {
       const [payload, extra] = bodies[req.path] ?? [gz, Buffer.alloc(0)];
-      req.socket.write(`HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: ${payload.length + extra.length}\r\n\r\n`);
+      req.socket.write(
+        `HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: ${payload.length + extra.length}\r\n\r\n`,
+      );
       req.socket.write(payload);
       if (extra.length > 0) setTimeout(() => req.socket.write(extra), 30);
     });
@@ -134,66 +145,74 @@ describe('limits: adversarial encoded bodies', () => {
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
 
-  it.each(['deflate', 'br'] as const)('fails a complete %s stream followed by bytes (same segment or a later one) as FLOWPOOL_INVALID_RESPONSE', async (encoding) => {
-    // Node's inflate and brotli stop at the end of their stream and drop what follows; the reader
-    // compares what the decoder consumed with what it was given. A body is one stream: more is corrupt,
-    // or something smuggled behind a decoy.
-    const body = compressibleText(10_000);
-    const encoded = compressSmall(encoding, body);
-    const extra = Buffer.from('GARBAGE AFTER THE STREAM');
-    const { server } = await rawServer((req) => {
-      req.socket.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${encoded.length + extra.length}\r\n\r\n`);
-      if (req.path === '/same') {
-        req.socket.write(Buffer.concat([encoded, extra]));
-        return;
+  it.each(['deflate', 'br'] as const)(
+    'fails a complete %s stream followed by bytes (same segment or a later one) as FLOWPOOL_INVALID_RESPONSE',
+    async (encoding) => {
+      // Node's inflate and brotli stop at the end of their stream and drop what follows; the reader
+      // compares what the decoder consumed with what it was given. A body is one stream: more is corrupt,
+      // or something smuggled behind a decoy.
+      const body = compressibleText(10_000);
+      const encoded = compressSmall(encoding, body);
+      const extra = Buffer.from('GARBAGE AFTER THE STREAM');
+      const { server } = await rawServer((req) => {
+        req.socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${encoded.length + extra.length}\r\n\r\n`,
+        );
+        if (req.path === '/same') {
+          req.socket.write(Buffer.concat([encoded, extra]));
+          return;
+        }
+        req.socket.write(encoded);
+        setTimeout(() => req.socket.write(extra), 30);
+      });
+      const runtime = track(createRuntime(OPTIONS));
+
+      for (const path of ['/same', '/later']) {
+        const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
+        expect({ path, code: error.code }).toEqual({ path, code: 'FLOWPOOL_INVALID_RESPONSE' });
+        expect(error.message).toMatch(new RegExp(`bytes after the end of its ${encoding} stream`));
       }
-      req.socket.write(encoded);
-      setTimeout(() => req.socket.write(extra), 30);
-    });
-    const runtime = track(createRuntime(OPTIONS));
+      // The stream alone still decodes.
+      const exact = await startHostServer('127.0.0.2', (_req, res) => {
+        res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(encoded.length) });
+        res.end(encoded);
+      });
+      track(exact);
+      expect((await runtime.run({ url: `${exact.origin}/` })).body).toBe(body.toString());
+      await expectHealthy(runtime, `${server.origin}/ok`);
+    },
+  );
 
-    for (const path of ['/same', '/later']) {
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
-      expect({ path, code: error.code }).toEqual({ path, code: 'FLOWPOOL_INVALID_RESPONSE' });
-      expect(error.message).toMatch(new RegExp(`bytes after the end of its ${encoding} stream`));
-    }
-    // The stream alone still decodes.
-    const exact = await startHostServer('127.0.0.2', (_req, res) => {
-      res.writeHead(200, { 'content-encoding': encoding, 'content-length': String(encoded.length) });
-      res.end(encoded);
-    });
-    track(exact);
-    expect((await runtime.run({ url: `${exact.origin}/` })).body).toBe(body.toString());
-    await expectHealthy(runtime, `${server.origin}/ok`);
-  });
+  it.each(ENCODINGS)(
+    'fails a %s body truncated mid-stream (Content-Length, chunked, and close-delimited) as FLOWPOOL_INVALID_RESPONSE',
+    async (encoding) => {
+      const whole = compressSmall(encoding, randomBytes(40_000));
+      const truncated = whole.subarray(0, Math.floor(whole.length / 2));
+      const { server } = await rawServer((req) => {
+        const s = req.socket;
+        if (req.path === '/length') {
+          s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${truncated.length}\r\n\r\n`);
+          s.write(truncated);
+        } else if (req.path === '/chunked') {
+          s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ntransfer-encoding: chunked\r\n\r\n`);
+          s.write(`${truncated.length.toString(16)}\r\n`);
+          s.write(truncated);
+          s.write('\r\n0\r\n\r\n');
+        } else {
+          // No length, no chunking: the FIN ends the message. A truncated stream must not pass as whole.
+          s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
+          s.end(truncated);
+        }
+      });
+      const runtime = track(createRuntime(OPTIONS));
 
-  it.each(ENCODINGS)('fails a %s body truncated mid-stream (Content-Length, chunked, and close-delimited) as FLOWPOOL_INVALID_RESPONSE', async (encoding) => {
-    const whole = compressSmall(encoding, randomBytes(40_000));
-    const truncated = whole.subarray(0, Math.floor(whole.length / 2));
-    const { server } = await rawServer((req) => {
-      const s = req.socket;
-      if (req.path === '/length') {
-        s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${truncated.length}\r\n\r\n`);
-        s.write(truncated);
-      } else if (req.path === '/chunked') {
-        s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ntransfer-encoding: chunked\r\n\r\n`);
-        s.write(`${truncated.length.toString(16)}\r\n`);
-        s.write(truncated);
-        s.write('\r\n0\r\n\r\n');
-      } else {
-        // No length, no chunking: the FIN ends the message. A truncated stream must not pass as whole.
-        s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
-        s.end(truncated);
+      for (const path of ['/length', '/chunked', '/close']) {
+        const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
+        expect({ path, code: error.code }).toEqual({ path, code: 'FLOWPOOL_INVALID_RESPONSE' });
       }
-    });
-    const runtime = track(createRuntime(OPTIONS));
-
-    for (const path of ['/length', '/chunked', '/close']) {
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
-      expect({ path, code: error.code }).toEqual({ path, code: 'FLOWPOOL_INVALID_RESPONSE' });
-    }
-    await expectHealthy(runtime, `${server.origin}/ok`);
-  });
+      await expectHealthy(runtime, `${server.origin}/ok`);
+    },
+  );
 
   it('fails corrupt brotli, corrupt deflate and raw (unwrapped) deflate as FLOWPOOL_INVALID_RESPONSE', async () => {
     const br = brotliCompressSync(compressibleText(20_000));
@@ -202,7 +221,10 @@ describe('limits: adversarial encoded bodies', () => {
     const cases: Record<string, [string, Buffer]> = {
       '/br-corrupt': ['br', corruptBr],
       '/br-noise': ['br', noise(5_000, 7)],
-      '/deflate-bad-header': ['deflate', Buffer.concat([Buffer.from([0x78, 0x00]), deflateSync(compressibleText(1000)).subarray(2)])],
+      '/deflate-bad-header': [
+        'deflate',
+        Buffer.concat([Buffer.from([0x78, 0x00]), deflateSync(compressibleText(1000)).subarray(2)]),
+      ],
       '/deflate-raw': ['deflate', deflateRawSync(compressibleText(20_000))],
       '/gzip-not-gzip': ['gzip', Buffer.from('<html>plain text, labelled gzip</html>')],
     };
@@ -230,63 +252,77 @@ describe('limits: adversarial encoded bodies', () => {
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
 
-  it.each(ENCODINGS)('decodes a %s body delivered one byte per write (Content-Length and close-delimited)', async (encoding) => {
-    const body = compressibleText(3_000);
-    const encoded = compressSmall(encoding, body);
-    expect(encoded.length).toBeLessThan(400); // bounded: at most a few hundred 1 ms writes
-    const { server } = await rawServer((req) => {
-      const s = req.socket;
-      const close = req.path === '/close';
-      s.write(
-        `HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\n${close ? 'connection: close' : `content-length: ${encoded.length}`}\r\n\r\n`,
-      );
-      let i = 0;
-      const next = (): void => {
-        if (s.destroyed) return;
-        if (i >= encoded.length) {
-          if (close) s.end();
-          return;
-        }
-        s.write(encoded.subarray(i, i + 1));
-        i++;
-        setTimeout(next, 1);
-      };
-      next();
-    });
-    const runtime = track(createRuntime(OPTIONS));
+  it.each(ENCODINGS)(
+    'decodes a %s body delivered one byte per write (Content-Length and close-delimited)',
+    async (encoding) => {
+      const body = compressibleText(3_000);
+      const encoded = compressSmall(encoding, body);
+      expect(encoded.length).toBeLessThan(400); // bounded: at most a few hundred 1 ms writes
+      const { server } = await rawServer((req) => {
+        const s = req.socket;
+        const close = req.path === '/close';
+        s.write(
+          `HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\n${close ? 'connection: close' : `content-length: ${encoded.length}`}\r\n\r\n`,
+        );
+        let i = 0;
+        const next = (): void => {
+          if (s.destroyed) return;
+          if (i >= encoded.length) {
+            if (close) s.end();
+            return;
+          }
+          s.write(encoded.subarray(i, i + 1));
+          i++;
+          setTimeout(next, 1);
+        };
+        next();
+      });
+      const runtime = track(createRuntime(OPTIONS));
 
-    for (const path of ['/length', '/close']) {
-      const result = await runtime.run({ url: `${server.origin}${path}` });
-      expect(result.body).toBe(body.toString());
-    }
-    await expectHealthy(runtime, `${server.origin}/ok`);
-  });
-
-  it.each(ENCODINGS)('%s: a body decoding to exactly maxResponseBytes succeeds; one byte more fails (length and close-delimited)', async (encoding) => {
-    const limit = 100_000;
-    const exact = compressSmall(encoding, compressibleText(limit));
-    const over = compressSmall(encoding, compressibleText(limit + 1));
-    const { server } = await rawServer((req) => {
-      const payload = req.path.endsWith('/over') ? over : exact;
-      if (req.path.startsWith('/close')) {
-        req.socket.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
-        req.socket.end(payload);
-      } else {
-        req.socket.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${payload.length}\r\n\r\n`);
-        req.socket.write(payload);
+      for (const path of ['/length', '/close']) {
+        const result = await runtime.run({ url: `${server.origin}${path}` });
+        expect(result.body).toBe(body.toString());
       }
-    });
-    const runtime = track(createRuntime(OPTIONS));
+      await expectHealthy(runtime, `${server.origin}/ok`);
+    },
+  );
 
-    for (const prefix of ['/length', '/close']) {
-      const ok = await runtime.run({ url: `${server.origin}${prefix}/exact`, maxResponseBytes: limit, responseType: 'bytes' });
-      expect(ok.bytes).toBe(limit);
-      expect(asBuffer(ok.body).equals(compressibleText(limit))).toBe(true);
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}${prefix}/over`, maxResponseBytes: limit }));
-      expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
-    }
-    await expectHealthy(runtime, `${server.origin}/ok`);
-  });
+  it.each(ENCODINGS)(
+    '%s: a body decoding to exactly maxResponseBytes succeeds; one byte more fails (length and close-delimited)',
+    async (encoding) => {
+      const limit = 100_000;
+      const exact = compressSmall(encoding, compressibleText(limit));
+      const over = compressSmall(encoding, compressibleText(limit + 1));
+      const { server } = await rawServer((req) => {
+        const payload = req.path.endsWith('/over') ? over : exact;
+        if (req.path.startsWith('/close')) {
+          req.socket.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
+          req.socket.end(payload);
+        } else {
+          req.socket.write(
+            `HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: ${payload.length}\r\n\r\n`,
+          );
+          req.socket.write(payload);
+        }
+      });
+      const runtime = track(createRuntime(OPTIONS));
+
+      for (const prefix of ['/length', '/close']) {
+        const ok = await runtime.run({
+          url: `${server.origin}${prefix}/exact`,
+          maxResponseBytes: limit,
+          responseType: 'bytes',
+        });
+        expect(ok.bytes).toBe(limit);
+        expect(asBuffer(ok.body).equals(compressibleText(limit))).toBe(true);
+        const error = await rejectionOf(
+          runtime.run({ url: `${server.origin}${prefix}/over`, maxResponseBytes: limit }),
+        );
+        expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
+      }
+      await expectHealthy(runtime, `${server.origin}/ok`);
+    },
+  );
 
   it('decodes Content-Encoding in any case and with surrounding spaces; x-gzip is gzip', async () => {
     const body = compressibleText(5_000);
@@ -306,7 +342,11 @@ describe('limits: adversarial encoded bodies', () => {
 
     for (const path of Object.keys(spellings)) {
       const result = await runtime.run({ url: `${server.origin}${path}` });
-      expect({ path, bytes: result.bytes, same: result.body === body.toString() }).toEqual({ path, bytes: body.length, same: true });
+      expect({ path, bytes: result.bytes, same: result.body === body.toString() }).toEqual({
+        path,
+        bytes: body.length,
+        same: true,
+      });
     }
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
@@ -337,10 +377,16 @@ describe('limits: adversarial encoded bodies', () => {
     for (const path of ['/duplicate', '/stacked', '/zstd', '/identity']) {
       const payload = path === '/stacked' ? gzBr : gz;
       const result = await runtime.run({ url: `${server.origin}${path}`, responseType: 'bytes' });
-      expect({ path, bytes: result.bytes, same: asBuffer(result.body).equals(payload) }).toEqual({ path, bytes: payload.length, same: true });
+      expect({ path, bytes: result.bytes, same: asBuffer(result.body).equals(payload) }).toEqual({
+        path,
+        bytes: payload.length,
+        same: true,
+      });
       // Raw bytes count: a limit below the wire size fails, announced (length) or not (close).
       for (const suffix of ['/big', '/close']) {
-        const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}${suffix}`, maxResponseBytes: payload.length - 1 }));
+        const error = await rejectionOf(
+          runtime.run({ url: `${server.origin}${path}${suffix}`, maxResponseBytes: payload.length - 1 }),
+        );
         expect({ path, suffix, code: error.code }).toEqual({ path, suffix, code: 'FLOWPOOL_RESPONSE_TOO_LARGE' });
       }
     }
@@ -352,9 +398,20 @@ describe('limits: adversarial encoded bodies', () => {
     const smallBomb = await zeroBomb('gzip', 16 * MIB); // ~16 KiB: drained whole
     const garbage = Buffer.from('not gzip, and it must never reach zlib');
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      const payload = seen.url === '/bomb' ? bomb : seen.url === '/small-bomb' ? smallBomb : seen.url === '/garbage' ? garbage : undefined;
+      const payload =
+        seen.url === '/bomb'
+          ? bomb
+          : seen.url === '/small-bomb'
+            ? smallBomb
+            : seen.url === '/garbage'
+              ? garbage
+              : undefined;
       if (payload !== undefined) {
-        res.writeHead(302, { location: '/final', 'content-encoding': 'gzip', 'content-length': String(payload.length) });
+        res.writeHead(302, {
+          location: '/final',
+          'content-encoding': 'gzip',
+          'content-length': String(payload.length),
+        });
         res.end(payload);
         return;
       }
@@ -374,7 +431,9 @@ describe('limits: adversarial encoded bodies', () => {
       expect({ path, status: result.status, body: result.body }).toEqual({ path, status: 200, body: 'final' });
     }
     // Not followed: the same bomb is the final response, decoded against the limit.
-    const error = await rejectionOf(runtime.run({ url: `${server.origin}/bomb`, maxResponseBytes: 1_000, followRedirects: false }));
+    const error = await rejectionOf(
+      runtime.run({ url: `${server.origin}/bomb`, maxResponseBytes: 1_000, followRedirects: false }),
+    );
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
@@ -398,9 +457,20 @@ describe('limits: adversarial encoded bodies', () => {
     }
     expect((await runtime.run({ url: `${server.origin}/ok` })).body).toBe('ok');
     const requests = server.requests;
-    expect(requests.map((r) => r.url)).toEqual(['/at-limit', '/final', '/at-limit', '/final', '/over-limit', '/final', '/over-limit', '/final', '/ok']);
+    expect(requests.map((r) => r.url)).toEqual([
+      '/at-limit',
+      '/final',
+      '/at-limit',
+      '/final',
+      '/over-limit',
+      '/final',
+      '/over-limit',
+      '/final',
+      '/ok',
+    ]);
     /** Whether any request after the one at `index` came on the same connection. */
-    const reusedAfter = (index: number): boolean => requests.slice(index + 1).some((r) => r.connection === requests[index]?.connection);
+    const reusedAfter = (index: number): boolean =>
+      requests.slice(index + 1).some((r) => r.connection === requests[index]?.connection);
     // (The hop after a redirect goes out before undici frees the redirect's socket, so it takes
     // another one: reuse shows on the next job, not on the next hop.)
     expect(reusedAfter(0)).toBe(true); // drained whole: the socket went back to the pool
@@ -417,7 +487,9 @@ describe('limits: adversarial encoded bodies', () => {
         server.respond(req, 200, 'final');
         return;
       }
-      req.socket.write(`HTTP/1.1 ${req.path === '/garbage' ? 303 : 308} Moved\r\nlocation: /final\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n`);
+      req.socket.write(
+        `HTTP/1.1 ${req.path === '/garbage' ? 303 : 308} Moved\r\nlocation: /final\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n`,
+      );
       req.socket.end(req.path === '/garbage' ? garbage : bomb);
     });
     const runtime = track(createRuntime(OPTIONS));
@@ -471,27 +543,35 @@ describe('limits: adversarial encoded bodies', () => {
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
 
-  it.each(ENCODINGS)('fails a %s body whose connection is reset mid-body with a typed connection error', async (encoding) => {
-    const encoded = compressSmall(encoding, randomBytes(200_000));
-    const { server } = await rawServer((req) => {
-      const s = req.socket;
-      const close = req.path === '/close';
-      s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\n${close ? 'connection: close' : `content-length: ${encoded.length}`}\r\n\r\n`);
-      s.write(encoded.subarray(0, 50_000), () => setTimeout(() => s.resetAndDestroy(), 20));
-    });
-    const runtime = track(createRuntime(OPTIONS));
+  it.each(ENCODINGS)(
+    'fails a %s body whose connection is reset mid-body with a typed connection error',
+    async (encoding) => {
+      const encoded = compressSmall(encoding, randomBytes(200_000));
+      const { server } = await rawServer((req) => {
+        const s = req.socket;
+        const close = req.path === '/close';
+        s.write(
+          `HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\n${close ? 'connection: close' : `content-length: ${encoded.length}`}\r\n\r\n`,
+        );
+        s.write(encoded.subarray(0, 50_000), () => setTimeout(() => s.resetAndDestroy(), 20));
+      });
+      const runtime = track(createRuntime(OPTIONS));
 
-    for (const path of ['/length', '/close']) {
-      const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
-      expect(error.code).toMatch(TYPED);
-      // With a length the message is incomplete: a connection failure. A close-delimited message
-      // is ended by the reset (undici treats ECONNRESET on a non-keep-alive response as its end), so
-      // the decoder finds the stream truncated: invalid. Either way never a success.
-      const expected = path === '/length' ? ['FLOWPOOL_CONNECTION_FAILED'] : ['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_INVALID_RESPONSE'];
-      expect(expected, `${path}: ${error.code}`).toContain(error.code);
-    }
-    await expectHealthy(runtime, `${server.origin}/ok`);
-  });
+      for (const path of ['/length', '/close']) {
+        const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
+        expect(error.code).toMatch(TYPED);
+        // With a length the message is incomplete: a connection failure. A close-delimited message
+        // is ended by the reset (undici treats ECONNRESET on a non-keep-alive response as its end), so
+        // the decoder finds the stream truncated: invalid. Either way never a success.
+        const expected =
+          path === '/length'
+            ? ['FLOWPOOL_CONNECTION_FAILED']
+            : ['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_INVALID_RESPONSE'];
+        expect(expected, `${path}: ${error.code}`).toContain(error.code);
+      }
+      await expectHealthy(runtime, `${server.origin}/ok`);
+    },
+  );
 
   it('decodes an HTTP/1.0 gzip response without Content-Length (ended by the close) and a chunked br response with trailers', async () => {
     const body = compressibleText(150_000);
@@ -515,8 +595,10 @@ describe('limits: adversarial encoded bodies', () => {
     });
     const runtime = track(createRuntime(OPTIONS));
 
-    for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `${server.origin}/http10` })).body === body.toString()).toBe(true);
-    for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `${server.origin}/trailers` })).body === body.toString()).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect((await runtime.run({ url: `${server.origin}/http10` })).body === body.toString()).toBe(true);
+    for (let i = 0; i < 2; i++)
+      expect((await runtime.run({ url: `${server.origin}/trailers` })).body === body.toString()).toBe(true);
     await expectHealthy(runtime, `${server.origin}/ok`);
   });
 
@@ -525,7 +607,8 @@ describe('limits: adversarial encoded bodies', () => {
       const s = req.socket;
       const [, kind, encoding] = req.path.split('/');
       if (kind === 'length') s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ncontent-length: 0\r\n\r\n`);
-      else if (kind === 'chunked') s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`);
+      else if (kind === 'chunked')
+        s.write(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`);
       else s.end(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
     });
     const runtime = track(createRuntime(OPTIONS));
@@ -533,7 +616,13 @@ describe('limits: adversarial encoded bodies', () => {
     for (const kind of ['length', 'chunked', 'close']) {
       for (const encoding of ENCODINGS) {
         const result = await runtime.run({ url: `${server.origin}/${kind}/${encoding}`, maxResponseBytes: 0 });
-        expect({ kind, encoding, status: result.status, bytes: result.bytes, body: result.body }).toEqual({ kind, encoding, status: 200, bytes: 0, body: '' });
+        expect({ kind, encoding, status: result.status, bytes: result.bytes, body: result.body }).toEqual({
+          kind,
+          encoding,
+          status: 200,
+          bytes: 0,
+          body: '',
+        });
       }
     }
     await expectHealthy(runtime, `${server.origin}/ok`);
@@ -549,7 +638,9 @@ describe('limits: adversarial encoded bodies', () => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(payload);
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(compressSmall(encoding, json));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding })
+        .end(compressSmall(encoding, json));
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
@@ -598,17 +689,40 @@ describe('limits: adversarial encoded bodies', () => {
       const size = 10_000 + ((i * 7_919) % 90_000);
       // Even jobs: the limit is the size exactly (passes). Odd jobs: one byte short (fails).
       const limit = i % 2 === 0 ? size : size - 1;
-      return { i, kind, size, limit, promise: settle(runtime!.run({ url: `${server.origin}/${kind}/${size}/${i}`, maxResponseBytes: limit, responseType: 'bytes' })) };
+      return {
+        i,
+        kind,
+        size,
+        limit,
+        promise: settle(
+          runtime!.run({
+            url: `${server.origin}/${kind}/${size}/${i}`,
+            maxResponseBytes: limit,
+            responseType: 'bytes',
+          }),
+        ),
+      };
     });
     for (const job of jobs) {
       const outcome = await job.promise;
       if (job.i % 2 === 0) {
-        expect(outcome.ok ? { bytes: outcome.value.bytes, same: asBuffer(outcome.value.body).equals(compressibleText(job.size, job.i)) } : outcome.error.code).toEqual({
+        expect(
+          outcome.ok
+            ? {
+                bytes: outcome.value.bytes,
+                same: asBuffer(outcome.value.body).equals(compressibleText(job.size, job.i)),
+              }
+            : outcome.error.code,
+        ).toEqual({
           bytes: job.size,
           same: true,
         });
       } else {
-        expect({ i: job.i, kind: job.kind, code: outcome.ok ? 'resolved' : outcome.error.code }).toEqual({ i: job.i, kind: job.kind, code: 'FLOWPOOL_RESPONSE_TOO_LARGE' });
+        expect({ i: job.i, kind: job.kind, code: outcome.ok ? 'resolved' : outcome.error.code }).toEqual({
+          i: job.i,
+          kind: job.kind,
+          code: 'FLOWPOOL_RESPONSE_TOO_LARGE',
+        });
       }
     }
     await expectHealthy(runtime);
@@ -642,12 +756,20 @@ describe('limits: adversarial encoded bodies', () => {
         req.socket.write(`HTTP/1.1 200 OK\r\n${coding}transfer-encoding: chunked\r\n\r\n`);
         req.socket.write(wire);
       });
-      const runtime = track(createRuntime({ ...OPTIONS, timeoutMs: 20_000, workerResourceLimits: { maxOldGenerationSizeMb: 64 } }));
+      const runtime = track(
+        createRuntime({ ...OPTIONS, timeoutMs: 20_000, workerResourceLimits: { maxOldGenerationSizeMb: 64 } }),
+      );
 
       // Control: the same body in ordinary pieces fits that heap easily.
-      const whole = await runtime.run({ url: `${server.origin}/whole`, maxResponseBytes: 2 * MIB, responseType: 'bytes' });
+      const whole = await runtime.run({
+        url: `${server.origin}/whole`,
+        maxResponseBytes: 2 * MIB,
+        responseType: 'bytes',
+      });
       expect(asBuffer(whole.body).equals(body)).toBe(true);
-      const outcome = await settle(runtime.run({ url: `${server.origin}/tiny`, maxResponseBytes: 2 * MIB, responseType: 'bytes' }));
+      const outcome = await settle(
+        runtime.run({ url: `${server.origin}/tiny`, maxResponseBytes: 2 * MIB, responseType: 'bytes' }),
+      );
       expect(outcome.ok ? asBuffer(outcome.value.body).equals(body) : outcome.error.code).toBe(true);
       await expectHealthy(runtime, `${server.origin}/ok`);
     },
@@ -663,14 +785,22 @@ describe('limits: adversarial encoded bodies', () => {
     const wires = { gzip: oneByteChunks(gz), identity: oneByteChunks(body) };
     const { server } = await rawServer((req) => {
       const gzip = req.path === '/gzip';
-      req.socket.write(`HTTP/1.1 200 OK\r\n${gzip ? 'content-encoding: gzip\r\n' : ''}transfer-encoding: chunked\r\n\r\n`);
+      req.socket.write(
+        `HTTP/1.1 200 OK\r\n${gzip ? 'content-encoding: gzip\r\n' : ''}transfer-encoding: chunked\r\n\r\n`,
+      );
       req.socket.write(gzip ? wires.gzip : wires.identity);
     });
     const runtime = track(createRuntime({ ...OPTIONS, timeoutMs: 10_000 }));
 
-    const plain = await runtime.run({ url: `${server.origin}/identity`, maxResponseBytes: 4 * MIB, responseType: 'bytes' });
+    const plain = await runtime.run({
+      url: `${server.origin}/identity`,
+      maxResponseBytes: 4 * MIB,
+      responseType: 'bytes',
+    });
     expect(asBuffer(plain.body).equals(body)).toBe(true);
-    const outcome = await settle(runtime.run({ url: `${server.origin}/gzip`, maxResponseBytes: 4 * MIB, responseType: 'bytes' }));
+    const outcome = await settle(
+      runtime.run({ url: `${server.origin}/gzip`, maxResponseBytes: 4 * MIB, responseType: 'bytes' }),
+    );
     expect(outcome.ok ? asBuffer(outcome.value.body).equals(body) : outcome.error.code).toBe(true);
   });
 });

@@ -20,13 +20,16 @@ const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 3_000 } as const;
 const MIB = 1024 * 1024;
 
-
-
 /**
  * A loopback server answering `encodedPath` with `encoded` as a body in `encoding` (with its length),
  * any other path with `other`.
  */
-function startEncodedServer(encoded: Buffer, encodedPath: string, other: string, encoding: BombEncoding = 'gzip'): Promise<HostServer> {
+function startEncodedServer(
+  encoded: Buffer,
+  encodedPath: string,
+  other: string,
+  encoding: BombEncoding = 'gzip',
+): Promise<HostServer> {
   return startHostServer('127.0.0.2', (_req, res, seen) => {
     if (seen.url !== encodedPath) {
       res.end(other);
@@ -73,10 +76,12 @@ describe('limits: encoded bodies at the edges', () => {
   it('decodes a gzip body delimited by the server closing the connection (no length, no chunking)', async () => {
     const body = compressibleText(300_000);
     const gz = gzipSync(body);
-    const raw = track(await startRawServer((req) => {
-      req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
-      req.socket.end(gz);
-    }));
+    const raw = track(
+      await startRawServer((req) => {
+        req.socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n');
+        req.socket.end(gz);
+      }),
+    );
     const runtime = track(createRuntime(OPTIONS));
 
     for (let i = 0; i < 3; i++) {
@@ -169,23 +174,26 @@ describe('limits: encoded bodies at the edges', () => {
     await expectHealthy(runtime);
   });
 
-  it.each(['gzip', 'deflate', 'br'] as const)('drops the socket of a %s body refused while it is still arriving', async (encoding) => {
-    // Incompressible: 4 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
-    const encoded = encodeFast(encoding, randomBytes(4 * MIB));
-    const server = await startEncodedServer(encoded, '/oversized', 'small', encoding);
-    track(server);
-    const runtime = track(createRuntime(OPTIONS));
+  it.each(['gzip', 'deflate', 'br'] as const)(
+    'drops the socket of a %s body refused while it is still arriving',
+    async (encoding) => {
+      // Incompressible: 4 MiB on the wire; refused after ~64 KiB of it, long before the message ends.
+      const encoded = encodeFast(encoding, randomBytes(4 * MIB));
+      const server = await startEncodedServer(encoded, '/oversized', 'small', encoding);
+      track(server);
+      const runtime = track(createRuntime(OPTIONS));
 
-    expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
-    const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
-    expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
-    expect((await runtime.run({ url: `${server.origin}/next` })).body).toBe('small');
+      expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
+      const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
+      expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
+      expect((await runtime.run({ url: `${server.origin}/next` })).body).toBe('small');
 
-    const [first, oversized, next] = server.requests;
-    expect(oversized?.connection).toBe(first?.connection);
-    expect(next?.connection).not.toBe(oversized?.connection);
-    await expectHealthy(runtime);
-  });
+      const [first, oversized, next] = server.requests;
+      expect(oversized?.connection).toBe(first?.connection);
+      expect(next?.connection).not.toBe(oversized?.connection);
+      await expectHealthy(runtime);
+    },
+  );
 
   it('lets a compressed body refused after its whole message arrived leave a clean socket behind', async () => {
     // ~30 bytes on the wire, 2,000 decoded: undici has completed the message before zlib reports the

@@ -53,7 +53,9 @@ describe('limits: response header size', () => {
 
   it('accepts the same 64 KiB of headers once the runtime raises maxHeaderBytes', async () => {
     const server = await start();
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000, maxHeaderBytes: 128 * 1024 }));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000, maxHeaderBytes: 128 * 1024 }),
+    );
 
     const result = await runtime.run({ url: `${server.origin}/headers/64` });
     expect(result.status).toBe(200);

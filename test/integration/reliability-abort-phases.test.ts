@@ -75,7 +75,11 @@ describe('reliability: abort at every phase', () => {
   }
 
   /** The neighbours all succeed once released; nothing restarted; every slot and unit given back. */
-  async function neighboursUntouched(rt: Runtime, gate: RawGate, neighbours: Promise<Settled<HttpResult>>[]): Promise<void> {
+  async function neighboursUntouched(
+    rt: Runtime,
+    gate: RawGate,
+    neighbours: Promise<Settled<HttpResult>>[],
+  ): Promise<void> {
     gate.release();
     for (const outcome of await allWithin(neighbours, 'neighbour jobs')) {
       expect(outcome.ok).toBe(true);
@@ -112,48 +116,59 @@ describe('reliability: abort at every phase', () => {
     expect((await runtime.stats()).totals.workerRestarts).toBe(0);
   });
 
-  it.runIf(process.platform === 'linux')('connecting: the dial in SYN_SENT is abandoned, its unit and slot released', async () => {
-    const gate = rawGate();
-    const server = track(await startRawServer(gate.behaviour));
-    // connectTimeoutMs far above the test: whatever is released, the abort released it.
-    const { rt, neighbours } = await withNeighbours(server, gate, { connectTimeoutMs: 120_000 });
+  it.runIf(process.platform === 'linux')(
+    'connecting: the dial in SYN_SENT is abandoned, its unit and slot released',
+    async () => {
+      const gate = rawGate();
+      const server = track(await startRawServer(gate.behaviour));
+      // connectTimeoutMs far above the test: whatever is released, the abort released it.
+      const { rt, neighbours } = await withNeighbours(server, gate, { connectTimeoutMs: 120_000 });
 
-    const child = spawn(process.execPath, [STALLED_LISTENER, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    listener = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
-      child.once('error', reject);
-    });
-    // Fill the accept queue: connect until one connection stays in SYN_SENT (bounded).
-    for (let i = 0; i < 16 && synSentTo(port) === 0; i++) {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('error', () => {});
-      fillers.push(socket);
-      await waitUntil(() => !socket.connecting || synSentTo(port) > 0, 'a filler to connect or stall');
-    }
-    const stalledFiller = fillers.pop();
-    stalledFiller?.destroy();
-    await waitUntil(() => synSentTo(port) === 0, 'the stalled filler to go');
+      const child = spawn(process.execPath, [STALLED_LISTENER, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      listener = child;
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+        child.once('error', reject);
+      });
+      // Fill the accept queue: connect until one connection stays in SYN_SENT (bounded).
+      for (let i = 0; i < 16 && synSentTo(port) === 0; i++) {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        fillers.push(socket);
+        await waitUntil(() => !socket.connecting || synSentTo(port) > 0, 'a filler to connect or stall');
+      }
+      const stalledFiller = fillers.pop();
+      stalledFiller?.destroy();
+      await waitUntil(() => synSentTo(port) === 0, 'the stalled filler to go');
 
-    const controller = new AbortController();
-    const connecting = settle(rt.run({ url: `http://127.0.0.1:${port}/never-accepted`, timeoutMs: 120_000 }, { signal: controller.signal }));
-    await waitUntil(() => synSentTo(port) === 1, "the job's socket to be in SYN_SENT");
-    controller.abort();
-    const outcome = await connecting;
-    expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
+      const controller = new AbortController();
+      const connecting = settle(
+        rt.run({ url: `http://127.0.0.1:${port}/never-accepted`, timeoutMs: 120_000 }, { signal: controller.signal }),
+      );
+      await waitUntil(() => synSentTo(port) === 1, "the job's socket to be in SYN_SENT");
+      controller.abort();
+      const outcome = await connecting;
+      expect(outcome.ok).toBe(false);
+      if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
 
-    // Resources released: the half-open socket, the origin's connection unit, the worker's slot.
-    const origin = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
-    await waitUntil(async () => ((await rt.stats()).hosts.find((h) => h.origin === origin)?.openConnections ?? 0) === 0, "the origin's connection unit to be released");
-    await neighboursUntouched(rt, gate, neighbours);
-  }, 30_000);
+      // Resources released: the half-open socket, the origin's connection unit, the worker's slot.
+      const origin = `http://127.0.0.1:${port}`;
+      await waitUntil(async () => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
+      await waitUntil(
+        async () => ((await rt.stats()).hosts.find((h) => h.origin === origin)?.openConnections ?? 0) === 0,
+        "the origin's connection unit to be released",
+      );
+      await neighboursUntouched(rt, gate, neighbours);
+    },
+    30_000,
+  );
 
   it('waiting for headers: the socket is closed (seen at the server)', async () => {
     const gate = rawGate();
     const sockets = new Map<string, Socket>();
-    const server = track(await startRawServer(remembering(byPrefix({ gate: gate.behaviour, silent: silentRaw }), sockets)));
+    const server = track(
+      await startRawServer(remembering(byPrefix({ gate: gate.behaviour, silent: silentRaw }), sockets)),
+    );
     const { rt, neighbours } = await withNeighbours(server, gate);
     const controller = new AbortController();
     const waiting = settle(rt.run({ url: `${server.origin}/silent/headers` }, { signal: controller.signal }));
@@ -162,7 +177,10 @@ describe('reliability: abort at every phase', () => {
     const outcome = await waiting;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
-    await waitUntil(() => sockets.get('/silent/headers')?.destroyed === true, 'the aborted socket to close at the server');
+    await waitUntil(
+      () => sockets.get('/silent/headers')?.destroyed === true,
+      'the aborted socket to close at the server',
+    );
     await neighboursUntouched(rt, gate, neighbours);
     expect(server.count('/silent/headers')).toBe(1);
   });
@@ -171,7 +189,9 @@ describe('reliability: abort at every phase', () => {
     const gate = rawGate();
     const trickle = trickleRaw(20);
     const sockets = new Map<string, Socket>();
-    const server = track(await startRawServer(remembering(byPrefix({ gate: gate.behaviour, trickle: trickle.behaviour }), sockets)));
+    const server = track(
+      await startRawServer(remembering(byPrefix({ gate: gate.behaviour, trickle: trickle.behaviour }), sockets)),
+    );
     const { rt, neighbours } = await withNeighbours(server, gate);
     const controller = new AbortController();
     const reading = settle(rt.run({ url: `${server.origin}/trickle/body` }, { signal: controller.signal }));
@@ -180,7 +200,10 @@ describe('reliability: abort at every phase', () => {
     const outcome = await reading;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_ABORTED');
-    await waitUntil(() => sockets.get('/trickle/body')?.destroyed === true, 'the aborted socket to close at the server');
+    await waitUntil(
+      () => sockets.get('/trickle/body')?.destroyed === true,
+      'the aborted socket to close at the server',
+    );
     await neighboursUntouched(rt, gate, neighbours);
     expect(server.count('/trickle/body')).toBe(1);
   });

@@ -77,7 +77,10 @@ describe('reliability: admission (maxQueue) and runMany backpressure', () => {
     await waitUntil(() => gate.held === running, `the server to hold the ${running} running requests`);
 
     gate.release();
-    const settled = await allWithin(admitted.map((p) => settle(p)), 'jobs of the burst');
+    const settled = await allWithin(
+      admitted.map((p) => settle(p)),
+      'jobs of the burst',
+    );
     const ok = settled.filter((s) => s.ok).length;
     expect(ok).toBe(running + MAX_QUEUE);
     expect(settled.length - ok).toBe(BURST - (running + MAX_QUEUE));

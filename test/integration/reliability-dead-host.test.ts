@@ -26,10 +26,19 @@ describe('reliability: a dead host does not starve healthy ones', () => {
   it(`holds the dead host to ${CAP} connections and slots while ${HEALTHY_JOBS} jobs to healthy hosts all finish first`, async () => {
     const dead = track(await startRawServer(silentRaw));
     const healthy = (await Promise.all(Array.from({ length: HEALTHY_HOSTS }, () => startRawServer()))).map(track);
-    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: CAP, concurrencyPerWorker: SLOTS_PER_WORKER, policy: { allow: ['127.0.0.1'] } }));
+    const runtime = track(
+      createRuntime({
+        workers: 2,
+        connectionsPerHost: CAP,
+        concurrencyPerWorker: SLOTS_PER_WORKER,
+        policy: { allow: ['127.0.0.1'] },
+      }),
+    );
     await workersReady(runtime);
 
-    const deadJobs = Array.from({ length: DEAD_JOBS }, (_, i) => tracked(settle(runtime.run({ url: `${dead.origin}/dead/${i}`, timeoutMs: 60_000 }))));
+    const deadJobs = Array.from({ length: DEAD_JOBS }, (_, i) =>
+      tracked(settle(runtime.run({ url: `${dead.origin}/dead/${i}`, timeoutMs: 60_000 }))),
+    );
     await waitUntil(() => dead.requests === CAP, `the dead host to receive ${CAP} requests`);
     const held = await runtime.stats();
     const deadView = held.hosts.find((h) => h.origin === dead.origin);
@@ -59,7 +68,10 @@ describe('reliability: a dead host does not starve healthy ones', () => {
     expect(after.totals.workerRestarts).toBe(0);
 
     await runtime.destroy();
-    const outcomes = await allWithin(deadJobs.map((j) => j.promise), 'dead-host jobs');
+    const outcomes = await allWithin(
+      deadJobs.map((j) => j.promise),
+      'dead-host jobs',
+    );
     expect(outcomes.filter((o) => !o.ok && o.error.code === 'FLOWPOOL_CLOSED').length).toBe(DEAD_JOBS);
   }, 60_000);
 });

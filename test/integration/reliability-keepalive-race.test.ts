@@ -75,7 +75,8 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
       }
     };
 
-    const staleRetries = async (): Promise<number> => (await runtime.stats()).workers.reduce((sum, w) => sum + w.staleConnectionRetries, 0);
+    const staleRetries = async (): Promise<number> =>
+      (await runtime.stats()).workers.reduce((sum, w) => sum + w.staleConnectionRetries, 0);
     const postsFailed = (): number => tally.POST.submitted - tally.POST.succeeded;
 
     const started = Date.now();
@@ -96,7 +97,8 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     }
 
     const retries = await staleRetries();
-    const summary = `after ${rounds} round(s): staleConnectionRetries ${retries}, idle closes ${server.idleClosed}, ` +
+    const summary =
+      `after ${rounds} round(s): staleConnectionRetries ${retries}, idle closes ${server.idleClosed}, ` +
       `GET ${tally.GET.succeeded}/${tally.GET.submitted}, PUT ${tally.PUT.succeeded}/${tally.PUT.submitted}, ` +
       `POST ${tally.POST.succeeded}/${tally.POST.submitted} ok, POST failures ${JSON.stringify([...tally.POST.failedByCode])}`;
 
@@ -133,21 +135,26 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     // answer (and put C1 back in its pool) first.
     let holdX: (() => void) | undefined;
     let answerLong: (() => void) | undefined;
-    const server = track(await startRawServer((req, srv) => {
-      if (req.path.startsWith('/warm/')) return srv.respond(req, 200, 'warm');
-      if (req.path === '/long') {
-        answerLong = () => srv.respond(req, 200, 'long');
-        return;
-      }
-      if (req.path === '/x' && holdX === undefined && req.onSocket > 0) {
-        holdX = () => req.socket.destroy();
-        return;
-      }
-      if (req.onSocket > 0) return req.socket.destroy();
-      return srv.respond(req, 200, 'x on a fresh socket');
-    }));
+    const server = track(
+      await startRawServer((req, srv) => {
+        if (req.path.startsWith('/warm/')) return srv.respond(req, 200, 'warm');
+        if (req.path === '/long') {
+          answerLong = () => srv.respond(req, 200, 'long');
+          return;
+        }
+        if (req.path === '/x' && holdX === undefined && req.onSocket > 0) {
+          holdX = () => req.socket.destroy();
+          return;
+        }
+        if (req.onSocket > 0) return req.socket.destroy();
+        return srv.respond(req, 200, 'x on a fresh socket');
+      }),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] } }));
-    await Promise.all([runtime.run({ url: `${server.origin}/warm/0` }), runtime.run({ url: `${server.origin}/warm/1` })]);
+    await Promise.all([
+      runtime.run({ url: `${server.origin}/warm/0` }),
+      runtime.run({ url: `${server.origin}/warm/1` }),
+    ]);
     expect(server.connections).toBe(2);
 
     const long = runtime.run({ url: `${server.origin}/long` });
@@ -161,7 +168,8 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
 
     const outcome = await x;
     const retries = (await runtime.stats()).workers[0]?.staleConnectionRetries;
-    const detail = `connections ${server.connections}, requests for /x ${server.count('/x')}, staleConnectionRetries ${String(retries)}` +
+    const detail =
+      `connections ${server.connections}, requests for /x ${server.count('/x')}, staleConnectionRetries ${String(retries)}` +
       (outcome.ok ? '' : `, error ${String(outcome.error.code)}: ${outcome.error.message}`);
     expect(outcome.ok, detail).toBe(true);
     if (outcome.ok) expect(outcome.value.body).toBe('x on a fresh socket');

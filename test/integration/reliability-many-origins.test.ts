@@ -40,9 +40,12 @@ describe('reliability: many distinct origins through a bounded origin table', ()
   beforeAll(async () => {
     servers = await Promise.all(
       Array.from({ length: SERVERS }, () =>
-        startCountingServer((_req, res) => {
-          res.end('ok');
-        }, { keepAliveTimeout: 5_000 }),
+        startCountingServer(
+          (_req, res) => {
+            res.end('ok');
+          },
+          { keepAliveTimeout: 5_000 },
+        ),
       ),
     );
   });
@@ -72,7 +75,8 @@ describe('reliability: many distinct origins through a bounded origin table', ()
     const ports = servers.map((s) => s.port);
     function* jobs(): Generator<HttpJob> {
       // Consecutive jobs go to different names and, every 1,000, to the next server: each origin once.
-      for (let i = 0; i < ORIGINS; i++) yield { url: `http://h${i % NAMES}.test:${ports[Math.floor(i / NAMES)] ?? 0}/` };
+      for (let i = 0; i < ORIGINS; i++)
+        yield { url: `http://h${i % NAMES}.test:${ports[Math.floor(i / NAMES)] ?? 0}/` };
     }
 
     let ok = 0;
@@ -82,7 +86,10 @@ describe('reliability: many distinct origins through a bounded origin table', ()
       const stats = await rt.stats();
       peak.samples++;
       peak.originsTracked = Math.max(peak.originsTracked, stats.totals.originsTracked);
-      peak.openConnections = Math.max(peak.openConnections, stats.workers.reduce((sum, w) => sum + w.openConnections, 0));
+      peak.openConnections = Math.max(
+        peak.openConnections,
+        stats.workers.reduce((sum, w) => sum + w.openConnections, 0),
+      );
     };
     let seen = 0;
     for await (const result of rt.runMany(jobs(), { concurrency: CONCURRENCY })) {
@@ -93,7 +100,13 @@ describe('reliability: many distinct origins through a bounded origin table', ()
     await sample();
     const heapGrowth = settledHeap() - heapBefore;
     const final = await rt.stats();
-    const summary = JSON.stringify({ ok, failures: [...failures], peak, heapGrowthMb: +(heapGrowth / MB).toFixed(1), restarts: final.totals.workerRestarts });
+    const summary = JSON.stringify({
+      ok,
+      failures: [...failures],
+      peak,
+      heapGrowthMb: +(heapGrowth / MB).toFixed(1),
+      restarts: final.totals.workerRestarts,
+    });
 
     expect(ok, summary).toBe(ORIGINS);
     expect(peak.samples, summary).toBeGreaterThanOrEqual(ORIGINS / SAMPLE_EVERY);
@@ -104,7 +117,10 @@ describe('reliability: many distinct origins through a bounded origin table', ()
     // The main thread's tables (coordinator, per-host stats) hold at most maxOrigins entries each.
     expect(heapGrowth, summary).toBeLessThan(32 * MB);
     // Counted at the servers: every origin reached its server once; no server saw more than its 1,000.
-    expect(servers.reduce((sum, s) => sum + s.requests, 0), summary).toBe(ORIGINS);
+    expect(
+      servers.reduce((sum, s) => sum + s.requests, 0),
+      summary,
+    ).toBe(ORIGINS);
     expect(Math.max(...servers.map((s) => s.requests)), summary).toBe(NAMES);
   }, 120_000);
 
@@ -113,7 +129,13 @@ describe('reliability: many distinct origins through a bounded origin table', ()
     if (server === undefined) throw new Error('no server');
     const names = 320;
     const resolve = Object.fromEntries(Array.from({ length: names }, (_, i) => [`s${i}.test`, ['127.0.0.1']]));
-    runtime = createRuntime({ workers: 1, maxOrigins: 64, keepAliveTimeoutMs: 100, policy: { allow: ['127.0.0.1'] }, resolve });
+    runtime = createRuntime({
+      workers: 1,
+      maxOrigins: 64,
+      keepAliveTimeoutMs: 100,
+      policy: { allow: ['127.0.0.1'] },
+      resolve,
+    });
     const rt = runtime;
     await workersReady(rt);
     function* jobs(): Generator<HttpJob> {

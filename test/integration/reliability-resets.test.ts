@@ -108,7 +108,9 @@ describe('reliability: connection reset before headers, after headers, mid-body'
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const healthy = Array.from({ length: 40 }, (_, i) => settle(runtime.run({ url: `${server.origin}/fine/${i}` })));
     const broken = (['before-headers', 'after-headers', 'mid-body'] as const).flatMap((point) =>
-      (['fin', 'rst'] as const).map((kill) => settle(runtime.run({ url: `${server.origin}/${point}/${kill}/beside`, method: 'POST', body: 'x' }))),
+      (['fin', 'rst'] as const).map((kill) =>
+        settle(runtime.run({ url: `${server.origin}/${point}/${kill}/beside`, method: 'POST', body: 'x' })),
+      ),
     );
     for (const outcome of await Promise.all(broken)) {
       expect(outcome.ok).toBe(false);

@@ -97,7 +97,8 @@ describe('reliability: shutdown', () => {
     await allWithin([destroying, again, runtime.close()], 'destroy()/close() calls');
     const outcomes = await allWithin(jobs, 'destroyed jobs');
     const codes = new Map<string, number>();
-    for (const o of outcomes) if (!o.ok) codes.set(o.error.code ?? 'none', (codes.get(o.error.code ?? 'none') ?? 0) + 1);
+    for (const o of outcomes)
+      if (!o.ok) codes.set(o.error.code ?? 'none', (codes.get(o.error.code ?? 'none') ?? 0) + 1);
     expect([...codes]).toEqual([['FLOWPOOL_CLOSED', JOBS]]);
     // Their sockets went with the workers.
     await waitUntil(() => server.open === 0, 'every socket of the destroyed jobs to close');
@@ -115,13 +116,17 @@ describe('reliability: shutdown', () => {
       idle: { resolved: 50, rejected: {} },
     };
     for (const [mode, summary] of Object.entries(expected)) {
-      it(`after ${mode === 'idle' ? 'its last job, without close()' : mode === 'crash' ? 'a worker crash and close()' : `${mode}()`}`, async () => {
-        const server = track(await startRawServer(byPrefix({ silent: silentRaw })));
-        const exit = await runChild(mode, server.origin);
-        expect(exit.killed, `still running after ${CHILD_LIMIT_MS} ms; stderr: ${exit.stderr}`).toBe(false);
-        expect(exit.code, exit.stderr).toBe(0);
-        expect(JSON.parse(exit.stdout.trim())).toEqual({ mode, ...summary });
-      }, CHILD_LIMIT_MS + 5_000);
+      it(
+        `after ${mode === 'idle' ? 'its last job, without close()' : mode === 'crash' ? 'a worker crash and close()' : `${mode}()`}`,
+        async () => {
+          const server = track(await startRawServer(byPrefix({ silent: silentRaw })));
+          const exit = await runChild(mode, server.origin);
+          expect(exit.killed, `still running after ${CHILD_LIMIT_MS} ms; stderr: ${exit.stderr}`).toBe(false);
+          expect(exit.code, exit.stderr).toBe(0);
+          expect(JSON.parse(exit.stdout.trim())).toEqual({ mode, ...summary });
+        },
+        CHILD_LIMIT_MS + 5_000,
+      );
     }
   });
 });

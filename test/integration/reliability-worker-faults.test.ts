@@ -33,7 +33,8 @@ function flood(runtime: Runtime, origin: string, tag: string): Flood {
   const posts: Promise<Settled<HttpResult>>[] = [];
   // Interleaved, so both kinds sit on both workers.
   for (let i = 0; i < GETS + POSTS; i++) {
-    if (i % 5 === 4) posts.push(settle(runtime.run({ url: `${origin}/flood/${tag}/post/${i}`, method: 'POST', body: `p${i}` })));
+    if (i % 5 === 4)
+      posts.push(settle(runtime.run({ url: `${origin}/flood/${tag}/post/${i}`, method: 'POST', body: `p${i}` })));
     else gets.push(settle(runtime.run({ url: `${origin}/flood/${tag}/get/${i}` })));
   }
   return { gets, posts };
@@ -46,7 +47,15 @@ describe('reliability: a worker dies mid-flood', () => {
     const gate = rawGate();
     const server = track(await startRawServer(byPrefix({ flood: gate.behaviour })));
     // Cap above the flood: all 250 jobs hold a connection at once, none waits in the coordinator.
-    const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 300, policy: { allow: ['127.0.0.1'] }, transforms: TRANSFORMS, ...extra }));
+    const runtime = track(
+      createRuntime({
+        workers: 2,
+        connectionsPerHost: 300,
+        policy: { allow: ['127.0.0.1'] },
+        transforms: TRANSFORMS,
+        ...extra,
+      }),
+    );
     // Both workers up before the flood, so it spreads over both and the fault hits one carrying jobs.
     await workersReady(runtime);
 

@@ -14,7 +14,9 @@ describe('runtime: agent reuse', () => {
     const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 8, policy: LOOPBACK }));
     const origin = server.origin;
     const wave = async (name: string): Promise<void> => {
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => runtime.run({ url: `${origin}/${name}/${i}` })));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => runtime.run({ url: `${origin}/${name}/${i}` })),
+      );
       for (const result of results) expect(result.status).toBe(200);
     };
 

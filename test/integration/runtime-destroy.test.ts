@@ -13,7 +13,9 @@ describe('runtime: destroy()', () => {
 
   it('rejects running and queued jobs with FLOWPOOL_CLOSED; a second destroy() is harmless', async () => {
     const server = track(await startCountingServer(never));
-    const runtime = track(createRuntime({ workers: 2, concurrencyPerWorker: 4, connectionsPerHost: 4, policy: LOOPBACK }));
+    const runtime = track(
+      createRuntime({ workers: 2, concurrencyPerWorker: 4, connectionsPerHost: 4, policy: LOOPBACK }),
+    );
     const jobs = Array.from({ length: 10 }, (_, i) => settle(runtime.run({ url: `${server.origin}/never/${i}` })));
     await waitUntil(() => server.requests === 4, 'the server to receive the 4 running jobs');
     expect((await runtime.stats()).totals.queued).toBe(6);

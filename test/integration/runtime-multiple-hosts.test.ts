@@ -29,7 +29,11 @@ describe('runtime: multiple hosts', () => {
     // The global cap for affinity; the baseline caps each worker's own pool, so workers x cap per host.
     const perHostCap = balancing === 'affinity' ? CAP : 2 * CAP;
     // Long keep-alive: no connection is recycled mid-test, so `connections` counts every socket ever opened.
-    const servers = (await Promise.all(Array.from({ length: HOSTS }, () => startCountingServer(undefined, { keepAliveTimeout: 30_000 })))).map(track);
+    const servers = (
+      await Promise.all(
+        Array.from({ length: HOSTS }, () => startCountingServer(undefined, { keepAliveTimeout: 30_000 })),
+      )
+    ).map(track);
     const runtime = track(createRuntime({ workers: 2, connectionsPerHost: CAP, balancing, policy: LOOPBACK }));
     const origins = servers.map((s) => s.origin);
     function* jobs(): Generator<HttpJob> {

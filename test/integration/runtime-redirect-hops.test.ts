@@ -42,7 +42,9 @@ describe('runtime: redirect hops to another origin', () => {
     const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 20 })));
     const to = target.origin;
     // Two source origins get two home workers, so hops followed in place would dial the target from both.
-    const sources = (await Promise.all(['127.0.0.2', '127.0.0.3'].map((host) => redirector(host, (path) => `${to}/target${path}`)))).map(track);
+    const sources = (
+      await Promise.all(['127.0.0.2', '127.0.0.3'].map((host) => redirector(host, (path) => `${to}/target${path}`)))
+    ).map(track);
     const runtime = track(createRuntime({ workers: 2, connectionsPerHost: 2, policy: LOOPBACK }));
     subscribe('flowpool:job:start', onStart);
 
@@ -68,7 +70,9 @@ describe('runtime: redirect hops to another origin', () => {
     const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 20 })));
     const to = target.origin;
     const source = track(await redirector('127.0.0.2', (path) => `${to}${path}`)).origin;
-    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 1 } } }));
+    const runtime = track(
+      createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 1 } } }),
+    );
 
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => runtime.run({ url: `${source}/r/${i}` })));
     expect(results.map((r) => r.status)).toEqual(Array.from({ length: 10 }, () => 200));
@@ -78,7 +82,11 @@ describe('runtime: redirect hops to another origin', () => {
 
   it('count the redirect budget and list every hop across hand-backs (A -> B -> C -> B)', async () => {
     let c = '';
-    const target = track(await startScriptedServer((_n, req) => (req.url === '/first' ? { status: 302, headers: { location: `${c}/second` } } : { status: 200 })));
+    const target = track(
+      await startScriptedServer((_n, req) =>
+        req.url === '/first' ? { status: 302, headers: { location: `${c}/second` } } : { status: 200 },
+      ),
+    );
     const b = target.origin;
     const start = `${track(await redirector('127.0.0.2', () => `${b}/first`)).origin}/start`;
     c = track(await redirector('127.0.0.3', () => `${b}/last`)).origin;
@@ -100,7 +108,11 @@ describe('runtime: redirect hops to another origin', () => {
   it('follow a redirect within the origin in the worker: one dispatch, then one for the hop to another origin', async () => {
     const target = track(await startScriptedServer(() => ({ status: 200 })));
     const to = target.origin;
-    const source = track(await startHostServer('127.0.0.2', (_req, res, seen) => redirect(res, seen.url === '/here' ? '/there' : `${to}/ok`))).origin;
+    const source = track(
+      await startHostServer('127.0.0.2', (_req, res, seen) =>
+        redirect(res, seen.url === '/here' ? '/there' : `${to}/ok`),
+      ),
+    ).origin;
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     subscribe('flowpool:job:start', onStart);
 
@@ -119,7 +131,9 @@ describe('runtime: redirect hops to another origin', () => {
     // (delays only push the answer later).
     const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 300 })));
     const to = target.origin;
-    const source = track(await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600))).origin;
+    const source = track(
+      await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600)),
+    ).origin;
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
 
     const error = await rejectionOf(runtime.run({ url: `${source}/slow`, timeoutMs: 800 }));

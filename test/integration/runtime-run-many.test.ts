@@ -36,7 +36,8 @@ describe('runtime: runMany', () => {
       seen[result.index] = (seen[result.index] ?? 0) + 1;
       if (!result.ok || result.value.status !== 200 || result.value.body !== 'ok') {
         failures++;
-        if (firstFailure === undefined) firstFailure = result.ok ? `status ${result.value.status}` : `${result.error.code}: ${result.error.message}`;
+        if (firstFailure === undefined)
+          firstFailure = result.ok ? `status ${result.value.status}` : `${result.error.code}: ${result.error.message}`;
       }
       // Jobs pulled from the generator and not yet taken as results: the window in flight plus results
       // waiting to be taken. This consumer never awaits, so at most one window of results waits.

@@ -48,11 +48,13 @@ describe('runtime: timeouts', () => {
   }, 15_000);
 
   it('a timed-out job leaves the runtime serving', async () => {
-    const server = track(await startCountingServer((req, res) => {
-      req.resume();
-      if (req.url === '/silent') return;
-      res.end('fine');
-    }));
+    const server = track(
+      await startCountingServer((req, res) => {
+        req.resume();
+        if (req.url === '/silent') return;
+        res.end('fine');
+      }),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const timedOut = await settle(runtime.run({ url: `${server.origin}/silent`, timeoutMs: 200 }));
     expect(timedOut.ok).toBe(false);

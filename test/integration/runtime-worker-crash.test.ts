@@ -18,24 +18,32 @@ describe('runtime: worker crash mid-flight', () => {
   it('settles every in-flight job: GETs run again (attempts 2), POSTs fail with FLOWPOOL_WORKER_CRASHED', async () => {
     const big = bigJsonStrings(20e6);
     const slow = gate();
-    const server = track(await startCountingServer((req, res, state) => {
-      if (req.url === '/big') {
-        req.resume();
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(big.length) });
-        res.end(big);
-        return;
-      }
-      slow.handler(req, res, state);
-    }));
-    const runtime = track(createRuntime({ workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 24 }, policy: LOOPBACK }));
+    const server = track(
+      await startCountingServer((req, res, state) => {
+        if (req.url === '/big') {
+          req.resume();
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(big.length) });
+          res.end(big);
+          return;
+        }
+        slow.handler(req, res, state);
+      }),
+    );
+    const runtime = track(
+      createRuntime({ workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 24 }, policy: LOOPBACK }),
+    );
     const origin = server.origin;
 
     const gets = Array.from({ length: 6 }, (_, i) => settle(runtime.run({ url: `${origin}/get/${i}` })));
-    const posts = Array.from({ length: 4 }, (_, i) => settle(runtime.run({ url: `${origin}/post/${i}`, method: 'POST', body: `p${i}` })));
+    const posts = Array.from({ length: 4 }, (_, i) =>
+      settle(runtime.run({ url: `${origin}/post/${i}`, method: 'POST', body: `p${i}` })),
+    );
     await waitUntil(() => slow.held === 10, 'the server to hold all 10 requests');
 
     // POST: not safe to repeat, so the crash happens exactly once.
-    const crasher = await settle(runtime.run({ url: `${origin}/big`, method: 'POST', responseType: 'json', maxResponseBytes: 100e6 }));
+    const crasher = await settle(
+      runtime.run({ url: `${origin}/big`, method: 'POST', responseType: 'json', maxResponseBytes: 100e6 }),
+    );
     expect(crasher.ok).toBe(false);
     if (!crasher.ok) {
       expect(crasher.error.code).toBe('FLOWPOOL_WORKER_CRASHED');

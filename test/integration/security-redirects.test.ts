@@ -36,19 +36,29 @@ describe('security: redirects', () => {
     ['localhost', (port: number) => `http://localhost:${port}/internal`],
     ['a name resolving to it', (port: number) => `http://internal.test:${port}/internal`],
     ['a protocol-relative location', (port: number) => `//127.0.0.1:${port}/internal`],
-  ])('refuses a hop from an allowed server to a blocked address given as %s; the target sees 0 connections', async (_name, location) => {
-    const target = track(await startHostServer('127.0.0.1'));
-    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => location(target.port))));
-    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'internal.test': ['127.0.0.1'] } }));
+  ])(
+    'refuses a hop from an allowed server to a blocked address given as %s; the target sees 0 connections',
+    async (_name, location) => {
+      const target = track(await startHostServer('127.0.0.1'));
+      const start = track(
+        await startHostServer(
+          '127.0.0.2',
+          redirecting(302, () => location(target.port)),
+        ),
+      );
+      const runtime = track(
+        createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'internal.test': ['127.0.0.1'] } }),
+      );
 
-    const error = await rejectionOf(runtime.run({ url: `${start.origin}/start` }));
-    expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
-    expect(error.details.reason).toMatch(/loopback/);
-    expect(start.requests.map((r) => r.url)).toEqual(['/start']);
-    // The worker is still healthy and the start server still reachable.
-    expect((await runtime.run({ url: `${start.origin}/start`, followRedirects: false })).status).toBe(302);
-    expect(target.connections).toBe(0);
-  });
+      const error = await rejectionOf(runtime.run({ url: `${start.origin}/start` }));
+      expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
+      expect(error.details.reason).toMatch(/loopback/);
+      expect(start.requests.map((r) => r.url)).toEqual(['/start']);
+      // The worker is still healthy and the start server still reachable.
+      expect((await runtime.run({ url: `${start.origin}/start`, followRedirects: false })).status).toBe(302);
+      expect(target.connections).toBe(0);
+    },
+  );
 
   it.each([
     ['file:///etc/passwd', /scheme "file:"/],
@@ -57,7 +67,12 @@ describe('security: redirects', () => {
     ['data:text/plain,hello', /scheme "data:"/],
     ['javascript:alert(1)', /scheme "javascript:"/],
   ])('refuses a redirect to the non-http scheme %s', async (location, reason) => {
-    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => location)));
+    const start = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(302, () => location),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
@@ -67,7 +82,12 @@ describe('security: redirects', () => {
 
   it('refuses a redirect carrying credentials in the URL, without echoing them', async () => {
     const other = track(await startHostServer('127.0.0.2'));
-    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => `http://admin:hunter2@127.0.0.2:${other.port}/`)));
+    const start = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(302, () => `http://admin:hunter2@127.0.0.2:${other.port}/`),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
@@ -79,7 +99,12 @@ describe('security: redirects', () => {
 
   it('drops Authorization, Cookie and Proxy-Authorization on a cross-origin hop, keeps other headers', async () => {
     const second = track(await startHostServer('127.0.0.3'));
-    const first = track(await startHostServer('127.0.0.2', redirecting(302, () => `${second.origin}/landing`)));
+    const first = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(302, () => `${second.origin}/landing`),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.2', '127.0.0.3'] } }));
 
     const result = await runtime.run({
@@ -108,11 +133,24 @@ describe('security: redirects', () => {
 
   it('treats another port on the same address as another origin (credentials dropped), and never restores them', async () => {
     const back = track(await startHostServer('127.0.0.2'));
-    const other = track(await startHostServer('127.0.0.2', redirecting(307, () => `${back.origin}/back`)));
-    const start = track(await startHostServer('127.0.0.2', redirecting(307, () => `${other.origin}/other`)));
+    const other = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(307, () => `${back.origin}/back`),
+      ),
+    );
+    const start = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(307, () => `${other.origin}/other`),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
-    const result = await runtime.run({ url: `${start.origin}/`, headers: { authorization: 'Bearer t', 'x-custom': 'kept' } });
+    const result = await runtime.run({
+      url: `${start.origin}/`,
+      headers: { authorization: 'Bearer t', 'x-custom': 'kept' },
+    });
     expect(result.status).toBe(200);
     expect(other.requests[0]?.headers.authorization).toBeUndefined();
     expect(back.requests[0]?.headers.authorization).toBeUndefined();
@@ -120,10 +158,18 @@ describe('security: redirects', () => {
   });
 
   it('keeps Authorization on a same-origin redirect', async () => {
-    const server = track(await startHostServer('127.0.0.2', redirecting(302, (url) => (url === '/start' ? '/landing' : undefined))));
+    const server = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(302, (url) => (url === '/start' ? '/landing' : undefined)),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
-    const result = await runtime.run({ url: `${server.origin}/start`, headers: { authorization: 'Bearer same-origin', cookie: 'a=1' } });
+    const result = await runtime.run({
+      url: `${server.origin}/start`,
+      headers: { authorization: 'Bearer same-origin', cookie: 'a=1' },
+    });
     expect(result.status).toBe(200);
     expect(server.requests.map((r) => [r.url, r.headers.authorization, r.headers.cookie])).toEqual([
       ['/start', 'Bearer same-origin', 'a=1'],
@@ -144,7 +190,14 @@ describe('security: redirects', () => {
 
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/loop/0` }));
       expect(error.code).toBe('FLOWPOOL_TOO_MANY_REDIRECTS');
-      expect(server.requests.map((r) => r.url)).toEqual(['/loop/0', '/loop/1', '/loop/2', '/loop/3', '/loop/4', '/loop/5']);
+      expect(server.requests.map((r) => r.url)).toEqual([
+        '/loop/0',
+        '/loop/1',
+        '/loop/2',
+        '/loop/3',
+        '/loop/4',
+        '/loop/5',
+      ]);
     });
 
     it('honours a per-job maxRedirects: 2 (3 requests), while the next job still gets the default', async () => {
@@ -189,13 +242,27 @@ describe('security: redirects', () => {
     [302, 'POST', 'GET'],
     [303, 'PUT', 'GET'],
   ])('turns a %i after %s into %s without a body', async (status, method, expected) => {
-    const server = track(await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/form' ? '/result' : undefined))));
+    const server = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(status, (url) => (url === '/form' ? '/result' : undefined)),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
-    const result = await runtime.run({ url: `${server.origin}/form`, method, json: { name: 'x'.repeat(100) }, responseType: 'json' });
+    const result = await runtime.run({
+      url: `${server.origin}/form`,
+      method,
+      json: { name: 'x'.repeat(100) },
+      responseType: 'json',
+    });
     expect(result.status).toBe(200);
     const [first, second] = server.requests;
-    expect([first?.method, first?.body.length, first?.headers['content-type']]).toEqual([method, 111, 'application/json']);
+    expect([first?.method, first?.body.length, first?.headers['content-type']]).toEqual([
+      method,
+      111,
+      'application/json',
+    ]);
     expect(second?.method).toBe(expected);
     expect(second?.body.length).toBe(0);
     expect(second?.headers['content-type']).toBeUndefined();
@@ -205,10 +272,20 @@ describe('security: redirects', () => {
   });
 
   it.each([307, 308])('keeps POST and its body on a %i', async (status) => {
-    const server = track(await startHostServer('127.0.0.2', redirecting(status, (url) => (url === '/upload' ? '/stored' : undefined))));
+    const server = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(status, (url) => (url === '/upload' ? '/stored' : undefined)),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
-    const result = await runtime.run({ url: `${server.origin}/upload`, method: 'POST', body: 'payload-123', headers: { 'content-type': 'text/plain' } });
+    const result = await runtime.run({
+      url: `${server.origin}/upload`,
+      method: 'POST',
+      body: 'payload-123',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(result.status).toBe(200);
     expect(server.requests.map((r) => [r.url, r.method, r.body.toString(), r.headers['content-type']])).toEqual([
       ['/upload', 'POST', 'payload-123', 'text/plain'],
@@ -239,7 +316,12 @@ describe('security: redirects', () => {
 
   it('returns the 3xx itself with followRedirects: false, and never touches the target', async () => {
     const target = track(await startHostServer('127.0.0.1'));
-    const start = track(await startHostServer('127.0.0.2', redirecting(302, () => `${target.origin}/internal`)));
+    const start = track(
+      await startHostServer(
+        '127.0.0.2',
+        redirecting(302, () => `${target.origin}/internal`),
+      ),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2 }));
 
     const result = await runtime.run({ url: `${start.origin}/start`, followRedirects: false });

@@ -27,11 +27,13 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
     track(blocked);
     track(allowed);
-    const runtime = track(createRuntime({
-      workers: 1,
-      policy: ONLY_DOT_2,
-      resolve: { 'internal.test': ['127.0.0.1'], 'api.test': ['127.0.0.2'] },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 1,
+        policy: ONLY_DOT_2,
+        resolve: { 'internal.test': ['127.0.0.1'], 'api.test': ['127.0.0.2'] },
+      }),
+    );
 
     const error = await rejectionOf(runtime.run({ url: `http://internal.test:${blocked.port}/secret` }));
     expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -53,7 +55,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     track(blocked);
     track(allowed);
     // The blocked address comes first, so a connector that dialled the first answer would hit it.
-    const runtime = track(createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'mixed.test': ['127.0.0.1', '127.0.0.2'] } }));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: ONLY_DOT_2, resolve: { 'mixed.test': ['127.0.0.1', '127.0.0.2'] } }),
+    );
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `http://mixed.test:${blocked.port}/r${i}` });
@@ -66,18 +70,28 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it.each([
     ['127.0.0.1', '::1'],
     ['::1', '127.0.0.1'],
-  ])('dials only the allowed family of a dual-stack name (blocked %s, allowed %s)', async (blockedHost, allowedHost) => {
-    const [blocked, allowed] = await startHostServersOnOnePort([blockedHost, allowedHost]);
-    if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
-    track(blocked);
-    track(allowed);
-    // Node races the families (autoSelectFamily): the vetoing lookup must hand it the allowed one only.
-    const runtime = track(createRuntime({ workers: 1, policy: { allow: [allowedHost] }, resolve: { 'dual.test': [blockedHost, allowedHost] } }));
+  ])(
+    'dials only the allowed family of a dual-stack name (blocked %s, allowed %s)',
+    async (blockedHost, allowedHost) => {
+      const [blocked, allowed] = await startHostServersOnOnePort([blockedHost, allowedHost]);
+      if (blocked === undefined || allowed === undefined) throw new Error('servers did not start');
+      track(blocked);
+      track(allowed);
+      // Node races the families (autoSelectFamily): the vetoing lookup must hand it the allowed one only.
+      const runtime = track(
+        createRuntime({
+          workers: 1,
+          policy: { allow: [allowedHost] },
+          resolve: { 'dual.test': [blockedHost, allowedHost] },
+        }),
+      );
 
-    for (let i = 0; i < 2; i++) expect((await runtime.run({ url: `http://dual.test:${blocked.port}/d${i}` })).status).toBe(200);
-    expect(allowed.requests.map((r) => r.url)).toEqual(['/d0', '/d1']);
-    expect(blocked.connections).toBe(0);
-  });
+      for (let i = 0; i < 2; i++)
+        expect((await runtime.run({ url: `http://dual.test:${blocked.port}/d${i}` })).status).toBe(200);
+      expect(allowed.requests.map((r) => r.url)).toEqual(['/d0', '/d1']);
+      expect(blocked.connections).toBe(0);
+    },
+  );
 
   it('refuses an IP-literal URL to a blocked loopback address before dialling', async () => {
     const [blocked, allowed] = await startHostServersOnOnePort(['127.0.0.1', '127.0.0.2']);
@@ -151,7 +165,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     async (name) => {
       const server = track(await startHostServer('127.0.0.1'));
       // The override keeps the test off real name resolution even if the name were let through.
-      const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] }, resolve: { [name]: ['127.0.0.1'] } }));
+      const runtime = track(
+        createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] }, resolve: { [name]: ['127.0.0.1'] } }),
+      );
 
       const error = await rejectionOf(runtime.run({ url: `http://${name}:${server.port}/` }));
       expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
@@ -164,7 +180,9 @@ describe('security: resolve overrides, IP literals and names are judged by the a
 
   it('lets localhost through once it has its own allow entry', async () => {
     const server = track(await startHostServer('127.0.0.1'));
-    const runtime = track(createRuntime({ workers: 1, policy: { allow: ['localhost'] }, resolve: { localhost: ['127.0.0.1'] } }));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: { allow: ['localhost'] }, resolve: { localhost: ['127.0.0.1'] } }),
+    );
 
     const result = await runtime.run({ url: `http://localhost:${server.port}/named` });
     expect(result.status).toBe(200);
@@ -180,11 +198,13 @@ describe('security: resolve overrides, IP literals and names are judged by the a
     if (denied === undefined || allowed === undefined) throw new Error('servers did not start');
     track(denied);
     track(allowed);
-    const runtime = track(createRuntime({
-      workers: 1,
-      policy: { allow: ['127.0.0.0/8', '*.test'], deny: ['127.0.0.3'] },
-      resolve: { 'denied.test': ['127.0.0.3'], 'both.test': ['127.0.0.3', '127.0.0.2'] },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 1,
+        policy: { allow: ['127.0.0.0/8', '*.test'], deny: ['127.0.0.3'] },
+        resolve: { 'denied.test': ['127.0.0.3'], 'both.test': ['127.0.0.3', '127.0.0.2'] },
+      }),
+    );
 
     for (const url of [`${denied.origin}/`, `http://denied.test:${denied.port}/`]) {
       const error = await rejectionOf(runtime.run({ url }));
@@ -224,18 +244,24 @@ describe('security: resolve overrides, IP literals and names are judged by the a
   it.each([
     ['an IP literal', (port: number) => `http://0.0.0.0:${port}/admin`],
     ['a name resolved to it', (port: number) => `http://zero.test:${port}/admin`],
-  ])('refuses a socket that reached a blocked address though it dialled an allowed one (%s); no request reaches the server', async (_what, urlFor) => {
-    const local = track(await startHostServer('127.0.0.1'));
-    const policy = { allow: ['0.0.0.0/32'] };
-    expect(checkDestination(`http://0.0.0.0:${local.port}/`, policy)).toEqual({ allowed: true, reason: 'allowed by policy.allow' });
-    expect(checkDestination(`http://127.0.0.1:${local.port}/`, policy).allowed).toBe(false);
-    const runtime = track(createRuntime({ workers: 1, policy, resolve: { 'zero.test': ['0.0.0.0'] } }));
+  ])(
+    'refuses a socket that reached a blocked address though it dialled an allowed one (%s); no request reaches the server',
+    async (_what, urlFor) => {
+      const local = track(await startHostServer('127.0.0.1'));
+      const policy = { allow: ['0.0.0.0/32'] };
+      expect(checkDestination(`http://0.0.0.0:${local.port}/`, policy)).toEqual({
+        allowed: true,
+        reason: 'allowed by policy.allow',
+      });
+      expect(checkDestination(`http://127.0.0.1:${local.port}/`, policy).allowed).toBe(false);
+      const runtime = track(createRuntime({ workers: 1, policy, resolve: { 'zero.test': ['0.0.0.0'] } }));
 
-    const error = await rejectionOf(runtime.run({ url: urlFor(local.port) }));
-    expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
-    expect(error.message).toMatch(/connected address refused: .*loopback/);
-    // The dial did connect (this is the after-connect check), yet the server never saw a request.
-    expect(local.connections).toBeGreaterThanOrEqual(1);
-    expect(local.requests).toHaveLength(0);
-  });
+      const error = await rejectionOf(runtime.run({ url: urlFor(local.port) }));
+      expect(error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
+      expect(error.message).toMatch(/connected address refused: .*loopback/);
+      // The dial did connect (this is the after-connect check), yet the server never saw a request.
+      expect(local.connections).toBeGreaterThanOrEqual(1);
+      expect(local.requests).toHaveLength(0);
+    },
+  );
 });

@@ -25,12 +25,14 @@ async function circuitBecomes(runtime: Runtime, origin: string, state: string, t
   for (;;) {
     const host = (await runtime.stats()).hosts.find((h) => h.origin === origin);
     if (host?.circuit === state) return;
-    if (Date.now() > deadline) throw new Error(`circuit of ${origin} not ${state} within ${timeoutMs} ms (is ${String(host?.circuit)})`);
+    if (Date.now() > deadline)
+      throw new Error(`circuit of ${origin} not ${state} within ${timeoutMs} ms (is ${String(host?.circuit)})`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-const codes = (outcomes: readonly Settled<{ status: number }>[]) => outcomes.map((o) => (o.ok ? o.value.status : o.error.code));
+const codes = (outcomes: readonly Settled<{ status: number }>[]) =>
+  outcomes.map((o) => (o.ok ? o.value.status : o.error.code));
 
 describe('traffic: circuit breaker', () => {
   const track = closeAfterEach();
@@ -48,7 +50,9 @@ describe('traffic: circuit breaker', () => {
     subscribe('flowpool:circuit:change', onChange);
     let down = true;
     const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS } }));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS } }),
+    );
     const url = `${server.origin}/health`;
     const burst = (n: number) => Promise.all(Array.from({ length: n }, () => settle(runtime.run({ url }))));
 
@@ -106,7 +110,9 @@ describe('traffic: circuit breaker', () => {
     subscribe('flowpool:circuit:change', onChange);
     const port = await closedPort();
     const server = track(await startScriptedServer(() => ({ status: 200 })));
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 } }));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 } }),
+    );
     const down = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 3; i++) {
       const o = await settle(runtime.run({ url: `${down}/x` }));
@@ -122,7 +128,13 @@ describe('traffic: circuit breaker', () => {
 
   it('4xx answers do not open it, and with failOn5xx: false neither do 5xx', async () => {
     const server = track(await startScriptedServer((n) => ({ status: n % 2 === 0 ? 404 : 500 })));
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000, failOn5xx: false } }));
+    const runtime = track(
+      createRuntime({
+        workers: 1,
+        policy: LOOPBACK,
+        circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000, failOn5xx: false },
+      }),
+    );
     for (let i = 0; i < 10; i++) await runtime.run({ url: `${server.origin}/x` });
     expect(server.requests).toBe(10);
     expect((await runtime.stats()).hosts.find((h) => h.origin === server?.origin)?.circuit).toBe('closed');

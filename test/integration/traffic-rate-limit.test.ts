@@ -24,12 +24,17 @@ describe('traffic: per-host limits', () => {
 
   it('rps 50, burst 1: 100 jobs at once reach the server at 50 rps (within 10%), none fails', async () => {
     const server = track(await startScriptedServer(() => ({ status: 200 })));
-    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 1 } } }));
+    const runtime = track(
+      createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 1 } } }),
+    );
     // Warm-up: boots the workers and opens a connection, so the flood measures the limiter alone.
     expect((await runtime.run({ url: `${server.origin}/warm-up` })).status).toBe(200);
     const warm = server.requests;
 
-    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/flood/${i}`, timeoutMs: 20_000 }));
+    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({
+      url: `${server?.origin}/flood/${i}`,
+      timeoutMs: 20_000,
+    }));
     const results = await collect(runtime.runMany(jobs), 100);
     expect(results.every((r) => r.ok && r.value.status === 200)).toBe(true);
     const flood = server.arrivals.slice(warm);
@@ -59,10 +64,15 @@ describe('traffic: per-host limits', () => {
 
   it('rps 50, burst 5: after the initial burst the flood also holds 50 rps (within 10%)', async () => {
     const server = track(await startScriptedServer(() => ({ status: 200 })));
-    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 5 } } }));
+    const runtime = track(
+      createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { rps: 50, burst: 5 } } }),
+    );
     expect((await runtime.run({ url: `${server.origin}/warm-up` })).status).toBe(200);
     const warm = server.requests;
-    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/flood/${i}`, timeoutMs: 20_000 }));
+    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({
+      url: `${server?.origin}/flood/${i}`,
+      timeoutMs: 20_000,
+    }));
     const results = await collect(runtime.runMany(jobs), 100);
     expect(results.every((r) => r.ok && r.value.status === 200)).toBe(true);
     const steady = server.arrivals.slice(warm + 10);
@@ -71,9 +81,11 @@ describe('traffic: per-host limits', () => {
     expect(observedRps).toBeLessThanOrEqual(50 * 1.1);
   });
 
-  it('concurrency 3 with a slow handler: the server never has more than 3 of the host\'s requests in hand', async () => {
+  it("concurrency 3 with a slow handler: the server never has more than 3 of the host's requests in hand", async () => {
     const server = track(await startScriptedServer(() => ({ status: 200, delayMs: 40 })));
-    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 3 } } }));
+    const runtime = track(
+      createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { '127.0.0.1': { concurrency: 3 } } }),
+    );
     const jobs: HttpJob[] = Array.from({ length: 24 }, (_, i) => ({ url: `${server?.origin}/slow/${i}` }));
     const results = await collect(runtime.runMany(jobs), 24);
     expect(results.every((r) => r.ok && r.value.status === 200)).toBe(true);
@@ -87,7 +99,13 @@ describe('traffic: per-host limits', () => {
     const other = await startScriptedServer(() => ({ status: 200, delayMs: 40 }));
     try {
       // Both on 127.0.0.1: only the port tells them apart.
-      const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK, hostLimits: { [`127.0.0.1:${server.counting.port}`]: { concurrency: 1 } } }));
+      const runtime = track(
+        createRuntime({
+          workers: 2,
+          policy: LOOPBACK,
+          hostLimits: { [`127.0.0.1:${server.counting.port}`]: { concurrency: 1 } },
+        }),
+      );
       const limited = Array.from({ length: 6 }, (_, i) => runtime.run({ url: `${server?.origin}/slow/${i}` }));
       const free = Array.from({ length: 6 }, (_, i) => runtime.run({ url: `${other.origin}/slow/${i}` }));
       const results = await Promise.all([...limited, ...free]);
@@ -106,19 +124,26 @@ describe('traffic: per-host limits', () => {
     const other = await startScriptedServer(() => ({ status: 200 }));
     try {
       // Same IP, so the limit is keyed by a *.suffix that only the limited name matches, via `resolve`.
-      const runtime = track(createRuntime({
-        workers: 1,
-        policy: LOOPBACK,
-        resolve: { 'slow.test': ['127.0.0.1'] },
-        hostLimits: { '*.test': { rps: 2, burst: 1 } },
-      }));
+      const runtime = track(
+        createRuntime({
+          workers: 1,
+          policy: LOOPBACK,
+          resolve: { 'slow.test': ['127.0.0.1'] },
+          hostLimits: { '*.test': { rps: 2, burst: 1 } },
+        }),
+      );
       const limitedUrl = `http://slow.test:${server.counting.port}`;
       // Warm-up of both origins (worker boot, sockets), so both measured requests below travel the same
       // way and their gap at the server is the limiter's spacing. It takes the limited host's one token.
       await runtime.run({ url: `${other.origin}/warm-up` });
       await runtime.run({ url: `${limitedUrl}/warm-up` });
-      const limited = [runtime.run({ url: `${limitedUrl}/a`, timeoutMs: 10_000 }), runtime.run({ url: `${limitedUrl}/b`, timeoutMs: 10_000 })];
-      const free = await Promise.all(Array.from({ length: 10 }, (_, i) => runtime.run({ url: `${other.origin}/free/${i}` })));
+      const limited = [
+        runtime.run({ url: `${limitedUrl}/a`, timeoutMs: 10_000 }),
+        runtime.run({ url: `${limitedUrl}/b`, timeoutMs: 10_000 }),
+      ];
+      const free = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => runtime.run({ url: `${other.origin}/free/${i}` })),
+      );
       expect(free.every((r) => r.status === 200)).toBe(true);
       // When the 10 unlimited jobs were all answered, the limited one had not been sent its next token
       // yet (one every 500 ms): only its warm-up had arrived.

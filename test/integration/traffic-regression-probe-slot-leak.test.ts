@@ -41,17 +41,25 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
    * Opens the circuit with 3 quick 503s (the burst of 3 tokens) and waits for half-open; the next job
    * must queue for a token (0.5 rps: the next is ~2 s away).
    */
-  async function openCircuit(extra: { maxQueue?: number; resolve?: Record<string, string[]>; hostLimits?: Record<string, { rps: number; burst: number }> } = {}) {
+  async function openCircuit(
+    extra: {
+      maxQueue?: number;
+      resolve?: Record<string, string[]>;
+      hostLimits?: Record<string, { rps: number; burst: number }>;
+    } = {},
+  ) {
     let down = true;
     const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
-    const runtime = track(createRuntime({
-      workers: 1,
-      policy: LOOPBACK,
-      ...(extra.maxQueue === undefined ? {} : { maxQueue: extra.maxQueue }),
-      ...(extra.resolve === undefined ? {} : { resolve: extra.resolve }),
-      hostLimits: { '127.0.0.1': { rps: 0.5, burst: 3 }, ...extra.hostLimits },
-      circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 1,
+        policy: LOOPBACK,
+        ...(extra.maxQueue === undefined ? {} : { maxQueue: extra.maxQueue }),
+        ...(extra.resolve === undefined ? {} : { resolve: extra.resolve }),
+        hostLimits: { '127.0.0.1': { rps: 0.5, burst: 3 }, ...extra.hostLimits },
+        circuitBreaker: { failureThreshold: 3, cooldownMs: COOLDOWN_MS },
+      }),
+    );
     const url = `${server.origin}/x`;
     for (let i = 0; i < 3; i++) expect((await runtime.run({ url })).status).toBe(503);
     await untilHalfOpen(runtime, server.origin);
@@ -66,9 +74,19 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
   }
 
   /** The host is healthy now; the next job must become the probe (it may wait for a token, within its deadline), reach the server and close the circuit. */
-  async function nextJobClosesTheCircuit({ url, server, runtime }: { url: string; server: ScriptedServer; runtime: Runtime }): Promise<void> {
+  async function nextJobClosesTheCircuit({
+    url,
+    server,
+    runtime,
+  }: {
+    url: string;
+    server: ScriptedServer;
+    runtime: Runtime;
+  }): Promise<void> {
     const next = await settle(runtime.run({ url, timeoutMs: 5_000 }));
-    expect(next.ok ? next.value.status : `${next.error.code} retryInMs=${String(next.error.details?.retryInMs)}`).toBe(200);
+    expect(next.ok ? next.value.status : `${next.error.code} retryInMs=${String(next.error.details?.retryInMs)}`).toBe(
+      200,
+    );
     expect(server.requests).toBe(4);
     expect(await circuitOf(runtime as Runtime, server.origin)).toBe('closed');
   }

@@ -22,27 +22,40 @@ const GRANULARITY_MS = 10;
 describe('traffic: Retry-After', () => {
   const track = closeAfterEach();
 
-  it.each([429, 503])('%i with Retry-After: 1 (seconds), then 200: resolves 200 at attempt 2, the retry >= 1 s after the first request', async (first) => {
-    const server = track(await startScriptedServer((n) => (n === 1 ? { status: first, headers: { 'retry-after': '1' } } : { status: 200 })));
-    // minDelayMs 1: if Retry-After were ignored the retry would come within a few ms and fail the bound.
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }));
-    const result = await runtime.run({ url: `${server.origin}/limited`, timeoutMs: 10_000 });
-    expect(result.status).toBe(200);
-    expect(result.attempts).toBe(2);
-    expect(server.requests).toBe(2);
-    const [a, b] = server.arrivals;
-    expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(1_000 - GRANULARITY_MS);
-  });
+  it.each([429, 503])(
+    '%i with Retry-After: 1 (seconds), then 200: resolves 200 at attempt 2, the retry >= 1 s after the first request',
+    async (first) => {
+      const server = track(
+        await startScriptedServer((n) =>
+          n === 1 ? { status: first, headers: { 'retry-after': '1' } } : { status: 200 },
+        ),
+      );
+      // minDelayMs 1: if Retry-After were ignored the retry would come within a few ms and fail the bound.
+      const runtime = track(
+        createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }),
+      );
+      const result = await runtime.run({ url: `${server.origin}/limited`, timeoutMs: 10_000 });
+      expect(result.status).toBe(200);
+      expect(result.attempts).toBe(2);
+      expect(server.requests).toBe(2);
+      const [a, b] = server.arrivals;
+      expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(1_000 - GRANULARITY_MS);
+    },
+  );
 
   it('429 with an HTTP-date Retry-After: the retry arrives at the server no earlier than that date', async () => {
     let stated = 0;
-    const server = track(await startScriptedServer((n) => {
-      if (n > 1) return { status: 200 };
-      // HTTP dates have whole seconds: the next full second plus one, so 1-2 s from now.
-      stated = (Math.floor(Date.now() / 1_000) + 2) * 1_000;
-      return { status: 429, headers: { 'retry-after': new Date(stated).toUTCString() } };
-    }));
-    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }));
+    const server = track(
+      await startScriptedServer((n) => {
+        if (n > 1) return { status: 200 };
+        // HTTP dates have whole seconds: the next full second plus one, so 1-2 s from now.
+        stated = (Math.floor(Date.now() / 1_000) + 2) * 1_000;
+        return { status: 429, headers: { 'retry-after': new Date(stated).toUTCString() } };
+      }),
+    );
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 3, minDelayMs: 1, maxDelayMs: 5 } }),
+    );
     const result = await runtime.run({ url: `${server.origin}/dated`, timeoutMs: 10_000 });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(2);
@@ -66,9 +79,15 @@ describe('traffic: Retry-After', () => {
   });
 
   it('Retry-After is honoured from a job-level retry setting too', async () => {
-    const server = track(await startScriptedServer((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 })));
+    const server = track(
+      await startScriptedServer((n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 })),
+    );
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK })); // no retries at runtime level
-    const result = await runtime.run({ url: `${server.origin}/own`, timeoutMs: 10_000, retry: { attempts: 2, minDelayMs: 1 } });
+    const result = await runtime.run({
+      url: `${server.origin}/own`,
+      timeoutMs: 10_000,
+      retry: { attempts: 2, minDelayMs: 1 },
+    });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(2);
     const [a, b] = server.arrivals;

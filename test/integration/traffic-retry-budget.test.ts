@@ -51,13 +51,15 @@ describe('traffic: retries, budget and breaker together', () => {
   it('a flaky host recovers: 50 jobs at once, its first 10 answers 503, every job resolves 200 within its retries and the budget', async () => {
     subscribe('flowpool:circuit:change', onChange);
     const server = track(await startScriptedServer((n) => (n <= 10 ? { status: 503 } : { status: 200 })));
-    const runtime = track(createRuntime({
-      workers: 2,
-      policy: LOOPBACK,
-      retry: { attempts: 4, minDelayMs: 10, maxDelayMs: 50 },
-      retryBudget: { ratio: 0.2, minRetries: 10, windowMs: 60_000 },
-      circuitBreaker: { failureThreshold: 20, cooldownMs: 300 },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 2,
+        policy: LOOPBACK,
+        retry: { attempts: 4, minDelayMs: 10, maxDelayMs: 50 },
+        retryBudget: { ratio: 0.2, minRetries: 10, windowMs: 60_000 },
+        circuitBreaker: { failureThreshold: 20, cooldownMs: 300 },
+      }),
+    );
     const jobs: HttpJob[] = Array.from({ length: 50 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 50);
     expect(results.map(outcome)).toEqual(Array(50).fill(200));
@@ -81,12 +83,14 @@ describe('traffic: retries, budget and breaker together', () => {
     subscribe('flowpool:circuit:change', onChange);
     let down = true;
     const server = track(await startScriptedServer(() => (down ? { status: 503 } : { status: 200 })));
-    const runtime = track(createRuntime({
-      workers: 2,
-      policy: LOOPBACK,
-      retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 20 },
-      circuitBreaker: { failureThreshold: 5, cooldownMs: 1_000 },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 2,
+        policy: LOOPBACK,
+        retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 20 },
+        circuitBreaker: { failureThreshold: 5, cooldownMs: 1_000 },
+      }),
+    );
     const jobs = (n: number): HttpJob[] => Array.from({ length: n }, (_, i) => ({ url: `${server.origin}/item/${i}` }));
     const during = await collect(runtime.runMany(jobs(20)), 20);
     // All 20 were admitted while closed and reached the server. A retry can reach it only if it was
@@ -108,7 +112,8 @@ describe('traffic: retries, budget and breaker together', () => {
     down = false;
     const before = server.requests;
     // Bounded wait for the cool-down, read through stats() (which half-opens a cooled circuit).
-    for (let i = 0; i < 100 && (await hostOf(runtime, server.origin)).circuit !== 'half-open'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await hostOf(runtime, server.origin)).circuit !== 'half-open'; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect((await runtime.run({ url: `${server.origin}/probe` })).status).toBe(200);
     expect(server.requests).toBe(before + 1);
     const after = await collect(runtime.runMany(jobs(20)), 20);
@@ -122,12 +127,14 @@ describe('traffic: retries, budget and breaker together', () => {
 
   it('the retry budget holds: 100 jobs (attempts 5) against a host failing every request reach it at most 100 + 20 times', async () => {
     const server = track(await startScriptedServer(() => ({ status: 503 })));
-    const runtime = track(createRuntime({
-      workers: 2,
-      policy: LOOPBACK,
-      retry: { attempts: 5, minDelayMs: 1, maxDelayMs: 10 },
-      retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 },
-    }));
+    const runtime = track(
+      createRuntime({
+        workers: 2,
+        policy: LOOPBACK,
+        retry: { attempts: 5, minDelayMs: 1, maxDelayMs: 10 },
+        retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 },
+      }),
+    );
     const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 100);
     expect(results.map(outcome)).toEqual(Array(100).fill(503));

@@ -9,7 +9,10 @@ import { closedPort, startScriptedServer } from '../fixtures/traffic-server.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
-const failFirst = (n: number, status = 503) => (k: number) => (k <= n ? { status } : { status: 200 });
+const failFirst =
+  (n: number, status = 503) =>
+  (k: number) =>
+    k <= n ? { status } : { status: 200 };
 
 describe('traffic: retries until the host recovers', () => {
   const track = closeAfterEach();
@@ -24,7 +27,10 @@ describe('traffic: retries until the host recovers', () => {
     expect(server.arrivals.map((a) => a.method)).toEqual(['GET', 'GET', 'GET']);
     const stats = await runtime.stats();
     expect(stats.totals.retries).toBe(2);
-    expect(stats.hosts.find((h) => h.origin === server?.origin)).toMatchObject({ retries: 2, statuses: { '5xx': 2, '2xx': 1 } });
+    expect(stats.hosts.find((h) => h.origin === server?.origin)).toMatchObject({
+      retries: 2,
+      statuses: { '5xx': 2, '2xx': 1 },
+    });
   });
 
   it('the same host with attempts 2: the last 503 is returned as the result, attempts 2', async () => {
@@ -48,7 +54,12 @@ describe('traffic: retries until the host recovers', () => {
   it('a POST marked idempotent is retried: 200 at attempt 3, the server saw 3 POSTs', async () => {
     const server = track(await startScriptedServer(failFirst(2)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 4, minDelayMs: 10 } }));
-    const result = await runtime.run({ url: `${server.origin}/orders`, method: 'POST', json: { item: 1 }, idempotent: true });
+    const result = await runtime.run({
+      url: `${server.origin}/orders`,
+      method: 'POST',
+      json: { item: 1 },
+      idempotent: true,
+    });
     expect(result.status).toBe(200);
     expect(result.attempts).toBe(3);
     expect(server.arrivals.map((a) => a.method)).toEqual(['POST', 'POST', 'POST']);

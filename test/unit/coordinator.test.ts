@@ -46,7 +46,8 @@ function harness(overrides: Partial<CoordinatorConfig> = {}) {
   /** Jobs running per worker right now. */
   const perWorker = (origin?: string): number[] => {
     const counts = new Array<number>(config.workers).fill(0);
-    for (const t of running()) if (origin === undefined || t.originKey === origin) counts[t.worker] = (counts[t.worker] ?? 0) + 1;
+    for (const t of running())
+      if (origin === undefined || t.originKey === origin) counts[t.worker] = (counts[t.worker] ?? 0) + 1;
     return counts;
   };
   const submit = (origin: string, name: string, overflow = false) => coordinator.submit(origin, { name }, overflow);

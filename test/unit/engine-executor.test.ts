@@ -17,11 +17,14 @@ import {
   type WorkflowResult,
 } from '../../src/engine/index.js';
 
-const noRuntime = new Proxy({}, {
-  get: () => {
-    throw new Error('these node types never touch the runtime');
+const noRuntime = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('these node types never touch the runtime');
+    },
   },
-}) as Runtime;
+) as Runtime;
 
 /** Node types for the tests, and what they observed. */
 function setup() {
@@ -32,7 +35,11 @@ function setup() {
   let peak = 0;
   const value = defineNodeType({
     type: 'value',
-    schema: z.strictObject({ value: z.unknown().optional(), fail: z.string().optional(), crash: z.boolean().optional() }),
+    schema: z.strictObject({
+      value: z.unknown().optional(),
+      fail: z.string().optional(),
+      crash: z.boolean().optional(),
+    }),
     execute(_inputs, data, context) {
       started.push(context.nodeId);
       if (data.crash === true) throw new TypeError('bug in a node type');
@@ -67,7 +74,9 @@ function setup() {
       });
     },
   });
-  const executor = createExecutor(noRuntime, { registry: createRegistry().register(value).register(collect).register(wait) });
+  const executor = createExecutor(noRuntime, {
+    registry: createRegistry().register(value).register(collect).register(wait),
+  });
   /** Lets a waiting node finish; `id` is `<workflowId>/<nodeId>` for runs given an id. */
   const release = async (nodeId: string, output = `${nodeId} done`, workflowId = ''): Promise<void> => {
     const id = `${workflowId}/${nodeId}`;
@@ -128,7 +137,12 @@ describe('executor', () => {
   it('sends a node error along its error edges as { code, message } and skips its success edges', async () => {
     const { executor } = setup();
     const result = await executor.run({
-      nodes: [node('fetch', 'value', { fail: 'HTTP_STATUS' }), node('onError', 'collect'), node('onSuccess', 'collect'), node('after', 'collect')],
+      nodes: [
+        node('fetch', 'value', { fail: 'HTTP_STATUS' }),
+        node('onError', 'collect'),
+        node('onSuccess', 'collect'),
+        node('after', 'collect'),
+      ],
       edges: [
         { source: 'fetch', target: 'onError', port: 'error' },
         { source: 'fetch', target: 'onSuccess', port: 'success' },
@@ -138,7 +152,9 @@ describe('executor', () => {
     expect(result.status).toBe('success');
     const nodes = byId(result);
     expect(nodes.fetch).toMatchObject({ status: 'error', error: { code: 'HTTP_STATUS', message: 'fetch failed' } });
-    expect(nodes.onError?.output).toEqual([{ source: 'fetch', port: 'error', value: { code: 'HTTP_STATUS', message: 'fetch failed' } }]);
+    expect(nodes.onError?.output).toEqual([
+      { source: 'fetch', port: 'error', value: { code: 'HTTP_STATUS', message: 'fetch failed' } },
+    ]);
     expect(nodes.onSuccess?.status).toBe('skipped');
     expect(nodes.after?.status).toBe('skipped');
   });
@@ -161,7 +177,12 @@ describe('executor', () => {
   it('fails the workflow on an unhandled error, naming the node; nothing new starts and running nodes are aborted', async () => {
     const { executor, started, aborted } = setup();
     const result = await executor.run({
-      nodes: [node('slow', 'wait'), node('broken', 'value', { fail: 'BOOM' }), node('next', 'value'), node('afterSlow', 'value')],
+      nodes: [
+        node('slow', 'wait'),
+        node('broken', 'value', { fail: 'BOOM' }),
+        node('next', 'value'),
+        node('afterSlow', 'value'),
+      ],
       edges: [
         { source: 'broken', target: 'next' },
         { source: 'slow', target: 'afterSlow' },
@@ -183,13 +204,20 @@ describe('executor', () => {
   it('gives a thrown error without a code NODE_EXCEPTION', async () => {
     const { executor } = setup();
     const result = await executor.run({ nodes: [node('buggy', 'value', { crash: true })] });
-    expect(result).toMatchObject({ status: 'error', failedNode: 'buggy', error: { code: 'NODE_EXCEPTION', message: 'bug in a node type' } });
+    expect(result).toMatchObject({
+      status: 'error',
+      failedNode: 'buggy',
+      error: { code: 'NODE_EXCEPTION', message: 'bug in a node type' },
+    });
   });
 
   it('stops on the caller signal with WORKFLOW_ABORTED', async () => {
     const { executor, aborted } = setup();
     const controller = new AbortController();
-    const running = executor.run({ nodes: [node('w', 'wait'), node('after', 'value')], edges: [{ source: 'w', target: 'after' }] }, { signal: controller.signal });
+    const running = executor.run(
+      { nodes: [node('w', 'wait'), node('after', 'value')], edges: [{ source: 'w', target: 'after' }] },
+      { signal: controller.signal },
+    );
     await new Promise((resolve) => setImmediate(resolve));
     controller.abort();
     const result = await running;
@@ -200,7 +228,11 @@ describe('executor', () => {
     expect(byId(result).after?.status).toBe('skipped');
 
     const early = await executor.run({ nodes: [node('v', 'value')] }, { signal: AbortSignal.abort() });
-    expect(early).toMatchObject({ status: 'error', error: { code: 'WORKFLOW_ABORTED' }, nodes: [{ id: 'v', status: 'skipped' }] });
+    expect(early).toMatchObject({
+      status: 'error',
+      error: { code: 'WORKFLOW_ABORTED' },
+      nodes: [{ id: 'v', status: 'skipped' }],
+    });
   });
 
   it('runs one validated workflow many times at once, each run with its own state', async () => {
@@ -220,7 +252,10 @@ describe('executor', () => {
     const { executor, started } = setup();
     const bad: WorkflowDefinition = { nodes: [node('a', 'value'), node('b', 'nope')] };
     await expect(executor.run(bad)).rejects.toBeInstanceOf(WorkflowValidationError);
-    await expect(executor.run(bad)).rejects.toMatchObject({ code: 'FLOWPOOL_INVALID_WORKFLOW', message: expect.stringContaining('node "b": type: unknown node type "nope"') });
+    await expect(executor.run(bad)).rejects.toMatchObject({
+      code: 'FLOWPOOL_INVALID_WORKFLOW',
+      message: expect.stringContaining('node "b": type: unknown node type "nope"'),
+    });
     expect(started).toEqual([]);
   });
 
@@ -228,7 +263,14 @@ describe('executor', () => {
     const { executor } = setup();
     const length = 9_000;
     const nodes = [node('head', 'value', { fail: 'X' }), ...Array.from({ length }, (_, i) => node(`n${i}`, 'value'))];
-    const edges = [{ source: 'head', target: 'n0', port: 'error' as const }, ...Array.from({ length: length - 1 }, (_, i) => ({ source: `n${i}`, target: `n${i + 1}`, port: 'error' as const }))];
+    const edges = [
+      { source: 'head', target: 'n0', port: 'error' as const },
+      ...Array.from({ length: length - 1 }, (_, i) => ({
+        source: `n${i}`,
+        target: `n${i + 1}`,
+        port: 'error' as const,
+      })),
+    ];
     const result = await executor.run({ nodes, edges });
     expect(result.status).toBe('success');
     expect(result.nodes.filter((entry) => entry.status === 'skipped')).toHaveLength(length - 1);

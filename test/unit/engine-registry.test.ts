@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRegistry, defineNodeType, NodeRegistry, NodeTypeError, validateWorkflow } from '../../src/engine/index.js';
+import {
+  createRegistry,
+  defineNodeType,
+  NodeRegistry,
+  NodeTypeError,
+  validateWorkflow,
+} from '../../src/engine/index.js';
 
 const echo = defineNodeType({
   type: 'echo',
@@ -52,11 +58,37 @@ describe('node registry', () => {
     });
     expect(registry.toJSONSchema('echo')).not.toHaveProperty('required');
     const http = registry.toJSONSchema('http');
-    expect(http).toMatchObject({ type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' } } });
-    expect(Object.keys(http.properties as object)).toEqual(['url', 'method', 'headers', 'body', 'json', 'responseType', 'timeoutMs', 'followRedirects']);
-    const text = registry.toJSONSchema('text_operation') as { oneOf: { properties: { text_op: { const: string } }; required: string[] }[] };
-    expect(text.oneOf.map((branch) => branch.properties.text_op.const)).toEqual(['uppercase', 'lowercase', 'titlecase', 'camelcase', 'inversecase', 'concat', 'repeat']);
-    expect(text.oneOf.find((branch) => branch.properties.text_op.const === 'repeat')?.required).toEqual(['text_op', 'repeat_n']);
+    expect(http).toMatchObject({
+      type: 'object',
+      required: ['url'],
+      properties: { url: { type: 'string', format: 'uri' } },
+    });
+    expect(Object.keys(http.properties as object)).toEqual([
+      'url',
+      'method',
+      'headers',
+      'body',
+      'json',
+      'responseType',
+      'timeoutMs',
+      'followRedirects',
+    ]);
+    const text = registry.toJSONSchema('text_operation') as {
+      oneOf: { properties: { text_op: { const: string } }; required: string[] }[];
+    };
+    expect(text.oneOf.map((branch) => branch.properties.text_op.const)).toEqual([
+      'uppercase',
+      'lowercase',
+      'titlecase',
+      'camelcase',
+      'inversecase',
+      'concat',
+      'repeat',
+    ]);
+    expect(text.oneOf.find((branch) => branch.properties.text_op.const === 'repeat')?.required).toEqual([
+      'text_op',
+      'repeat_n',
+    ]);
     expect(Object.keys(registry.toJSONSchemas())).toEqual(['http', 'text_operation', 'echo']);
     expect(() => registry.toJSONSchema('nope')).toThrow(/unknown node type "nope"/);
   });

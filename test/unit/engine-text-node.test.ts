@@ -4,16 +4,34 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/index.js';
-import { NodeError, textOperationNode, textOperationSchema, type NodeContext, type NodeInput, type TextOperationData } from '../../src/engine/index.js';
+import {
+  NodeError,
+  textOperationNode,
+  textOperationSchema,
+  type NodeContext,
+  type NodeInput,
+  type TextOperationData,
+} from '../../src/engine/index.js';
 
 const context: NodeContext = {
-  runtime: new Proxy({}, { get: () => { throw new Error('text nodes never touch the runtime'); } }) as Runtime,
+  runtime: new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('text nodes never touch the runtime');
+      },
+    },
+  ) as Runtime,
   signal: new AbortController().signal,
   nodeId: 'under-test',
   workflowId: undefined,
 };
 
-const from = (source: string, value: unknown, port: 'success' | 'error' = 'success'): NodeInput => ({ source, port, value });
+const from = (source: string, value: unknown, port: 'success' | 'error' = 'success'): NodeInput => ({
+  source,
+  port,
+  value,
+});
 
 function run(data: unknown, inputs: readonly NodeInput[]): unknown {
   const parsed: TextOperationData = textOperationSchema.parse(data);
@@ -38,11 +56,15 @@ describe('text_operation node', () => {
 
   it('uses data.text as the input when there is no edge, and puts it first for concat', () => {
     expect(run({ text_op: 'uppercase', text: 'literal' }, [])).toBe('LITERAL');
-    expect(run({ text_op: 'concat', text: '>', separator: ' ' }, [from('a', 'one'), from('b', 'two')])).toBe('> one two');
+    expect(run({ text_op: 'concat', text: '>', separator: ' ' }, [from('a', 'one'), from('b', 'two')])).toBe(
+      '> one two',
+    );
   });
 
   it('concatenates inputs in the order given (edge order), with the separator', () => {
-    expect(run({ text_op: 'concat', separator: ', ' }, [from('b', 'second'), from('a', 'first')])).toBe('second, first');
+    expect(run({ text_op: 'concat', separator: ', ' }, [from('b', 'second'), from('a', 'first')])).toBe(
+      'second, first',
+    );
     expect(run({ text_op: 'concat' }, [])).toBe('');
   });
 

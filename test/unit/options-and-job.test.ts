@@ -64,7 +64,7 @@ describe('createRuntime: invalid options', () => {
     }
   });
 
-  it('keeps the workers\' young-generation default beside other heap limits, and lets it be overridden', async () => {
+  it("keeps the workers' young-generation default beside other heap limits, and lets it be overridden", async () => {
     const capped = createRuntime({ workers: 1, workerResourceLimits: { maxOldGenerationSizeMb: 64 } });
     const raised = createRuntime({ workers: 1, workerResourceLimits: { maxYoungGenerationSizeMb: 48 } });
     try {
@@ -85,9 +85,19 @@ describe('normalizeJob: invalid jobs', () => {
     ['not a URL', { url: 'nope' }, 'job.url', '"nope"'],
     ['method CONNECT', { url: 'http://a.example/', method: 'CONNECT' }, 'job.method', '"CONNECT"'],
     ['method trace (any case)', { url: 'http://a.example/', method: 'trace' }, 'job.method', '"trace"'],
-    ['a header value with CRLF', { url: 'http://a.example/', headers: { 'x-a': 'a\r\nInjected: 1' } }, 'job.headers.x-a', 'Injected'],
+    [
+      'a header value with CRLF',
+      { url: 'http://a.example/', headers: { 'x-a': 'a\r\nInjected: 1' } },
+      'job.headers.x-a',
+      'Injected',
+    ],
     ['a host header', { url: 'http://a.example/', headers: { Host: 'evil.example' } }, 'job.headers.Host', undefined],
-    ['a content-length header', { url: 'http://a.example/', headers: { 'content-length': '5' } }, 'job.headers.content-length', undefined],
+    [
+      'a content-length header',
+      { url: 'http://a.example/', headers: { 'content-length': '5' } },
+      'job.headers.content-length',
+      undefined,
+    ],
     ['body and json', { url: 'http://a.example/', method: 'POST', body: 'x', json: { a: 1 } }, 'job.json', undefined],
     ['a body with GET', { url: 'http://a.example/', body: 'x' }, 'job.body', 'GET'],
     ['json with HEAD', { url: 'http://a.example/', method: 'HEAD', json: {} }, 'job.body', 'HEAD'],
@@ -96,7 +106,12 @@ describe('normalizeJob: invalid jobs', () => {
     ['a non-serialisable json', { url: 'http://a.example/', method: 'POST', json: { n: 1n } }, 'job.json', undefined],
     ['an unregistered transform', { url: 'http://a.example/', transform: 'nope' }, 'job.transform', '"nope"'],
     ['null', null, 'job', 'received null'],
-    ['a body whose ArrayBuffer was transferred away', { url: 'http://a.example/', method: 'POST', body: detachedBytes() }, 'job.body', 'detached'],
+    [
+      'a body whose ArrayBuffer was transferred away',
+      { url: 'http://a.example/', method: 'POST', body: detachedBytes() },
+      'job.body',
+      'detached',
+    ],
   ];
 
   for (const [name, job, field, received] of cases) {
@@ -109,7 +124,7 @@ describe('normalizeJob: invalid jobs', () => {
     });
   }
 
-  it('copies a binary body when the job is submitted: later writes to the caller\'s buffer do not change it', () => {
+  it("copies a binary body when the job is submitted: later writes to the caller's buffer do not change it", () => {
     const bytes = Buffer.from('original');
     const job = normalizeJob({ url: 'http://a.example/', method: 'POST', body: bytes }, DEFAULTS);
     bytes.write('CHANGED!');
@@ -117,7 +132,9 @@ describe('normalizeJob: invalid jobs', () => {
   });
 
   it('echoes the job id in the error', () => {
-    const error = thrownBy(() => normalizeJob({ url: 'nope', id: 'job-7' }, DEFAULTS)) as CodedError & { details: { jobId?: string } };
+    const error = thrownBy(() => normalizeJob({ url: 'nope', id: 'job-7' }, DEFAULTS)) as CodedError & {
+      details: { jobId?: string };
+    };
     expect(error.details.jobId).toBe('job-7');
   });
 });
@@ -140,7 +157,10 @@ describe('normalizeJob: valid jobs', () => {
   });
 
   it('upper-cases the method and lower-cases header names', () => {
-    const job = normalizeJob({ url: 'https://a.example/', method: 'delete', headers: { 'X-Trace': 'abc', Accept: ['a', 'b'], 'X-N': 5 } }, DEFAULTS);
+    const job = normalizeJob(
+      { url: 'https://a.example/', method: 'delete', headers: { 'X-Trace': 'abc', Accept: ['a', 'b'], 'X-N': 5 } },
+      DEFAULTS,
+    );
     expect(job.method).toBe('DELETE');
     expect(job.repeatable).toBe(false);
     expect(job.headers).toEqual(['x-trace', 'abc', 'accept', 'a', 'accept', 'b', 'x-n', '5']);
@@ -153,14 +173,28 @@ describe('normalizeJob: valid jobs', () => {
     expect(job.headers).toEqual(['content-type', 'application/json']);
     expect(job.repeatable).toBe(false);
 
-    const own = normalizeJob({ url: 'http://a.example/', method: 'PUT', json: 1, headers: { 'Content-Type': 'application/vnd.x+json' } }, DEFAULTS);
+    const own = normalizeJob(
+      { url: 'http://a.example/', method: 'PUT', json: 1, headers: { 'Content-Type': 'application/vnd.x+json' } },
+      DEFAULTS,
+    );
     expect(own.headers).toEqual(['content-type', 'application/vnd.x+json']);
     expect(own.body).toBe('1');
   });
 
   it('keeps what the job sets over the defaults', () => {
     const job = normalizeJob(
-      { url: 'http://a.example/', method: 'POST', body: 'raw', idempotent: true, timeoutMs: 5, maxResponseBytes: 9, maxRedirects: 0, followRedirects: false, responseType: 'bytes', id: 'j1' },
+      {
+        url: 'http://a.example/',
+        method: 'POST',
+        body: 'raw',
+        idempotent: true,
+        timeoutMs: 5,
+        maxResponseBytes: 9,
+        maxRedirects: 0,
+        followRedirects: false,
+        responseType: 'bytes',
+        id: 'j1',
+      },
       DEFAULTS,
     );
     expect(job.body).toBe('raw');

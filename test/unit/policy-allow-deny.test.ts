@@ -39,8 +39,16 @@ const urlVectors: readonly (readonly [DestinationPolicyInput, string, PolicyVerd
   [{ allow: ['*.example.com'], deny: ['bad.example.com'] }, 'https://good.example.com/', BY_RULE],
   [{ allow: ['localhost'], deny: ['localhost'] }, 'http://localhost/', DENIED],
   // A scheme, credential or port problem is reported before any host rule, even an allowed host.
-  [{ allow: ['example.com'] }, 'ftp://example.com/', { allowed: false, reason: 'scheme "ftp:" is not allowed (http and https only)' }],
-  [{ allow: ['example.com'] }, 'http://u:p@example.com/', { allowed: false, reason: 'credentials in the URL are not allowed' }],
+  [
+    { allow: ['example.com'] },
+    'ftp://example.com/',
+    { allowed: false, reason: 'scheme "ftp:" is not allowed (http and https only)' },
+  ],
+  [
+    { allow: ['example.com'] },
+    'http://u:p@example.com/',
+    { allowed: false, reason: 'credentials in the URL are not allowed' },
+  ],
 ];
 
 // [policy, ip, hostname it was resolved from, verdict]
@@ -51,13 +59,22 @@ const addressVectors: readonly (readonly [DestinationPolicyInput, string, string
   [{ allow: ['internal.example.com'] }, '10.0.0.5', undefined, PRIVATE_10],
   [{ allow: ['*.corp.example'] }, '10.1.2.3', 'svc.corp.example', BY_RULE],
   [{ allow: ['*.corp.example'] }, '10.1.2.3', 'a.b.svc.corp.example', BY_RULE],
-  [{ allow: ['*.corp.example'] }, '10.1.2.3', 'corp.example', { allowed: false, reason: 'private address (10.0.0.0/8)' }],
+  [
+    { allow: ['*.corp.example'] },
+    '10.1.2.3',
+    'corp.example',
+    { allowed: false, reason: 'private address (10.0.0.0/8)' },
+  ],
   [{ allow: ['10.0.0.0/8'] }, '10.1.2.3', undefined, BY_RULE],
   [{ allow: ['10.0.0.0/8'] }, '::ffff:10.1.2.3', undefined, BY_RULE],
   [{ allow: ['10.0.0.0/8'] }, '::ffff:a01:203', undefined, BY_RULE],
   [{ allow: ['10.0.0.0/8'] }, '11.0.0.1', undefined, ALLOWED],
-  [{ allow: ['10.0.0.0/8'] }, '64:ff9b::a01:203', undefined,
-    { allowed: false, reason: 'NAT64 address embedding a private address (10.0.0.0/8)' }],
+  [
+    { allow: ['10.0.0.0/8'] },
+    '64:ff9b::a01:203',
+    undefined,
+    { allowed: false, reason: 'NAT64 address embedding a private address (10.0.0.0/8)' },
+  ],
   [{ allow: ['::ffff:10.0.0.0/104'] }, '10.1.2.3', undefined, BY_RULE],
   [{ allow: ['::ffff:10.1.2.3'] }, '10.1.2.3', undefined, BY_RULE],
   [{ allow: ['fd00::/8'] }, 'fd12::1', undefined, BY_RULE],
@@ -107,8 +124,10 @@ describe('allow and deny: names', () => {
 describe('bad entries', () => {
   it.each([
     [{ allow: ['ok.example', 'bad entry'] }, /^policy\.allow\[1\]: expected a hostname.*received "bad entry"$/],
-    [{ allow: ['10.0.0.0/8'], deny: ['a.example', 'b.example', '10.0.0.1/8'] },
-      /^policy\.deny\[2\]: expected a network address with no host bits set \(10\.0\.0\.0\/8\), received "10\.0\.0\.1\/8"$/],
+    [
+      { allow: ['10.0.0.0/8'], deny: ['a.example', 'b.example', '10.0.0.1/8'] },
+      /^policy\.deny\[2\]: expected a network address with no host bits set \(10\.0\.0\.0\/8\), received "10\.0\.0\.1\/8"$/,
+    ],
     [{ allow: ['*'] }, /^policy\.allow\[0\]: expected "\*\." followed by a domain suffix/],
     [{ deny: [42] as unknown as string[] }, /^policy\.deny\[0\]: expected a string .*received number$/],
     [{ allow: 'example.com' as unknown as string[] }, /^policy\.allow: expected an array of strings, received string$/],
@@ -120,11 +139,13 @@ describe('bad entries', () => {
   it('checkDestination and checkAddress never throw on a bad policy: they fail closed', () => {
     expect(checkDestination('https://example.com/', { deny: ['10.0.0.0/33'] })).toEqual({
       allowed: false,
-      reason: 'invalid policy: policy.deny[0]: expected a prefix length of 0-32 after an IPv4 address, received "10.0.0.0/33"',
+      reason:
+        'invalid policy: policy.deny[0]: expected a prefix length of 0-32 after an IPv4 address, received "10.0.0.0/33"',
     });
     expect(checkAddress('8.8.8.8', { allow: [''] })).toEqual({
       allowed: false,
-      reason: 'invalid policy: policy.allow[0]: expected a hostname, *.suffix wildcard, IP address or CIDR, received ""',
+      reason:
+        'invalid policy: policy.allow[0]: expected a hostname, *.suffix wildcard, IP address or CIDR, received ""',
     });
   });
 });

@@ -3,7 +3,16 @@
  * runs of non-whitespace, words for camelcase are letter/digit runs split at case changes.
  */
 import { describe, expect, it } from 'vitest';
-import { camelcase, concat, inversecase, lowercase, MAX_TEXT_LENGTH, repeat, titlecase, uppercase } from '../../src/engine/text-ops.js';
+import {
+  camelcase,
+  concat,
+  inversecase,
+  lowercase,
+  MAX_TEXT_LENGTH,
+  repeat,
+  titlecase,
+  uppercase,
+} from '../../src/engine/text-ops.js';
 
 type Row = readonly [input: string, expected: string];
 

@@ -43,7 +43,8 @@ describe('fullJitterDelay', () => {
   it('gives the same delays for the same seed', () => {
     const a = seededRandom(7);
     const b = seededRandom(7);
-    for (let retry = 1; retry <= 6; retry++) expect(fullJitterDelay(retry, 50, 5_000, a)).toBe(fullJitterDelay(retry, 50, 5_000, b));
+    for (let retry = 1; retry <= 6; retry++)
+      expect(fullJitterDelay(retry, 50, 5_000, a)).toBe(fullJitterDelay(retry, 50, 5_000, b));
   });
 });
 

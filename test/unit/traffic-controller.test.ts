@@ -26,13 +26,20 @@ function controller(options: RuntimeOptions = {}, random = () => 0.5) {
     random,
     () => WALL,
   );
-  const job = (input: Record<string, unknown> = {}): NormalizedJob => normalizeJob({ url: `${ORIGIN}/x`, ...input }, resolved);
+  const job = (input: Record<string, unknown> = {}): NormalizedJob =>
+    normalizeJob({ url: `${ORIGIN}/x`, ...input }, resolved);
   const host = () => traffic.snapshot().find((h) => h.origin === ORIGIN);
   return { traffic, clock, changes, job, host };
 }
 
-const status = (code: number, headers: Record<string, string> = {}): AttemptResult => ({ ok: true, status: code, headers });
-const failure = (code: 'FLOWPOOL_CONNECTION_FAILED' | 'FLOWPOOL_TIMEOUT' | 'FLOWPOOL_ABORTED' | 'FLOWPOOL_RESPONSE_TOO_LARGE'): AttemptResult => ({ ok: false, code });
+const status = (code: number, headers: Record<string, string> = {}): AttemptResult => ({
+  ok: true,
+  status: code,
+  headers,
+});
+const failure = (
+  code: 'FLOWPOOL_CONNECTION_FAILED' | 'FLOWPOOL_TIMEOUT' | 'FLOWPOOL_ABORTED' | 'FLOWPOOL_RESPONSE_TOO_LARGE',
+): AttemptResult => ({ ok: false, code });
 
 describe('TrafficController.retryDelay: what is retried', () => {
   it('does not retry by default (attempts 1)', () => {
@@ -53,8 +60,12 @@ describe('TrafficController.retryDelay: what is retried', () => {
     const t = controller({ retry: { attempts: 3 } });
     t.traffic.recordFirstAttempt(ORIGIN, HOST);
     expect(t.traffic.retryDelay(ORIGIN, t.job({ method: 'POST' }), 1, status(503), 60_000)).toBeUndefined();
-    expect(t.traffic.retryDelay(ORIGIN, t.job({ method: 'PATCH' }), 1, failure('FLOWPOOL_CONNECTION_FAILED'), 60_000)).toBeUndefined();
-    expect(t.traffic.retryDelay(ORIGIN, t.job({ method: 'POST', idempotent: true }), 1, status(503), 60_000)).toBeDefined();
+    expect(
+      t.traffic.retryDelay(ORIGIN, t.job({ method: 'PATCH' }), 1, failure('FLOWPOOL_CONNECTION_FAILED'), 60_000),
+    ).toBeUndefined();
+    expect(
+      t.traffic.retryDelay(ORIGIN, t.job({ method: 'POST', idempotent: true }), 1, status(503), 60_000),
+    ).toBeDefined();
     expect(t.traffic.retryDelay(ORIGIN, t.job({ method: 'PUT' }), 1, status(503), 60_000)).toBeDefined();
     expect(t.traffic.retryDelay(ORIGIN, t.job({ method: 'DELETE' }), 1, status(503), 60_000)).toBeDefined();
   });
@@ -62,7 +73,8 @@ describe('TrafficController.retryDelay: what is retried', () => {
   it('does not retry a status that is not in the list (404, 500 by default; 200)', () => {
     const t = controller({ retry: { attempts: 3 } });
     t.traffic.recordFirstAttempt(ORIGIN, HOST);
-    for (const code of [200, 404, 500]) expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(code), 60_000)).toBeUndefined();
+    for (const code of [200, 404, 500])
+      expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(code), 60_000)).toBeUndefined();
   });
 
   it('uses the job statuses / error codes when given, field by field over the runtime settings', () => {
@@ -105,10 +117,22 @@ describe('TrafficController.retryDelay: Retry-After and the deadline', () => {
   it('waits until an HTTP-date Retry-After, measured on the injected wall clock', () => {
     const t = controller({ retry: { attempts: 3 } });
     t.traffic.recordFirstAttempt(ORIGIN, HOST);
-    expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(429, { 'retry-after': 'Wed, 01 Jan 2025 00:00:06 GMT' }), 60_000)).toBe(6_000);
-    expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503, { 'retry-after': new Date(WALL + 2_000).toUTCString() }), 60_000)).toBe(2_000);
+    expect(
+      t.traffic.retryDelay(ORIGIN, t.job(), 1, status(429, { 'retry-after': 'Wed, 01 Jan 2025 00:00:06 GMT' }), 60_000),
+    ).toBe(6_000);
+    expect(
+      t.traffic.retryDelay(
+        ORIGIN,
+        t.job(),
+        1,
+        status(503, { 'retry-after': new Date(WALL + 2_000).toUTCString() }),
+        60_000,
+      ),
+    ).toBe(2_000);
     // A date already past means "now".
-    expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(429, { 'retry-after': 'Tue, 31 Dec 2024 23:59:00 GMT' }), 60_000)).toBe(0);
+    expect(
+      t.traffic.retryDelay(ORIGIN, t.job(), 1, status(429, { 'retry-after': 'Tue, 31 Dec 2024 23:59:00 GMT' }), 60_000),
+    ).toBe(0);
   });
 
   it('ignores Retry-After on other statuses (502 backs off)', () => {
@@ -146,7 +170,10 @@ describe('TrafficController.retryDelay: Retry-After and the deadline', () => {
 
 describe('TrafficController.retryDelay: the retry budget', () => {
   it('denies retries beyond ratio x requests + minRetries and counts the denials', () => {
-    const t = controller({ retry: { attempts: 5, minDelayMs: 0 }, retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 } });
+    const t = controller({
+      retry: { attempts: 5, minDelayMs: 0 },
+      retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 },
+    });
     for (let i = 0; i < 10; i++) t.traffic.recordFirstAttempt(ORIGIN, HOST);
     const outcomes = Array.from({ length: 5 }, () => t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000));
     expect(outcomes.filter((d) => d !== undefined)).toHaveLength(2);
@@ -154,7 +181,10 @@ describe('TrafficController.retryDelay: the retry budget', () => {
   });
 
   it('earns retries back as the window slides', () => {
-    const t = controller({ retry: { attempts: 5, minDelayMs: 0 }, retryBudget: { ratio: 0, minRetries: 1, windowMs: 1_000 } });
+    const t = controller({
+      retry: { attempts: 5, minDelayMs: 0 },
+      retryBudget: { ratio: 0, minRetries: 1, windowMs: 1_000 },
+    });
     t.traffic.recordFirstAttempt(ORIGIN, HOST);
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBe(0);
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBeUndefined();
@@ -164,7 +194,10 @@ describe('TrafficController.retryDelay: the retry budget', () => {
   });
 
   it('is per host: one host spending its budget leaves another untouched', () => {
-    const t = controller({ retry: { attempts: 5, minDelayMs: 0 }, retryBudget: { ratio: 0, minRetries: 1, windowMs: 60_000 } });
+    const t = controller({
+      retry: { attempts: 5, minDelayMs: 0 },
+      retryBudget: { ratio: 0, minRetries: 1, windowMs: 60_000 },
+    });
     const other = 'http://other.test';
     t.traffic.recordFirstAttempt(ORIGIN, HOST);
     t.traffic.recordFirstAttempt(other, 'other.test');
@@ -230,7 +263,7 @@ describe('TrafficController: breaker, limits and counters', () => {
     expect(t.host()?.circuit).toBe('off');
   });
 
-  it('only the probe\'s outcome decides a half-open circuit; a straggler admitted while closed does not', () => {
+  it("only the probe's outcome decides a half-open circuit; a straggler admitted while closed does not", () => {
     const t = controller(breakerOptions);
     expect(t.traffic.admit(ORIGIN, HOST)).toEqual({ kind: 'go', pass: 'pass' }); // a slow one, in flight below
     t.traffic.recordAttempt(ORIGIN, failure('FLOWPOOL_TIMEOUT'), 5, 'pass');
@@ -273,7 +306,13 @@ describe('TrafficController: breaker, limits and counters', () => {
   });
 
   it('hands the coordinator the matching hostLimits: concurrency and a rate gate (burst defaults to ceil(rps))', () => {
-    const t = controller({ hostLimits: { '*.test': { rps: 2.5 }, 'api.test': { rps: 10, burst: 3, concurrency: 4 }, '*': { concurrency: 7 } } });
+    const t = controller({
+      hostLimits: {
+        '*.test': { rps: 2.5 },
+        'api.test': { rps: 10, burst: 3, concurrency: 4 },
+        '*': { concurrency: 7 },
+      },
+    });
     const api = t.traffic.originRules(ORIGIN, HOST);
     expect(api.concurrency).toBe(4);
     expect([api.rate?.take(), api.rate?.take(), api.rate?.take()]).toEqual([0, 0, 0]);
@@ -323,7 +362,12 @@ describe('TrafficController: breaker, limits and counters', () => {
     for (const name of ['a', 'b', 'c']) t.traffic.recordFirstAttempt(`http://${name}.test`, `${name}.test`);
     t.traffic.recordFirstAttempt('http://a.test', 'a.test'); // a is now the most recent
     t.traffic.recordFirstAttempt('http://d.test', 'd.test');
-    expect(t.traffic.snapshot().map((h) => h.origin).sort()).toEqual(['http://a.test', 'http://c.test', 'http://d.test']);
+    expect(
+      t.traffic
+        .snapshot()
+        .map((h) => h.origin)
+        .sort(),
+    ).toEqual(['http://a.test', 'http://c.test', 'http://d.test']);
     expect(t.traffic.snapshot(2)).toHaveLength(2);
   });
 });

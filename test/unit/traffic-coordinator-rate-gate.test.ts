@@ -3,7 +3,14 @@
  * concurrency cap. The gate and the timer are fakes the test drives: no clock, no sleeping.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type CoordinatorConfig, type OriginRules, type RateGate, type Ticket } from '../../src/coordinator.js';
+import {
+  Coordinator,
+  type ConnectionView,
+  type CoordinatorConfig,
+  type OriginRules,
+  type RateGate,
+  type Ticket,
+} from '../../src/coordinator.js';
 
 /** Tokens are handed out by the test; without one, take() says "come back in `waitMs`". */
 class FakeGate implements RateGate {

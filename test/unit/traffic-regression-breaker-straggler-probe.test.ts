@@ -36,14 +36,17 @@ describe('CircuitBreaker: a request from before the opening ends while the probe
     expect(breaker.state).toBe('half-open');
   });
 
-  it.each<AttemptVerdict>(['success', 'failure'])('a straggler %s neither frees the probe slot nor decides the circuit', (verdict) => {
-    const breaker = probeInFlightWithStraggler();
-    breaker.record('pass', verdict);
-    expect(breaker.state).toBe('half-open');
-    expect(breaker.tryPass()).toBeUndefined();
-  });
+  it.each<AttemptVerdict>(['success', 'failure'])(
+    'a straggler %s neither frees the probe slot nor decides the circuit',
+    (verdict) => {
+      const breaker = probeInFlightWithStraggler();
+      breaker.record('pass', verdict);
+      expect(breaker.state).toBe('half-open');
+      expect(breaker.tryPass()).toBeUndefined();
+    },
+  );
 
-  it('the probe\'s own outcome still decides, after a straggler ended', () => {
+  it("the probe's own outcome still decides, after a straggler ended", () => {
     const breaker = probeInFlightWithStraggler();
     breaker.record('pass', 'neutral');
     breaker.record('probe', 'success');

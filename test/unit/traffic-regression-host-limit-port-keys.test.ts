@@ -21,7 +21,9 @@ import { FakeClock } from '../fixtures/fake-clock.js';
 
 /** The origin's rules as the runtime asks for them (runtime.ts: `originRules(origin, url.hostname, url.host)`). */
 function rulesFor(hostLimits: NonNullable<RuntimeOptions['hostLimits']>, url: string) {
-  const traffic = new TrafficController(parseOptions({ workers: 1, hostLimits }), new FakeClock(), { onCircuitChange: () => {} });
+  const traffic = new TrafficController(parseOptions({ workers: 1, hostLimits }), new FakeClock(), {
+    onCircuitChange: () => {},
+  });
   const parsed = new URL(url);
   return traffic.originRules(parsed.origin, parsed.hostname, parsed.host);
 }
@@ -36,9 +38,13 @@ describe('hostLimits keyed by host:port', () => {
   it('applies when the runtime has already counted and admitted the job (its order of calls)', () => {
     // runtime.ts #submit: recordFirstAttempt(job.origin, job.url.hostname), then #admit:
     // admit(job.origin, job.url.hostname); the coordinator asks originRules only at submit, after both.
-    const traffic = new TrafficController(parseOptions({ workers: 1, hostLimits: { 'api.test:8080': { rps: 5, concurrency: 2 } } }), new FakeClock(), {
-      onCircuitChange: () => {},
-    });
+    const traffic = new TrafficController(
+      parseOptions({ workers: 1, hostLimits: { 'api.test:8080': { rps: 5, concurrency: 2 } } }),
+      new FakeClock(),
+      {
+        onCircuitChange: () => {},
+      },
+    );
     const url = new URL('http://api.test:8080/x');
     traffic.recordFirstAttempt(url.origin, url.hostname);
     expect(traffic.admit(url.origin, url.hostname)).toEqual({ kind: 'go', pass: 'pass' });

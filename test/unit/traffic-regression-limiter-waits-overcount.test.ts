@@ -21,9 +21,13 @@ const ORIGIN = 'http://rate.test';
 /** A controller with `rate.test` limited to `rps`/`burst`, and a coordinator gated by it on timers the test runs. */
 function harness(rps: number, burst: number) {
   const clock = new FakeClock();
-  const traffic = new TrafficController(parseOptions({ workers: 2, hostLimits: { 'rate.test': { rps, burst } } }), clock, {
-    onCircuitChange: () => {},
-  });
+  const traffic = new TrafficController(
+    parseOptions({ workers: 2, hostLimits: { 'rate.test': { rps, burst } } }),
+    clock,
+    {
+      onCircuitChange: () => {},
+    },
+  );
   const wakes: { readonly wake: () => void; readonly ms: number }[] = [];
   const running: Ticket<string>[] = [];
   const coordinator = new Coordinator<string>(

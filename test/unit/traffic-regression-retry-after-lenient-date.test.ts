@@ -17,7 +17,16 @@ import { FakeClock } from '../fixtures/fake-clock.js';
 
 const NOW = Date.UTC(2025, 0, 1, 0, 0, 0);
 /** Values V8's Date.parse reads as a date, none of them delta-seconds or an HTTP-date. */
-const LENIENT = ['1.5', '-1', '+5', '1,5', 'abc 12', '2025-01-01T00:00:05Z', 'Wed, 01 Jan 2025 00:00:05', 'January 1, 2025 00:00:05 GMT'];
+const LENIENT = [
+  '1.5',
+  '-1',
+  '+5',
+  '1,5',
+  'abc 12',
+  '2025-01-01T00:00:05Z',
+  'Wed, 01 Jan 2025 00:00:05',
+  'January 1, 2025 00:00:05 GMT',
+];
 
 describe('parseRetryAfter: values V8 Date.parse accepts but HTTP does not', () => {
   it.each(LENIENT)('V8 reads %j as a date, but it is ignored', (value) => {
@@ -36,14 +45,30 @@ describe('parseRetryAfter: values V8 Date.parse accepts but HTTP does not', () =
 
   it('a 429 with such a Retry-After backs off instead of retrying at once', () => {
     const options = parseOptions({ workers: 1, retry: { attempts: 3, minDelayMs: 100 } });
-    const traffic = new TrafficController(options, new FakeClock(), { onCircuitChange: () => {} }, () => 0.5, () => NOW);
+    const traffic = new TrafficController(
+      options,
+      new FakeClock(),
+      { onCircuitChange: () => {} },
+      () => 0.5,
+      () => NOW,
+    );
     const origin = 'http://api.test';
     traffic.recordFirstAttempt(origin, 'api.test');
     const job = normalizeJob({ url: `${origin}/x` }, options);
     for (const value of ['1.5', '-1']) {
-      expect(traffic.retryDelay(origin, job, 1, { ok: true, status: 429, headers: { 'retry-after': value } }, 60_000)).toBe(50);
+      expect(
+        traffic.retryDelay(origin, job, 1, { ok: true, status: 429, headers: { 'retry-after': value } }, 60_000),
+      ).toBe(50);
     }
     // A real date is still honoured.
-    expect(traffic.retryDelay(origin, job, 1, { ok: true, status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:05 GMT' } }, 60_000)).toBe(5_000);
+    expect(
+      traffic.retryDelay(
+        origin,
+        job,
+        1,
+        { ok: true, status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:05 GMT' } },
+        60_000,
+      ),
+    ).toBe(5_000);
   });
 });

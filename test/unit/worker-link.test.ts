@@ -90,7 +90,11 @@ describe('WorkerLink', () => {
     // The worker answers 150 of them in 30 messages, then its end closes (the thread died).
     for (let m = 0; m < 30; m++) {
       const batch = ids.slice(m * 5, m * 5 + 5);
-      worker.postMessage({ type: 'flowpool:outcomes', ids: batch, outcomes: batch.map(() => ok(200)) } satisfies OutcomeBatch);
+      worker.postMessage({
+        type: 'flowpool:outcomes',
+        ids: batch,
+        outcomes: batch.map(() => ok(200)),
+      } satisfies OutcomeBatch);
     }
     worker.close();
 
