@@ -12,4 +12,5 @@ export type { ResponseType } from './protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './stats.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';
 export { checkDestination, checkAddress } from './policy/index.js';
+export { isRepeatable } from './repeatable.js';
 export type { PolicyVerdict, DestinationPolicyInput } from './policy/index.js';
