@@ -29,8 +29,14 @@ export async function startExampleServer(port = EXAMPLE_PORT): Promise<ExampleSe
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(body);
     };
-    if (path === '/greeting') return text(200, 'hello wORLD from flowpool');
-    if (path === '/name') return text(200, 'workflow engine runtime');
+    if (path === '/greeting') {
+      text(200, 'hello wORLD from flowpool');
+      return;
+    }
+    if (path === '/name') {
+      text(200, 'workflow engine runtime');
+      return;
+    }
     if (path === '/user') {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ id: 7, login: 'ada', name: 'Ada Lovelace' }));
@@ -44,9 +50,11 @@ export async function startExampleServer(port = EXAMPLE_PORT): Promise<ExampleSe
       return undefined;
     }
     const status = /^\/status\/([1-5]\d\d)$/.exec(path)?.[1];
-    if (status !== undefined && Number(status) >= 200)
-      return text(Number(status), `${status} ${STATUS_CODES[Number(status)] ?? ''}`.trimEnd());
-    return text(404, 'not found');
+    if (status !== undefined && Number(status) >= 200) {
+      text(Number(status), `${status} ${STATUS_CODES[Number(status)] ?? ''}`.trimEnd());
+      return;
+    }
+    text(404, 'not found');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -268,27 +268,32 @@ class FlowpoolRuntime implements Runtime {
     overflow: boolean,
   ): void {
     this.#stats.submitted++;
-    if (this.#closing !== undefined)
-      return this.#fail(reject, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed'));
+    if (this.#closing !== undefined) {
+      this.#fail(reject, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed'));
+      return;
+    }
     let job: NormalizedJob;
     try {
       job = normalizeJob(input, this.options);
     } catch (error) {
-      return this.#fail(reject, error as FlowpoolError);
+      this.#fail(reject, error as FlowpoolError);
+      return;
     }
     const verdict = this.#policy.checkUrl(job.url);
     if (!verdict.allowed) {
       const reason = verdict.reason ?? 'blocked';
-      return this.#fail(
+      this.#fail(
         reject,
         new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `destination blocked: ${reason}`, withJobId(job, { reason })),
       );
+      return;
     }
     if (signal?.aborted === true) {
-      return this.#fail(
+      this.#fail(
         reject,
         new FlowpoolError('FLOWPOOL_ABORTED', 'job was aborted before it started', withJobId(job, {})),
       );
+      return;
     }
     const now = performance.now();
     const pending: PendingJob = {
@@ -448,7 +453,10 @@ class FlowpoolRuntime implements Runtime {
   }
 
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
-    if (outcome.ok === 'redirect') return this.#redirected(ticket, outcome);
+    if (outcome.ok === 'redirect') {
+      this.#redirected(ticket, outcome);
+      return;
+    }
     const pending = ticket.payload;
     const now = performance.now();
     let attempt: AttemptResult;
@@ -542,7 +550,10 @@ class FlowpoolRuntime implements Runtime {
     const pending = ticket.payload;
     this.#coordinator.release(ticket);
     this.#recordAttempt(pending, { ok: false, code: 'FLOWPOOL_WORKER_CRASHED' }, 0);
-    if (pending.settled) return this.#checkDrained();
+    if (pending.settled) {
+      this.#checkDrained();
+      return;
+    }
     const why = error instanceof Error ? error.message : String(error);
     if (this.#destroying !== undefined) {
       this.#settleError(

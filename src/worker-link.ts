@@ -33,7 +33,7 @@ export class WorkerLink {
     this.threadId = threadId;
     this.#control = control;
     this.#jobs = jobs;
-    this.remote = Comlink.wrap<WorkerControl>(control as unknown as Comlink.Endpoint);
+    this.remote = Comlink.wrap<WorkerControl>(control);
     control.once('close', () => {
       this.#controlClosed = true;
     });

@@ -79,7 +79,10 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     callback: LookupCallback,
   ): void {
     const answer = (error: NodeJS.ErrnoException | null, found: readonly LookupAddress[]): void => {
-      if (error) return callback(error, []);
+      if (error) {
+        callback(error, []);
+        return;
+      }
       const allowed: LookupAddress[] = [];
       let firstReason: string | undefined;
       for (const entry of found) {
@@ -89,13 +92,14 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       }
       const first = allowed[0];
       if (first === undefined) {
-        return callback(
+        callback(
           new ConnectGuardError(
             'FLOWPOOL_BLOCKED_DESTINATION',
             `${hostname} resolves only to blocked addresses (${firstReason ?? 'none found'})`,
           ),
           [],
         );
+        return;
       }
       if (options.all === true) callback(null, allowed);
       else callback(null, first.address, first.family);
@@ -106,7 +110,8 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       const entries = override
         .map((address) => ({ address, family: isIP(address) }))
         .filter((entry) => wanted === 0 || entry.family === wanted);
-      return answer(null, entries);
+      answer(null, entries);
+      return;
     }
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => answer(error, addresses));
   }
@@ -115,18 +120,22 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     timeout: boot.agent.connectTimeoutMs,
     lookup: guardedLookup as never,
     autoSelectFamily: true,
-  } as buildConnector.BuildOptions);
+  });
 
   function guardedConnect(options: ConnectOptions, callback: ConnectCallback): void {
     const hostname = options.hostname;
     if (isIP(hostname) !== 0) {
       const verdict = policy.checkAddress(hostname);
-      if (!verdict.allowed)
-        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+      if (!verdict.allowed) {
+        callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+        return;
+      }
     } else {
       const verdict = policy.checkHostname(hostname);
-      if (!verdict.allowed)
-        return callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+      if (!verdict.allowed) {
+        callback(new ConnectGuardError('FLOWPOOL_BLOCKED_DESTINATION', verdict.reason ?? 'blocked'), null);
+        return;
+      }
     }
     const origin = `${options.protocol}//${options.host}`;
     const slot = originSlots.get(origin);
@@ -136,14 +145,18 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       // would carry was aborted while undici still held it queued. Dialling for nobody would open a
       // socket no unit accounts for. (Redirect hops to another origin never get here: the worker hands
       // them back and the coordinator dispatches them with that origin's row.)
-      if ((hopsInFlight.get(origin) ?? 0) > 0) return dialChecked(options, callback, undefined);
-      return callback(
-        new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`),
-        null,
-      );
+      if ((hopsInFlight.get(origin) ?? 0) > 0) {
+        dialChecked(options, callback, undefined);
+        return;
+      }
+      callback(new ConnectGuardError('FLOWPOOL_CONNECTION_CAP', `no job for ${origin} runs on this worker`), null);
+      return;
     }
     const cap = boot.agent.connectionsPerHost;
-    if (counters.tryAcquire(slot, boot.shard, cap)) return dialChecked(options, callback, slot);
+    if (counters.tryAcquire(slot, boot.shard, cap)) {
+      dialChecked(options, callback, slot);
+      return;
+    }
     // The coordinator only sends a job here when an idle socket waits or the cap has room, yet undici's
     // Pool can still dial: its free-client flags lag behind its sockets (seen under CPU load: 10 idle
     // sockets reported free 0, running 0). Waiting for a unit that idle sockets will never give back
@@ -185,9 +198,10 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       settled();
       if (error !== null || socket === null) {
         release();
-        return callback(error ?? new Error('connect failed'), null);
+        callback(error ?? new Error('connect failed'), null);
+        return;
       }
-      const netSocket = socket as Socket;
+      const netSocket = socket;
       netSocket.once('close', release);
       const remote = netSocket.remoteAddress;
       const verdict =
@@ -196,13 +210,14 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
           : policy.checkAddress(remote, options.hostname);
       if (!verdict.allowed) {
         netSocket.destroy();
-        return callback(
+        callback(
           new ConnectGuardError(
             'FLOWPOOL_BLOCKED_DESTINATION',
             `connected address refused: ${verdict.reason ?? 'blocked'}`,
           ),
           null,
         );
+        return;
       }
       callback(null, socket);
     }) as unknown as Socket | undefined;
@@ -215,7 +230,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
   }
 
   const agent = new Agent({
-    connect: guardedConnect as buildConnector.connector,
+    connect: guardedConnect,
     connections: boot.agent.connectionsPerHost,
     pipelining: 1,
     keepAliveTimeout: boot.agent.keepAliveTimeoutMs,
@@ -231,7 +246,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     agent,
     freshClient: (origin) =>
       new Client(origin, {
-        connect: guardedConnect as buildConnector.connector,
+        connect: guardedConnect,
         pipelining: 1,
         maxHeaderSize: boot.agent.maxHeaderBytes,
         headersTimeout: 0,

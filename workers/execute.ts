@@ -65,7 +65,7 @@ async function exchange(
   const options: Dispatcher.DispatchOptions = {
     origin: hop.origin,
     path: hop.path,
-    method: hop.method as Dispatcher.HttpMethod,
+    method: hop.method,
     headers: hop.headers as string[],
     body: hop.body ?? null,
   };
@@ -231,7 +231,7 @@ function nextHop(hop: Hop, status: number, location: string, policy: Destination
 /** The collected body as the job asked for it: text, parsed JSON or bytes. */
 function decodeBody(response: HopResponse, job: JobRequest): unknown {
   const { chunks, bytes } = response;
-  const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks as Buffer[], bytes);
+  const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
   if (job.responseType === 'bytes') return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const text = buffer.toString('utf8');
   if (job.responseType === 'text') return text;

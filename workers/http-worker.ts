@@ -207,7 +207,7 @@ const control: WorkerControl = {
 // The ports travel once, at load, over parentPort (piscina re-emits it as the pool's 'message' event),
 // so a replacement worker announces itself the same way.
 const { port1, port2 } = new MessageChannel();
-Comlink.expose(control, port1 as unknown as Comlink.Endpoint);
+Comlink.expose(control, port1);
 port1.unref();
 const announcement: ControlPortMessage = { type: 'flowpool:control-port', threadId, port: port2, jobs: jobPortRemote };
 parentPort?.postMessage(announcement, [port2, jobPortRemote]);

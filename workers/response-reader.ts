@@ -164,7 +164,10 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#incoming.flush();
     if (this.#settled) return;
     const decoder = this.#decoder;
-    if (decoder === undefined || this.#decoderEnded) return this.#succeed();
+    if (decoder === undefined || this.#decoderEnded) {
+      this.#succeed();
+      return;
+    }
     decoder.end();
   }
 
@@ -183,7 +186,10 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       // member and fails on anything but zero padding, which it skips (so gzip is not checked here).
       // Received but not consumed: given to the decoder after its end, or still gathering for it.
       const unread = this.#encodedBytes - decoder.bytesWritten;
-      if (encoding !== 'gzip' && unread > 0) return this.#refuse(bytesAfterStream(unread, encoding));
+      if (encoding !== 'gzip' && unread > 0) {
+        this.#refuse(bytesAfterStream(unread, encoding));
+        return;
+      }
       if (this.#messageEnded) this.#succeed();
     });
     decoder.once('error', (error: Error & { code?: string }) => {

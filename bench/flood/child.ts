@@ -12,7 +12,10 @@ const EXIT_GRACE_MS = 5_000;
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (process.send === undefined || !process.connected) return resolve();
+    if (process.send === undefined || !process.connected) {
+      resolve();
+      return;
+    }
     process.send(message, undefined, {}, () => resolve());
   });
 }

@@ -80,7 +80,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   const endAt = Date.now() + config.seconds * 1000;
   const jobs = flood({
-    ports: ports as Readonly<Record<HostKind, number>>,
+    ports: ports,
     endAt,
     crashEveryMs: config.crashEverySeconds * 1000,
     onJob: (seq, type) => {
@@ -148,7 +148,7 @@ async function main(): Promise<number> {
     faultsInjected,
     ledger,
     monitor: monitor.figures(),
-    servers: counts as readonly ServerCounts[],
+    servers: counts,
     runtimeSubmitted: stats.totals.submitted,
     runtimeSettled: stats.totals.succeeded + stats.totals.failed,
     workerRestarts: stats.totals.workerRestarts,

@@ -77,8 +77,10 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
   const behave = (req: Request): void => {
     switch (kind) {
       case 'healthy':
-      case 'keepalive-closing':
-        return answer(req);
+      case 'keepalive-closing': {
+        answer(req);
+        return;
+      }
       case 'slow': {
         // One pending answer per socket at a time (the client does not pipeline); the close clears it.
         slowTimers.set(
@@ -100,8 +102,10 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
           case 2:
             socket.write(response(200, 'x'.repeat(300), 1_000));
             return void socket.resetAndDestroy();
-          default:
-            return answer(req);
+          default: {
+            answer(req);
+            return;
+          }
         }
       }
     }

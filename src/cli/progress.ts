@@ -12,7 +12,7 @@ const REDRAW_EVERY = 64;
 const silent: Progress = { set: () => undefined, stop: () => undefined };
 
 export function createProgress(label: string, total: number, enabled: boolean): Progress {
-  if (!enabled || process.stderr.isTTY !== true) return silent;
+  if (!enabled || !process.stderr.isTTY) return silent;
   const bar = new cliProgress.SingleBar(
     {
       format: `${label.padEnd(28)} [{bar}] {percentage}% | {value}/{total} | {duration_formatted}`,

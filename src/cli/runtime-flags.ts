@@ -76,7 +76,7 @@ export async function resolveRuntimeOptions(
     options.policy = policy;
   }
   // Unchecked on purpose: createRuntime validates the whole object and names whatever is wrong.
-  return options as RuntimeOptions;
+  return options;
 }
 
 /** Resolves the options and creates the runtime (throws `FLOWPOOL_INVALID_OPTIONS` for bad ones). */

@@ -695,7 +695,7 @@ describe('limits: adversarial encoded bodies', () => {
         size,
         limit,
         promise: settle(
-          runtime!.run({
+          runtime.run({
             url: `${server.origin}/${kind}/${size}/${i}`,
             maxResponseBytes: limit,
             responseType: 'bytes',

@@ -25,7 +25,10 @@ describe('limits: response header size', () => {
   async function start(): Promise<HostServer> {
     const server = await startHostServer('127.0.0.2', (_req, res, seen) => {
       const kib = Number(/^\/headers\/(\d+)$/.exec(seen.url)?.[1] ?? '0');
-      if (kib > 0) return sendHeaders(res, kib * 1024);
+      if (kib > 0) {
+        sendHeaders(res, kib * 1024);
+        return;
+      }
       res.end('plain');
     });
     track(server);

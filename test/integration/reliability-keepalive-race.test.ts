@@ -137,7 +137,10 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
     let answerLong: (() => void) | undefined;
     const server = track(
       await startRawServer((req, srv) => {
-        if (req.path.startsWith('/warm/')) return srv.respond(req, 200, 'warm');
+        if (req.path.startsWith('/warm/')) {
+          srv.respond(req, 200, 'warm');
+          return;
+        }
         if (req.path === '/long') {
           answerLong = () => srv.respond(req, 200, 'long');
           return;
@@ -147,7 +150,7 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
           return;
         }
         if (req.onSocket > 0) return req.socket.destroy();
-        return srv.respond(req, 200, 'x on a fresh socket');
+        srv.respond(req, 200, 'x on a fresh socket');
       }),
     );
     const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] } }));

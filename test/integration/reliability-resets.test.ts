@@ -27,18 +27,28 @@ const breaking: RawBehaviour = (req, server) => {
     else socket.destroy();
   };
   switch (point) {
-    case 'before-headers':
-      return end();
+    case 'before-headers': {
+      end();
+      return;
+    }
     case 'after-headers':
       // Promises 100 bytes, sends none.
       socket.write(head(200, 100, { 'content-type': 'text/plain' }));
-      return end();
+      {
+        end();
+        return;
+      }
     case 'mid-body':
       // Promises 1000 bytes, sends 300.
       socket.write(Buffer.concat([head(200, 1000, { 'content-type': 'text/plain' }), Buffer.alloc(300, 'x')]));
-      return end();
-    default:
-      return server.respond(req, 200, 'fine');
+      {
+        end();
+        return;
+      }
+    default: {
+      server.respond(req, 200, 'fine');
+      return;
+    }
   }
 };
 

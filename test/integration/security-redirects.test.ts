@@ -20,7 +20,10 @@ function redirect(res: ServerResponse, status: number, location: string): void {
 function redirecting(status: number, location: (url: string) => string | undefined): HostHandler {
   return (_req, res, seen) => {
     const target = location(seen.url);
-    if (target !== undefined) return redirect(res, status, target);
+    if (target !== undefined) {
+      redirect(res, status, target);
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ method: seen.method, url: seen.url, bodyLength: seen.body.length }));
   };
@@ -180,7 +183,10 @@ describe('security: redirects', () => {
   describe('a 20-hop loop', () => {
     const loop: HostHandler = (_req, res, seen) => {
       const n = Number(/^\/loop\/(\d+)$/.exec(seen.url)?.[1] ?? '0');
-      if (n < 20) return redirect(res, 302, `/loop/${n + 1}`);
+      if (n < 20) {
+        redirect(res, 302, `/loop/${n + 1}`);
+        return;
+      }
       res.end('end of the chain');
     };
 
@@ -296,8 +302,14 @@ describe('security: redirects', () => {
   it('lists every hop in `redirects` and reports the final `url`', async () => {
     const last = track(await startHostServer('127.0.0.3'));
     const first = await startHostServer('127.0.0.2', (_req, res, seen) => {
-      if (seen.url === '/a') return redirect(res, 301, '/b?x=1');
-      if (seen.url === '/b?x=1') return redirect(res, 302, `${last.origin}/c?y=2`);
+      if (seen.url === '/a') {
+        redirect(res, 301, '/b?x=1');
+        return;
+      }
+      if (seen.url === '/b?x=1') {
+        redirect(res, 302, `${last.origin}/c?y=2`);
+        return;
+      }
       res.end();
     });
     track(first);

@@ -88,7 +88,7 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
       200,
     );
     expect(server.requests).toBe(4);
-    expect(await circuitOf(runtime as Runtime, server.origin)).toBe('closed');
+    expect(await circuitOf(runtime, server.origin)).toBe('closed');
   }
 
   it('a probe aborted while queued frees the probe slot', async () => {
@@ -100,7 +100,7 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
     const aborted = await probe;
     expect(aborted.ok ? aborted.value.status : aborted.error.code).toBe('FLOWPOOL_ABORTED');
     expect(server.requests).toBe(3);
-    expect(await circuitOf(runtime as Runtime, server.origin)).toBe('half-open');
+    expect(await circuitOf(runtime, server.origin)).toBe('half-open');
     await nextJobClosesTheCircuit({ url, server, runtime });
   });
 
@@ -123,7 +123,7 @@ describe('circuit breaker: a probe that never reaches a worker', () => {
       resolve: { 'filler.test': ['127.0.0.1'] },
       hostLimits: { 'filler.test': { rps: 0.5, burst: 1 } },
     });
-    const rt = runtime as Runtime;
+    const rt = runtime;
     expect((await rt.run({ url: `${fillerUrl}/token` })).status).toBe(200); // takes the filler's only token
     const fillerAbort = new AbortController();
     const queued = settle(rt.run({ url: `${fillerUrl}/queued`, timeoutMs: 10_000 }, { signal: fillerAbort.signal }));
