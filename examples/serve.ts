@@ -39,15 +39,17 @@ export async function startExampleServer(port = EXAMPLE_PORT): Promise<ExampleSe
     }
     if (path === '/user') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ id: 7, login: 'ada', name: 'Ada Lovelace' }));
+      res.end(JSON.stringify({ id: 7, login: 'ada', name: 'Ada Lovelace' }));
+      return;
     }
     if (path === '/redirect') {
       res.writeHead(302, { location: '/greeting' });
-      return res.end();
+      res.end();
+      return;
     }
     if (path === '/slow') {
       setTimeout(() => text(200, 'slow but steady'), 100);
-      return undefined;
+      return;
     }
     const status = /^\/status\/([1-5]\d\d)$/.exec(path)?.[1];
     if (status !== undefined && Number(status) >= 200) {

@@ -21,7 +21,7 @@ import { parseArgs, type StressConfig } from './args.js';
 import { flood, JOB_TIMEOUT_MS } from './jobs.js';
 import { Ledger } from './ledger.js';
 import { Monitor } from './monitor.js';
-import type { HarnessMessage, HostKind, ServerCounts, ServersMessage } from './protocol.js';
+import type { HarnessMessage, ServersMessage } from './protocol.js';
 import { render, verdict } from './report.js';
 
 const SERVERS_FILE = new URL('./servers-process.js', import.meta.url);

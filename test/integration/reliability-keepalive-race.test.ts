@@ -149,8 +149,8 @@ describe('reliability: keep-alive race against a server closing idle sockets wit
           holdX = () => req.socket.destroy();
           return;
         }
-        if (req.onSocket > 0) return req.socket.destroy();
-        srv.respond(req, 200, 'x on a fresh socket');
+        if (req.onSocket > 0) req.socket.destroy();
+        else srv.respond(req, 200, 'x on a fresh socket');
       }),
     );
     const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.1'] } }));
