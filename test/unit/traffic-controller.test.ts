@@ -203,7 +203,10 @@ describe('TrafficController.retryDelay: the retry budget', () => {
     t.traffic.recordFirstAttempt(other, 'other.test');
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBe(0);
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBeUndefined();
-    const otherJob = normalizeJob({ url: `${other}/y` }, parseOptions({ workers: 1 }));
+    const otherJob = normalizeJob(
+      { url: `${other}/y` },
+      parseOptions({ workers: 1, retry: { attempts: 5, minDelayMs: 0 } }),
+    );
     expect(t.traffic.retryDelay(other, otherJob, 1, status(503), 60_000)).toBe(0);
   });
 });
