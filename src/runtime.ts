@@ -93,6 +93,9 @@ class FlowpoolRuntime implements Runtime {
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
         originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
+        onForget: (origin) => {
+          this.#traffic.forget(origin);
+        },
       },
       counters,
       (ticket) => {
