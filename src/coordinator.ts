@@ -424,13 +424,11 @@ export class Coordinator<T> {
     if (origin.wakeScheduled) return false;
     const wait = origin.rate.take();
     if (wait === 0) return true;
-    if (!origin.wakeScheduled) {
-      origin.wakeScheduled = true;
-      this.#schedule(() => {
-        origin.wakeScheduled = false;
-        if (this.#origins.get(origin.key) === origin) this.#pump(origin);
-      }, wait);
-    }
+    origin.wakeScheduled = true;
+    this.#schedule(() => {
+      origin.wakeScheduled = false;
+      if (this.#origins.get(origin.key) === origin) this.#pump(origin);
+    }, wait);
     return false;
   }
 
