@@ -123,11 +123,13 @@ export interface FlowpoolErrorOptions {
 const FLOWPOOL_ERROR_BRAND: unique symbol = Symbol.for('flowpool.error') as never;
 
 function hasBrand(value: unknown): boolean {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    (value as { [FLOWPOOL_ERROR_BRAND]?: unknown })[FLOWPOOL_ERROR_BRAND] === true
-  );
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  try {
+    return (value as { [FLOWPOOL_ERROR_BRAND]?: unknown })[FLOWPOOL_ERROR_BRAND] === true;
+  } catch {
+    // A thrown Proxy whose get trap throws is not a flowpool error; asking must not throw again.
+    return false;
+  }
 }
 
 /**

@@ -33,10 +33,11 @@ export function refuseForbiddenKeys(
 function checkOwnKeys(code: ValidationCode, path: string, record: object, jobId: string | undefined): void {
   for (const key of Reflect.ownKeys(record)) {
     if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
+      const field = `${path}.${key}`;
       throw new FlowpoolError(
         code,
-        `invalid ${path.split('.')[0] ?? path}: ${path}: expected no key named "${key}" (__proto__, constructor and prototype are refused), received one`,
-        jobId === undefined ? { field: `${path}.${key}` } : { field: `${path}.${key}`, jobId },
+        `invalid ${path.split('.')[0] ?? path}: ${field}: expected a key other than __proto__, constructor or prototype, received the key "${key}"`,
+        jobId === undefined ? { field } : { field, jobId },
       );
     }
   }
