@@ -14,7 +14,7 @@ import { renderMetrics } from './metrics.js';
 import { parseOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { DestinationPolicy } from './policy/index.js';
 import type { HttpResult } from './result.js';
-import { parseRunManyArguments, parseRunOptions } from './run-arguments.js';
+import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
 import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
 import { Shards } from './shards.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
@@ -141,10 +141,17 @@ class FlowpoolRuntime implements Runtime {
   }
 
   runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult> {
-    // Checked now, not when iteration starts: a bad argument is the caller's error at the call.
-    const parsed = parseRunManyArguments(jobs, options);
+    let parsed: ParsedRunManyArguments;
+    try {
+      parsed = parseRunManyArguments(jobs, options);
+    } catch (error) {
+      // Like run(), runMany() never throws at the call: its iteration rejects, with a FlowpoolError.
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error as Error) }),
+      };
+    }
     return runMany(
-      jobs,
+      parsed.jobs,
       parsed,
       (job, signal) =>
         new Promise<HttpResult>((resolve, reject) => {
