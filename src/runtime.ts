@@ -147,7 +147,7 @@ class FlowpoolRuntime implements Runtime {
     } catch (error) {
       // Like run(), runMany() never throws at the call: its iteration rejects, with a FlowpoolError.
       return {
-        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error as Error) }),
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
       };
     }
     return runMany(
