@@ -144,8 +144,9 @@ class FlowpoolRuntime implements Runtime {
     let parsed: ParsedRunManyArguments;
     try {
       parsed = parseRunManyArguments(jobs, options);
-    } catch (error) {
+    } catch (thrown) {
       // Like run(), runMany() never throws at the call: its iteration rejects, with a FlowpoolError.
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
       return {
         [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
       };
