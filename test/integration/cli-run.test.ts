@@ -94,7 +94,7 @@ describe('flowpool run', () => {
     [
       'bad node data',
       { nodes: [{ id: 'shout', type: 'text_operation', data: { text_op: 'repeat' } }] },
-      'node "shout": data.repeat_n: expected number, received undefined',
+      'node "shout": data.repeat_n: expected an integer >= 0 (repeat needs repeat_n), received undefined',
     ],
     ['an unknown type', { nodes: [{ id: 'x', type: 'smtp' }] }, 'node "x": type: unknown node type "smtp"'],
     [
