@@ -139,7 +139,7 @@ describe('flowpool run', () => {
     expect(stdout).toMatch(/^NODE +TYPE +STATUS +MS +OUTPUT \/ ERROR$/m);
     expect(stdout).toMatch(/^shout +text_operation +success .*"HELLO WORLD FROM FLOWPOOL \| WORKFLOWENGINERUNTIME"$/m);
     expect(stdout).toMatch(/^missing_body +text_operation +skipped/m);
-    expect(stdout).toContain('workflow: success; 8 succeeded, 1 failed, 1 skipped');
+    expect(stdout).toContain('workflow: success; 9 succeeded, 1 failed, 1 skipped');
   });
 
   it('takes runtime options from --config, flags overriding it', async () => {
