@@ -14,6 +14,8 @@ export type SpanAttributes = Record<string, string | number | boolean>;
 
 /** A span, or a no-op stand-in. Only the workflow layer's own calls; no OpenTelemetry types leak out. */
 export interface TraceSpan {
+  /** False for a span that records nothing (no tracer provider, or not sampled): skip costly attributes. */
+  readonly recording: boolean;
   /** A child span, started now. `client`: an outgoing request (span kind CLIENT). */
   child(name: string, attributes?: SpanAttributes, client?: boolean): TraceSpan;
   set(attributes: SpanAttributes): void;
@@ -25,6 +27,7 @@ export interface TraceSpan {
 }
 
 export const NO_SPAN: TraceSpan = Object.freeze({
+  recording: false,
   child: () => NO_SPAN,
   set: () => undefined,
   fail: () => undefined,
@@ -65,6 +68,10 @@ class OtelSpan implements TraceSpan {
     this.#api = api;
     this.#tracer = tracer;
     this.#span = span;
+  }
+
+  get recording(): boolean {
+    return this.#span.isRecording();
   }
 
   child(name: string, attributes: SpanAttributes = {}, client = false): TraceSpan {
