@@ -172,7 +172,7 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
     });
   }
 
-  if (issues.length === 0) issues.push(...checkTemplates(nodes, goodEdges));
+  if (issues.length === 0) issues.push(...checkTemplates(nodes, parsed, goodEdges));
   if (issues.length > 0) throw new WorkflowValidationError(issues);
 
   const incoming = new Map<string, ValidatedEdge[]>();
@@ -204,18 +204,27 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
 }
 
 /**
- * Template references must resolve by the time their node runs: `{{ input }}` needs an incoming edge,
+ * Template references must resolve by the time their node runs (checked in the parsed data, so a node
+ * type's defaults count): `{{ input }}` needs an incoming edge,
  * `{{ nodes.<id>.output }}` an existing node upstream (an ancestor along edges), which has always
  * finished before. Anything else could race.
  */
 function checkTemplates(
   nodes: readonly { readonly id: string; readonly data?: unknown }[],
+  parsed: readonly ({ readonly nodeType: NodeType; readonly data: unknown } | undefined)[],
   edges: readonly ValidatedEdge[],
 ): WorkflowIssue[] {
   const issues: WorkflowIssue[] = [];
   let sources: Map<string, string[]> | undefined;
   nodes.forEach((node, index) => {
-    const { references, problems } = findReferences(node.data);
+    // Context nodes' data is never rendered (as in Go), and neither is a label: text there is just text.
+    if (parsed[index]?.nodeType.runsFirst === true) return;
+    const data = parsed[index]?.data;
+    const rendered =
+      typeof data === 'object' && data !== null && !Array.isArray(data)
+        ? Object.entries(data).filter(([key]) => key !== 'label')
+        : data;
+    const { references, problems } = findReferences(rendered);
     const at = `nodes[${index}].data`;
     for (const problem of problems)
       issues.push({ path: at, nodeId: node.id, message: `node ${quote(node.id)}: data: ${problem}` });

@@ -134,6 +134,20 @@ describe('template references at validation', () => {
     );
   });
 
+  it('does not read templates in context node data or labels (never rendered, as in Go)', () => {
+    expect(() =>
+      validateWorkflow(
+        {
+          nodes: [
+            { id: 'c', data: { context_name: 'raw', context_value: '{{ input }}' } },
+            { id: 't', data: { text: 'x', label: '{{ nodes.c.output }}' } },
+          ],
+        },
+        registry,
+      ),
+    ).not.toThrow();
+  });
+
   it('refuses {{ input }} on a node without incoming edges, and a malformed path', () => {
     expect(refusal({ nodes: [{ id: 'x', data: { url: 'http://127.0.0.1/{{ input }}' } }] })).toContain(
       'node "x": data: template {{ input }}: the node has no incoming edge',
