@@ -12,7 +12,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { jobSchema, type HttpJob } from '../index.js';
+import { FlowpoolError, jobSchema, type HttpJob } from '../index.js';
 import { NodeError, toNodeErrorInfo } from './errors.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';
@@ -105,13 +105,21 @@ function fill(data: HttpNodeData, context: NodeContext): HttpNodeData {
   if (!hasTemplate(data)) return data;
   const filled = { ...data, url: context.render(data.url, 'url') };
   if (data.headers !== undefined && hasTemplate(data.headers)) {
-    const render = (value: string | number): string | number =>
-      typeof value === 'string' ? context.render(value) : value;
     filled.headers = Object.fromEntries(
-      Object.entries(data.headers).map(([name, value]) => [
-        name,
-        Array.isArray(value) ? value.map(render) : render(value),
-      ]),
+      Object.entries(data.headers).map(([name, value]) => {
+        const render = (item: string | number): string | number => {
+          if (typeof item !== 'string') return item;
+          const rendered = context.render(item);
+          // Checked here so that the message never shows the value (it may carry a token).
+          if (/[\r\n\0]/.test(rendered))
+            throw new FlowpoolError(
+              'FLOWPOOL_INVALID_JOB',
+              `headers.${name}: expected a header value without CR, LF or NUL after filling its templates (value not shown)`,
+            );
+          return rendered;
+        };
+        return [name, Array.isArray(value) ? value.map(render) : render(value)];
+      }),
     );
   }
   if (data.body !== undefined) filled.body = context.render(data.body);

@@ -99,6 +99,20 @@ describe('templates in http nodes', () => {
     expect(seen.map((request) => request.url)).toEqual(['/list', '/x%40169.254.169.254%2Flatest']);
   });
 
+  it('a value with CR/LF cannot inject a header: the job is refused, nothing is sent', async () => {
+    seen.length = 0;
+    const result = await createExecutor(runtime).run({
+      nodes: [
+        { id: 'evil', data: { text: 'ada\r\nx-admin: 1' } },
+        { id: 'use', data: { url: `${server.origin}/items`, headers: { 'x-user': '{{ input }}' } } },
+      ],
+      edges: [{ source: 'evil', target: 'use' }],
+    });
+    expect(result).toMatchObject({ status: 'error', failedNode: 'use', error: { code: 'FLOWPOOL_INVALID_JOB' } });
+    expect(result.error?.message).not.toContain('x-admin');
+    expect(seen).toEqual([]);
+  });
+
   it('a missing reference fails the node, naming it, before any request', async () => {
     seen.length = 0;
     const result = await createExecutor(runtime).run({
