@@ -6,6 +6,7 @@
  * at once print no MaxListenersExceededWarning (issue 15 item 6).
  */
 import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { createExecutor, type ThaiyyalResult } from '../../dist/src/engine/index.js';
@@ -99,13 +100,20 @@ describe("the Go engine's http_pool_test.go", () => {
     };
     process.on('warning', onWarning);
     try {
-      const server = track(await answering({ status: 200, body: 'OK', delayMs: 10 }));
+      // Answers nothing until all 20 requests are in, so they are in flight together whatever the load.
+      const waiting: ServerResponse[] = [];
+      const server = track(
+        await startCountingServer((_req, res) => {
+          waiting.push(res);
+          if (waiting.length === 20) for (const held of waiting.splice(0)) held.end('OK');
+        }),
+      );
       const runtime = track(createRuntime({ workers: 2, policy: { allow: ['127.0.0.0/8'] } }));
       const nodes = Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, data: { url: `${server.origin}/${i}` } }));
       const result = await createExecutor(runtime).run({ nodes });
       expect(result.status).toBe('success');
       expect(server.requests).toBe(20);
-      expect(server.peakActive).toBeGreaterThan(10);
+      expect(server.peakActive).toBe(20);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
     } finally {
