@@ -17,6 +17,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_INVALID_RESPONSE',
   'FLOWPOOL_TRANSFORM_FAILED',
   'FLOWPOOL_CIRCUIT_OPEN',
+  'FLOWPOOL_TLS_FAILED',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -41,6 +42,8 @@ export interface FlowpoolErrorDetails {
   readonly attempts?: number;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
   readonly causeCode?: string;
+  /** For `FLOWPOOL_TLS_FAILED`: Node's TLS / OpenSSL code (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...). */
+  readonly tlsCode?: string;
 }
 
 /** The one error class flowpool rejects with. */

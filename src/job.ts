@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import type { JobRequest } from './protocol.js';
 import { retrySettingsSchema } from './options.js';
+import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
+import { authSchema } from './transport-options.js';
 import { toValidationError } from './validation.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -101,6 +103,17 @@ export const jobSchema = z
     retry: retrySettingsSchema.optional(),
     /** Marks a job safe to run again (beyond GET, HEAD, OPTIONS) if a worker dies under it. @default false */
     idempotent: z.boolean().optional(),
+    /**
+     * Credentials sent as `authorization` (basic or bearer), never to another origin on a redirect.
+     * @default the runtime's `hostAuth` for the host, if any
+     */
+    auth: authSchema.optional(),
+    /**
+     * Ask for compressed responses (`accept-encoding: gzip, deflate, br`) and decode them within the size
+     * limit. `false` sends no accept-encoding.
+     * @default true
+     */
+    decompress: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
     id: z.string().max(256).optional(),
   })
@@ -113,7 +126,7 @@ export const jobSchema = z
 export type HttpJob = z.input<typeof jobSchema>;
 
 /** Runtime-level defaults a job falls back to. */
-export interface JobDefaults {
+export interface JobDefaults extends HeaderDefaults {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly maxRedirects: number;
@@ -175,6 +188,13 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       else headers.push(lower, String(value));
     }
   }
+  if (job.auth !== undefined && headers.includes('authorization')) {
+    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.auth: expected either auth or an authorization header, not both', {
+      field: 'job.auth',
+      ...(job.id === undefined ? {} : { jobId: job.id }),
+    });
+  }
+  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
   let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { validatePolicyEntry } from './policy/index.js';
+import { transportOptionsShape } from './transport-options.js';
 import { toValidationError } from './validation.js';
 
 /**
@@ -263,6 +264,7 @@ export const runtimeOptionsSchema = z.strictObject({
    * @default 10000
    */
   maxOrigins: positiveInt(1_000_000).default(DEFAULTS.maxOrigins),
+  ...transportOptionsShape,
 });
 
 /** What `createRuntime` accepts. */

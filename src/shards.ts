@@ -24,6 +24,7 @@ import {
   type WorkerStats,
 } from './protocol.js';
 import { WorkerLink } from './worker-link.js';
+import { transportBootData } from './transport-options.js';
 
 const WORKER_FILE = new URL('../workers/http-worker.js', import.meta.url).href;
 
@@ -70,6 +71,7 @@ export class Shards {
         policy: options.policy,
         resolve: options.resolve,
         transforms: options.transforms,
+        transport: transportBootData(options),
         agent: {
           connectionsPerHost: options.connectionsPerHost,
           headersTimeoutMs: options.headersTimeoutMs,
