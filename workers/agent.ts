@@ -21,6 +21,7 @@ import type { ConnectionCounters } from '../src/connection-counters.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { WorkerBootData } from '../src/protocol.js';
 import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
+import { watchTlsAlerts } from './tls-errors.js';
 import { TlsProfiles } from './tls.js';
 
 /** Thrown inside the connector; execute.ts maps it by `code`. */
@@ -291,6 +292,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       const netSocket = socket;
       netSocket.once('close', release);
       handedAlpn = (netSocket as TLSSocket).alpnProtocol ?? false;
+      if (options.protocol === 'https:') watchTlsAlerts(netSocket);
       // Through the proxy the peer is the proxy (configuration, not user input); the target's address
       // was checked before the tunnel was asked for.
       if (proxy !== undefined) {

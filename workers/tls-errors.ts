@@ -3,6 +3,7 @@
  * in words, and Node's own code in `details.tlsCode`. Without this a refused client certificate reads
  * "other side closed" and an expired certificate reads as a bare OpenSSL code.
  */
+import type { Socket } from 'node:net';
 import { FlowpoolError } from '../src/errors.js';
 
 const UNTRUSTED = 'the server certificate is not trusted (unknown or self-signed issuer; see tls.ca)';
@@ -41,9 +42,30 @@ const REASONS: ReadonlyMap<string, string> = new Map([
   ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'the server refused the handshake (no common cipher, or a client certificate it wanted)'],
 ]);
 
+/**
+ * TLS alerts that arrive after the handshake, by the local port of their socket. A server that refuses
+ * the client certificate under TLS 1.3 says so with an alert once the handshake has completed on the
+ * client's side; undici then often fails the request with "other side closed" (UND_ERR_SOCKET, carrying
+ * the socket's local port) instead of the alert. Bounded: entries are taken once, the oldest dropped.
+ */
+const lateAlerts = new Map<number, string>();
+const LATE_ALERTS_MAX = 1024;
+
+/** Remembers a TLS alert this socket may die of; call once per TLS socket handed to undici. */
+export function watchTlsAlerts(socket: Socket): void {
+  const port = socket.localPort;
+  if (port === undefined) return;
+  socket.on('error', (error: NodeJS.ErrnoException) => {
+    const code = error.code;
+    if (code === undefined || !isTlsCode(code)) return;
+    if (lateAlerts.size >= LATE_ALERTS_MAX) lateAlerts.delete(lateAlerts.keys().next().value as number);
+    lateAlerts.set(port, code);
+  });
+}
+
 /** `FLOWPOOL_TLS_FAILED` for a TLS failure, undefined for anything else. */
 export function tlsFailure(error: unknown, origin: string): FlowpoolError | undefined {
-  const code = tlsCodeOf(error);
+  const code = tlsCodeOf(error) ?? lateAlertOf(error);
   if (code === undefined) return undefined;
   const host = hostOf(origin);
   const reason = REASONS.get(code) ?? 'the TLS handshake failed';
@@ -57,11 +79,23 @@ export function tlsFailure(error: unknown, origin: string): FlowpoolError | unde
 function tlsCodeOf(error: unknown): string | undefined {
   for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 3; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (REASONS.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')))
-      return code;
+    if (typeof code === 'string' && isTlsCode(code)) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+function isTlsCode(code: string): boolean {
+  return REASONS.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_');
+}
+
+function lateAlertOf(error: unknown): string | undefined {
+  if ((error as { code?: unknown } | null)?.code !== 'UND_ERR_SOCKET') return undefined;
+  const port = (error as { socket?: { localPort?: unknown } }).socket?.localPort;
+  if (typeof port !== 'number') return undefined;
+  const code = lateAlerts.get(port);
+  lateAlerts.delete(port);
+  return code;
 }
 
 function hostOf(origin: string): string {
