@@ -53,6 +53,8 @@ const CAP_WAIT_MS = 50;
  * drop to 1 when the server picks HTTP/1.1 (no pipelining on h1).
  */
 const H2_STREAMS = 100;
+/** Origins remembered as HTTP/1.1-only (see poolFor). */
+const MAX_H1_ORIGINS = 10_000;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 type ConnectOptions = Parameters<buildConnector.connector>[0];
@@ -330,17 +332,35 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     }
   }
 
-  /** h2 origins get clients that multiplex (see H2_STREAMS); every other origin undici's default Pool. */
+  /**
+   * Origins that answered ALPN with HTTP/1.1 although h2 was offered (bounded, oldest forgotten first):
+   * their next pool is an ordinary one.
+   */
+  const h1Origins = new Set<string>();
+
+  /**
+   * An origin that may speak h2 gets ONE connection on this worker, whose client carries up to
+   * H2_STREAMS requests at once. One, because undici 7's Pool treats a client as busy while its first
+   * request waits for the handshake, so a burst would open a session per request before ALPN has
+   * answered. If the server picks HTTP/1.1, that connection stops pipelining, and the origin's next
+   * pool (undici builds one when the origin's connections have all closed) is an ordinary one.
+   */
   function poolFor(origin: string | URL, options: Pool.Options): Pool {
-    const url = new URL(String(origin));
-    const h2 = url.protocol === 'https:' && profiles.forHost(url.hostname, url.host).allowH2;
+    const key = String(origin);
+    const url = new URL(key);
+    const h2 =
+      url.protocol === 'https:' && !h1Origins.has(url.origin) && profiles.forHost(url.hostname, url.host).allowH2;
     if (!h2) return new Pool(origin, options);
     return new Pool(origin, {
       ...options,
+      connections: 1,
       factory: (clientOrigin, clientOptions) => {
         const client = new Client(clientOrigin, { ...clientOptions, pipelining: H2_STREAMS });
         client.on('connect', () => {
-          if (handedAlpn !== 'h2') client.pipelining = 1;
+          if (handedAlpn === 'h2') return;
+          client.pipelining = 1;
+          if (h1Origins.size >= MAX_H1_ORIGINS) h1Origins.delete(h1Origins.values().next().value as string);
+          h1Origins.add(url.origin);
         });
         return client;
       },
