@@ -188,7 +188,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       else headers.push(lower, String(value));
     }
   }
-  if (job.auth !== undefined && headers.includes('authorization')) {
+  if (job.auth !== undefined && headers.some((value, i) => i % 2 === 0 && value === 'authorization')) {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.auth: expected either auth or an authorization header, not both', {
       field: 'job.auth',
       ...(job.id === undefined ? {} : { jobId: job.id }),
