@@ -7,6 +7,12 @@ import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import type { WorkerTransport } from './protocol.js';
 
+/**
+ * Validation messages for secrets say "received" themselves, so the shared formatter (src/validation.ts)
+ * does not quote the value.
+ */
+const HIDDEN = '(received value not shown: it may be a secret)';
+
 /** A PEM certificate or key: a string, or bytes (a Buffer is a Uint8Array). */
 const pem = z.union([z.string().min(1), z.instanceof(Uint8Array)]);
 
@@ -24,7 +30,7 @@ export const tlsSettingsSchema = z.strictObject({
   /** Private key (PEM) of the client certificate. */
   key: pem.optional(),
   /** Passphrase of an encrypted `key`. */
-  passphrase: z.string().max(1024).optional(),
+  passphrase: z.string().max(1024, { message: `expected at most 1024 characters ${HIDDEN}` }).optional(),
   /**
    * Server name sent in SNI and checked against the certificate.
    * @default the URL's hostname (none for IP literals)
@@ -57,25 +63,33 @@ export const authSchema = z.union([
   z.strictObject({
     username: z
       .string()
-      .max(1024)
-      .refine((u) => !u.includes(':'), { message: 'expected a username without ":"' }),
-    password: z.string().max(4096),
+      .max(1024, { message: `expected at most 1024 characters ${HIDDEN}` })
+      .refine((u) => !u.includes(':'), { message: `expected a username without ":" ${HIDDEN}` }),
+    password: z.string().max(4096, { message: `expected at most 4096 characters ${HIDDEN}` }),
   }),
-  z.strictObject({ bearer: z.string().min(1).max(16_384) }),
+  z.strictObject({
+    bearer: z
+      .string()
+      .min(1, { message: `expected a non-empty token ${HIDDEN}` })
+      .max(16_384, { message: `expected at most 16384 characters ${HIDDEN}` }),
+  }),
 ]);
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'expected a header name token' });
 const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), {
-  message: 'expected a header value without CR, LF or NUL',
+  message: `expected a header value without CR, LF or NUL ${HIDDEN}`,
 });
 const headerTable = z.record(headerName, headerValue);
 
 const proxyUrl = z
   .string()
-  .max(2048)
-  .refine((value) => URL.canParse(value), { message: "expected a proxy URL (http://host:port), 'env' or false", abort: true })
+  .max(2048, { message: `expected at most 2048 characters ${HIDDEN}` })
+  .refine((value) => URL.canParse(value), {
+    message: `expected a proxy URL (http://host:port), 'env' or false ${HIDDEN}`,
+    abort: true,
+  })
   .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
-    message: 'expected an http: or https: proxy URL',
+    message: `expected an http: or https: proxy URL ${HIDDEN}`,
   });
 
 const noProxyEntry = z
