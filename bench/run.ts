@@ -15,6 +15,7 @@ import { renderChart } from './report/svg.js';
 import { sequentialTable, throughputTable, tinybenchTable } from './report/table.js';
 import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
+import { runHttps } from './https/run-https.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -80,6 +81,11 @@ async function main(): Promise<number> {
       const table = tinybenchTable(seed, 'us');
       tables.push(`The seed's four, through flowpool (tinybench)\n${table}`);
       log(table);
+    }
+    if (config.suites.includes('https')) {
+      const https = await runHttps(config, log);
+      suites.push(...https.suites);
+      tables.push(...https.tables);
     }
   } finally {
     process.off('SIGINT', onSignal);
