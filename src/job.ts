@@ -189,17 +189,22 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     }
   }
   if (job.auth !== undefined && headers.some((value, i) => i % 2 === 0 && value === 'authorization')) {
-    throw new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.auth: expected either auth or an authorization header, not both', {
-      field: 'job.auth',
-      ...(job.id === undefined ? {} : { jobId: job.id }),
-    });
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      'invalid job: job.auth: expected either auth or an authorization header, not both',
+      {
+        field: 'job.auth',
+        ...(job.id === undefined ? {} : { jobId: job.id }),
+      },
+    );
   }
-  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
   let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
   }
+  // Under everything the job set itself (src/request-headers.ts).
+  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
       field: 'job.body',

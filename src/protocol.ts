@@ -36,9 +36,7 @@ export interface WorkerTransport {
   readonly hostTls: Readonly<Record<string, WorkerTlsSettings & { readonly allowH2?: boolean }>>;
   readonly allowH2: boolean;
   /** Absent: every request goes direct. */
-  readonly proxy:
-    | { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] }
-    | undefined;
+  readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] } | undefined;
 }
 
 export interface WorkerTlsSettings {

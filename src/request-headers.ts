@@ -57,10 +57,7 @@ export function authorizationValue(auth: AuthSettings): string {
   return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
 }
 
-function matchHeaders(
-  url: URL,
-  table: HeaderDefaults['hostHeaders'],
-): Readonly<Record<string, string>> | undefined {
+function matchHeaders(url: URL, table: HeaderDefaults['hostHeaders']): Readonly<Record<string, string>> | undefined {
   if (table === undefined || Object.keys(table).length === 0) return undefined;
   let patterns = compiledHeaders.get(table);
   if (patterns === undefined) compiledHeaders.set(table, (patterns = new HostPatterns(table)));

@@ -18,7 +18,7 @@ const pem = z.union([z.string().min(1), z.instanceof(Uint8Array)]);
 
 /** Same forms as `hostLimits` keys, matched the same way (see src/traffic/host-patterns.ts). */
 export const hostPatternKey = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/, {
-  message: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
+  error: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
 });
 
 /** TLS settings, runtime-wide (`tls`) or for the hosts of one pattern (`hostTls`). */
@@ -30,7 +30,10 @@ export const tlsSettingsSchema = z.strictObject({
   /** Private key (PEM) of the client certificate. */
   key: pem.optional(),
   /** Passphrase of an encrypted `key`. */
-  passphrase: z.string().max(1024, { message: `expected at most 1024 characters ${HIDDEN}` }).optional(),
+  passphrase: z
+    .string()
+    .max(1024, { error: `expected at most 1024 characters ${HIDDEN}` })
+    .optional(),
   /**
    * Server name sent in SNI and checked against the certificate.
    * @default the URL's hostname (none for IP literals)
@@ -63,40 +66,40 @@ export const authSchema = z.union([
   z.strictObject({
     username: z
       .string()
-      .max(1024, { message: `expected at most 1024 characters ${HIDDEN}` })
-      .refine((u) => !u.includes(':'), { message: `expected a username without ":" ${HIDDEN}` }),
-    password: z.string().max(4096, { message: `expected at most 4096 characters ${HIDDEN}` }),
+      .max(1024, { error: `expected at most 1024 characters ${HIDDEN}` })
+      .refine((u) => !u.includes(':'), { error: `expected a username without ":" ${HIDDEN}` }),
+    password: z.string().max(4096, { error: `expected at most 4096 characters ${HIDDEN}` }),
   }),
   z.strictObject({
     bearer: z
       .string()
-      .min(1, { message: `expected a non-empty token ${HIDDEN}` })
-      .max(16_384, { message: `expected at most 16384 characters ${HIDDEN}` }),
+      .min(1, { error: `expected a non-empty token ${HIDDEN}` })
+      .max(16_384, { error: `expected at most 16384 characters ${HIDDEN}` }),
   }),
 ]);
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'expected a header name token' });
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name token' });
 const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), {
-  message: `expected a header value without CR, LF or NUL ${HIDDEN}`,
+  error: `expected a header value without CR, LF or NUL ${HIDDEN}`,
 });
 const headerTable = z.record(headerName, headerValue);
 
 const proxyUrl = z
   .string()
-  .max(2048, { message: `expected at most 2048 characters ${HIDDEN}` })
+  .max(2048, { error: `expected at most 2048 characters ${HIDDEN}` })
   .refine((value) => URL.canParse(value), {
-    message: `expected a proxy URL (http://host:port), 'env' or false ${HIDDEN}`,
+    error: `expected a proxy URL (http://host:port), 'env' or false ${HIDDEN}`,
     abort: true,
   })
   .refine((value) => ['http:', 'https:'].includes(new URL(value).protocol), {
-    message: `expected an http: or https: proxy URL ${HIDDEN}`,
+    error: `expected an http: or https: proxy URL ${HIDDEN}`,
   });
 
 const noProxyEntry = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^[^\s,]+$/, { message: 'expected one host entry (no spaces or commas)' });
+  .regex(/^[^\s,]+$/, { error: 'expected one host entry (no spaces or commas)' });
 
 /** Schema shape spread into the runtime options (src/options.ts). */
 export const transportOptionsShape = {
@@ -155,8 +158,9 @@ export const transportOptionsShape = {
   hostAuth: z.record(hostPatternKey, authSchema).default({}),
 };
 
-const transportObject = z.object(transportOptionsShape);
-export type TransportOptions = z.output<typeof transportObject>;
+/** The transport options alone (for their types; the runtime parses them inside runtimeOptionsSchema). */
+export const transportOptionsSchema = z.object(transportOptionsShape);
+export type TransportOptions = z.output<typeof transportOptionsSchema>;
 export type AuthSettings = z.output<typeof authSchema>;
 export type TlsSettings = z.output<typeof tlsSettingsSchema>;
 

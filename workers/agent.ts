@@ -138,7 +138,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
 
   const profiles = new TlsProfiles(boot.transport, {
     timeout: boot.agent.connectTimeoutMs,
-    lookup: guardedLookup as never,
+    lookup: guardedLookup,
     autoSelectFamily: true,
   });
   const proxyRoute =
@@ -180,7 +180,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         const settle = (failure: Error | null): void => {
           clearTimeout(timer);
           socket.off('error', settle);
-          if (failure === null) callback(null, socket as never);
+          if (failure === null) callback(null, socket);
           else fail(failure);
         };
         socket.once(proxy.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => settle(null));
@@ -189,7 +189,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       }
       route.tunnel(proxy, address, port).then((socket) => {
         const profile = profiles.forHost(options.hostname, options.host ?? options.hostname);
-        profile.connect({ ...options, httpSocket: socket } as ConnectOptions, callback);
+        profile.connect({ ...options, httpSocket: socket }, callback);
       }, fail);
     });
   }

@@ -9,7 +9,7 @@
  * - http targets: a plain connection to the proxy, over which requests go in absolute form
  *   (`GET http://host/path`), so the proxy resolves the name itself (see the README).
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Pool } from 'undici';
 import { FlowpoolError } from '../src/errors.js';
@@ -57,7 +57,8 @@ export class ProxyRoute {
   openToProxy(proxy: ProxyEndpoint): Socket {
     const { hostname, port, protocol } = proxy.url;
     const host = hostname.replace(/^\[|\]$/g, '');
-    if (protocol === 'https:') return tlsConnect({ host, port: Number(port || 443), servername: host, ALPNProtocols: ['http/1.1'] });
+    if (protocol === 'https:')
+      return tlsConnect({ host, port: Number(port || 443), servername: host, ALPNProtocols: ['http/1.1'] });
     return netConnect({ host, port: Number(port || 80) });
   }
 
@@ -82,14 +83,17 @@ export class ProxyRoute {
     });
     if (statusCode !== 200) {
       socket.on('error', () => {}).destroy();
-      const hint = statusCode === 407 ? ': proxy authentication required or refused (check the proxy URL credentials)' : '';
+      const hint =
+        statusCode === 407 ? ': proxy authentication required or refused (check the proxy URL credentials)' : '';
       throw new FlowpoolError(
         'FLOWPOOL_CONNECTION_FAILED',
         `proxy ${proxy.url.host} refused the tunnel with status ${statusCode}${hint}`,
         { causeCode: statusCode === 407 ? 'PROXY_AUTH_REQUIRED' : `PROXY_STATUS_${statusCode}` },
       );
     }
-    return socket as Socket;
+    // undici hands over the proxy connection itself: a net.Socket (a TLSSocket for an https: proxy).
+    if (!(socket instanceof Socket)) throw new Error('proxy tunnel is not a socket');
+    return socket;
   }
 
   async close(): Promise<void> {

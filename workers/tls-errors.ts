@@ -39,7 +39,10 @@ const REASONS: ReadonlyMap<string, string> = new Map([
     'the server speaks no protocol offered in ALPN (an HTTP/2-only server needs allowH2)',
   ],
   ['ERR_SSL_WRONG_VERSION_NUMBER', 'the server did not answer with TLS (an http: port?)'],
-  ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'the server refused the handshake (no common cipher, or a client certificate it wanted)'],
+  [
+    'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    'the server refused the handshake (no common cipher, or a client certificate it wanted)',
+  ],
 ]);
 
 /**

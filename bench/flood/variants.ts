@@ -129,7 +129,9 @@ async function openUndici(spec: LoadSpec): Promise<Client> {
 async function openNoPooling(spec: LoadSpec): Promise<Client> {
   // No connection limit (like undici's global dispatcher); `reset` closes each connection after its
   // response, so every request dials anew.
-  const agent = new Agent(undiciOptions({ ...spec, ...(spec.tls ? { tls: { ...spec.tls, allowH2: false } } : {}) }, undefined));
+  const agent = new Agent(
+    undiciOptions({ ...spec, ...(spec.tls ? { tls: { ...spec.tls, allowH2: false } } : {}) }, undefined),
+  );
   const heavy = spec.workload === 'heavy';
   return {
     async fire(url) {

@@ -5,6 +5,7 @@
  * argv: hosts, 'h1' | 'h2' (h2 = node:http2 with HTTP/1.1 allowed), directory holding server.crt/server.key.
  */
 import { readFileSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -34,15 +35,18 @@ const SMALL_BODY = JSON.stringify({
 
 async function startOne(kind: 'h1' | 'h2', key: string, cert: string): Promise<Counted> {
   const sockets = new Set<Socket>();
-  const handler = (_req: unknown, res: { writeHead(s: number, h: object): void; end(b: string): void }): void => {
+  const handler = (
+    _req: unknown,
+    res: { writeHead(status: number, headers: OutgoingHttpHeaders): unknown; end(body: string): unknown },
+  ): void => {
     counted.requests++;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(SMALL_BODY) });
     res.end(SMALL_BODY);
   };
   const server: Server =
     kind === 'h1'
-      ? createServer({ key, cert, keepAliveTimeout: 60_000 }, handler as never)
-      : (createSecureServer({ key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, handler as never) as unknown as Server);
+      ? createServer({ key, cert, keepAliveTimeout: 60_000 }, handler)
+      : createSecureServer({ key, cert, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, handler);
   const counted: Counted = { server, port: 0, connections: 0, peakOpen: 0, requests: 0, sockets };
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -86,12 +90,12 @@ async function main(): Promise<void> {
         s.requests = 0;
       }
       send({ type: 'reset' });
-    } else if (command.type === 'stop') {
+    } else {
       for (const s of servers) {
         for (const socket of s.sockets) socket.destroy();
         s.server.close();
       }
-      process.disconnect?.();
+      process.disconnect();
     }
   });
   process.on('disconnect', () => process.exit(0));

@@ -34,7 +34,10 @@ export function registerFetchCommand(program: Command): void {
     .option('-X, --request <method>', 'request method (default: GET, or POST with -d)')
     .option('-H, --header <header>', "request header as 'name: value'; repeatable", collect)
     .option('-d, --data <body>', 'request body, or @file to send a file (makes the default method POST)')
-    .option('-u, --user <user:password>', 'basic auth credentials (sent only to the URL\'s origin, never after a redirect elsewhere)')
+    .option(
+      '-u, --user <user:password>',
+      "basic auth credentials (sent only to the URL's origin, never after a redirect elsewhere)",
+    )
     .option('-A, --user-agent <name>', 'user-agent header (default: flowpool/<version>)')
     .option('-o, --output <file>', 'write the body to a file instead of stdout')
     .option('-i, --include', 'print the status line and response headers before the body')
@@ -111,7 +114,9 @@ async function readData(data: string): Promise<string | Uint8Array<ArrayBuffer>>
   try {
     return new Uint8Array(await readFile(file));
   } catch (error) {
-    throw new UsageError(`-d @${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `-d @${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }
 

@@ -22,7 +22,10 @@ export function addTransportFlags(command: Command, proxyDefault: 'env' | 'none'
     .option('--cacert <file>', 'PEM file of CA certificates to trust, on top of the system roots')
     .option('--cert <file>', 'PEM file of the client certificate (mutual TLS); needs --key')
     .option('--key <file>', 'PEM file of the client certificate key')
-    .option('-k, --insecure', 'accept any server certificate (DANGEROUS: anyone on the path can read and change traffic)')
+    .option(
+      '-k, --insecure',
+      'accept any server certificate (DANGEROUS: anyone on the path can read and change traffic)',
+    )
     .option(
       '--proxy <url>',
       `proxy for every request: http://[user:pass@]host:port, or "" to go direct (default: ${proxyDefault === 'env' ? 'HTTP_PROXY / HTTPS_PROXY from the environment' : 'none'})`,
@@ -69,7 +72,9 @@ async function readPem(flag: string, file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(
+      `${flag} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
 }
 

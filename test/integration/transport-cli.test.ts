@@ -53,9 +53,25 @@ describe('flowpool fetch: transport flags', () => {
     );
     const out = join(dir, 'answer.txt');
     const { code, stderr } = await cli([
-      'fetch', `${server.origin}/`, ...ALLOW, '--proxy', '',
-      '--cacert', join(dir, 'ca.pem'), '--cert', join(dir, 'client.pem'), '--key', join(dir, 'client.key'),
-      '-u', 'ann:pw', '-A', 'probe/1', '-d', `@${join(dir, 'payload.bin')}`, '-o', out,
+      'fetch',
+      `${server.origin}/`,
+      ...ALLOW,
+      '--proxy',
+      '',
+      '--cacert',
+      join(dir, 'ca.pem'),
+      '--cert',
+      join(dir, 'client.pem'),
+      '--key',
+      join(dir, 'client.key'),
+      '-u',
+      'ann:pw',
+      '-A',
+      'probe/1',
+      '-d',
+      `@${join(dir, 'payload.bin')}`,
+      '-o',
+      out,
     ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -43,7 +43,8 @@ describe('transport: HTTP/2', () => {
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) => runtime.run({ url: `${server.origin}/c/${i}`, responseType: 'json' })),
     );
-    for (const [i, result] of results.entries()) expect(result.body).toMatchObject({ url: `/c/${i}`, httpVersion: '2.0' });
+    for (const [i, result] of results.entries())
+      expect(result.body).toMatchObject({ url: `/c/${i}`, httpVersion: '2.0' });
     const serving = new Set(results.map((r) => r.worker)).size;
     expect(server.requests).toBe(100);
     expect(server.sessions).toBe(serving);
@@ -56,7 +57,9 @@ describe('transport: HTTP/2', () => {
   it('speaks HTTP/1.1 to an h1+h2 server unless allowH2, per host pattern too', async () => {
     const server = track(await startTlsServer({ ...pki.server, kind: 'h1+h2' }));
     const h1 = track(createRuntime({ workers: 1, policy: LOOPBACK, tls: { ca: pki.ca } }));
-    expect((await h1.run({ url: `${server.origin}/`, responseType: 'json' })).body).toMatchObject({ httpVersion: '1.1' });
+    expect((await h1.run({ url: `${server.origin}/`, responseType: 'json' })).body).toMatchObject({
+      httpVersion: '1.1',
+    });
     const byPattern = track(
       createRuntime({ workers: 1, policy: LOOPBACK, tls: { ca: pki.ca }, hostTls: { '127.0.0.1': { allowH2: true } } }),
     );

@@ -23,7 +23,7 @@ async function recordingServer(seen: IncomingHttpHeaders[], redirectTo?: () => s
       return;
     }
     const body = Buffer.from('hello hello hello');
-    if (String(req.headers['accept-encoding'] ?? '').includes('gzip')) {
+    if ((req.headers['accept-encoding'] ?? '').includes('gzip')) {
       res.writeHead(200, { 'content-encoding': 'gzip' });
       res.end(gzipSync(body));
     } else res.end(body);

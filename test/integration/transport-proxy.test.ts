@@ -24,7 +24,7 @@ describe('transport: proxy', () => {
   });
   afterEach(() => {
     for (const [name, value] of savedEnv) {
-      if (value === undefined) delete process.env[name];
+      if (value === undefined) Reflect.deleteProperty(process.env, name);
       else process.env[name] = value;
     }
   });
@@ -42,7 +42,8 @@ describe('transport: proxy', () => {
         proxy: proxy.url,
       }),
     );
-    for (let i = 0; i < 20; i++) expect((await runtime.run({ url: `https://api.test:${server.port}/t/${i}` })).status).toBe(200);
+    for (let i = 0; i < 20; i++)
+      expect((await runtime.run({ url: `https://api.test:${server.port}/t/${i}` })).status).toBe(200);
     expect(proxy.connects).toEqual([`127.0.0.1:${server.port}`]);
     expect(server.handshakes).toBe(1);
     expect(server.servernames).toEqual(['api.test']);
@@ -108,9 +109,7 @@ describe('transport: proxy', () => {
   it('goes direct for noProxy hosts', async () => {
     const target = track(await startCountingServer());
     const proxy = track(await startProxy());
-    const runtime = track(
-      createRuntime({ workers: 1, policy: LOOPBACK, proxy: proxy.url, noProxy: ['127.0.0.1'] }),
-    );
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, proxy: proxy.url, noProxy: ['127.0.0.1'] }));
     expect((await runtime.run({ url: `${target.origin}/direct` })).status).toBe(200);
     expect(target.requests).toBe(1);
     expect(proxy.connections).toBe(0);

@@ -36,7 +36,12 @@ describe('transport: TLS', () => {
   it('resumes the TLS session when a second connection to the origin opens', async () => {
     const server = track(await startTlsServer(pki.server));
     const runtime = track(
-      createRuntime({ workers: 1, policy: LOOPBACK, tls: { ca: pki.ca, minVersion: 'TLSv1.3' }, keepAliveTimeoutMs: 1 }),
+      createRuntime({
+        workers: 1,
+        policy: LOOPBACK,
+        tls: { ca: pki.ca, minVersion: 'TLSv1.3' },
+        keepAliveTimeoutMs: 1,
+      }),
     );
     await runtime.run({ url: `${server.origin}/first` });
     // keepAliveTimeoutMs 1: the socket is dropped at once, so the next job needs a new connection.
@@ -46,7 +51,12 @@ describe('transport: TLS', () => {
   });
 
   it.each([
-    ['untrusted', 'untrusted' as const, 'not trusted', ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']],
+    [
+      'untrusted',
+      'untrusted' as const,
+      'not trusted',
+      ['SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+    ],
     ['expired', 'expired' as const, 'expired', ['CERT_HAS_EXPIRED']],
     ['wrong-name', 'wrongName' as const, 'hostname mismatch', ['ERR_TLS_CERT_ALTNAME_INVALID']],
   ])('refuses a %s certificate with FLOWPOOL_TLS_FAILED naming host and reason', async (_, which, reason, codes) => {
@@ -72,7 +82,9 @@ describe('transport: TLS', () => {
   });
 
   it('mutual TLS: a client certificate is accepted; none is FLOWPOOL_TLS_FAILED; one from another CA is refused', async () => {
-    const server = track(await startTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }));
+    const server = track(
+      await startTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }),
+    );
     const withCert = track(
       createRuntime({ workers: 1, policy: LOOPBACK, tls: { ca: pki.ca, cert: pki.client.cert, key: pki.client.key } }),
     );
@@ -102,7 +114,9 @@ describe('transport: TLS', () => {
   });
 
   it('hostTls: the pattern that matches the host gives its CA and client certificate', async () => {
-    const mtls = track(await startTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }));
+    const mtls = track(
+      await startTlsServer({ ...pki.server, ca: pki.ca, requestCert: true, rejectUnauthorized: true }),
+    );
     const other = track(await startTlsServer(pki.untrusted));
     const runtime = track(
       createRuntime({

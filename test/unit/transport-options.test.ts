@@ -39,7 +39,9 @@ describe('transport options schema', () => {
   it('never echoes a header value or a proxy password in a message', () => {
     expect(optionsError({ headers: { authorization: 'Bearer zq9\nx' } }).message).not.toContain('zq9');
     expect(optionsError({ proxy: 'ftp://user:hunter2@proxy' }).message).not.toContain('hunter2');
-    expect(optionsError({ hostAuth: { '*': { username: 'a:hunter2', password: '' } } }).message).not.toContain('hunter2');
+    expect(optionsError({ hostAuth: { '*': { username: 'a:hunter2', password: '' } } }).message).not.toContain(
+      'hunter2',
+    );
   });
 
   it('fills the defaults', () => {
@@ -56,7 +58,11 @@ describe("proxy: 'env'", () => {
         http_proxy: 'http://lower:1',
         NO_PROXY: 'a.test, b.test c.test',
       }),
-    ).toEqual({ http: 'http://lower:1', https: 'http://lower:1', noProxy: ['a.test', 'b.test', 'c.test', 'extra.test'] });
+    ).toEqual({
+      http: 'http://lower:1',
+      https: 'http://lower:1',
+      noProxy: ['a.test', 'b.test', 'c.test', 'extra.test'],
+    });
     expect(resolveProxy('env', [], { HTTPS_PROXY: 'http://s:1' })).toEqual({ https: 'http://s:1', noProxy: [] });
     expect(resolveProxy('env', [], {})).toBeUndefined();
     expect(resolveProxy(false, [], { http_proxy: 'http://x:1' })).toBeUndefined();
