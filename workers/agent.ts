@@ -150,9 +150,15 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
    */
   let handedAlpn: string | false = false;
 
+  /** undici passes an IPv6 hostname without brackets; host patterns are written as in URLs (`[::1]`). */
+  function profileFor(options: ConnectOptions): ReturnType<TlsProfiles['forHost']> {
+    const hostname = isIP(options.hostname) === 6 ? `[${options.hostname}]` : options.hostname;
+    return profiles.forHost(hostname, options.host ?? hostname);
+  }
+
   /** A direct dial with the host's TLS profile; returns the socket while it connects. */
   function dial(options: ConnectOptions, callback: ConnectCallback): Socket | undefined {
-    const profile = profiles.forHost(options.hostname, options.host ?? options.hostname);
+    const profile = profileFor(options);
     return profile.connect(options, callback) as unknown as Socket | undefined;
   }
 
@@ -188,7 +194,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         return;
       }
       route.tunnel(proxy, address, port).then((socket) => {
-        const profile = profiles.forHost(options.hostname, options.host ?? options.hostname);
+        const profile = profileFor(options);
         profile.connect({ ...options, httpSocket: socket }, callback);
       }, fail);
     });
