@@ -125,6 +125,9 @@ export async function executeJob(
   let headersTimer: NodeJS.Timeout | undefined;
   const limits: ReadLimits = {
     maxResponseBytes: job.maxResponseBytes,
+    // `decompress: false` travels as the absence of accept-encoding: normalizeJob adds one to every
+    // other job (src/request-headers.ts), so no extra wire field is needed.
+    decode: hasHeader(job.headers, 'accept-encoding'),
     onHeaders(status, headers) {
       clearTimeout(headersTimer);
       headersTimer = undefined;
@@ -195,6 +198,11 @@ export async function executeJob(
     clearTimeout(totalTimer);
     clearTimeout(headersTimer);
   }
+}
+
+function hasHeader(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
 }
 
 function nextHop(hop: Hop, status: number, location: string, policy: DestinationPolicy): Hop {

@@ -4,7 +4,7 @@
  * sent to another origin on a redirect, and URL credentials refused with a pointer to `auth`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { startCountingServer } from '../fixtures/counting-server.js';
@@ -23,7 +23,7 @@ async function recordingServer(seen: IncomingHttpHeaders[], redirectTo?: () => s
       return;
     }
     const body = Buffer.from('hello hello hello');
-    if ((req.headers['accept-encoding'] ?? '').includes('gzip')) {
+    if ((req.headers['accept-encoding'] ?? '').includes('gzip') || req.url === '/gzip-anyway') {
       res.writeHead(200, { 'content-encoding': 'gzip' });
       res.end(gzipSync(body));
     } else res.end(body);
@@ -33,7 +33,7 @@ async function recordingServer(seen: IncomingHttpHeaders[], redirectTo?: () => s
 describe('transport: default headers and auth', () => {
   const track = closeAfterEach();
 
-  it('sends user-agent flowpool/<version> and accept-encoding, decodes the answer; decompress false sends none', async () => {
+  it('sends user-agent flowpool/<version> and accept-encoding, decodes the answer; decompress false sends none and returns raw bytes', async () => {
     const seen: IncomingHttpHeaders[] = [];
     const server = track(await recordingServer(seen));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
@@ -41,9 +41,16 @@ describe('transport: default headers and auth', () => {
     expect(result.body).toBe('hello hello hello');
     expect(seen[0]?.['user-agent']).toMatch(/^flowpool\/\d+\.\d+\.\d+/);
     expect(seen[0]?.['accept-encoding']).toBe('gzip, deflate, br');
-    await runtime.run({ url: `${server.origin}/`, decompress: false, headers: { 'User-Agent': 'mine/1' } });
+    const raw = await runtime.run({
+      url: `${server.origin}/gzip-anyway`,
+      decompress: false,
+      responseType: 'bytes',
+      headers: { 'User-Agent': 'mine/1' },
+    });
     expect(seen[1]?.['accept-encoding']).toBeUndefined();
     expect(seen[1]?.['user-agent']).toBe('mine/1');
+    // The server compresses regardless; with decompress: false the bytes come back as sent.
+    expect(gunzipSync(raw.body as Uint8Array).toString()).toBe('hello hello hello');
   });
 
   it('merges runtime headers and hostHeaders under the job headers', async () => {
