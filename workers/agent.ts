@@ -290,7 +290,31 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       options.hostname,
       Number(options.port) || (options.protocol === 'https:' ? 443 : 80),
     );
+    // connectTimeoutMs, exactly, over TCP, TLS and any proxy tunnel: undici's own connect timer runs
+    // on its coarse fast-timer clock, and a tunnel adds a second one. The first answer wins.
+    let answered = false;
+    let dialSocket: Socket | undefined;
+    const deadline = setTimeout(() => {
+      if (answered) return;
+      answered = true;
+      settled();
+      release();
+      dialSocket?.destroy();
+      const ms = boot.agent.connectTimeoutMs;
+      const through = proxy === undefined ? '' : ' through the proxy';
+      const error = Object.assign(
+        new Error(`connectTimeoutMs (${ms} ms) elapsed while connecting to ${origin}${through} (TCP and TLS)`),
+        { code: 'UND_ERR_CONNECT_TIMEOUT' },
+      );
+      callback(error, null);
+    }, boot.agent.connectTimeoutMs);
     const connected: ConnectCallback = (error, socket) => {
+      clearTimeout(deadline);
+      if (answered) {
+        socket?.destroy();
+        return;
+      }
+      answered = true;
       settled();
       if (error !== null || socket === null) {
         release();
@@ -330,6 +354,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       return;
     }
     const returned = dial(options, connected);
+    dialSocket = returned;
     if (returned !== undefined && (returned as { connecting?: boolean }).connecting === true) {
       pending = returned;
       let set = dialling.get(origin);

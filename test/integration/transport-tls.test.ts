@@ -3,6 +3,7 @@
  * code, mutual TLS, `hostTls` by pattern, SNI with `resolve`, and connection reuse counted at the server's
  * `secureConnection`. Certificates are made at test start (fixtures/tls-certs.ts).
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { createTestPki, type TestPki } from '../fixtures/tls-certs.js';
@@ -136,6 +137,30 @@ describe('transport: TLS', () => {
     // Not matched by a pattern: the runtime's settings (no client certificate) apply.
     const plain = await settle(runtime.run({ url: `${mtls.origin}/` }));
     expect(plain.ok ? undefined : plain.error.code).toBe('FLOWPOOL_TLS_FAILED');
+  });
+
+  it('connectTimeoutMs bounds TCP plus the TLS handshake with its own timer', async () => {
+    // Accepts TCP and never answers the ClientHello.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const held = new Set<Socket>();
+    silent.on('connection', (socket: Socket) => held.add(socket));
+    track({
+      close: async () => {
+        for (const socket of held) socket.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      },
+    });
+    const { port } = silent.address() as AddressInfo;
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, connectTimeoutMs: 300, timeoutMs: 20_000 }));
+    const outcome = await settle(runtime.run({ url: `https://127.0.0.1:${port}/` }));
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.code).toBe('FLOWPOOL_TIMEOUT');
+    expect(outcome.error.details?.phase).toBe('connect');
+    // flowpool's own timer, not undici's coarse one ("Connect Timeout Error").
+    expect(outcome.error.message).toContain('connectTimeoutMs (300 ms)');
+    expect(held.size).toBe(1);
   });
 
   it('SNI and certificate check use the name when resolve maps it to an address', async () => {
