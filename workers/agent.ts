@@ -293,13 +293,14 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     // connectTimeoutMs, exactly, over TCP, TLS and any proxy tunnel: undici's own connect timer runs
     // on its coarse fast-timer clock, and a tunnel adds a second one. The first answer wins.
     let answered = false;
-    let dialSocket: Socket | undefined;
+    /** The direct dial's socket, destroyed if the deadline wins. */
+    const dialled: { socket?: Socket } = {};
     const deadline = setTimeout(() => {
       if (answered) return;
       answered = true;
       settled();
       release();
-      dialSocket?.destroy();
+      dialled.socket?.destroy();
       const ms = boot.agent.connectTimeoutMs;
       const through = proxy === undefined ? '' : ' through the proxy';
       const error = Object.assign(
@@ -354,7 +355,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       return;
     }
     const returned = dial(options, connected);
-    dialSocket = returned;
+    dialled.socket = returned;
     if (returned !== undefined && (returned as { connecting?: boolean }).connecting === true) {
       pending = returned;
       let set = dialling.get(origin);
