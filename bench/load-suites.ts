@@ -6,7 +6,7 @@ import type { BenchConfig } from './config.js';
 import type { VariantName, Workload } from './flood/protocol.js';
 
 export interface LoadSuite {
-  readonly name: 'flood' | 'cpu-heavy' | 'sequential';
+  readonly name: 'flood' | 'cpu-heavy' | 'sequential' | 'https-flood' | 'h2-flood';
   readonly title: string;
   readonly variants: readonly VariantName[];
   /** The variant every ratio is taken against. */
@@ -21,6 +21,8 @@ export interface LoadSuite {
   readonly connectionsPerHost: number;
   /** Measured jobs of a variant. */
   jobsFor(variant: VariantName): number;
+  /** HTTPS suites: the CA the clients trust and whether they negotiate h2. */
+  readonly tls?: { readonly ca: string; readonly allowH2: boolean };
 }
 
 export const BASELINE: VariantName = 'undici';
@@ -75,7 +77,7 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
       jobsFor: () => config.sequentialJobs,
     },
   ];
-  return suites.filter((suite) => config.suites.includes(suite.name));
+  return suites.filter((suite) => (config.suites as readonly string[]).includes(suite.name));
 }
 
 /**

@@ -79,6 +79,7 @@ export async function runSuite(
             workers: suite.workers,
             connectionsPerHost: suite.connectionsPerHost,
             heavyTransform: HEAVY_TRANSFORM,
+            ...(suite.tls === undefined ? {} : { tls: suite.tls }),
           },
           targets,
           config.variantTimeoutMs,

@@ -16,6 +16,7 @@ import { sequentialTable, throughputTable, tinybenchTable } from './report/table
 import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
+import { runHttps } from './https/run-https.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -87,6 +88,11 @@ async function main(): Promise<number> {
       const table = tracingTable(await runTracing(config, targets.origins[0] ?? ''), config);
       tables.push(`Tracing\n${table}`);
       log(table);
+    }
+    if (config.suites.includes('https')) {
+      const https = await runHttps(config, log);
+      suites.push(...https.suites);
+      tables.push(...https.tables);
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -60,6 +60,8 @@ export interface FlowpoolErrorDetails {
    * promise: nothing was sent and nothing ever will be.
    */
   readonly sent?: boolean;
+  /** For `FLOWPOOL_TLS_FAILED`: Node's TLS / OpenSSL code (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...). */
+  readonly tlsCode?: string;
 }
 
 /** Details every code may carry. */

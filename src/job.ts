@@ -5,6 +5,8 @@ import type { JobRequest } from './protocol.js';
 import { DEFAULTS, retrySettingsSchema, type RetrySettings } from './options.js';
 import { describeKind } from './received-kind.js';
 import { isRepeatable } from './repeatable.js';
+import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
+import { authSchema } from './transport-options.js';
 import { toValidationError } from './validation.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -107,6 +109,17 @@ export const jobSchema = z
     retry: retrySettingsSchema.optional(),
     /** Marks a job safe to run again (beyond GET, HEAD, OPTIONS) if a worker dies under it. @default false */
     idempotent: z.boolean().optional(),
+    /**
+     * Credentials sent as `authorization` (basic or bearer), never to another origin on a redirect.
+     * @default the runtime's `hostAuth` for the host, if any
+     */
+    auth: authSchema.optional(),
+    /**
+     * Ask for compressed responses (`accept-encoding: gzip, deflate, br`) and decode them within the size
+     * limit. `false` sends no accept-encoding.
+     * @default true
+     */
+    decompress: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
     id: z.string().max(256).optional(),
   })
@@ -119,7 +132,7 @@ export const jobSchema = z
 export type HttpJob = z.input<typeof jobSchema>;
 
 /** Runtime-level defaults a job falls back to. */
-export interface JobDefaults {
+export interface JobDefaults extends HeaderDefaults {
   readonly retry: RetrySettings;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
@@ -218,11 +231,23 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     }
     checkHeaderSize(headers, defaults, job.id);
   }
+  if (job.auth !== undefined && headers.some((value, i) => i % 2 === 0 && value === 'authorization')) {
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      'invalid job: job.auth: expected either auth or an authorization header, not both',
+      {
+        field: 'job.auth',
+        ...(job.id === undefined ? {} : { jobId: job.id }),
+      },
+    );
+  }
   let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
   }
+  // Under everything the job set itself (src/request-headers.ts).
+  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
       field: 'job.body',

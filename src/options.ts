@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FlowpoolError, isFlowpoolError } from './errors.js';
 import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from './policy/index.js';
+import { transportOptionsShape } from './transport-options.js';
 import { toValidationError } from './validation.js';
 
 /**
@@ -292,6 +293,7 @@ export const runtimeOptionsSchema = z.strictObject({
    * @default 10000
    */
   maxOrigins: positiveInt(1_000_000).default(DEFAULTS.maxOrigins),
+  ...transportOptionsShape,
 });
 
 /** What `createRuntime` accepts. */

@@ -17,6 +17,8 @@ export interface WorkerBootData {
   readonly resolve: Readonly<Record<string, readonly string[]>>;
   /** Transform name -> module specifier, imported lazily by the worker. */
   readonly transforms: Readonly<Record<string, string>>;
+  /** TLS, proxy and HTTP/2 settings (src/transport-options.ts builds it). */
+  readonly transport: WorkerTransport;
   readonly agent: {
     readonly connectionsPerHost: number;
     readonly headersTimeoutMs: number;
@@ -24,6 +26,27 @@ export interface WorkerBootData {
     readonly connectTimeoutMs: number;
     readonly maxHeaderBytes: number;
   };
+}
+
+/** A worker's transport settings, plain data: PEM material is copied once into each worker. */
+export interface WorkerTransport {
+  readonly tls: WorkerTlsSettings;
+  readonly tlsReplaceRoots: boolean;
+  /** Host pattern (as in `hostLimits`) -> settings merged over `tls`. */
+  readonly hostTls: Readonly<Record<string, WorkerTlsSettings & { readonly allowH2?: boolean }>>;
+  readonly allowH2: boolean;
+  /** Absent: every request goes direct. */
+  readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] } | undefined;
+}
+
+export interface WorkerTlsSettings {
+  readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  readonly cert?: string | Uint8Array;
+  readonly key?: string | Uint8Array;
+  readonly passphrase?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized?: boolean;
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /** One job, as the worker runs it: validated and normalised on the main thread already. */

@@ -19,6 +19,7 @@ import type { ResolvedOptions } from './options.js';
 import type { JobOutcome, JobRequest, WorkerBootData, WorkerStats } from './protocol.js';
 import { ThreadHost, type AnnouncedThread } from './thread-host.js';
 import { WorkerLink } from './worker-link.js';
+import { transportBootData } from './transport-options.js';
 
 export interface ShardEvents {
   /** A shard's outbox was posted: these jobs are with its worker now. */
@@ -70,6 +71,7 @@ export class Shards {
         policy: options.policy,
         resolve: options.resolve,
         transforms: options.transforms,
+        transport: transportBootData(options),
         agent: {
           connectionsPerHost: options.connectionsPerHost,
           headersTimeoutMs: options.headersTimeoutMs,

@@ -9,13 +9,20 @@
  * 4. the policy on `socket.remoteAddress` once connected, which catches anything the first three
  *    could miss (rebinding between lookup and connect, a custom resolver, an allowed 0.0.0.0 that the
  *    kernel connects to the local host), before the request's first byte is written.
+ * Through a proxy (proxy.ts), steps 1-3 run the same before anything is sent to the proxy; an https
+ * target is tunnelled to the address step 2 checked, so step 4 has nothing left to check.
+ * TLS settings come from the host's profile (tls.ts); HTTP/2 origins get a Pool whose clients multiplex.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type Socket } from 'node:net';
-import { Agent, buildConnector, Client } from 'undici';
+import type { TLSSocket } from 'node:tls';
+import { Agent, buildConnector, Client, Pool } from 'undici';
 import type { ConnectionCounters } from '../src/connection-counters.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
 import type { WorkerBootData } from '../src/protocol.js';
+import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
+import { watchTlsAlerts } from './tls-errors.js';
+import { TlsProfiles } from './tls.js';
 
 /** Thrown inside the connector; execute.ts maps it by `code`. */
 export class ConnectGuardError extends Error {
@@ -40,6 +47,14 @@ export interface AgentContext {
 
 /** How long a dial waits for a connection unit before it is refused and its request re-dispatched. */
 const CAP_WAIT_MS = 50;
+/**
+ * Streams one h2 session carries at once (undici's default maxConcurrentStreams). undici 7 lets a client
+ * carry only `pipelining` requests, h2 or not (nodejs/undici#4143), so h2 clients start with this and
+ * drop to 1 when the server picks HTTP/1.1 (no pipelining on h1).
+ */
+const H2_STREAMS = 100;
+/** Origins remembered as HTTP/1.1-only (see poolFor). */
+const MAX_H1_ORIGINS = 10_000;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 type ConnectOptions = Parameters<buildConnector.connector>[0];
@@ -61,6 +76,11 @@ export interface WorkerDispatcher {
   abandonDials(origin: string): void;
   /** Marks a request to `origin` in flight (every hop of every job); call the result when it ends. */
   trackHop(origin: string): () => void;
+  /**
+   * The request line's path and extra headers for `origin`: unchanged when direct; absolute form and
+   * the proxy's credentials for an http: origin reached through the proxy.
+   */
+  route(origin: string, path: string, headers: readonly string[]): { path: string; headers: readonly string[] };
 }
 
 export function createAgent(context: AgentContext): WorkerDispatcher {
@@ -116,11 +136,84 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => answer(error, addresses));
   }
 
-  const dial = buildConnector({
+  const profiles = new TlsProfiles(boot.transport, {
     timeout: boot.agent.connectTimeoutMs,
-    lookup: guardedLookup as never,
+    lookup: guardedLookup,
     autoSelectFamily: true,
   });
+  const proxyRoute =
+    boot.transport.proxy === undefined ? undefined : new ProxyRoute(boot.transport.proxy, boot.agent.connectTimeoutMs);
+  /**
+   * ALPN result of the socket being handed to undici right now. undici attaches the socket and emits the
+   * client's 'connect' synchronously inside the connector's callback, so the h2 client factory below
+   * reads the value of its own socket.
+   */
+  let handedAlpn: string | false = false;
+
+  /** undici passes an IPv6 hostname without brackets; host patterns are written as in URLs (`[::1]`). */
+  function profileFor(options: ConnectOptions): ReturnType<TlsProfiles['forHost']> {
+    const hostname = isIP(options.hostname) === 6 ? `[${options.hostname}]` : options.hostname;
+    return profiles.forHost(hostname, options.host ?? hostname);
+  }
+
+  /** A direct dial with the host's TLS profile; returns the socket while it connects. */
+  function dial(options: ConnectOptions, callback: ConnectCallback): Socket | undefined {
+    const profile = profileFor(options);
+    // undici's connector type says void; the built-in connector returns the socket it is dialling.
+    const connect: (options: ConnectOptions, callback: ConnectCallback) => unknown = profile.connect;
+    return connect(options, callback) as Socket | undefined;
+  }
+
+  /**
+   * Through the proxy. https: the name is resolved here and checked by the policy (guardedLookup), and the
+   * tunnel goes to that address, with SNI and Host still the name. http: a connection to the proxy; the
+   * request goes in absolute form and the proxy resolves the name (the name is checked, and so is what it
+   * resolves to here, but the proxy may resolve differently: see the README).
+   */
+  function dialViaProxy(options: ConnectOptions, proxy: ProxyEndpoint, callback: ConnectCallback): void {
+    const route = proxyRoute as ProxyRoute;
+    const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+    const fail = (error: unknown): void => callback(error as Error, null);
+    resolveChecked(options.hostname, (error, address) => {
+      if (error !== null || address === undefined) {
+        fail(error);
+        return;
+      }
+      if (options.protocol !== 'https:') {
+        const socket = route.openToProxy(proxy);
+        const timer = setTimeout(
+          () => socket.destroy(new Error(`connecting to the proxy took over ${boot.agent.connectTimeoutMs} ms`)),
+          boot.agent.connectTimeoutMs,
+        );
+        const settle = (failure: Error | null): void => {
+          clearTimeout(timer);
+          socket.off('error', settle);
+          if (failure === null) callback(null, socket);
+          else fail(failure);
+        };
+        socket.once(proxy.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => settle(null));
+        socket.once('error', settle);
+        return;
+      }
+      route.tunnel(proxy, address, port).then((socket) => {
+        const profile = profileFor(options);
+        profile.connect({ ...options, httpSocket: socket }, callback);
+      }, fail);
+    });
+  }
+
+  /** The first address of `hostname` the policy allows (an IP literal was checked already). */
+  function resolveChecked(hostname: string, done: (error: Error | null, address?: string) => void): void {
+    const bare = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    if (isIP(bare) !== 0) {
+      done(null, bare);
+      return;
+    }
+    guardedLookup(bare, { all: true }, (error, found) => {
+      if (error !== null) done(error);
+      else done(null, (found as LookupAddress[])[0]?.address);
+    });
+  }
 
   function guardedConnect(options: ConnectOptions, callback: ConnectCallback): void {
     const hostname = options.hostname;
@@ -194,15 +287,53 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       if (set?.size === 0) dialling.delete(origin);
       pending = undefined;
     };
-    const returned = dial(options, (error, socket) => {
+    const proxy = proxyRoute?.for(
+      options.protocol,
+      options.hostname,
+      Number(options.port) || (options.protocol === 'https:' ? 443 : 80),
+    );
+    // connectTimeoutMs, exactly, over TCP, TLS and any proxy tunnel: undici's own connect timer runs
+    // on its coarse fast-timer clock, and a tunnel adds a second one. The first answer wins.
+    let answered = false;
+    /** The direct dial's socket, destroyed if the deadline wins. */
+    const dialled: { socket?: Socket } = {};
+    const deadline = setTimeout(() => {
+      if (answered) return;
+      answered = true;
       settled();
-      if (error !== null || socket === null) {
+      release();
+      dialled.socket?.destroy();
+      const ms = boot.agent.connectTimeoutMs;
+      const through = proxy === undefined ? '' : ' through the proxy';
+      const error = Object.assign(
+        new Error(`connectTimeoutMs (${ms} ms) elapsed while connecting to ${origin}${through} (TCP and TLS)`),
+        { code: 'UND_ERR_CONNECT_TIMEOUT' },
+      );
+      callback(error, null);
+    }, boot.agent.connectTimeoutMs);
+    const connected: ConnectCallback = (error, socket) => {
+      clearTimeout(deadline);
+      if (answered) {
+        socket?.destroy();
+        return;
+      }
+      answered = true;
+      settled();
+      if (error !== null) {
         release();
-        callback(error ?? new Error('connect failed'), null);
+        callback(error, null);
         return;
       }
       const netSocket = socket;
       netSocket.once('close', release);
+      handedAlpn = (netSocket as TLSSocket).alpnProtocol ?? false;
+      if (options.protocol === 'https:') watchTlsAlerts(netSocket);
+      // Through the proxy the peer is the proxy (configuration, not user input); the target's address
+      // was checked before the tunnel was asked for.
+      if (proxy !== undefined) {
+        callback(null, socket);
+        return;
+      }
       const remote = netSocket.remoteAddress;
       const verdict =
         remote === undefined
@@ -220,7 +351,13 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         return;
       }
       callback(null, socket);
-    }) as unknown as Socket | undefined;
+    };
+    if (proxy !== undefined) {
+      dialViaProxy(options, proxy, connected);
+      return;
+    }
+    const returned = dial(options, connected);
+    dialled.socket = returned;
     if (returned !== undefined && (returned as { connecting?: boolean }).connecting === true) {
       pending = returned;
       let set = dialling.get(origin);
@@ -229,7 +366,43 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     }
   }
 
+  /**
+   * Origins that answered ALPN with HTTP/1.1 although h2 was offered (bounded, oldest forgotten first):
+   * their next pool is an ordinary one.
+   */
+  const h1Origins = new Set<string>();
+
+  /**
+   * An origin that may speak h2 gets ONE connection on this worker, whose client carries up to
+   * H2_STREAMS requests at once. One, because undici 7's Pool treats a client as busy while its first
+   * request waits for the handshake, so a burst would open a session per request before ALPN has
+   * answered. If the server picks HTTP/1.1, that connection stops pipelining, and the origin's next
+   * pool (undici builds one when the origin's connections have all closed) is an ordinary one.
+   */
+  function poolFor(origin: string | URL, options: Pool.Options): Pool {
+    const key = String(origin);
+    const url = new URL(key);
+    const h2 =
+      url.protocol === 'https:' && !h1Origins.has(url.origin) && profiles.forHost(url.hostname, url.host).allowH2;
+    if (!h2) return new Pool(origin, options);
+    return new Pool(origin, {
+      ...options,
+      connections: 1,
+      factory: (clientOrigin, clientOptions) => {
+        const client = new Client(clientOrigin, { ...clientOptions, pipelining: H2_STREAMS });
+        client.on('connect', () => {
+          if (handedAlpn === 'h2') return;
+          client.pipelining = 1;
+          if (h1Origins.size >= MAX_H1_ORIGINS) h1Origins.delete(h1Origins.values().next().value as string);
+          h1Origins.add(url.origin);
+        });
+        return client;
+      },
+    });
+  }
+
   const agent = new Agent({
+    factory: poolFor,
     connect: guardedConnect,
     connections: boot.agent.connectionsPerHost,
     pipelining: 1,
@@ -255,6 +428,14 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     abandonDials(origin) {
       for (const socket of dialling.get(origin) ?? [])
         socket.destroy(new Error('dial abandoned: every job waiting for it was cancelled'));
+    },
+    route(origin, path, headers) {
+      const form = proxyRoute?.absoluteForm(origin, path);
+      if (form === undefined) return { path, headers };
+      return {
+        path: form.path,
+        headers: form.authorization === undefined ? headers : [...headers, 'proxy-authorization', form.authorization],
+      };
     },
     trackHop(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);

@@ -11,6 +11,7 @@ import type { HopRequest, JobOutcome, JobRequest, JobSuccess } from '../src/prot
 import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
 import type { AbortCause, JobCancellation } from './cancellation.js';
 import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
+import { tlsFailure } from './tls-errors.js';
 import type { TransformRegistry } from './transforms.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -62,11 +63,13 @@ async function exchange(
   attach: (reader: ResponseReader) => boolean,
   onStaleRetry: () => void,
 ): Promise<HopResponse> {
+  // Through a proxy, an http: request goes in absolute form with the proxy's credentials.
+  const { path, headers } = dispatcher.route(hop.origin, hop.path, hop.headers);
   const options: Dispatcher.DispatchOptions = {
     origin: hop.origin,
-    path: hop.path,
+    path,
     method: hop.method,
-    headers: hop.headers as string[],
+    headers: headers as string[],
     body: hop.body ?? null,
   };
   let resent = false;
@@ -128,6 +131,9 @@ export async function executeJob(
   let headersTimer: NodeJS.Timeout | undefined;
   const limits: ReadLimits = {
     maxResponseBytes: job.maxResponseBytes,
+    // `decompress: false` travels as the absence of accept-encoding: normalizeJob adds one to every
+    // other job (src/request-headers.ts), so no extra wire field is needed.
+    decode: hasHeader(job.headers, 'accept-encoding'),
     onHeaders(status, headers) {
       clearTimeout(headersTimer);
       headersTimer = undefined;
@@ -194,11 +200,20 @@ export async function executeJob(
       return redirects.length === 0 ? outcome : { ...outcome, redirects };
     }
   } catch (error) {
-    return { ok: false, error: serializeError(toFlowpoolError(error)), sent: wasSent() };
+    return {
+      ok: false,
+      error: serializeError(tlsFailure(error, job.origin) ?? toFlowpoolError(error)),
+      sent: wasSent(),
+    };
   } finally {
     clearTimeout(totalTimer);
     clearTimeout(headersTimer);
   }
+}
+
+function hasHeader(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
 }
 
 function nextHop(hop: Hop, status: number, location: string, policy: DestinationPolicy): Hop {

@@ -41,6 +41,8 @@ export interface HopResponse {
 
 export interface ReadLimits {
   readonly maxResponseBytes: number;
+  /** false: keep the body as sent (the job asked for `decompress: false`). @default true */
+  readonly decode?: boolean;
   /**
    * Called when the final response headers arrive (1xx interim responses are skipped). Returns true
    * for a response whose body is not wanted (a redirect that will be followed): it is drained, up to
@@ -130,7 +132,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#draining = true;
       return;
     }
-    this.#encoding = encodingOf(headers['content-encoding']);
+    this.#encoding = this.#limits.decode === false ? undefined : encodingOf(headers['content-encoding']);
     const declared = Number(headers['content-length']);
     const wireLimit = this.#limits.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
     if (Number.isFinite(declared) && declared > wireLimit) this.#refuse(tooLarge(this.#limits.maxResponseBytes));

@@ -40,6 +40,8 @@ export interface LoadSpec {
   readonly connectionsPerHost: number;
   /** Absolute path of the built heavy transform module. */
   readonly heavyTransform: string;
+  /** HTTPS targets: the CA to trust, and whether to negotiate HTTP/2. */
+  readonly tls?: { readonly ca: string; readonly allowH2: boolean };
 }
 
 export interface ChildResult {

@@ -62,6 +62,7 @@ async function openFlowpool(
     policy: LOOPBACK_ONLY,
     transforms: { heavy: spec.heavyTransform },
     ...(workerResourceLimits === undefined ? {} : { workerResourceLimits }),
+    ...(spec.tls === undefined ? {} : { tls: { ca: spec.tls.ca }, allowH2: spec.tls.allowH2 }),
   });
   await workersOnline(runtime.stats.bind(runtime), spec.workers);
   const workerRssAtRestMb = (process.memoryUsage.rss() - before) / spec.workers / 2 ** 20;
@@ -98,8 +99,21 @@ async function workersOnline(
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-function openUndici(spec: LoadSpec): Promise<Client> {
-  const agent = new Agent({ connections: spec.connectionsPerHost });
+/**
+ * undici's options for the spec. Over h2: one session per origin carrying up to 100 streams (undici 7
+ * multiplexes only up to `pipelining`; without `connections: 1` a burst opens a session per request).
+ */
+function undiciOptions(spec: LoadSpec, connections: number | undefined): Agent.Options {
+  if (spec.tls === undefined) return connections === undefined ? {} : { connections };
+  // Only the test CA: undici passes `ca` to every tls.connect, which parses it per handshake, and
+  // Node's ~140 roots on top would make each new connection (NoPooling) slower than it needs to be.
+  const connect = { ca: spec.tls.ca };
+  if (spec.tls.allowH2) return { connect, allowH2: true, connections: 1, pipelining: 100 };
+  return connections === undefined ? { connect } : { connect, connections };
+}
+
+async function openUndici(spec: LoadSpec): Promise<Client> {
+  const agent = new Agent(undiciOptions(spec, spec.connectionsPerHost));
   const heavy = spec.workload === 'heavy';
   return Promise.resolve({
     async fire(url) {
@@ -115,7 +129,9 @@ function openUndici(spec: LoadSpec): Promise<Client> {
 function openNoPooling(spec: LoadSpec): Promise<Client> {
   // No connection limit (like undici's global dispatcher); `reset` closes each connection after its
   // response, so every request dials anew.
-  const agent = new Agent();
+  const agent = new Agent(
+    undiciOptions({ ...spec, ...(spec.tls ? { tls: { ...spec.tls, allowH2: false } } : {}) }, undefined),
+  );
   const heavy = spec.workload === 'heavy';
   return Promise.resolve({
     async fire(url) {
@@ -137,7 +153,11 @@ function openNaivePiscina(spec: LoadSpec): Promise<Client> {
     atomics: 'disabled',
     idleTimeout: Infinity,
   });
-  const task = { workload: spec.workload, connections: spec.connectionsPerHost };
+  const task = {
+    workload: spec.workload,
+    connections: spec.connectionsPerHost,
+    ...(spec.tls === undefined ? {} : { ca: spec.tls.ca, allowH2: spec.tls.allowH2 }),
+  };
   return Promise.resolve({
     async fire(url) {
       return (await pool.run({ ...task, url })).status;

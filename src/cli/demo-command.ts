@@ -33,7 +33,12 @@ interface DemoFlags extends RuntimeFlags {
   readonly json?: boolean;
 }
 
-const DEMO_DEFAULTS: CommandRuntimeDefaults = { connectionsPerHost: 16, alwaysAllow: ['127.0.0.0/8'] };
+const DEMO_DEFAULTS: CommandRuntimeDefaults = {
+  connectionsPerHost: 16,
+  alwaysAllow: ['127.0.0.0/8'],
+  // Its targets are its own loopback servers: an HTTP_PROXY from the environment must not reroute them.
+  proxy: 'none',
+};
 
 export function registerDemoCommand(program: Command): void {
   const command = program

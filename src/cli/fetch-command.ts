@@ -4,6 +4,7 @@
  * first). Exit 0 ok (any status, as curl), 1 runtime error or status >= 400 with `--fail`, 2 usage,
  * 3 blocked destination (`blocked: <reason>` on stderr).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
 import type { HttpJob, HttpResult } from '../index.js';
@@ -17,6 +18,9 @@ interface FetchFlags extends RuntimeFlags {
   readonly include?: boolean;
   readonly fail?: boolean;
   readonly follow: boolean;
+  readonly user?: string;
+  readonly userAgent?: string;
+  readonly output?: string;
 }
 
 /** One request needs one worker. */
@@ -29,7 +33,13 @@ export function registerFetchCommand(program: Command): void {
     .argument('<url>', 'absolute http: or https: URL')
     .option('-X, --request <method>', 'request method (default: GET, or POST with -d)')
     .option('-H, --header <header>', "request header as 'name: value'; repeatable", collect)
-    .option('-d, --data <body>', 'request body (makes the default method POST)')
+    .option('-d, --data <body>', 'request body, or @file to send a file (makes the default method POST)')
+    .option(
+      '-u, --user <user:password>',
+      "basic auth credentials (sent only to the URL's origin, never after a redirect elsewhere)",
+    )
+    .option('-A, --user-agent <name>', 'user-agent header (default: flowpool/<version>)')
+    .option('-o, --output <file>', 'write the body to a file instead of stdout')
     .option('-i, --include', 'print the status line and response headers before the body')
     .option('-f, --fail', 'exit 1 (and print no body) when the status is 400 or more')
     .option('--no-follow', 'do not follow redirects (each followed hop is checked by the policy)');
@@ -40,7 +50,12 @@ export function registerFetchCommand(program: Command): void {
 
 Examples:
   flowpool fetch https://api.example.com/items -H 'accept: application/json'
-  flowpool fetch http://127.0.0.1:8787/greeting --allow 127.0.0.1 -i`,
+  flowpool fetch http://127.0.0.1:8787/greeting --allow 127.0.0.1 -i
+  flowpool fetch https://internal.example/api --cacert ca.pem --cert me.pem --key me.key --http2
+  flowpool fetch https://api.example.com/upload -d @payload.json -u alice:secret -o answer.json
+
+The proxy comes from HTTP_PROXY / HTTPS_PROXY / NO_PROXY unless --proxy says otherwise (--proxy "" goes
+direct). The destination policy judges every target before anything is sent to the proxy.`,
   );
   command.action(async (url: string, flags: FetchFlags) => {
     try {
@@ -52,7 +67,7 @@ Examples:
 }
 
 async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
-  const job = toJob(url, flags);
+  const job = await toJob(url, flags);
   const runtime = await openRuntime(flags, FETCH_DEFAULTS);
   let result: HttpResult;
   try {
@@ -67,18 +82,42 @@ async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
   }
   if (flags.include === true) process.stdout.write(formatHead(result, reason));
   const body = result.body;
+  if (flags.output !== undefined) {
+    await writeFile(flags.output, body instanceof Uint8Array || typeof body === 'string' ? body : '');
+    return EXIT.ok;
+  }
   if (body instanceof Uint8Array) process.stdout.write(body);
   else if (typeof body === 'string') process.stdout.write(body);
   return EXIT.ok;
 }
 
-function toJob(url: string, flags: FetchFlags): HttpJob {
+async function toJob(url: string, flags: FetchFlags): Promise<HttpJob> {
   const job: HttpJob = { url, responseType: 'bytes', followRedirects: flags.follow };
   const method = flags.request ?? (flags.data === undefined ? undefined : 'POST');
   if (method !== undefined) job.method = method;
-  if (flags.data !== undefined) job.body = flags.data;
-  if (flags.header !== undefined) job.headers = parseHeaders(flags.header);
+  if (flags.data !== undefined) job.body = await readData(flags.data);
+  const headers = flags.header === undefined ? {} : parseHeaders(flags.header);
+  if (flags.userAgent !== undefined) headers['user-agent'] = flags.userAgent;
+  if (Object.keys(headers).length > 0) job.headers = headers;
+  if (flags.user !== undefined) {
+    const colon = flags.user.indexOf(':');
+    if (colon <= 0) throw new UsageError("-u: expected 'user:password'");
+    job.auth = { username: flags.user.slice(0, colon), password: flags.user.slice(colon + 1) };
+  }
   return job;
+}
+
+/** `-d @file` sends the file's bytes (as curl --data-binary); anything else is the body itself. */
+async function readData(data: string): Promise<string | Uint8Array<ArrayBuffer>> {
+  if (!data.startsWith('@')) return data;
+  const file = data.slice(1);
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (error) {
+    throw new UsageError(
+      `-d @${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
 }
 
 function parseHeaders(lines: readonly string[]): Record<string, string | string[]> {
@@ -94,7 +133,7 @@ function parseHeaders(lines: readonly string[]): Record<string, string | string[
   return headers;
 }
 
-/** undici speaks HTTP/1.1 to every origin here (no h2), so the status line says so. */
+/** The result does not carry the protocol version; the status line says HTTP/1.1 even after --http2. */
 function formatHead(result: HttpResult, reason: string): string {
   const lines = [`HTTP/1.1 ${result.status} ${reason}`.trimEnd()];
   for (const [name, value] of Object.entries(result.headers)) {

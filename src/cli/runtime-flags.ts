@@ -8,9 +8,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createRuntime, DEFAULTS, type Runtime, type RuntimeOptions } from '../index.js';
 import { UsageError } from './cli-errors.js';
+import { addTransportFlags, applyTransportFlags, type TransportFlags } from './transport-flags.js';
 
 /** What commander collects from the flags below. */
-export interface RuntimeFlags {
+export interface RuntimeFlags extends TransportFlags {
   readonly workers?: number | string;
   readonly connectionsPerHost?: number | string;
   readonly timeout?: number | string;
@@ -26,11 +27,14 @@ export interface CommandRuntimeDefaults {
   readonly connectionsPerHost?: number;
   /** Destinations the command always allows, on top of any policy given (the demo's own loopback servers). */
   readonly alwaysAllow?: readonly string[];
+  /** Proxy when neither --proxy nor the config says: the environment (as curl), or none. @default 'env' */
+  readonly proxy?: 'env' | 'none';
 }
 
 export function addRuntimeFlags(command: Command, defaults: CommandRuntimeDefaults = {}): Command {
   const workers = defaults.workers === undefined ? 'one per CPU' : `${defaults.workers} for this command`;
   const perHost = defaults.connectionsPerHost ?? DEFAULTS.connectionsPerHost;
+  addTransportFlags(command, defaults.proxy ?? 'env');
   return command
     .option('--workers <n>', `worker threads (default: ${workers})`, numberish)
     .option(
@@ -75,6 +79,7 @@ export async function resolveRuntimeOptions(
       policy.allow = [...(Array.isArray(policy.allow) ? (policy.allow as unknown[]) : []), ...defaults.alwaysAllow];
     options.policy = policy;
   }
+  await applyTransportFlags(flags, options, defaults.proxy ?? 'env');
   // Unchecked on purpose: createRuntime validates the whole object and names whatever is wrong.
   return options;
 }

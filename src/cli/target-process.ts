@@ -16,10 +16,16 @@ export interface TargetProcess {
 
 const SERVER_FILE = new URL('./target-server.js', import.meta.url);
 
-export async function startTargetProcess(hosts: number): Promise<TargetProcess> {
-  const child = fork(SERVER_FILE, [String(hosts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** `server`/`args`/`scheme`: another target server speaking the same protocol (the HTTPS benchmark's). */
+export async function startTargetProcess(
+  hosts: number,
+  server: URL = SERVER_FILE,
+  args: readonly string[] = [],
+  scheme: 'http' | 'https' = 'http',
+): Promise<TargetProcess> {
+  const child = fork(server, [String(hosts), ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await nextReply(child, 'ready');
-  const origins = ready.ports.map((port) => `http://127.0.0.1:${port}`);
+  const origins = ready.ports.map((port) => `${scheme}://127.0.0.1:${port}`);
   return {
     origins,
     pid: child.pid,

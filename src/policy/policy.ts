@@ -40,7 +40,7 @@ const METADATA = verdict(false, METADATA_REASON);
 const LOOPBACK_NAME = verdict(false, LOOPBACK_NAME_REASON);
 const NOT_AN_IP = verdict(false, 'not an IP address');
 const INVALID_URL = verdict(false, 'invalid URL');
-const CREDENTIALS = verdict(false, 'credentials in the URL are not allowed');
+const CREDENTIALS = verdict(false, "credentials in the URL are not allowed (use the job's auth option)");
 const MISSING_HOST = verdict(false, 'missing host');
 const INVALID_HOST = verdict(false, 'invalid IP literal host');
 

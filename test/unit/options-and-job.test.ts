@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { normalizeJob, type JobDefaults } from '../../src/job.js';
 import { retrySchema } from '../../src/options.js';
+import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../src/request-headers.js';
+
+/** What every job carries unless it sets these itself (issue 12). */
+const DEFAULT_HEADERS = ['user-agent', DEFAULT_USER_AGENT, 'accept-encoding', DEFAULT_ACCEPT_ENCODING];
 
 interface CodedError {
   readonly code: string;
@@ -153,7 +157,7 @@ describe('normalizeJob: valid jobs', () => {
     expect(job.method).toBe('GET');
     expect(job.url.href).toBe('http://a.example:8080/p?q=1');
     expect(job.origin).toBe('http://a.example:8080');
-    expect(job.headers).toEqual([]);
+    expect(job.headers).toEqual(DEFAULT_HEADERS);
     expect(job.body).toBeUndefined();
     expect(job.responseType).toBe('text');
     expect(job.timeoutMs).toBe(12_345);
@@ -172,21 +176,21 @@ describe('normalizeJob: valid jobs', () => {
     expect(job.method).toBe('DELETE');
     // One rule for retries and crash re-runs: DELETE is idempotent (RFC 9110), so it may run again.
     expect(job.repeatable).toBe(true);
-    expect(job.headers).toEqual(['x-trace', 'abc', 'accept', 'a', 'accept', 'b', 'x-n', '5']);
+    expect(job.headers).toEqual(['x-trace', 'abc', 'accept', 'a', 'accept', 'b', 'x-n', '5', ...DEFAULT_HEADERS]);
   });
 
   it('encodes json and sets content-type unless the caller did', () => {
     const job = normalizeJob({ url: 'http://a.example/', method: 'post', json: { a: [1, 2] } }, DEFAULTS);
     expect(job.method).toBe('POST');
     expect(job.body).toBe('{"a":[1,2]}');
-    expect(job.headers).toEqual(['content-type', 'application/json']);
+    expect(job.headers).toEqual(['content-type', 'application/json', ...DEFAULT_HEADERS]);
     expect(job.repeatable).toBe(false);
 
     const own = normalizeJob(
       { url: 'http://a.example/', method: 'PUT', json: 1, headers: { 'Content-Type': 'application/vnd.x+json' } },
       DEFAULTS,
     );
-    expect(own.headers).toEqual(['content-type', 'application/vnd.x+json']);
+    expect(own.headers).toEqual(['content-type', 'application/vnd.x+json', ...DEFAULT_HEADERS]);
     expect(own.body).toBe('1');
   });
 

@@ -47,7 +47,7 @@ const urlVectors: readonly (readonly [DestinationPolicyInput, string, PolicyVerd
   [
     { allow: ['example.com'] },
     'http://u:p@example.com/',
-    { allowed: false, reason: 'credentials in the URL are not allowed' },
+    { allowed: false, reason: "credentials in the URL are not allowed (use the job's auth option)" },
   ],
 ];
 

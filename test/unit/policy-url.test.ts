@@ -54,10 +54,10 @@ const schemes: readonly (readonly [string, string])[] = [
 const portsAndCredentials: readonly (readonly [string, string])[] = [
   ['http://example.com:0/', 'port 0 is not allowed (1-65535)'],
   ['https://8.8.8.8:0/', 'port 0 is not allowed (1-65535)'],
-  ['http://user:pass@example.com/', 'credentials in the URL are not allowed'],
-  ['http://user@example.com/', 'credentials in the URL are not allowed'],
-  ['http://:pass@example.com/', 'credentials in the URL are not allowed'],
-  ['https://u:p@127.0.0.1/', 'credentials in the URL are not allowed'],
+  ['http://user:pass@example.com/', "credentials in the URL are not allowed (use the job's auth option)"],
+  ['http://user@example.com/', "credentials in the URL are not allowed (use the job's auth option)"],
+  ['http://:pass@example.com/', "credentials in the URL are not allowed (use the job's auth option)"],
+  ['https://u:p@127.0.0.1/', "credentials in the URL are not allowed (use the job's auth option)"],
 ];
 
 // The URL parser refuses these itself.
