@@ -3,6 +3,14 @@ import { FlowpoolError } from './errors.js';
 import type { JobRequest } from './protocol.js';
 import { retrySettingsSchema } from './options.js';
 import { toValidationError } from './validation.js';
+import {
+  appendQuery,
+  formSchema,
+  prepareBody,
+  querySchema,
+  requestBodySchema,
+  resolveAgainstBase,
+} from './request-body.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
@@ -81,8 +89,18 @@ export const jobSchema = z
         z.union([headerValue, z.array(headerValue).max(64)]),
       )
       .optional(),
-    /** Request body. Exclusive with `json`. */
-    body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    /**
+     * Request body: a string, Uint8Array/Buffer, ArrayBuffer, Blob, URLSearchParams (sent as
+     * `application/x-www-form-urlencoded`) or FormData (sent as multipart/form-data, files included).
+     * Exclusive with `json` and `form`.
+     */
+    body: requestBodySchema.optional(),
+    /** Fields sent as an `application/x-www-form-urlencoded` body; an array repeats its key. Exclusive with `body` and `json`. */
+    form: formSchema.optional(),
+    /** Query parameters appended to the URL's own query; an array repeats its key. */
+    query: querySchema.optional(),
+    /** Base a relative `url` is resolved against (WHATWG rules). @default the runtime's `baseUrl` */
+    baseUrl: urlString.optional(),
     /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
     json: z.unknown().optional(),
     /** How the response body is returned. @default 'text' */
@@ -107,6 +125,10 @@ export const jobSchema = z
   .refine((job) => job.body === undefined || job.json === undefined, {
     message: 'expected either body or json, not both',
     path: ['json'],
+  })
+  .refine((job) => job.form === undefined || (job.body === undefined && job.json === undefined), {
+    error: 'expected form alone, not with body or json',
+    path: ['form'],
   });
 
 /** A job as an engine writes it. */
@@ -119,6 +141,8 @@ export interface JobDefaults {
   readonly maxRedirects: number;
   /** Names a job's `transform` may take. */
   readonly transforms: Readonly<Record<string, string>>;
+  /** Base a relative job URL is resolved against. */
+  readonly baseUrl?: string | undefined;
 }
 
 /**
@@ -151,7 +175,7 @@ export interface NormalizedJob extends Pick<
 
 /** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
 export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJob {
-  const result = jobSchema.safeParse(input);
+  const result = jobSchema.safeParse(resolveAgainstBase(input, defaults.baseUrl));
   if (!result.success) {
     const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
     throw toValidationError(
@@ -164,6 +188,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
   }
   const job = result.data;
   const url = new URL(job.url);
+  if (job.query !== undefined) appendQuery(url, job.query);
   const method = (job.method ?? 'GET').toUpperCase();
   const headers: string[] = [];
   let hasContentType = false;
@@ -175,12 +200,15 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       else headers.push(lower, String(value));
     }
   }
-  let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
+  const prepared = prepareBody(job.body, job.form, job.id);
+  let body = prepared.body;
+  if (prepared.contentType !== undefined && !hasContentType) headers.push('content-type', prepared.contentType);
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
   }
-  if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
+  // GET may carry a body (Elasticsearch-style search); a HEAD response has none to answer it with.
+  if (body !== undefined && method === 'HEAD') {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
       field: 'job.body',
       ...(job.id === undefined ? {} : { jobId: job.id }),
@@ -231,24 +259,4 @@ function encodeJson(value: unknown, id: string | undefined): string {
     });
   }
   return text;
-}
-
-/**
- * A binary body is copied when the job is submitted: what the caller passed to run() is what is sent,
- * even if it reuses or transfers its buffer right after (a detached buffer would otherwise fail the
- * structured clone to the worker, later and far from the caller).
- */
-function snapshot(body: Uint8Array, jobId: string | undefined): Uint8Array {
-  try {
-    return new Uint8Array(body);
-  } catch {
-    throw new FlowpoolError(
-      'FLOWPOOL_INVALID_JOB',
-      'invalid job: job.body: expected a readable Uint8Array, received one whose ArrayBuffer is detached',
-      {
-        field: 'job.body',
-        ...(jobId === undefined ? {} : { jobId }),
-      },
-    );
-  }
 }

@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
+import type { WireBody } from './request-body.js';
 
 export type ResponseType = 'text' | 'json' | 'bytes';
 
@@ -37,7 +38,7 @@ export interface JobRequest {
   readonly method: string;
   /** Flat `[name, value, name, value, ...]`, names lower-case. */
   readonly headers: readonly string[];
-  readonly body: string | Uint8Array | undefined;
+  readonly body: WireBody | undefined;
   readonly responseType: ResponseType;
   /** Milliseconds left of the job's total deadline when it was sent. */
   readonly timeoutMs: number;

@@ -67,7 +67,8 @@ async function exchange(
     path: hop.path,
     method: hop.method,
     headers: hop.headers as string[],
-    body: hop.body ?? null,
+    // undici sends a Blob with its size as content-length (client-h1 writeBody), though its types omit it.
+    body: (hop.body ?? null) as Dispatcher.DispatchOptions['body'],
   };
   let resent = false;
   let fresh: Client | undefined;
