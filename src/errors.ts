@@ -17,6 +17,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_INVALID_RESPONSE',
   'FLOWPOOL_TRANSFORM_FAILED',
   'FLOWPOOL_CIRCUIT_OPEN',
+  'FLOWPOOL_SAVE_FAILED',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -41,6 +42,12 @@ export interface FlowpoolErrorDetails {
   readonly attempts?: number;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
   readonly causeCode?: string;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's status. */
+  readonly status?: number;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's headers. */
+  readonly headers?: Readonly<Record<string, string | string[]>>;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the body's first bytes (at most 1 KiB), decoded as text. */
+  readonly bodyPreview?: string;
 }
 
 /** The one error class flowpool rejects with. */

@@ -11,6 +11,7 @@ import {
   requestBodySchema,
   resolveAgainstBase,
 } from './request-body.js';
+import { payloadOf, saveToSchema } from './job-payload.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
@@ -99,6 +100,12 @@ export const jobSchema = z
     form: formSchema.optional(),
     /** Query parameters appended to the URL's own query; an array repeats its key. */
     query: querySchema.optional(),
+    /**
+     * Writes the response body to this absolute file path in the worker instead of returning it; the
+     * result's body is `{ path, bytes }`. The file appears only once complete (a failure leaves no partial
+     * file). Not with `responseType` or `transform`.
+     */
+    saveTo: saveToSchema.optional(),
     /** Base a relative `url` is resolved against (WHATWG rules). @default the runtime's `baseUrl` */
     baseUrl: urlString.optional(),
     /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
@@ -125,6 +132,10 @@ export const jobSchema = z
   .refine((job) => job.body === undefined || job.json === undefined, {
     message: 'expected either body or json, not both',
     path: ['json'],
+  })
+  .refine((job) => job.saveTo === undefined || (job.responseType === undefined && job.transform === undefined), {
+    error: 'expected saveTo without responseType or transform (the body goes to the file)',
+    path: ['saveTo'],
   })
   .refine((job) => job.form === undefined || (job.body === undefined && job.json === undefined), {
     error: 'expected form alone, not with body or json',
@@ -161,6 +172,7 @@ export interface NormalizedJob extends Pick<
   | 'followRedirects'
   | 'maxRedirects'
   | 'idempotent'
+  | 'payload'
 > {
   readonly id: string | undefined;
   readonly url: URL;
@@ -238,6 +250,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     retry: job.retry,
     repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
     idempotent: job.idempotent === true || IDEMPOTENT_METHODS.has(method),
+    payload: payloadOf(job),
   };
 }
 

@@ -55,6 +55,14 @@ export interface JobRequest {
   readonly transform?: string;
   /** May be resent once if a reused socket fails before any response byte (idempotent method or marked so). */
   readonly idempotent: boolean;
+  /** Payload options beyond the request itself (saveTo, cookies, streams); absent for most jobs. */
+  readonly payload?: JobPayload;
+}
+
+/** What a job asks of the worker beyond sending the request and reading the body into memory. */
+export interface JobPayload {
+  /** Absolute path the body is written to, in the worker; the result's body is `{ path, bytes }`. */
+  readonly saveTo?: string;
 }
 
 /**

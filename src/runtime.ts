@@ -435,6 +435,7 @@ class FlowpoolRuntime implements Runtime {
       slot: this.options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.idempotent,
       ...(job.transform === undefined ? {} : { transform: job.transform }),
+      ...(job.payload === undefined ? {} : { payload: job.payload }),
     };
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);

@@ -12,6 +12,9 @@ import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
 import type { AbortCause, JobCancellation } from './cancellation.js';
 import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
 import type { TransformRegistry } from './transforms.js';
+import { decodeText } from './charset.js';
+import { parseJsonBody } from './json-body.js';
+import { FileSink } from './file-sink.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
@@ -121,7 +124,7 @@ export async function executeJob(
   };
   const totalTimer = setTimeout(() => cancellation.abort(TOTAL_TIMEOUT), job.timeoutMs);
   let headersTimer: NodeJS.Timeout | undefined;
-  const limits: ReadLimits = {
+  const limits: { -readonly [K in keyof ReadLimits]: ReadLimits[K] } = {
     maxResponseBytes: job.maxResponseBytes,
     onHeaders(status, headers) {
       clearTimeout(headersTimer);
@@ -132,6 +135,16 @@ export async function executeJob(
       return false;
     },
   };
+  // saveTo: the final response's body goes to a file (a redirect's body is drained, never saved).
+  let file: FileSink | undefined;
+  const saveTo = job.payload?.saveTo;
+  if (saveTo !== undefined) {
+    limits.sinkFor = () => {
+      void file?.discard();
+      file = new FileSink(saveTo, (error) => current?.abort(error));
+      return file;
+    };
+  }
   try {
     const redirects: string[] = [];
     let hop: Hop = {
@@ -171,7 +184,7 @@ export async function executeJob(
         }
         continue;
       }
-      const body = decodeBody(response, job);
+      const body = file === undefined ? decodeBody(response, job) : await file.finish();
       const headers = response.headers as Record<string, string | string[]>;
       const value =
         job.transform === undefined
@@ -188,6 +201,7 @@ export async function executeJob(
       return redirects.length === 0 ? outcome : { ...outcome, redirects };
     }
   } catch (error) {
+    await file?.discard();
     return { ok: false, error: serializeError(toFlowpoolError(error)) };
   } finally {
     clearTimeout(totalTimer);
@@ -229,22 +243,14 @@ function nextHop(hop: Hop, status: number, location: string, policy: Destination
   };
 }
 
-/** The collected body as the job asked for it: text, parsed JSON or bytes. */
+/** The collected body as the job asked for it: text (decoded by its charset), parsed JSON or bytes. */
 function decodeBody(response: HopResponse, job: JobRequest): unknown {
   const { chunks, bytes } = response;
   const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
   if (job.responseType === 'bytes') return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const text = buffer.toString('utf8');
+  const text = decodeText(buffer, response.headers['content-type']);
   if (job.responseType === 'text') return text;
-  if (text.length === 0) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    // run() resolves for every status: an error page that is not JSON (a 404 in HTML) comes back as
-    // its text. Only a success status that promised JSON and broke it is an invalid response.
-    if (response.status < 200 || response.status > 299) return text;
-    throw new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonBody(text, buffer, response.status, response.headers as Record<string, string | string[]>);
 }
 
 /** The error a job stopped by its deadline or by its caller fails with. */
