@@ -12,6 +12,7 @@ import {
   resolveAgainstBase,
 } from './request-body.js';
 import { payloadOf, saveToSchema } from './job-payload.js';
+import { cookiesSchema, jarFor, type CookieJarLike } from './cookies.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
@@ -106,6 +107,12 @@ export const jobSchema = z
      * file). Not with `responseType` or `transform`.
      */
     saveTo: saveToSchema.optional(),
+    /**
+     * Cookies for this job: `true` gives it a jar of its own (a Set-Cookie on one hop is sent on the next,
+     * then forgotten); a tough-cookie `CookieJar` is read and updated, so later jobs with the same jar
+     * carry its cookies. Jars are never shared between jobs implicitly. @default false
+     */
+    cookies: cookiesSchema.optional(),
     /** Base a relative `url` is resolved against (WHATWG rules). @default the runtime's `baseUrl` */
     baseUrl: urlString.optional(),
     /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
@@ -183,6 +190,8 @@ export interface NormalizedJob extends Pick<
   readonly retry: z.output<typeof retrySettingsSchema> | undefined;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
+  /** The job's cookie jar (its own, or the caller's); stays on the main thread. */
+  readonly cookieJar: CookieJarLike | undefined;
 }
 
 /** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
@@ -251,6 +260,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
     idempotent: job.idempotent === true || IDEMPOTENT_METHODS.has(method),
     payload: payloadOf(job),
+    cookieJar: jarFor(job.cookies),
   };
 }
 

@@ -63,7 +63,15 @@ export interface JobRequest {
 export interface JobPayload {
   /** Absolute path the body is written to, in the worker; the result's body is `{ path, bytes }`. */
   readonly saveTo?: string;
+  /** The caller's jar's cookies for the dispatch's origin (tough-cookie's JSON form); present when the job uses cookies. */
+  readonly cookies?: readonly CookieRecord[];
 }
+
+/** One cookie as tough-cookie's `Cookie.toJSON()` gives it: plain data. */
+export type CookieRecord = Readonly<Record<string, unknown>>;
+
+/** `[url, Set-Cookie value]` pairs a dispatch saw, for the main thread's jar; absent when none. */
+export type SeenSetCookies = readonly (readonly [url: string, header: string])[];
 
 /**
  * Every job the coordinator sent to a shard together (in one microtask checkpoint), posted as one message
@@ -102,6 +110,7 @@ export interface JobSuccess {
   readonly headersMs: number;
   /** Bytes of body received (after decompression). */
   readonly bytes: number;
+  readonly setCookies?: SeenSetCookies;
 }
 
 export interface JobFailure {
@@ -122,6 +131,7 @@ export interface JobRedirect {
   readonly next: HopRequest;
   /** Every URL redirected to in this dispatch, in order; the last is `next`'s. */
   readonly redirects: readonly string[];
+  readonly setCookies?: SeenSetCookies;
 }
 
 /** What a worker returns for every job: never throws, never returns a non-cloneable value. */

@@ -17,6 +17,7 @@ import { systemClock } from './traffic/clock.js';
 import type { PassKind } from './traffic/circuit-breaker.js';
 import { TrafficController, type AttemptResult } from './traffic/traffic-controller.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
+import { dispatchPayload, storeSetCookies } from './cookies.js';
 
 /** What `run()` resolves with, for any HTTP status. */
 export interface HttpResult {
@@ -435,7 +436,7 @@ class FlowpoolRuntime implements Runtime {
       slot: this.options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.idempotent,
       ...(job.transform === undefined ? {} : { transform: job.transform }),
-      ...(job.payload === undefined ? {} : { payload: job.payload }),
+      ...dispatchPayload(job.payload, job.cookieJar, hop?.origin ?? job.origin),
     };
     this.#running.set(pending.id, ticket);
     this.#shards.send(ticket.worker, request);
@@ -454,6 +455,7 @@ class FlowpoolRuntime implements Runtime {
   }
 
   #finished(ticket: Ticket<PendingJob>, outcome: JobOutcome): void {
+    storeSetCookies(ticket.payload.job.cookieJar, outcome);
     if (outcome.ok === 'redirect') {
       this.#redirected(ticket, outcome);
       return;

@@ -15,6 +15,7 @@ import type { TransformRegistry } from './transforms.js';
 import { decodeText } from './charset.js';
 import { parseJsonBody } from './json-body.js';
 import { FileSink } from './file-sink.js';
+import { CookieSession } from './cookie-session.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
@@ -145,6 +146,8 @@ export async function executeJob(
       return file;
     };
   }
+  const seed = job.payload?.cookies;
+  const cookies = seed === undefined ? undefined : new CookieSession(seed);
   try {
     const redirects: string[] = [];
     let hop: Hop = {
@@ -161,11 +164,14 @@ export async function executeJob(
         headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
       const hopEnded = dispatcher.trackHop(hop.origin);
       let response: HopResponse;
+      const href = cookies === undefined ? '' : (hop.url ?? new URL(hop.path, hop.origin)).href;
+      const sent = cookies === undefined ? hop : { ...hop, headers: cookies.headersFor(hop.headers, href) };
       try {
-        response = await exchange(dispatcher, hop, limits, job.idempotent, attach, context.onStaleRetry);
+        response = await exchange(dispatcher, sent, limits, job.idempotent, attach, context.onStaleRetry);
       } finally {
         hopEnded();
       }
+      cookies?.absorb(href, response.headers['set-cookie']);
       if (phase === 'headers') {
         // A redirect (drained): onHeaders said so.
         if (redirects.length >= job.maxRedirects) {
@@ -180,6 +186,7 @@ export async function executeJob(
             ok: 'redirect',
             next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body },
             redirects,
+            ...(cookies === undefined || cookies.seen.length === 0 ? {} : { setCookies: cookies.seen }),
           };
         }
         continue;
@@ -198,7 +205,9 @@ export async function executeJob(
         headersMs,
         bytes: response.bytes,
       };
-      return redirects.length === 0 ? outcome : { ...outcome, redirects };
+      const withCookies =
+        cookies === undefined || cookies.seen.length === 0 ? outcome : { ...outcome, setCookies: cookies.seen };
+      return redirects.length === 0 ? withCookies : { ...withCookies, redirects };
     }
   } catch (error) {
     await file?.discard();
