@@ -18,6 +18,7 @@ import type { PassKind } from './traffic/circuit-breaker.js';
 import { TrafficController, type AttemptResult } from './traffic/traffic-controller.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
 import { dispatchPayload, storeSetCookies } from './cookies.js';
+import type { TypedHttpResult, TypedRun } from './result-types.js';
 
 /** What `run()` resolves with, for any HTTP status. */
 export interface HttpResult {
@@ -55,8 +56,11 @@ export interface RunOptions {
 
 /** The runtime an engine embeds. */
 export interface Runtime {
-  /** Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. */
-  run(job: HttpJob, options?: RunOptions): Promise<HttpResult>;
+  /**
+   * Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. The body's type
+   * follows the job: `run<T>()` types a JSON body (or a transform's result), see {@link TypedRun}.
+   */
+  run: TypedRun;
   /**
    * Runs jobs from any (async) iterable with at most `concurrency` in flight, yielding settled results
    * in completion order. Reads its input only as fast as results are consumed, so memory stays bounded.
@@ -193,9 +197,10 @@ class FlowpoolRuntime implements Runtime {
     this.#watchdogTimer.unref();
   }
 
-  run(job: HttpJob, options: RunOptions = {}): Promise<HttpResult> {
-    return new Promise<HttpResult>((resolve, reject) => {
-      this.#submit(job, options.signal, resolve, reject, false);
+  // Generic so that it satisfies every overload of TypedRun; the worker produced the body the job asked for.
+  run<B>(job: HttpJob, options: RunOptions = {}): Promise<TypedHttpResult<B>> {
+    return new Promise<TypedHttpResult<B>>((resolve, reject) => {
+      this.#submit(job, options.signal, resolve as (result: HttpResult) => void, reject, false);
     });
   }
 
