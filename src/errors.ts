@@ -40,6 +40,8 @@ export interface FlowpoolErrorDetails {
   readonly retryInMs?: number;
   /** Runs of the job before it failed (more than 1 after retries). */
   readonly attempts?: number;
+  /** For `FLOWPOOL_ABORTED`: whether a byte of the job's request may have reached the network (false: none did, none will). */
+  readonly sent?: boolean;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
   readonly causeCode?: string;
   /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's status. */
@@ -55,8 +57,13 @@ export class FlowpoolError extends Error {
   readonly code: FlowpoolErrorCode;
   readonly details: FlowpoolErrorDetails;
 
-  constructor(code: FlowpoolErrorCode, message: string, details: FlowpoolErrorDetails = {}) {
-    super(message);
+  constructor(
+    code: FlowpoolErrorCode,
+    message: string,
+    details: FlowpoolErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = 'FlowpoolError';
     this.code = code;
     this.details = details;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import type { JobRequest } from './protocol.js';
 import { retrySettingsSchema } from './options.js';
+import { isRepeatable } from './repeatable.js';
 import { toValidationError } from './validation.js';
 import {
   appendQuery,
@@ -39,14 +40,6 @@ const REFUSED_HEADERS: ReadonlySet<string> = new Set([
   'content-length',
   'expect',
 ]);
-
-/** Methods that may run again after a worker crash when nothing of the first run reached the caller. */
-const REPEATABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-/**
- * Methods whose request may be sent again when a kept-alive socket turns out to be closed before any
- * response byte arrived (RFC 9110 idempotent methods): the server cannot have acted on it twice.
- */
-const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_FORBIDDEN.test(String(v)), {
   message: 'expected a header value without CR, LF or NUL',
@@ -257,8 +250,8 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
     retry: job.retry,
-    repeatable: job.idempotent === true || REPEATABLE_METHODS.has(method),
-    idempotent: job.idempotent === true || IDEMPOTENT_METHODS.has(method),
+    repeatable: isRepeatable(method, job.idempotent),
+    idempotent: isRepeatable(method, job.idempotent),
     payload: payloadOf(job),
     cookieJar: jarFor(job.cookies),
   };

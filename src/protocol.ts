@@ -74,12 +74,16 @@ export type CookieRecord = Readonly<Record<string, unknown>>;
 export type SeenSetCookies = readonly (readonly [url: string, header: string])[];
 
 /**
- * Every job the coordinator sent to a shard together (in one microtask checkpoint), posted as one message
- * on the worker's job port. One structured clone for many jobs is what makes the pure-I/O case cheap.
- * Outcomes travel back on the same port, as they complete, in {@link OutcomeBatch} messages.
+ * Everything the main thread tells one worker, in one ordered stream on the worker's job port: the jobs the
+ * coordinator sent to the shard together (in one microtask checkpoint) and the cancels decided meanwhile.
+ * One port, so a cancel can never overtake the job it cancels (a job aborted before its batch left is
+ * removed from the batch instead, and never posted). One structured clone for many jobs is what makes the
+ * pure-I/O case cheap. Outcomes travel back on the same port in {@link OutcomeBatch} messages.
  */
 export interface JobBatch {
   readonly jobs: readonly JobRequest[];
+  /** Ids of jobs posted earlier to abort; an id the worker no longer runs is ignored (its outcome is on its way). */
+  readonly cancels: readonly number[];
 }
 
 /** Outcomes finished in one turn of a worker's event loop, posted on the job port as one message. */
@@ -116,6 +120,12 @@ export interface JobSuccess {
 export interface JobFailure {
   readonly ok: false;
   readonly error: SerializedError;
+  /**
+   * Whether a byte of this dispatch's request may have reached the network: true once undici began writing
+   * a request of it to a socket (its `onRequestStart` passed without an abort). False is a promise: nothing
+   * was written, and nothing of this dispatch will be.
+   */
+  readonly sent: boolean;
 }
 
 /** One request of a job: the job's own, or a redirect hop (checked by the policy, rewritten for the hop). */
@@ -162,10 +172,11 @@ export interface WorkerStats {
   readonly heapUsedBytes: number;
 }
 
-/** The control surface each worker exposes over comlink. */
+/**
+ * The control surface each worker exposes over comlink: request/response calls that need no ordering with
+ * jobs. Cancels are not here: they travel on the job port, behind the jobs they cancel.
+ */
 export interface WorkerControl {
-  /** Aborts one running job; false when the worker no longer runs it. Never disturbs other jobs. */
-  cancel(id: number): boolean;
   stats(): WorkerStats;
 }
 

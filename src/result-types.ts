@@ -6,7 +6,8 @@
  * untyped {@link HttpResult}.
  */
 import type { HttpJob } from './job.js';
-import type { HttpResult, RunOptions } from './runtime.js';
+import type { HttpResult } from './result.js';
+import type { RunOptions } from './runtime.js';
 
 /** The body of a `saveTo` job: where the file is and how many bytes it holds. */
 export interface SavedFile {

@@ -3,9 +3,9 @@
  * free and results are handed out as they settle, so memory holds at most `concurrency` jobs plus the
  * results the consumer has not taken yet, whatever the input's size.
  */
-import { FlowpoolError } from './errors.js';
+import type { FlowpoolError } from './errors.js';
 import type { HttpJob } from './job.js';
-import type { HttpResult } from './runtime.js';
+import type { HttpResult } from './result.js';
 
 export interface RunManyOptions {
   /**
@@ -22,21 +22,12 @@ export type RunManyResult =
   | { readonly index: number; readonly ok: true; readonly value: HttpResult }
   | { readonly index: number; readonly ok: false; readonly error: FlowpoolError };
 
-const DEFAULT_CONCURRENCY = 256;
-
 export async function* runMany(
   jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>,
-  options: RunManyOptions,
+  options: { readonly concurrency: number; readonly signal?: AbortSignal | undefined },
   runOne: (job: HttpJob, signal: AbortSignal | undefined) => Promise<HttpResult>,
 ): AsyncGenerator<RunManyResult, void, undefined> {
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new FlowpoolError(
-      'FLOWPOOL_INVALID_OPTIONS',
-      `invalid runMany options: concurrency: expected an integer >= 1, received ${String(concurrency)}`,
-      { field: 'concurrency' },
-    );
-  }
+  const concurrency = options.concurrency;
   const iterator: Iterator<HttpJob> | AsyncIterator<HttpJob> =
     Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : jobs[Symbol.iterator]();
   const ready: RunManyResult[] = [];

@@ -1,6 +1,6 @@
 /**
- * The main thread's end of one worker thread: comlink's control surface, the job port that batches go
- * out on and outcomes come back on, and the jobs posted there and not answered yet.
+ * The main thread's end of one worker thread: comlink's control surface (stats), the job port that jobs and
+ * cancels go out on and outcomes come back on, and the jobs posted there and not answered yet.
  *
  * What piscina does for its tasks when a worker dies, the link does for the jobs on its port: it knows
  * which ones never got an outcome. Node delivers a port's 'close' after every message the other side
@@ -19,10 +19,12 @@ export interface WorkerLinkEvents {
 
 export class WorkerLink {
   readonly threadId: number;
-  /** cancel() and stats() in the worker. Calls on a closed port never settle: check `reachable`. */
+  /** stats() in the worker. Calls on a closed port never settle: check `reachable`. */
   readonly remote: Comlink.Remote<WorkerControl>;
-  /** What piscina reported killing this worker, if anything: the reason its unanswered jobs get. */
+  /** Why the thread died (its 'error', or its exit code): the reason its unanswered jobs get. */
   diedOf: Error | undefined;
+  /** The thread has exited: its sockets are gone. */
+  exited = false;
   readonly #control: MessagePort;
   readonly #jobs: MessagePort;
   readonly #unanswered = new Set<number>();

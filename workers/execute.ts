@@ -112,11 +112,17 @@ export async function executeJob(
   let phase: TimeoutPhase = 'headers';
   let headersMs = 0;
   let current: ResponseReader | undefined;
+  /** A request of this dispatch was written to a socket (an earlier exchange's; the current one is asked last). */
+  let sent = false;
   const abortError = (cause: AbortCause): FlowpoolError =>
     stoppedError(cause, phase, job.jobTimeoutMs, headersTimeoutMs);
   cancellation.listen((cause) => current?.abort(abortError(cause)));
+  const phaseNow = (): TimeoutPhase => phase;
+  /** Whether a request of this dispatch was written to a socket (a callback sets `current`: read it here). */
+  const wasSent = (): boolean => sent || current?.requestSent === true;
   /** Makes `reader` the exchange an abort reaches; false (and the reader failed) if the job was already stopped. */
   const attach = (reader: ResponseReader): boolean => {
+    if (current?.requestSent === true) sent = true;
     current = reader;
     const cause = cancellation.cause;
     if (cause === undefined) return true;
@@ -172,7 +178,8 @@ export async function executeJob(
         hopEnded();
       }
       cookies?.absorb(href, response.headers['set-cookie']);
-      if (phase === 'headers') {
+      // onHeaders (a callback) moves the phase on; TypeScript's narrowing cannot see that, so read it fresh.
+      if (phaseNow() === 'headers') {
         // A redirect (drained): onHeaders said so.
         if (redirects.length >= job.maxRedirects) {
           throw new FlowpoolError('FLOWPOOL_TOO_MANY_REDIRECTS', `more than ${job.jobMaxRedirects} redirects`);
@@ -211,7 +218,7 @@ export async function executeJob(
     }
   } catch (error) {
     await file?.discard();
-    return { ok: false, error: serializeError(toFlowpoolError(error)) };
+    return { ok: false, error: serializeError(toFlowpoolError(error)), sent: wasSent() };
   } finally {
     clearTimeout(totalTimer);
     clearTimeout(headersTimer);

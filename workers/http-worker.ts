@@ -1,8 +1,8 @@
 /**
  * Worker entry, loaded by piscina. Built once per thread: the policy, the shared connection counters,
- * ONE undici Agent that every job reuses, the comlink control surface and the job port. Jobs arrive in
- * batches on the job port and their outcomes leave in batches on it; an outcome is plain data only (a
- * non-cloneable value would fail the post, see post()).
+ * ONE undici Agent that every job reuses, the comlink control surface (stats) and the job port. Jobs and
+ * cancels arrive in order on the job port and outcomes leave in batches on it; an outcome is plain data
+ * only (a non-cloneable value would fail the post, see post()).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
@@ -65,13 +65,30 @@ subscribe('undici:client:sendHeaders', (message) => {
 });
 
 /**
- * Jobs arrive on the job port, a batch per message, and run concurrently; each outcome goes out
- * through the outbox as its job finishes. Not piscina tasks: a task costs piscina's per-task
- * bookkeeping on both threads and a completion message of its own, which on small batches doubled the
- * messages per job. piscina owns the thread (start, resource limits, replacement after a crash).
+ * Jobs and cancels arrive on the job port, in the order the main thread decided them: a cancel is always
+ * behind the job it cancels. Jobs run concurrently; each outcome goes out through the outbox as its job
+ * finishes. Not piscina tasks: a task costs piscina's per-task bookkeeping on both threads and a completion
+ * message of its own, which on small batches doubled the messages per job. piscina owns the thread (start,
+ * resource limits, replacement after a crash).
  */
 function runBatch(batch: JobBatch): void {
-  for (const job of batch.jobs) void runJob(job).then((outcome) => send(job.id, outcome));
+  for (const job of batch.jobs)
+    void runJob(job).then((outcome) => {
+      send(job.id, outcome);
+    });
+  for (const id of batch.cancels) cancel(id);
+}
+
+/**
+ * Aborts one running job; the others on this worker are untouched. An id no longer running has already
+ * finished: its outcome is in the outbox or on its way, and it answers the cancel.
+ */
+function cancel(id: number): void {
+  const entry = running.get(id);
+  if (entry === undefined) return;
+  entry.cancellation.abort({ kind: 'cancel' });
+  // The last job for the origin on this worker: nobody waits for a dial in progress any more.
+  if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
 }
 
 /** piscina's task entry, required of the module but never called: jobs come on the job port. */
@@ -160,6 +177,8 @@ function post(): void {
               `result cannot be sent back to the caller: ${(error as Error).message}`,
             ),
           ),
+          // A transform runs on a response: the request was sent.
+          sent: true,
         };
         jobPort.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
       }
@@ -168,14 +187,6 @@ function post(): void {
 }
 
 const control: WorkerControl = {
-  cancel(id: number): boolean {
-    const entry = running.get(id);
-    if (entry === undefined) return false;
-    entry.cancellation.abort({ kind: 'cancel' });
-    // The last job for the origin on this worker: nobody waits for a dial in progress any more.
-    if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
-    return true;
-  },
   stats(): WorkerStats {
     const origins: WorkerStats['origins'] = {};
     for (const [origin, s] of Object.entries(agent.stats)) {

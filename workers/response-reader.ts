@@ -68,6 +68,11 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly done: Promise<HopResponse>;
   /** The response's first byte has arrived (onResponseStarted): a failure from here on is not a refused or stale connection. */
   started = false;
+  /**
+   * undici began writing the request to a socket: it calls onRequestStart right before writing, and writes
+   * nothing when the handler aborts there. False means no byte of this request reached the network.
+   */
+  requestSent = false;
   readonly #limits: ReadLimits;
   #controller: Dispatcher.DispatchController | undefined;
   /** Set by abort() before undici handed us a controller: applied as soon as it does. */
@@ -115,6 +120,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#pendingAbort !== undefined) controller.abort(this.#pendingAbort);
+    else this.requestSent = true;
   }
 
   /** undici: the first byte of the response has arrived. */

@@ -126,20 +126,22 @@ describe('runtime: redirect hops to another origin', () => {
   });
 
   it("keep the job's deadline across a hand-back: a hop that would fit a fresh deadline still times out", async () => {
-    // The source redirects after 600 ms, the target answers 300 ms later: 900 ms in all against a
-    // deadline of 800. A hop given a fresh deadline would succeed; the job's own fails, whatever the load
-    // (delays only push the answer later).
-    const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 300 })));
+    // The source redirects after 1200 ms, the target answers 1200 ms later: 2400 ms in all against a
+    // deadline of 2000. A hop given a fresh deadline would succeed; the job's own fails, whatever the load
+    // (delays only push the answer later). The runtime is ready first, so a worker booting under load
+    // does not eat the 800 ms the hop has to reach the target.
+    const target = track(await startScriptedServer(() => ({ status: 200, delayMs: 1200 })));
     const to = target.origin;
     const source = track(
-      await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 600)),
+      await startHostServer('127.0.0.2', (_req, res) => setTimeout(() => redirect(res, `${to}/late`), 1200)),
     ).origin;
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    await runtime.ready();
 
-    const error = await rejectionOf(runtime.run({ url: `${source}/slow`, timeoutMs: 800 }));
+    const error = await rejectionOf(runtime.run({ url: `${source}/slow`, timeoutMs: 2000 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
     // The caller's figure, not the hop's share of it.
-    expect(error.message).toContain('timeoutMs (800 ms) elapsed');
+    expect(error.message).toContain('timeoutMs (2000 ms) elapsed');
     expect(target.arrivals.map((a) => a.path)).toEqual(['/late']);
     expect((await runtime.run({ url: `${to}/ok` })).status).toBe(200);
   });

@@ -14,6 +14,8 @@ describe('runtime: timeouts', () => {
   it("rejects with FLOWPOOL_TIMEOUT, phase 'headers', when the server never answers", async () => {
     const server = track(await startCountingServer(never));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    // Booted first: the deadline under test is the exchange's, not a worker's start-up under load.
+    await runtime.ready();
     const outcome = await settle(runtime.run({ url: `${server.origin}/silent`, timeoutMs: 300, id: 'silent-1' }));
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
@@ -27,6 +29,8 @@ describe('runtime: timeouts', () => {
   it("rejects with FLOWPOOL_TIMEOUT, phase 'body', when the server sends headers and then stalls", async () => {
     const server = track(await startCountingServer(headersThenStall));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    // Booted first: the deadline under test is the exchange's, not a worker's start-up under load.
+    await runtime.ready();
     const outcome = await settle(runtime.run({ url: `${server.origin}/stall`, timeoutMs: 300 }));
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {

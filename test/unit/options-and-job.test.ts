@@ -162,7 +162,8 @@ describe('normalizeJob: valid jobs', () => {
       DEFAULTS,
     );
     expect(job.method).toBe('DELETE');
-    expect(job.repeatable).toBe(false);
+    // One rule for retries and crash re-runs: DELETE is idempotent (RFC 9110), so it may run again.
+    expect(job.repeatable).toBe(true);
     expect(job.headers).toEqual(['x-trace', 'abc', 'accept', 'a', 'accept', 'b', 'x-n', '5']);
   });
 

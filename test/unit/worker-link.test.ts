@@ -70,7 +70,7 @@ describe('WorkerLink', () => {
   it('delivers outcomes and forgets the jobs they answer', async () => {
     const { link, worker, outcomes } = harness();
     const received = nextBatch(worker);
-    expect(link.post({ jobs: [job(1), job(2), job(3)] })).toBe(true);
+    expect(link.post({ jobs: [job(1), job(2), job(3)], cancels: [] })).toBe(true);
     expect((await received).jobs.map((j) => j.id)).toEqual([1, 2, 3]);
 
     worker.postMessage({ type: 'flowpool:outcomes', ids: [2, 1], outcomes: [ok(202), ok(201)] } satisfies OutcomeBatch);
@@ -86,7 +86,7 @@ describe('WorkerLink', () => {
   it('hears the close only after every outcome posted before it (the order the crash path relies on)', async () => {
     const { link, worker, outcomes, closedAfter } = harness();
     const ids = Array.from({ length: 200 }, (_, i) => i + 1);
-    link.post({ jobs: ids.map((id) => job(id)) });
+    link.post({ jobs: ids.map((id) => job(id)), cancels: [] });
     // The worker answers 150 of them in 30 messages, then its end closes (the thread died).
     for (let m = 0; m < 30; m++) {
       const batch = ids.slice(m * 5, m * 5 + 5);
@@ -109,9 +109,9 @@ describe('WorkerLink', () => {
     const body = new Uint8Array(4);
     structuredClone(body.buffer, { transfer: [body.buffer] });
 
-    expect(link.post({ jobs: [job(1), job(2, body)] })).toBe(false);
+    expect(link.post({ jobs: [job(1), job(2, body)], cancels: [] })).toBe(false);
     expect(link.takeUnanswered()).toEqual([]);
-    expect(link.post({ jobs: [job(3)] })).toBe(true);
+    expect(link.post({ jobs: [job(3)], cancels: [] })).toBe(true);
     expect(link.takeUnanswered()).toEqual([3]);
   });
 
