@@ -6,11 +6,18 @@
 import { Bench } from 'tinybench';
 import { Coordinator, type ConnectionView, type Ticket } from '../src/coordinator.js';
 import { normalizeJob, type HttpJob, type JobDefaults } from '../src/job.js';
+import { retrySchema } from '../src/options.js';
 import { DestinationPolicy } from '../src/policy/index.js';
 import type { BenchConfig } from './config.js';
 import { summariseTask, type TaskSummary } from './tinybench-summary.js';
 
-const DEFAULTS: JobDefaults = { timeoutMs: 60_000, maxResponseBytes: 10 * 2 ** 20, maxRedirects: 5, transforms: {} };
+const DEFAULTS: JobDefaults = {
+  timeoutMs: 60_000,
+  maxResponseBytes: 10 * 2 ** 20,
+  maxRedirects: 5,
+  transforms: {},
+  retry: retrySchema.parse({}),
+};
 const GET_JOB: HttpJob = { url: 'https://api.example.com/v1/items/42?expand=owner' };
 const POST_JOB: HttpJob = {
   url: 'https://api.example.com/v1/items',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import type { JobRequest } from './protocol.js';
-import { retrySettingsSchema } from './options.js';
+import { retrySettingsSchema, type RetrySettings } from './options.js';
 import { isRepeatable } from './repeatable.js';
 import { toValidationError } from './validation.js';
 import {
@@ -147,6 +147,7 @@ export type HttpJob = z.input<typeof jobSchema>;
 
 /** Runtime-level defaults a job falls back to. */
 export interface JobDefaults {
+  readonly retry: RetrySettings;
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly maxRedirects: number;
@@ -179,8 +180,8 @@ export interface NormalizedJob extends Pick<
   /** The job's whole deadline (a dispatch sends what is left of it). */
   readonly timeoutMs: number;
   readonly transform: string | undefined;
-  /** The job's own retry settings, if any (merged with the runtime's by the traffic controller). */
-  readonly retry: z.output<typeof retrySettingsSchema> | undefined;
+  /** The retry settings in force for this job: its own fields over the runtime's, merged once here. */
+  readonly retry: RetrySettings;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
   /** The job's cookie jar (its own, or the caller's); stays on the main thread. */
@@ -249,7 +250,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     followRedirects: job.followRedirects ?? true,
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
-    retry: job.retry,
+    retry: mergeRetry(defaults.retry, job.retry),
     repeatable: isRepeatable(method, job.idempotent),
     idempotent: isRepeatable(method, job.idempotent),
     payload: payloadOf(job),
@@ -275,4 +276,16 @@ function encodeJson(value: unknown, id: string | undefined): string {
     });
   }
   return text;
+}
+
+/** The job's retry fields over the runtime's, field by field (an absent or undefined field keeps the runtime's). */
+function mergeRetry(runtime: RetrySettings, own: z.output<typeof retrySettingsSchema> | undefined): RetrySettings {
+  if (own === undefined) return runtime;
+  return {
+    attempts: own.attempts ?? runtime.attempts,
+    minDelayMs: own.minDelayMs ?? runtime.minDelayMs,
+    maxDelayMs: own.maxDelayMs ?? runtime.maxDelayMs,
+    statuses: own.statuses ?? runtime.statuses,
+    errorCodes: own.errorCodes ?? runtime.errorCodes,
+  };
 }

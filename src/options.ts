@@ -20,6 +20,8 @@ export const DEFAULTS = {
   maxHeaderBytes: 16 * 1024,
   maxRedirects: 5,
   maxOrigins: 10_000,
+  /** Jobs `runMany` keeps in flight when its `concurrency` is not given. */
+  runManyConcurrency: 256,
   /** Young generation of each worker's V8 heap, MiB (see `workerResourceLimits`). */
   workerYoungGenerationMb: 6,
 } as const;
@@ -40,45 +42,49 @@ const hostPattern = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-
   message: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
 });
 
-/** Retry settings shared by the runtime option and the per-job override. */
-export const retrySettingsSchema = z.strictObject({
+/** Each retry setting's rule, shared by the runtime option (with its default) and a job's override. */
+const retryFields = {
+  attempts: z.int().min(1).max(20),
+  minDelayMs: z.int().min(0).max(600_000),
+  maxDelayMs: z.int().min(0).max(600_000),
+  statuses: z.array(z.int().min(100).max(599)).max(100),
+  errorCodes: z.array(z.enum(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT', 'FLOWPOOL_INVALID_RESPONSE'])).max(3),
+};
+
+/** The runtime's retry settings, every default here and nowhere else. */
+export const retrySchema = z.strictObject({
   /**
    * Attempts in total, the first included: 1 means no retries.
    * @default 1
    */
-  attempts: z.int().min(1).max(20).optional(),
+  attempts: retryFields.attempts.default(1),
   /**
    * Base of the exponential backoff (full jitter: a random delay up to base x 2^(retry-1)).
    * @default 100
    */
-  minDelayMs: z.int().min(0).max(600_000).optional(),
+  minDelayMs: retryFields.minDelayMs.default(100),
   /**
    * Cap of one backoff delay.
    * @default 10000
    */
-  maxDelayMs: z.int().min(0).max(600_000).optional(),
+  maxDelayMs: retryFields.maxDelayMs.default(10_000),
   /**
    * Statuses that are retried. 429 and 503 honour `Retry-After` (within the job's deadline).
    * @default [429, 502, 503, 504]
    */
-  statuses: z.array(z.int().min(100).max(599)).max(100).optional(),
+  statuses: retryFields.statuses.default([429, 502, 503, 504]),
   /**
    * Error codes that are retried.
    * @default ['FLOWPOOL_CONNECTION_FAILED']
    */
-  errorCodes: z
-    .array(z.enum(['FLOWPOOL_CONNECTION_FAILED', 'FLOWPOOL_TIMEOUT', 'FLOWPOOL_INVALID_RESPONSE']))
-    .max(3)
-    .optional(),
+  errorCodes: retryFields.errorCodes.default(['FLOWPOOL_CONNECTION_FAILED']),
 });
 
-export const RETRY_DEFAULTS = {
-  attempts: 1,
-  minDelayMs: 100,
-  maxDelayMs: 10_000,
-  statuses: [429, 502, 503, 504] as readonly number[],
-  errorCodes: ['FLOWPOOL_CONNECTION_FAILED'] as readonly string[],
-} as const;
+/** A job's own retry settings: any field of the runtime's `retry`, overriding it (merged once, at normalisation). */
+export const retrySettingsSchema = z.strictObject(retryFields).partial();
+
+/** Retry settings with every field decided. */
+export type RetrySettings = z.output<typeof retrySchema>;
 
 /** Schema of {@link RuntimeOptions}; parsed once, in `createRuntime`. */
 export const runtimeOptionsSchema = z.strictObject({
@@ -223,7 +229,7 @@ export const runtimeOptionsSchema = z.strictObject({
    * (GET, HEAD, OPTIONS, PUT, DELETE) or jobs marked `idempotent` are retried.
    * @default { attempts: 1 } (no retries)
    */
-  retry: retrySettingsSchema.default({}),
+  retry: retrySchema.default(retrySchema.parse({})),
   /**
    * Share of recent requests to a host that retries may add, so a failing host is not flooded with
    * retries: at most `ratio` x requests of the last `windowMs`, plus `minRetries`.

@@ -3,9 +3,10 @@
  * FlowpoolError naming it, never a TypeError from deep inside and never a job left half-submitted.
  */
 import { describeReceived, FlowpoolError } from './errors.js';
+import { DEFAULTS } from './options.js';
 
-/** runMany's default window of jobs in flight. */
-export const RUN_MANY_DEFAULT_CONCURRENCY = 256;
+/** runMany's default window of jobs in flight (from the options' one table of defaults). */
+export const RUN_MANY_DEFAULT_CONCURRENCY = DEFAULTS.runManyConcurrency;
 
 function isAbortSignal(value: unknown): value is AbortSignal {
   return value instanceof AbortSignal || Object.prototype.toString.call(value) === '[object AbortSignal]';

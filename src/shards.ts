@@ -52,10 +52,8 @@ export class Shards {
   readonly #outbox: Outbox[];
   #flushScheduled = false;
   #stopping = false;
-  /** Shards whose first worker has announced itself, and who waits for all of them. */
-  readonly #booted: boolean[];
-  #allBooted: Promise<void>;
-  #markAllBooted: () => void = () => {};
+  /** Callers of ready() waiting for every shard to have a worker that takes jobs. */
+  #readyWaiters: (() => void)[] = [];
 
   constructor(options: ResolvedOptions, counters: ConnectionCounters, events: ShardEvents) {
     this.#counters = counters;
@@ -63,10 +61,6 @@ export class Shards {
     this.#outbox = Array.from({ length: options.workers }, () => ({ jobs: [], cancels: [] }));
     this.#links = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
     this.#exiting = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
-    this.#booted = new Array<boolean>(options.workers).fill(false);
-    this.#allBooted = new Promise<void>((resolve) => {
-      this.#markAllBooted = resolve;
-    });
     this.#hosts = Array.from({ length: options.workers }, (_, shard) => {
       const bootData: WorkerBootData = {
         shard,
@@ -94,9 +88,28 @@ export class Shards {
     return this.#hosts.length;
   }
 
-  /** Resolves once every shard's first worker has loaded. */
+  /** Resolves once every shard has a worker that takes jobs (at once if they all do now). */
   ready(): Promise<void> {
-    return this.#allBooted;
+    if (this.#allReady()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#readyWaiters.push(resolve);
+    });
+  }
+
+  #allReady(): boolean {
+    for (let shard = 0; shard < this.#links.length; shard++) {
+      if (this.#links[shard] === undefined || this.#exiting[shard] !== undefined) return false;
+    }
+    return true;
+  }
+
+  /** A shard became ready: tell the runtime, and wake ready() callers once all are. */
+  #shardReady(shard: number): void {
+    this.#events.onWorkerReady(shard);
+    if (this.#readyWaiters.length === 0 || !this.#allReady()) return;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /**
@@ -220,11 +233,7 @@ export class Shards {
     });
     this.#links[shard] = link;
     this.#watch(shard, link, worker);
-    if (this.#exiting[shard] === undefined) this.#events.onWorkerReady(shard);
-    if (!this.#booted[shard]) {
-      this.#booted[shard] = true;
-      if (this.#booted.every(Boolean)) this.#markAllBooted();
-    }
+    if (this.#exiting[shard] === undefined) this.#shardReady(shard);
   }
 
   /** Follows the thread's own events: 'error' (why it dies) always comes before 'exit'. */
@@ -241,7 +250,7 @@ export class Shards {
       // Its sockets died with it: give their units back, and only now let a replacement take jobs.
       this.#counters.resetWorker(shard);
       if (this.#exiting[shard] === link) this.#exiting[shard] = undefined;
-      if (this.#links[shard] !== undefined) this.#events.onWorkerReady(shard);
+      if (this.#links[shard] !== undefined) this.#shardReady(shard);
       if (link.jobsClosed) this.#failUnanswered(link);
     });
   }

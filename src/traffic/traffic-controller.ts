@@ -7,7 +7,7 @@
  */
 import type { FlowpoolErrorCode } from '../errors.js';
 import type { NormalizedJob } from '../job.js';
-import { RETRY_DEFAULTS, type ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
 import type { OriginRules } from '../coordinator.js';
 import { CircuitBreaker, type AttemptVerdict, type CircuitState, type PassKind } from './circuit-breaker.js';
@@ -182,22 +182,21 @@ export class TrafficController {
     remainingMs: number,
   ): number | undefined {
     const settings = job.retry;
-    const maxAttempts = settings?.attempts ?? this.#options.retry.attempts ?? RETRY_DEFAULTS.attempts;
+    const maxAttempts = settings.attempts;
     if (attempts >= maxAttempts || !job.idempotent) return undefined;
     let delay: number | undefined;
     if (result.ok) {
-      const statuses = settings?.statuses ?? this.#options.retry.statuses ?? RETRY_DEFAULTS.statuses;
+      const statuses = settings.statuses;
       if (!statuses.includes(result.status)) return undefined;
       if (result.status === 429 || result.status === 503)
         delay = parseRetryAfter(result.headers['retry-after'], this.#wallNow());
     } else {
-      const codes: readonly string[] =
-        settings?.errorCodes ?? this.#options.retry.errorCodes ?? RETRY_DEFAULTS.errorCodes;
+      const codes: readonly string[] = settings.errorCodes;
       if (!codes.includes(result.code)) return undefined;
     }
     if (delay === undefined) {
-      const base = settings?.minDelayMs ?? this.#options.retry.minDelayMs ?? RETRY_DEFAULTS.minDelayMs;
-      const cap = settings?.maxDelayMs ?? this.#options.retry.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs;
+      const base = settings.minDelayMs;
+      const cap = settings.maxDelayMs;
       delay = fullJitterDelay(attempts, base, cap, this.#random);
     }
     // A wait that outlasts the deadline would only turn a real answer into a timeout.

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { normalizeJob, type JobDefaults } from '../../src/job.js';
+import { retrySchema } from '../../src/options.js';
 
 interface CodedError {
   readonly code: string;
@@ -76,7 +77,13 @@ describe('createRuntime: invalid options', () => {
   });
 });
 
-const DEFAULTS: JobDefaults = { timeoutMs: 12_345, maxResponseBytes: 777, maxRedirects: 3, transforms: {} };
+const DEFAULTS: JobDefaults = {
+  timeoutMs: 12_345,
+  maxResponseBytes: 777,
+  maxRedirects: 3,
+  transforms: {},
+  retry: retrySchema.parse({}),
+};
 
 describe('normalizeJob: invalid jobs', () => {
   const cases: readonly (readonly [string, unknown, string, string | undefined])[] = [

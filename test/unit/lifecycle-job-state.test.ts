@@ -1,0 +1,163 @@
+/** The job lifecycle without threads: every legal move, every illegal one refused, and the named transitions. */
+import { describe, expect, it } from 'vitest';
+import { FlowpoolError } from '../../src/errors.js';
+import { normalizeJob } from '../../src/job.js';
+import { retrySchema } from '../../src/options.js';
+import { JobRun } from '../../src/lifecycle/job-run.js';
+import { canMove, IllegalTransitionError, TRANSITIONS, type JobState } from '../../src/lifecycle/job-state.js';
+import type { Ticket } from '../../src/coordinator.js';
+import type { HttpResult } from '../../src/result.js';
+
+const STATES = Object.keys(TRANSITIONS) as JobState[];
+const DEFAULTS = {
+  timeoutMs: 1000,
+  maxResponseBytes: 1024,
+  maxRedirects: 5,
+  transforms: {},
+  retry: retrySchema.parse({}),
+};
+
+function newRun(): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[] } {
+  const results: HttpResult[] = [];
+  const errors: FlowpoolError[] = [];
+  const run = new JobRun(
+    1,
+    normalizeJob({ url: 'http://a.example/x', method: 'POST', body: 'b' }, DEFAULTS),
+    0,
+    (r) => results.push(r),
+    (e) => errors.push(e),
+  );
+  return { run, results, errors };
+}
+
+function ticketFor(run: JobRun): Ticket<JobRun> {
+  return { payload: run, originKey: run.origin, state: 'running', worker: 0, slot: 0 };
+}
+
+const aborted = { ok: false as const, error: new FlowpoolError('FLOWPOOL_ABORTED', 'aborted') };
+
+describe('job states: the table of moves', () => {
+  const pairs = STATES.flatMap((from) => STATES.map((to) => [from, to] as const));
+  it.each(pairs)('%s -> %s is allowed exactly when the table lists it', (from, to) => {
+    expect(canMove(from, to)).toBe(TRANSITIONS[from].includes(to));
+  });
+
+  it('settled is terminal and every state can reach it', () => {
+    expect(TRANSITIONS.settled).toEqual([]);
+    const reaches = (state: JobState, seen = new Set<JobState>()): boolean => {
+      if (state === 'settled') return true;
+      seen.add(state);
+      return TRANSITIONS[state].some((next) => !seen.has(next) && reaches(next, seen));
+    };
+    for (const state of STATES) expect(reaches(state), state).toBe(true);
+  });
+});
+
+describe('JobRun: named transitions', () => {
+  it('the happy path: new -> queued -> dispatched -> sent -> answered -> settled', () => {
+    const { run, errors } = newRun();
+    expect(run.state).toBe('new');
+    run.startAttempt();
+    expect([run.state, run.attempts]).toEqual(['queued', 1]);
+    run.dispatch(ticketFor(run), 5);
+    expect([run.state, run.dispatchedAt]).toEqual(['dispatched', 5]);
+    run.posted();
+    expect(run.answer(true)).toBe(true);
+    expect(run.networkSent).toBe(true);
+    expect(run.settle(aborted, false)).toBe(true);
+    expect(run.state).toBe('settled');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('retry: answered -> backoff -> queued starts a new attempt', () => {
+    const { run } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 1);
+    run.posted();
+    run.answer(false);
+    const timer = setTimeout(() => {}, 0);
+    run.backoff(timer);
+    expect(run.state).toBe('backoff');
+    run.startAttempt();
+    expect([run.state, run.attempts]).toEqual(['queued', 2]);
+    clearTimeout(timer);
+  });
+
+  it('redirect hand-back: answered -> queued on another origin, same attempt, keeps its first dispatch time', () => {
+    const { run } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 10);
+    run.posted();
+    run.answer(true);
+    run.handBack({ origin: 'http://b.example', path: '/y', method: 'GET', headers: [], body: undefined }, [
+      'http://b.example/y',
+    ]);
+    expect([run.state, run.attempts, run.origin]).toEqual(['queued', 1, 'http://b.example']);
+    run.dispatch(ticketFor(run), 20);
+    expect([run.dispatchedAt, run.hopDispatchedAt]).toEqual([10, 20]);
+    expect(run.redirects).toEqual(['http://b.example/y']);
+  });
+
+  it('crash re-run: answered -> queued as a new attempt, the hop forgotten', () => {
+    const { run } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 1);
+    run.posted();
+    run.answer(false);
+    run.startAttempt();
+    expect([run.state, run.attempts, run.hop]).toEqual(['queued', 2, undefined]);
+  });
+
+  it('an abort in the outbox: dispatched -> settled, nothing was sent', () => {
+    const { run, errors } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 1);
+    expect(run.settle(aborted, false)).toBe(true);
+    expect([run.state, run.networkSent, errors.length]).toEqual(['settled', false, 1]);
+  });
+
+  it('abandoned: the caller is settled while the worker holds it; its answer then settles the job', () => {
+    const { run, errors } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 1);
+    run.posted();
+    expect(run.settle(aborted, true)).toBe(true);
+    expect(run.state).toBe('abandoned');
+    expect(run.callerSettled).toBe(true);
+    expect(run.answer(true)).toBe(false);
+    expect(run.state).toBe('settled');
+    expect(errors).toHaveLength(1);
+  });
+
+  it('the caller is settled exactly once', () => {
+    const { run, results, errors } = newRun();
+    run.startAttempt();
+    expect(run.settle(aborted, false)).toBe(true);
+    expect(run.settle(aborted, false)).toBe(false);
+    expect(results.length + errors.length).toBe(1);
+  });
+
+  it.each([
+    ['post before dispatch', (run: JobRun) => run.posted()],
+    ['answer while queued', (run: JobRun) => run.answer(false)],
+    ['backoff while queued', (run: JobRun) => run.backoff(setTimeout(() => {}, 0))],
+    [
+      'hand back while queued',
+      (run: JobRun) => run.handBack({ origin: 'x', path: '/', method: 'GET', headers: [], body: undefined }, []),
+    ],
+    ['a second start while queued', (run: JobRun) => run.startAttempt()],
+  ])('refuses an illegal move: %s', (_name, move) => {
+    const { run } = newRun();
+    run.startAttempt();
+    expect(() => move(run)).toThrow(IllegalTransitionError);
+    expect(run.state).toBe('queued');
+  });
+
+  it('refuses any move after settled', () => {
+    const { run } = newRun();
+    run.startAttempt();
+    run.settle(aborted, false);
+    expect(() => run.startAttempt()).toThrow(IllegalTransitionError);
+    expect(() => run.dispatch(ticketFor(run), 1)).toThrow(IllegalTransitionError);
+  });
+});
