@@ -111,7 +111,7 @@ export const jobSchema = z
     /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
     json: z.unknown().optional(),
     /** How the response body is returned. @default 'text' */
-    responseType: z.enum(['text', 'json', 'bytes']).optional(),
+    responseType: z.enum(['text', 'json', 'bytes', 'stream']).optional(),
     /** Total deadline of this job in ms (connect, headers and body). @default the runtime's `timeoutMs` */
     timeoutMs: z.int().min(1).max(2_147_483_647).optional(),
     /** Largest response body for this job. @default the runtime's `maxResponseBytes` */
@@ -136,6 +136,10 @@ export const jobSchema = z
   .refine((job) => job.saveTo === undefined || (job.responseType === undefined && job.transform === undefined), {
     error: 'expected saveTo without responseType or transform (the body goes to the file)',
     path: ['saveTo'],
+  })
+  .refine((job) => job.responseType !== 'stream' || job.transform === undefined, {
+    error: 'expected no transform with responseType stream (the body is handed over as it arrives)',
+    path: ['transform'],
   })
   .refine((job) => job.form === undefined || (job.body === undefined && job.json === undefined), {
     error: 'expected form alone, not with body or json',
@@ -229,6 +233,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       ...(job.id === undefined ? {} : { jobId: job.id }),
     });
   }
+  const streamed = body instanceof ReadableStream || job.responseType === 'stream';
   if (job.transform !== undefined && !Object.hasOwn(defaults.transforms, job.transform)) {
     const known = Object.keys(defaults.transforms);
     throw new FlowpoolError(
@@ -251,8 +256,10 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
     retry: mergeRetry(defaults.retry, job.retry),
-    repeatable: isRepeatable(method, job.idempotent),
-    idempotent: isRepeatable(method, job.idempotent),
+    // A streamed request body can be read once, and a streamed response is handed over as it arrives:
+    // neither is sent again (no retry, no resend, no re-run).
+    repeatable: isRepeatable(method, job.idempotent) && !streamed,
+    idempotent: isRepeatable(method, job.idempotent) && !streamed,
     payload: payloadOf(job),
     cookieJar: jarFor(job.cookies),
   };

@@ -6,7 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
 import type { WireBody } from './request-body.js';
 
-export type ResponseType = 'text' | 'json' | 'bytes';
+export type ResponseType = 'text' | 'json' | 'bytes' | 'stream';
 
 /** Sent once to each worker as piscina's `workerData`. */
 export interface WorkerBootData {

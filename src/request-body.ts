@@ -8,9 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
+import { isStreamBody, toByteStream, type StreamBody } from './request-stream.js';
 
-/** What a job's body becomes on the wire. */
-export type WireBody = string | Uint8Array | Blob;
+/** What a job's body becomes on the wire (a stream is transferred, the rest copied or shared). */
+export type WireBody = string | Uint8Array | Blob | ReadableStream<Uint8Array>;
 
 /** A FormData from the global (undici's) class or from another copy of undici: both iterate entries. */
 function isFormDataLike(value: unknown): value is FormData {
@@ -24,15 +25,21 @@ function isFormDataLike(value: unknown): value is FormData {
 }
 
 /** Every body kind accepted without a stream. */
-export const requestBodySchema = z.custom<string | Uint8Array | ArrayBuffer | Blob | URLSearchParams | FormData>(
+export const requestBodySchema = z.custom<
+  string | Uint8Array | ArrayBuffer | Blob | URLSearchParams | FormData | StreamBody
+>(
   (value) =>
+    isStreamBody(value) ||
     typeof value === 'string' ||
     value instanceof Uint8Array ||
     value instanceof ArrayBuffer ||
     value instanceof Blob ||
     value instanceof URLSearchParams ||
     isFormDataLike(value),
-  { error: 'expected a string, Uint8Array, ArrayBuffer, Blob, URLSearchParams or FormData' },
+  {
+    error:
+      'expected a string, Uint8Array, ArrayBuffer, Blob, URLSearchParams, FormData, Readable, ReadableStream or async iterable of Uint8Array',
+  },
 );
 
 const formValue = z.union([z.string(), z.number(), z.boolean()]);
@@ -66,6 +73,7 @@ export function prepareBody(
   if (body instanceof ArrayBuffer) return { body: copyBytes(body, jobId), contentType: undefined };
   if (body instanceof Blob) return { body, contentType: body.type === '' ? undefined : body.type };
   if (body instanceof URLSearchParams) return { body: body.toString(), contentType: FORM_CONTENT_TYPE };
+  if (isStreamBody(body)) return { body: toByteStream(body), contentType: undefined };
   return encodeMultipart(body);
 }
 

@@ -16,6 +16,7 @@ import { decodeText } from './charset.js';
 import { parseJsonBody } from './json-body.js';
 import { FileSink } from './file-sink.js';
 import { CookieSession } from './cookie-session.js';
+import { StreamSink } from './stream-sink.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
@@ -137,7 +138,11 @@ export async function executeJob(
       clearTimeout(headersTimer);
       headersTimer = undefined;
       headersMs = performance.now() - started;
-      if (job.followRedirects && REDIRECT_STATUSES.has(status) && typeof headers.location === 'string') return true;
+      // A streamed request body was read once: a redirect that would send it again (307, 308) is the answer.
+      const resends = status === 307 || status === 308 || ((status === 301 || status === 302) && hop.method !== 'POST');
+      const followable = !(hop.body instanceof ReadableStream && resends);
+      if (job.followRedirects && REDIRECT_STATUSES.has(status) && typeof headers.location === 'string' && followable)
+        return true;
       phase = 'body';
       return false;
     },
@@ -152,11 +157,39 @@ export async function executeJob(
       return file;
     };
   }
+  // 'stream': the final response's body goes into a stream handed over as soon as its headers are in.
+  let streaming: StreamSink | undefined;
+  let headersIn: () => void = () => undefined;
+  const headersArrived = new Promise<undefined>((resolve) => {
+    headersIn = () => {
+      resolve(undefined);
+    };
+  });
+  if (job.responseType === 'stream') {
+    limits.sinkFor = (status, headers) => {
+      streaming = new StreamSink(status, headers, () => {
+        cancellation.abort({ kind: 'cancel' });
+      });
+      headersIn();
+      return streaming;
+    };
+  }
+  const streamNow = (): StreamSink | undefined => streaming;
+  /** Set once a stream was handed over: its body, timers and hop now end in the background. */
+  let handedOver = false;
   const seed = job.payload?.cookies;
   const cookies = seed === undefined ? undefined : new CookieSession(seed);
+  let hop: Hop = {
+    origin: job.origin,
+    path: job.path,
+    url: undefined,
+    method: job.method,
+    headers: job.headers,
+    body: job.body,
+  };
   try {
     const redirects: string[] = [];
-    let hop: Hop = {
+    hop = {
       origin: job.origin,
       path: job.path,
       url: undefined,
@@ -169,14 +202,52 @@ export async function executeJob(
       if (headersTimeoutMs < job.timeoutMs)
         headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
       const hopEnded = dispatcher.trackHop(hop.origin);
-      let response: HopResponse;
       const href = cookies === undefined ? '' : (hop.url ?? new URL(hop.path, hop.origin)).href;
-      const sent = cookies === undefined ? hop : { ...hop, headers: cookies.headersFor(hop.headers, href) };
-      try {
-        response = await exchange(dispatcher, sent, limits, job.idempotent, attach, context.onStaleRetry);
-      } finally {
-        hopEnded();
+      const request = cookies === undefined ? hop : { ...hop, headers: cookies.headersFor(hop.headers, href) };
+      const exchanged = exchange(dispatcher, request, limits, job.idempotent, attach, context.onStaleRetry);
+      const ended = exchanged.then(
+        (response) => {
+          hopEnded();
+          return response;
+        },
+        (error: unknown) => {
+          hopEnded();
+          throw error;
+        },
+      );
+      const response = job.responseType === 'stream' ? await Promise.race([ended, headersArrived]) : await ended;
+      // Set by sinkFor (a callback): read through a function, which TypeScript's narrowing does not see through.
+      const stream = streamNow();
+      if (response === undefined && stream !== undefined) {
+        // The stream's headers are in: hand it over now; the body, the deadline and the hop go on behind it.
+        handedOver = true;
+        cookies?.absorb(href, stream.headers['set-cookie']);
+        void ended
+          .then(
+            () => {
+              stream.close();
+            },
+            (error: unknown) => {
+              stream.fail(serializeError(toFlowpoolError(error)));
+            },
+          )
+          .finally(() => {
+            clearTimeout(totalTimer);
+            clearTimeout(headersTimer);
+          });
+        const outcome: JobSuccess = {
+          ok: true,
+          status: stream.status,
+          headers: stream.headers as Record<string, string | string[]>,
+          body: stream.stream,
+          headersMs,
+          bytes: 0,
+        };
+        const withCookies =
+          cookies === undefined || cookies.seen.length === 0 ? outcome : { ...outcome, setCookies: cookies.seen };
+        return redirects.length === 0 ? withCookies : { ...withCookies, redirects };
       }
+      if (response === undefined) throw new Error('a stream response ended before its headers');
       cookies?.absorb(href, response.headers['set-cookie']);
       // onHeaders (a callback) moves the phase on; TypeScript's narrowing cannot see that, so read it fresh.
       if (phaseNow() === 'headers') {
@@ -220,8 +291,10 @@ export async function executeJob(
     await file?.discard();
     return { ok: false, error: serializeError(toFlowpoolError(error)), sent: wasSent() };
   } finally {
-    clearTimeout(totalTimer);
-    clearTimeout(headersTimer);
+    if (!handedOver) {
+      clearTimeout(totalTimer);
+      clearTimeout(headersTimer);
+    }
   }
 }
 
