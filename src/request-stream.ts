@@ -31,8 +31,9 @@ export function toByteStream(source: StreamBody): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const { value, done } = await iterator.next();
-        if (done === true) {
+        const next: IteratorResult<unknown> = await iterator.next();
+        const value: unknown = next.value;
+        if (next.done === true) {
           controller.close();
           return;
         }

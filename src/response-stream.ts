@@ -2,8 +2,8 @@
  * The caller's side of `responseType: 'stream'`: the stream transferred from the worker, wrapped so that
  * (1) the job's slot (its coordinator ticket: connection cap, per-worker concurrency) stays held until
  * the body ends, fails or is cancelled, (2) a failure reaches the reader as a FlowpoolError with its code
- * (it crosses as plain data), and (3) nothing is read ahead: each read pulls one chunk from the worker, so
- * backpressure reaches the socket.
+ * (it crosses as plain data), and (3) at most two chunks are read ahead of the caller, so backpressure
+ * reaches the socket.
  */
 import { deserializeError, FlowpoolError, isFlowpoolErrorCode, type SerializedError } from './errors.js';
 import type { JobOutcome, JobSuccess } from './protocol.js';
@@ -43,7 +43,8 @@ export function holdUntilBodyEnds(outcome: StreamSuccess, release: () => void): 
         await reader.cancel(reason);
       },
     },
-    { highWaterMark: 0 },
+    // A few chunks read ahead keep the transfer busy while the caller handles one; more would only buffer.
+    new CountQueuingStrategy({ highWaterMark: 2 }),
   );
   return { ...outcome, body };
 }

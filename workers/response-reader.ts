@@ -137,11 +137,15 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#draining = true;
       return;
     }
-    this.#sink = this.#limits.sinkFor?.(statusCode, headers);
     this.#encoding = encodingOf(headers['content-encoding']);
     const declared = Number(headers['content-length']);
     const wireLimit = this.#limits.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
-    if (Number.isFinite(declared) && declared > wireLimit) this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+    if (Number.isFinite(declared) && declared > wireLimit) {
+      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+      return;
+    }
+    // Only for a body that is wanted and not refused already (a stream's result is handed over from here).
+    this.#sink = this.#limits.sinkFor?.(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

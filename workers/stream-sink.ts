@@ -9,6 +9,8 @@ import type { SerializedError } from '../src/errors.js';
 import type { BodySink } from './body-sink.js';
 
 const QUEUE_BYTES = 1024 * 1024;
+/** Size of the chunks handed to the caller (fewer, larger messages between the threads). */
+const CHUNK_BYTES = 256 * 1024;
 
 export class StreamSink implements BodySink {
   readonly stream: ReadableStream<Uint8Array>;
@@ -17,6 +19,9 @@ export class StreamSink implements BodySink {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #resume: (() => void) | undefined;
   #done = false;
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #flushScheduled = false;
 
   /** `onCancel` is called once if the caller cancels the stream before its end. */
   constructor(status: number, headers: IncomingHttpHeaders, onCancel: () => void) {
@@ -44,10 +49,33 @@ export class StreamSink implements BodySink {
 
   write(chunk: Buffer): boolean {
     if (this.#done) return true;
-    // A view into a larger buffer would clone all of that buffer when it crosses: copy just its bytes.
-    const own = chunk.byteLength === chunk.buffer.byteLength ? chunk : Uint8Array.prototype.slice.call(chunk);
-    this.#controller.enqueue(new Uint8Array(own.buffer, own.byteOffset, own.byteLength));
-    return (this.#controller.desiredSize ?? 0) > 0;
+    // Each chunk costs a message between the threads: gather socket-sized chunks into larger ones, sent at
+    // CHUNK_BYTES or at the end of this turn of the event loop, whichever comes first.
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= CHUNK_BYTES) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+    return (this.#controller.desiredSize ?? 0) - this.#pendingBytes > 0;
+  }
+
+  #flush(): void {
+    if (this.#done || this.#pendingBytes === 0) return;
+    // One copy into a buffer of its own: a view into a larger buffer would clone all of it when it crosses.
+    const joined = new Uint8Array(this.#pendingBytes);
+    let offset = 0;
+    for (const part of this.#pending) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#controller.enqueue(joined);
   }
 
   onDrain(resume: () => void): void {
@@ -58,6 +86,7 @@ export class StreamSink implements BodySink {
   /** The whole body was delivered into the stream. */
   close(): void {
     if (this.#done) return;
+    this.#flush();
     this.#done = true;
     this.#controller.close();
   }

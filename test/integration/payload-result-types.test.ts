@@ -62,6 +62,13 @@ describe('payload: typed results', () => {
     expect(saved.body.bytes).toBe(bytes.body.length);
   });
 
+  it('types a stream job as a web ReadableStream of bytes', async () => {
+    const streamed = await runtime.run({ url: `${server.origin}/`, responseType: 'stream' });
+    expectTypeOf(streamed.body).toEqualTypeOf<ReadableStream<Uint8Array>>();
+    const text = await new Response(streamed.body).text();
+    expect(JSON.parse(text)).toEqual([{ id: 1, name: 'one' }]);
+  });
+
   it('falls back to the untyped result for a job only known as HttpJob', async () => {
     const job: HttpJob = { url: `${server.origin}/`, responseType: 'json' };
     const result = await runtime.run(job);
