@@ -9,7 +9,8 @@
  * in a jar of its own for the dispatch, and returns the Set-Cookie headers it saw, which are stored here.
  * A redirect to another origin comes back to this thread, so its dispatch is seeded from the updated jar.
  */
-import { CookieJar } from 'tough-cookie';
+import { createRequire } from 'node:module';
+import type { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import type { CookieRecord, JobOutcome, JobPayload } from './protocol.js';
 
@@ -43,7 +44,15 @@ export const cookiesSchema = z.union([
 /** The jar a job uses: its own for `true`, the caller's, or none. */
 export function jarFor(option: z.output<typeof cookiesSchema> | undefined): CookieJarLike | undefined {
   if (option === undefined || option === false) return undefined;
-  return option === true ? new CookieJar() : option;
+  return option === true ? new (loadCookieJar())() : option;
+}
+
+let cookieJarClass: typeof CookieJar | undefined;
+
+/** tough-cookie is loaded (its CommonJS build, synchronously) by the first job that asks for cookies. */
+function loadCookieJar(): typeof CookieJar {
+  cookieJarClass ??= (createRequire(import.meta.url)('tough-cookie') as { CookieJar: typeof CookieJar }).CookieJar;
+  return cookieJarClass;
 }
 
 /** The wire payload of one dispatch to `origin`: the job's fixed part plus the jar's cookies for that origin. */

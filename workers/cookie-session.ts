@@ -4,7 +4,7 @@
  * login's 302 cookie is sent on the redirect that follows), and remembers the Set-Cookie headers it saw
  * for the main thread's jar.
  */
-import { CookieJar, type SerializedCookie, version } from 'tough-cookie';
+import type { CookieJar, SerializedCookie } from 'tough-cookie';
 import type { CookieRecord } from '../src/protocol.js';
 
 export class CookieSession {
@@ -12,13 +12,20 @@ export class CookieSession {
   readonly seen: [string, string][] = [];
   readonly #jar: CookieJar;
 
-  constructor(seed: readonly CookieRecord[]) {
-    this.#jar = CookieJar.deserializeSync({
+  private constructor(jar: CookieJar) {
+    this.#jar = jar;
+  }
+
+  /** tough-cookie is loaded on the first job that uses cookies: a worker that never does starts without it. */
+  static async create(seed: readonly CookieRecord[]): Promise<CookieSession> {
+    const { CookieJar, version } = await import('tough-cookie');
+    const jar = CookieJar.deserializeSync({
       version: `tough-cookie@${version}`,
       storeType: 'MemoryCookieStore',
       rejectPublicSuffixes: true,
       cookies: seed as SerializedCookie[],
     });
+    return new CookieSession(jar);
   }
 
   /** The hop's headers with the jar's cookies for `url` added (after any cookie header the job set). */

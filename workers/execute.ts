@@ -178,7 +178,6 @@ export async function executeJob(
   /** Set once a stream was handed over: its body, timers and hop now end in the background. */
   let handedOver = false;
   const seed = job.payload?.cookies;
-  const cookies = seed === undefined ? undefined : new CookieSession(seed);
   let hop: Hop = {
     origin: job.origin,
     path: job.path,
@@ -188,6 +187,7 @@ export async function executeJob(
     body: job.body,
   };
   try {
+    const cookies = seed === undefined ? undefined : await CookieSession.create(seed);
     const redirects: string[] = [];
     hop = {
       origin: job.origin,

@@ -161,7 +161,7 @@ describe('payload: request bodies', () => {
     );
     expect(error?.code).toBe('FLOWPOOL_INVALID_JOB');
     expect(error?.details.field).toBe('job.body');
-    expect(error?.message).toContain('URLSearchParams or FormData');
+    expect(error?.message).toContain('URLSearchParams, FormData, Readable');
     const both = await runtime.run({ url: `${server.origin}/`, method: 'POST', body: 'x', form: { a: '1' } }).then(
       () => undefined,
       (e: unknown) => e as { code: string; details: { field?: string } },
