@@ -46,7 +46,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
         throw new Error(`--rounds: expected an integer 1-15, received ${String(argv[i])}\n${USAGE}`);
       rounds = value;
     } else if (arg === '--only') {
-      const names = String(argv[++i] ?? '').split(',');
+      const names = (argv[++i] ?? '').split(',');
       for (const name of names) {
         if (!(ALL_SUITES as readonly string[]).includes(name))
           throw new Error(`--only: expected suites from ${ALL_SUITES.join(', ')}, received "${name}"\n${USAGE}`);

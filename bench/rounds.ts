@@ -101,6 +101,7 @@ export async function runSuite(
   const medians = new Map<VariantName, Partial<Record<Metric, number>>>();
   for (const [variant, runs] of raw) medians.set(variant, summarise(runs.filter(isRun)));
   const baseline = medians.get(suite.baseline)?.reqPerSec ?? Number.NaN;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- left out of the copy, never called
   const { jobsFor: _jobsFor, name, title, variants, baseline: baselineName, ...rest } = suite;
   return {
     name,

@@ -29,8 +29,13 @@ export interface CoordinatorConfig {
   readonly maxQueue: number;
   readonly maxOrigins: number;
   readonly balancing: 'affinity' | 'least-busy';
-  /** Per-origin rules (concurrency cap, rate gate); asked once, when the origin is first tracked. */
+  /** Per-origin rules (concurrency cap, rate gate, retention); asked once, when the origin is first tracked. */
   readonly originRules?: (originKey: string) => OriginRules;
+  /**
+   * The origin is forgotten (idle, no sockets, nothing retained): whoever keeps state for it drops it too, so
+   * every part of an origin's record ends by this one rule.
+   */
+  readonly onForget?: (originKey: string) => void;
   /** Runs `wake` after `ms` (a timer; injected so tests control time). @default unref'd setTimeout */
   readonly schedule?: (wake: () => void, ms: number) => void;
 }
@@ -45,6 +50,11 @@ export interface OriginRules {
   /** Jobs in flight to the origin at once, over all workers. */
   readonly concurrency: number;
   readonly rate: RateGate | undefined;
+  /**
+   * Whether the origin's record holds state that must outlive idleness (an open or half-open circuit, retries
+   * within the retry budget's window): such an origin is never forgotten.
+   */
+  readonly retained?: () => boolean;
 }
 
 const defaultSchedule = (wake: () => void, ms: number): void => {
@@ -71,6 +81,7 @@ interface OriginState<T> {
   /** Jobs in flight allowed to this origin at once, over all workers. */
   readonly limit: number;
   readonly rate: RateGate | undefined;
+  readonly retained: (() => boolean) | undefined;
   /** A wake-up is scheduled for when the rate gate has a token again. */
   wakeScheduled: boolean;
   inflightTotal: number;
@@ -224,7 +235,7 @@ export class Coordinator<T> {
   sweep(): number {
     let forgotten = 0;
     for (const origin of this.#idle) {
-      if (this.#connections.total(origin.slot) === 0) {
+      if (this.#evictable(origin)) {
         this.#forget(origin);
         forgotten++;
       }
@@ -279,6 +290,7 @@ export class Coordinator<T> {
       home: -1,
       limit: rules?.concurrency ?? Infinity,
       rate: rules?.rate,
+      retained: rules?.retained,
       wakeScheduled: false,
       inflightTotal: 0,
       inflight: new Int32Array(this.#config.workers),
@@ -291,18 +303,28 @@ export class Coordinator<T> {
   #evictOne(): void {
     let inspected = 0;
     for (const origin of this.#idle) {
-      if (this.#connections.total(origin.slot) === 0) {
+      if (this.#evictable(origin)) {
         this.#forget(origin);
         return;
       }
-      // Still holds sockets: its row cannot be reused yet. Rotate it so the next scan looks further.
+      // Still holds sockets (its row cannot be reused yet) or state to keep: rotate it so the next scan
+      // looks further.
       this.#idle.delete(origin);
       this.#idle.add(origin);
       if (++inspected >= EVICTION_SCAN) return;
     }
   }
 
+  /**
+   * The one eviction rule: an idle origin (nothing in flight or queued: it is in #idle) whose sockets have all
+   * closed and whose rules retain nothing (no open circuit, no retries in the budget's window).
+   */
+  #evictable(origin: OriginState<T>): boolean {
+    return this.#connections.total(origin.slot) === 0 && origin.retained?.() !== true;
+  }
+
   #forget(origin: OriginState<T>): void {
+    this.#config.onForget?.(origin.key);
     this.#idle.delete(origin);
     this.#origins.delete(origin.key);
     if (origin.home >= 0) this.#homed[origin.home] = (this.#homed[origin.home] ?? 1) - 1;
@@ -402,13 +424,11 @@ export class Coordinator<T> {
     if (origin.wakeScheduled) return false;
     const wait = origin.rate.take();
     if (wait === 0) return true;
-    if (!origin.wakeScheduled) {
-      origin.wakeScheduled = true;
-      this.#schedule(() => {
-        origin.wakeScheduled = false;
-        if (this.#origins.get(origin.key) === origin) this.#pump(origin);
-      }, wait);
-    }
+    origin.wakeScheduled = true;
+    this.#schedule(() => {
+      origin.wakeScheduled = false;
+      if (this.#origins.get(origin.key) === origin) this.#pump(origin);
+    }, wait);
     return false;
   }
 

@@ -1,6 +1,14 @@
+import { redactUrlCredentials } from './redact.js';
+
 /**
- * Every error flowpool rejects with. Users branch on `code`, never on `instanceof` (errors cross threads,
- * and a class does not survive structured clone: see FACTS.md).
+ * Every code a {@link FlowpoolError} carries. Users branch on `code` (or narrow with it: see
+ * {@link FlowpoolError}); `instanceof FlowpoolError` works too, across two copies of the package and for
+ * errors rebuilt from a worker thread, because it checks a `Symbol.for('flowpool.error')` brand rather
+ * than the class identity.
+ *
+ * The workflow layer (`flowpool/engine`) has codes of its own (`HTTP_STATUS`, `NODE_EXCEPTION`, a text
+ * operation's or a node type's code) on its own `NodeError` / `NodeErrorInfo`: that is a separate,
+ * documented namespace, never mixed into this list, and a `FlowpoolError` never carries one of them.
  */
 export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_INVALID_OPTIONS',
@@ -17,6 +25,8 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_INVALID_RESPONSE',
   'FLOWPOOL_TRANSFORM_FAILED',
   'FLOWPOOL_CIRCUIT_OPEN',
+  'FLOWPOOL_TLS_FAILED',
+  'FLOWPOOL_QUEUE_UNAVAILABLE',
   'FLOWPOOL_SAVE_FAILED',
 ] as const;
 
@@ -26,7 +36,11 @@ export type FlowpoolErrorCode = (typeof FLOWPOOL_ERROR_CODES)[number];
 /** Where a deadline fired, for `FLOWPOOL_TIMEOUT`. */
 export type TimeoutPhase = 'queued' | 'connect' | 'headers' | 'body' | 'total';
 
-/** Extra, code-specific facts an error may carry; all plain data so it can cross threads. */
+/**
+ * Every detail any error may carry, all optional: the shape error-building code passes to the constructor.
+ * Users read the precise per-code shape instead ({@link FlowpoolErrorDetailsOf}). All plain data so it can
+ * cross threads; none of it ever contains URL credentials or header values.
+ */
 export interface FlowpoolErrorDetails {
   /** For `FLOWPOOL_TIMEOUT`: the phase the job was in when the deadline fired. */
   readonly phase?: TimeoutPhase;
@@ -40,20 +54,102 @@ export interface FlowpoolErrorDetails {
   readonly retryInMs?: number;
   /** Runs of the job before it failed (more than 1 after retries). */
   readonly attempts?: number;
-  /** For `FLOWPOOL_ABORTED`: whether a byte of the job's request may have reached the network (false: none did, none will). */
-  readonly sent?: boolean;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
   readonly causeCode?: string;
+  /**
+   * For `FLOWPOOL_ABORTED`: whether any byte of the request may have reached the network. `false` is a
+   * promise: nothing was sent and nothing ever will be.
+   */
+  readonly sent?: boolean;
   /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's status. */
   readonly status?: number;
-  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's headers. */
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's headers (without `set-cookie`). */
   readonly headers?: Readonly<Record<string, string | string[]>>;
   /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the body's first bytes (at most 1 KiB), decoded as text. */
   readonly bodyPreview?: string;
 }
 
-/** The one error class flowpool rejects with. */
-export class FlowpoolError extends Error {
+/** Details every code may carry. */
+export interface FlowpoolErrorCommonDetails {
+  /** The id of the job the error belongs to, when the job had one. */
+  readonly jobId?: string;
+  /** Runs of the job before it failed (more than 1 after retries). */
+  readonly attempts?: number;
+  /**
+   * The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code) when there was one: mostly on
+   * `FLOWPOOL_CONNECTION_FAILED` and `FLOWPOOL_TLS_FAILED`. For diagnosis only; not a stable API.
+   */
+  readonly causeCode?: string;
+}
+
+// Compile-time check that the table below names every code exactly once.
+type EveryCode<
+  T extends { readonly [C in FlowpoolErrorCode]: object } & Record<Exclude<keyof T, FlowpoolErrorCode>, never>,
+> = T;
+type NoSpecificDetails = object;
+
+/** The details specific to each code, on top of {@link FlowpoolErrorCommonDetails}. */
+export type FlowpoolErrorSpecificDetails = EveryCode<{
+  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string };
+  readonly FLOWPOOL_INVALID_JOB: { readonly field: string };
+  readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
+  readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase };
+  readonly FLOWPOOL_RESPONSE_TOO_LARGE: NoSpecificDetails;
+  readonly FLOWPOOL_TOO_MANY_REDIRECTS: NoSpecificDetails;
+  readonly FLOWPOOL_CONNECTION_FAILED: NoSpecificDetails;
+  readonly FLOWPOOL_QUEUE_FULL: NoSpecificDetails;
+  readonly FLOWPOOL_ABORTED: { readonly sent: boolean };
+  readonly FLOWPOOL_CLOSED: NoSpecificDetails;
+  readonly FLOWPOOL_WORKER_CRASHED: NoSpecificDetails;
+  /** status, headers and bodyPreview are there when a JSON job got a body that is not JSON. */
+  readonly FLOWPOOL_INVALID_RESPONSE: {
+    readonly status?: number;
+    readonly headers?: Readonly<Record<string, string | string[]>>;
+    readonly bodyPreview?: string;
+  };
+  readonly FLOWPOOL_TRANSFORM_FAILED: NoSpecificDetails;
+  readonly FLOWPOOL_CIRCUIT_OPEN: { readonly retryInMs: number };
+  readonly FLOWPOOL_TLS_FAILED: NoSpecificDetails;
+  readonly FLOWPOOL_QUEUE_UNAVAILABLE: NoSpecificDetails;
+  readonly FLOWPOOL_SAVE_FAILED: NoSpecificDetails;
+}>;
+
+type SpecificKey = {
+  [C in FlowpoolErrorCode]: keyof FlowpoolErrorSpecificDetails[C];
+}[FlowpoolErrorCode];
+
+/**
+ * The details of an error with code `C`. Another code's specific fields read as `undefined`, so code that
+ * reads `error.details.phase` without narrowing still compiles, and narrowing on `code` makes the code's
+ * own fields required.
+ */
+export type FlowpoolErrorDetailsOf<C extends FlowpoolErrorCode> = FlowpoolErrorCommonDetails &
+  FlowpoolErrorSpecificDetails[C] & {
+    readonly [K in Exclude<SpecificKey, keyof FlowpoolErrorSpecificDetails[C]>]?: undefined;
+  };
+
+/** The options of the constructor, as for `Error`: `cause` is kept on the error (never serialised). */
+export interface FlowpoolErrorOptions {
+  readonly cause?: unknown;
+}
+
+const FLOWPOOL_ERROR_BRAND: unique symbol = Symbol.for('flowpool.error') as never;
+
+function hasBrand(value: unknown): boolean {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  try {
+    return (value as { [FLOWPOOL_ERROR_BRAND]?: unknown })[FLOWPOOL_ERROR_BRAND] === true;
+  } catch {
+    // A thrown Proxy whose get trap throws is not a flowpool error; asking must not throw again.
+    return false;
+  }
+}
+
+/**
+ * The implementation behind {@link FlowpoolError}. Its `details` is the loose bag the constructor takes;
+ * the public {@link FlowpoolError} type narrows it per code.
+ */
+class FlowpoolErrorBase extends Error {
   readonly code: FlowpoolErrorCode;
   readonly details: FlowpoolErrorDetails;
 
@@ -61,13 +157,75 @@ export class FlowpoolError extends Error {
     code: FlowpoolErrorCode,
     message: string,
     details: FlowpoolErrorDetails = {},
-    options?: { cause?: unknown },
+    options?: FlowpoolErrorOptions,
   ) {
-    super(message, options);
+    // The last line of defence for "no credentials in messages": whatever a call site quoted, a URL's
+    // userinfo is rewritten before anyone can log it.
+    super(redactUrlCredentials(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FlowpoolError';
     this.code = code;
-    this.details = details;
+    this.details =
+      typeof details.reason === 'string' && details.reason.includes('@')
+        ? { ...details, reason: redactUrlCredentials(details.reason) }
+        : details;
   }
+
+  // A brand, not class identity: two copies of flowpool (a dependency of a dependency) each have their own
+  // class, and an error rebuilt from a worker's plain data is a new object; both still answer instanceof.
+  get [FLOWPOOL_ERROR_BRAND](): true {
+    return true;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value);
+  }
+}
+
+/** A {@link FlowpoolError} whose `code` is `C` (or one of the codes of a union `C`). */
+export type FlowpoolErrorOf<C extends FlowpoolErrorCode> = C extends FlowpoolErrorCode
+  ? FlowpoolErrorBase & {
+      readonly code: C;
+      readonly details: FlowpoolErrorDetailsOf<C>;
+    }
+  : never;
+
+/**
+ * The one error flowpool rejects with: an `Error` with a literal `code` and plain-data `details`. The type
+ * is a union discriminated by `code`, so checking the code narrows the details:
+ *
+ * ```ts
+ * if (error instanceof FlowpoolError && error.code === 'FLOWPOOL_TIMEOUT') error.details.phase; // TimeoutPhase
+ * ```
+ */
+export type FlowpoolError = FlowpoolErrorOf<FlowpoolErrorCode>;
+
+/** The constructor of {@link FlowpoolError}. */
+export interface FlowpoolErrorConstructor {
+  new (
+    code: FlowpoolErrorCode,
+    message: string,
+    details?: FlowpoolErrorDetails,
+    options?: FlowpoolErrorOptions,
+  ): FlowpoolError;
+  readonly prototype: FlowpoolError;
+  /** True for any flowpool error, whichever copy of the package made it. */
+  [Symbol.hasInstance](value: unknown): value is FlowpoolError;
+}
+
+/**
+ * `new FlowpoolError(code, message, details?, { cause }?)`. The message and `details.reason` have URL
+ * credentials redacted on construction.
+ */
+export const FlowpoolError: FlowpoolErrorConstructor = FlowpoolErrorBase as unknown as FlowpoolErrorConstructor;
+
+/**
+ * True when `value` is a flowpool error (of code `code` when given), whichever copy of the package made
+ * it: narrows `details` to that code's shape.
+ */
+export function isFlowpoolError(value: unknown): value is FlowpoolError;
+export function isFlowpoolError<C extends FlowpoolErrorCode>(value: unknown, code: C): value is FlowpoolErrorOf<C>;
+export function isFlowpoolError(value: unknown, code?: FlowpoolErrorCode): boolean {
+  return hasBrand(value) && (code === undefined || (value as { code?: unknown }).code === code);
 }
 
 /** The plain-data form of an error, the only form that crosses a thread boundary. */
@@ -96,20 +254,32 @@ export function deserializeError(data: SerializedError, extra: FlowpoolErrorDeta
   return new FlowpoolError(code, data.message, { ...data.details, ...extra });
 }
 
-/** Shortens a received value for an error message: strangers' input must not flood logs. */
+/**
+ * Shortens a received value for an error message: strangers' input must not flood logs, and a URL's
+ * credentials are redacted wherever they appear in it. Never pass a header value here (say what was wrong
+ * with it instead).
+ */
 export function describeReceived(value: unknown): string {
   let text: string;
-  if (typeof value === 'string') text = JSON.stringify(value);
+  if (typeof value === 'string') text = JSON.stringify(redactUrlCredentials(value));
   else if (value === undefined) text = 'undefined';
   else if (typeof value === 'number' && !Number.isFinite(value)) text = String(value);
   else if (typeof value === 'function') text = 'a function';
   else if (typeof value === 'bigint') text = `${value}n`;
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      // undefined for a symbol (the replacer overload's type says string).
+      const json = JSON.stringify(value, redactStrings) as string | undefined;
+      text = json ?? Object.prototype.toString.call(value);
     } catch {
       text = Object.prototype.toString.call(value);
     }
   }
+  // Redact before shortening: a cut inside the userinfo would hide the "@" that marks it.
+  text = redactUrlCredentials(text);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function redactStrings(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? redactUrlCredentials(value) : value;
 }

@@ -4,8 +4,15 @@ export type { HttpResult, Runtime, RunOptions } from './runtime.js';
 export type { SavedFile, TypedHttpResult, TypedRun } from './result-types.js';
 export type { CookieJarLike } from './cookies.js';
 export type { RunManyOptions, RunManyResult } from './run-many.js';
-export { FlowpoolError, FLOWPOOL_ERROR_CODES } from './errors.js';
+export { FlowpoolError, FLOWPOOL_ERROR_CODES, isFlowpoolError } from './errors.js';
 export type { FlowpoolErrorCode, FlowpoolErrorDetails, TimeoutPhase } from './errors.js';
+export type {
+  FlowpoolErrorOf,
+  FlowpoolErrorDetailsOf,
+  FlowpoolErrorCommonDetails,
+  FlowpoolErrorSpecificDetails,
+  FlowpoolErrorOptions,
+} from './errors.js';
 export { DEFAULTS, runtimeOptionsSchema } from './options.js';
 export type { RuntimeOptions, ResolvedOptions } from './options.js';
 export { jobSchema } from './job.js';

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { FlowpoolError } from './errors.js';
+import { FlowpoolError, isFlowpoolError } from './errors.js';
+import { refuseForbiddenKeys } from './forbidden-keys.js';
 import type { JobRequest } from './protocol.js';
-import { retrySettingsSchema, type RetrySettings } from './options.js';
+import { DEFAULTS, retrySettingsSchema, type RetrySettings } from './options.js';
+import { describeKind } from './received-kind.js';
 import { isRepeatable } from './repeatable.js';
 import { toValidationError } from './validation.js';
 import {
@@ -16,7 +18,19 @@ import { payloadOf, saveToSchema } from './job-payload.js';
 import { cookiesSchema, jarFor, type CookieJarLike } from './cookies.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+/**
+ * undici's own rule for a header value (RFC 9110 field-value: visible ASCII, space, tab, obs-text): any
+ * other character (a control character such as `\v`, `\x01` or DEL, anything above U+00FF) makes undici
+ * throw when the request is dispatched, in the worker, where it would count as a connection failure,
+ * be retried and feed the host's circuit breaker. Refused here instead, before anything is queued.
+ */
+const HEADER_VALUE_INVALID = /[^\t\x20-\x7e\x80-\xff]/;
+/** Fields whose values may be secrets: an error names them and says what kind of value, never the value. */
+const CONCEALED_FIELDS: ReadonlySet<PropertyKey> = new Set(['headers', 'body', 'json']);
+/** Records of a job whose keys are checked for `__proto__`, `constructor`, `prototype`. */
+const JOB_RECORDS = ['headers'] as const;
+/** Bytes a header line adds beyond its name and value: ": " and CRLF. */
+const HEADER_LINE_OVERHEAD = 4;
 
 /**
  * Methods refused outright: CONNECT turns the connection into a tunnel (a proxy to anywhere), TRACE and
@@ -41,20 +55,20 @@ const REFUSED_HEADERS: ReadonlySet<string> = new Set([
   'expect',
 ]);
 
-const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_FORBIDDEN.test(String(v)), {
-  message: 'expected a header value without CR, LF or NUL',
+const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_INVALID.test(String(v)), {
+  error: 'expected a header value of visible characters, spaces and tabs (no control characters, nothing above U+00FF)',
 });
 
 const urlString = z
   .string()
   .max(16_384)
-  .refine((value) => URL.canParse(value), { message: 'expected an absolute http or https URL', abort: true })
+  .refine((value) => URL.canParse(value), { error: 'expected an absolute http or https URL', abort: true })
   .refine(
     (value) => {
       const protocol = new URL(value).protocol;
       return protocol === 'http:' || protocol === 'https:';
     },
-    { message: 'expected an http: or https: URL' },
+    { error: 'expected an http: or https: URL' },
   );
 
 /** Schema of a job as an engine submits it. Plain data only. */
@@ -65,10 +79,10 @@ export const jobSchema = z
     /** HTTP method, any case. @default 'GET' */
     method: z
       .string()
-      .regex(TOKEN, { message: 'expected an HTTP method token' })
+      .regex(TOKEN, { error: 'expected an HTTP method token' })
       .max(32)
       .refine((m) => !REFUSED_METHODS.has(m.toUpperCase()), {
-        message: 'expected a method other than CONNECT, TRACE, TRACK',
+        error: 'expected a method other than CONNECT, TRACE, TRACK',
       })
       .optional(),
     /** Request headers; names are case-insensitive. */
@@ -76,17 +90,17 @@ export const jobSchema = z
       .record(
         z
           .string()
-          .regex(TOKEN, { message: 'expected a header name token' })
+          .regex(TOKEN, { error: 'expected a header name token' })
           .refine((name) => !REFUSED_HEADERS.has(name.toLowerCase()), {
-            message:
-              'expected a header flowpool does not set itself (host, connection, content-length, ... are refused)',
+            error: 'expected a header flowpool does not set itself (host, connection, content-length, ... are refused)',
           }),
         z.union([headerValue, z.array(headerValue).max(64)]),
       )
       .optional(),
     /**
      * Request body: a string, Uint8Array/Buffer, ArrayBuffer, Blob, URLSearchParams (sent as
-     * `application/x-www-form-urlencoded`) or FormData (sent as multipart/form-data, files included).
+     * `application/x-www-form-urlencoded`), FormData (sent as multipart/form-data, files included), or a
+     * stream (Node Readable, web ReadableStream, async iterable of Uint8Array) sent chunked as it is read.
      * Exclusive with `json` and `form`.
      */
     body: requestBodySchema.optional(),
@@ -130,7 +144,7 @@ export const jobSchema = z
     id: z.string().max(256).optional(),
   })
   .refine((job) => job.body === undefined || job.json === undefined, {
-    message: 'expected either body or json, not both',
+    error: 'expected either body or json, not both',
     path: ['json'],
   })
   .refine((job) => job.saveTo === undefined || (job.responseType === undefined && job.transform === undefined), {
@@ -157,6 +171,10 @@ export interface JobDefaults {
   readonly maxRedirects: number;
   /** Names a job's `transform` may take. */
   readonly transforms: Readonly<Record<string, string>>;
+  /** Header lines a job may send at most (array values count one line each). @default 100 */
+  readonly maxRequestHeaders?: number;
+  /** Bytes of header lines (name, value, ": " and CRLF) a job may send at most. @default 16384 */
+  readonly maxRequestHeaderBytes?: number;
   /** Base a relative job URL is resolved against. */
   readonly baseUrl?: string | undefined;
 }
@@ -192,20 +210,51 @@ export interface NormalizedJob extends Pick<
   readonly cookieJar: CookieJarLike | undefined;
 }
 
-/** Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field. */
+/**
+ * Validates and normalises a job; throws `FLOWPOOL_INVALID_JOB` naming the field, and nothing else: a job
+ * is a stranger's input, and a getter or Proxy trap that throws while it is read is an invalid job too
+ * (the thrown error is kept as `cause`, its message is not quoted).
+ */
 export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJob {
-  const result = jobSchema.safeParse(resolveAgainstBase(input, defaults.baseUrl));
-  if (!result.success) {
-    const id = typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
-    throw toValidationError(
+  try {
+    return normalizeValidJob(parseJob(input, defaults), defaults);
+  } catch (error) {
+    if (isFlowpoolError(error)) throw error;
+    throw new FlowpoolError(
       'FLOWPOOL_INVALID_JOB',
-      'job',
-      result.error.issues,
-      input,
-      typeof id === 'string' ? id : undefined,
+      `invalid job: job: expected plain data, received an object that threw while being read (${errorName(error)})`,
+      { field: 'job' },
+      { cause: error },
     );
   }
-  const job = result.data;
+}
+
+function parseJob(input: unknown, defaults: JobDefaults): z.output<typeof jobSchema> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid job: job: expected a job object ({ url, ... }), received ${describeKind(input)}`,
+      { field: 'job' },
+    );
+  }
+  const rawId = Object.hasOwn(input, 'id') ? (input as { id?: unknown }).id : undefined;
+  const jobId = typeof rawId === 'string' ? rawId : undefined;
+  refuseForbiddenKeys('FLOWPOOL_INVALID_JOB', 'job', input, JOB_RECORDS, jobId);
+  // Refuse a huge header record before zod walks every entry of it.
+  const maxHeaders = defaults.maxRequestHeaders ?? DEFAULTS.maxRequestHeaders;
+  const rawHeaders = (input as { headers?: unknown }).headers;
+  if (typeof rawHeaders === 'object' && rawHeaders !== null) {
+    const count = Reflect.ownKeys(rawHeaders).length;
+    if (count > maxHeaders) throw tooManyHeaders(maxHeaders, `${String(count)} headers`, jobId);
+  }
+  const result = jobSchema.safeParse(resolveAgainstBase(input, defaults.baseUrl));
+  if (!result.success) {
+    throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, jobId, CONCEALED_FIELDS);
+  }
+  return result.data;
+}
+
+function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefaults): NormalizedJob {
   const url = new URL(job.url);
   if (job.query !== undefined) appendQuery(url, job.query);
   const method = (job.method ?? 'GET').toUpperCase();
@@ -218,6 +267,7 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
       if (Array.isArray(value)) for (const item of value) headers.push(lower, String(item));
       else headers.push(lower, String(value));
     }
+    checkHeaderSize(headers, defaults, job.id);
   }
   const prepared = prepareBody(job.body, job.form, job.id);
   let body = prepared.body;
@@ -265,10 +315,47 @@ export function normalizeJob(input: unknown, defaults: JobDefaults): NormalizedJ
   };
 }
 
+/** Caps the header lines a caller sends: count and bytes, both known before anything is queued. */
+function checkHeaderSize(flat: readonly string[], defaults: JobDefaults, jobId: string | undefined): void {
+  const maxHeaders = defaults.maxRequestHeaders ?? DEFAULTS.maxRequestHeaders;
+  const maxBytes = defaults.maxRequestHeaderBytes ?? DEFAULTS.maxRequestHeaderBytes;
+  const lines = flat.length / 2;
+  if (lines > maxHeaders) throw tooManyHeaders(maxHeaders, `${String(lines)} header lines`, jobId);
+  let bytes = 0;
+  // Every value passed HEADER_VALUE_INVALID (no character above U+00FF), so one character is one byte.
+  for (const part of flat) bytes += part.length;
+  bytes += lines * HEADER_LINE_OVERHEAD;
+  if (bytes > maxBytes) {
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid job: job.headers: expected at most ${String(maxBytes)} bytes of header lines (maxRequestHeaderBytes), received ${String(bytes)} bytes`,
+      jobId === undefined ? { field: 'job.headers' } : { field: 'job.headers', jobId },
+    );
+  }
+}
+
+function tooManyHeaders(max: number, received: string, jobId: string | undefined): FlowpoolError {
+  return new FlowpoolError(
+    'FLOWPOOL_INVALID_JOB',
+    `invalid job: job.headers: expected at most ${String(max)} header lines (maxRequestHeaders), received ${received}`,
+    jobId === undefined ? { field: 'job.headers' } : { field: 'job.headers', jobId },
+  );
+}
+
+/** The name of whatever was thrown, never its message (it may quote the caller's data). */
+function errorName(error: unknown): string {
+  try {
+    return error instanceof Error ? error.name : describeKind(error);
+  } catch {
+    // A thrown Proxy can throw again from its getPrototypeOf or get trap.
+    return 'an exception';
+  }
+}
+
 function encodeJson(value: unknown, id: string | undefined): string {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    text = stringifyJson(value);
   } catch (error) {
     throw new FlowpoolError(
       'FLOWPOOL_INVALID_JOB',
@@ -283,6 +370,11 @@ function encodeJson(value: unknown, id: string | undefined): string {
     });
   }
   return text;
+}
+
+/** JSON.stringify gives undefined for undefined, a function or a symbol, whatever its declared type says. */
+function stringifyJson(value: unknown): string | undefined {
+  return JSON.stringify(value);
 }
 
 /** The job's retry fields over the runtime's, field by field (an absent or undefined field keeps the runtime's). */

@@ -26,7 +26,7 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
     'flowpool_jobs_failed_total',
     'Jobs that rejected, by error code.',
     ['code'],
-    Object.entries(totals.failedByCode).map(([code, n]) => [{ code }, n ?? 0]),
+    Object.entries(totals.failedByCode).map(([code, n]) => [{ code }, n]),
   );
   counter('flowpool_retries_total', 'Retries scheduled by the retry rules.', [], [[{}, totals.retries]]);
   counter(
@@ -89,7 +89,7 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
     'Failed attempts per host and error code.',
     ['origin', 'code'],
     hosts.flatMap((h) =>
-      Object.entries(h.errorsByCode ?? {}).map(([code, n]): [Labels, number] => [{ origin: h.origin, code }, n ?? 0]),
+      Object.entries(h.errorsByCode ?? {}).map(([code, n]): [Labels, number] => [{ origin: h.origin, code }, n]),
     ),
   );
   counter(

@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { FlowpoolError, isFlowpoolError } from './errors.js';
+import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from './policy/index.js';
 import { toValidationError } from './validation.js';
 
@@ -8,6 +10,9 @@ import { toValidationError } from './validation.js';
  * The one place where defaults live. Figures come from the Go executor flowpool grew from
  * (MaxConnsPerHost 100, IdleConnTimeout 90 s, TLSHandshake 10 s, ResponseHeader 30 s, 10 MB bodies).
  */
+/** Jobs of one `runMany` call in flight at once, unless its `concurrency` says otherwise. */
+export const RUN_MANY_DEFAULT_CONCURRENCY = 256;
+
 export const DEFAULTS = {
   concurrencyPerWorker: 256,
   maxQueue: 50_000,
@@ -18,10 +23,12 @@ export const DEFAULTS = {
   timeoutMs: 60_000,
   maxResponseBytes: 10 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
+  maxRequestHeaders: 100,
+  maxRequestHeaderBytes: 16 * 1024,
   maxRedirects: 5,
   maxOrigins: 10_000,
   /** Jobs `runMany` keeps in flight when its `concurrency` is not given. */
-  runManyConcurrency: 256,
+  runManyConcurrency: RUN_MANY_DEFAULT_CONCURRENCY,
   /** Young generation of each worker's V8 heap, MiB (see `workerResourceLimits`). */
   workerYoungGenerationMb: 6,
 } as const;
@@ -35,11 +42,11 @@ const policyEntry = z.string().superRefine((entry, ctx) => {
 });
 
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, {
-  message: 'expected an IPv4 or IPv6 address',
+  error: 'expected an IPv4 or IPv6 address',
 });
 
 const hostPattern = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/, {
-  message: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
+  error: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
 });
 
 /** Each retry setting's rule, shared by the runtime option (with its default) and a job's override. */
@@ -145,6 +152,22 @@ export const runtimeOptionsSchema = z.strictObject({
     .max(1024 * 1024)
     .default(DEFAULTS.maxHeaderBytes),
   /**
+   * Request header lines a job may send at most (a header with an array value counts one line per
+   * item). A job beyond it is refused with `FLOWPOOL_INVALID_JOB` (field `job.headers`) before it is queued.
+   * @default 100
+   */
+  maxRequestHeaders: positiveInt(10_000).default(DEFAULTS.maxRequestHeaders),
+  /**
+   * Total size of a job's request header lines (name, value, ": " and CRLF each) at most, in bytes. A job
+   * beyond it is refused with `FLOWPOOL_INVALID_JOB` (field `job.headers`) before it is queued.
+   * @default 16384
+   */
+  maxRequestHeaderBytes: z
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .default(DEFAULTS.maxRequestHeaderBytes),
+  /**
    * Redirects followed per job at most (every hop is checked by the policy). A job may lower or raise it.
    * @default 5
    */
@@ -196,9 +219,9 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   transforms: z
     .record(
-      z.string().regex(/^[A-Za-z][\w.-]{0,63}$/, { message: 'expected a transform name (letters, digits, . _ -)' }),
+      z.string().regex(/^[A-Za-z][\w.-]{0,63}$/, { error: 'expected a transform name (letters, digits, . _ -)' }),
       z.string().refine((spec) => spec.startsWith('file:') || spec.startsWith('/'), {
-        message: 'expected an absolute path or a file: URL of an ES module',
+        error: 'expected an absolute path or a file: URL of an ES module',
       }),
     )
     .default({}),
@@ -292,8 +315,31 @@ export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'worke
   readonly workers: number;
 };
 
-/** Parses options once; throws `FLOWPOOL_INVALID_OPTIONS` naming the option path. */
+/** Records of the options whose keys are checked for `__proto__`, `constructor`, `prototype`. */
+const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy'] as const;
+
+/**
+ * Parses options once; throws `FLOWPOOL_INVALID_OPTIONS` naming the option path, and nothing else (a
+ * getter or Proxy trap that throws while the options are read is invalid options too).
+ */
 export function parseOptions(input: unknown): ResolvedOptions {
+  try {
+    return parseOptionsUnguarded(input);
+  } catch (error) {
+    if (isFlowpoolError(error)) throw error;
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_OPTIONS',
+      'invalid options: options: expected plain data, received an object that threw while being read',
+      { field: 'options' },
+      { cause: error },
+    );
+  }
+}
+
+function parseOptionsUnguarded(input: unknown): ResolvedOptions {
+  if (typeof input === 'object' && input !== null) {
+    refuseForbiddenKeys('FLOWPOOL_INVALID_OPTIONS', 'options', input, OPTION_RECORDS);
+  }
   const result = runtimeOptionsSchema.safeParse(input ?? {});
   if (!result.success) throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input);
   const workers = result.data.workers ?? Math.max(1, availableParallelism());

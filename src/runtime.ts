@@ -14,7 +14,7 @@ import { renderMetrics } from './metrics.js';
 import { parseOptions, type ResolvedOptions, type RuntimeOptions } from './options.js';
 import { DestinationPolicy } from './policy/index.js';
 import type { HttpResult } from './result.js';
-import { parseRunManyArguments, parseRunOptions } from './run-arguments.js';
+import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
 import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
 import { Shards } from './shards.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
@@ -97,6 +97,9 @@ class FlowpoolRuntime implements Runtime {
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
         originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
+        onForget: (origin) => {
+          this.#traffic.forget(origin);
+        },
       },
       counters,
       (ticket) => {
@@ -143,10 +146,18 @@ class FlowpoolRuntime implements Runtime {
   }
 
   runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult> {
-    // Checked now, not when iteration starts: a bad argument is the caller's error at the call.
-    const parsed = parseRunManyArguments(jobs, options);
+    let parsed: ParsedRunManyArguments;
+    try {
+      parsed = parseRunManyArguments(jobs, options);
+    } catch (thrown) {
+      // Like run(), runMany() never throws at the call: its iteration rejects, with a FlowpoolError.
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+      };
+    }
     return runMany(
-      jobs,
+      parsed.jobs,
       parsed,
       (job, signal) =>
         new Promise<HttpResult>((resolve, reject) => {

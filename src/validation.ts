@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { describeReceived, FlowpoolError, type FlowpoolErrorCode } from './errors.js';
+import { describeKind } from './received-kind.js';
 
 /**
  * Turns zod issues into one message that names the field, what was expected and what was received,
@@ -12,8 +13,9 @@ export function toValidationError(
   issues: readonly z.core.$ZodIssue[],
   input: unknown,
   jobId?: string,
+  concealed: ReadonlySet<PropertyKey> = NOTHING_CONCEALED,
 ): FlowpoolError {
-  const lines = issues.slice(0, 5).map((issue) => describeIssue(root, issue, input));
+  const lines = issues.slice(0, 5).map((issue) => describeIssue(root, issue, input, concealed));
   if (issues.length > 5) lines.push(`... and ${issues.length - 5} more`);
   const first = issues[0];
   const field = first ? fieldPath(root, first.path) : root;
@@ -21,7 +23,14 @@ export function toValidationError(
   return new FlowpoolError(code, `invalid ${root}: ${lines.join('; ')}`, details);
 }
 
-function describeIssue(root: string, issue: z.core.$ZodIssue, input: unknown): string {
+const NOTHING_CONCEALED: ReadonlySet<PropertyKey> = new Set();
+
+function describeIssue(
+  root: string,
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  concealed: ReadonlySet<PropertyKey>,
+): string {
   const path = fieldPath(root, issue.path);
   if (issue.code === 'invalid_key') {
     // A record key failed its own check (a refused header name): say why, and quote the key, not its value.
@@ -36,6 +45,12 @@ function describeIssue(root: string, issue: z.core.$ZodIssue, input: unknown): s
   const message = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
   // Custom checks (policy entries) may already quote what they received.
   if (message.includes('received')) return `${path}: ${message}`;
+  // Values under a concealed field (header values, bodies) may be secrets: say what kind of value it
+  // was, never the value.
+  const top = issue.path[0];
+  if (top !== undefined && concealed.has(top)) {
+    return `${path}: ${message}, received ${describeKind(valueAt(input, issue.path))} (value not shown)`;
+  }
   return `${path}: ${message}, received ${describeReceived(valueAt(input, issue.path))}`;
 }
 

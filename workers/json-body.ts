@@ -24,7 +24,14 @@ export function parseJsonBody(
     throw new FlowpoolError(
       'FLOWPOOL_INVALID_RESPONSE',
       `response is not valid JSON (status ${status}): ${(error as Error).message}`,
-      { status, headers, bodyPreview: preview.toString('utf8') },
+      { status, headers: withoutSetCookie(headers), bodyPreview: preview.toString('utf8') },
     );
   }
+}
+
+/** A session cookie is a secret: errors end up in logs, so it stays out of them. */
+function withoutSetCookie(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  if (headers['set-cookie'] === undefined) return headers;
+  const { 'set-cookie': _dropped, ...rest } = headers;
+  return rest;
 }

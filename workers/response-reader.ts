@@ -180,7 +180,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#messageEnded = true;
     this.#incoming.flush();
-    if (this.#settled) return;
+    // flush() may have settled the exchange (a refused block), which TypeScript cannot see through the call.
+    if (this.#isSettled()) return;
     const decoder = this.#decoder;
     if (decoder === undefined || this.#decoderEnded) {
       this.#succeed();
@@ -271,6 +272,10 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#fail(error);
     this.#controller?.abort(error);
+  }
+
+  #isSettled(): boolean {
+    return this.#settled;
   }
 
   #succeed(): void {

@@ -29,7 +29,7 @@ export class TransformRegistry {
     } catch (error) {
       throw new FlowpoolError(
         'FLOWPOOL_TRANSFORM_FAILED',
-        `transform "${name}" threw: ${(error as Error)?.message ?? String(error)}`,
+        `transform "${name}" threw: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
@@ -57,7 +57,7 @@ export class TransformRegistry {
       if (error instanceof FlowpoolError) throw error;
       throw new FlowpoolError(
         'FLOWPOOL_TRANSFORM_FAILED',
-        `transform "${name}" could not be loaded: ${(error as Error)?.message ?? String(error)}`,
+        `transform "${name}" could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
       );
     });
   }

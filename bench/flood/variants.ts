@@ -98,10 +98,10 @@ async function workersOnline(
   await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-async function openUndici(spec: LoadSpec): Promise<Client> {
+function openUndici(spec: LoadSpec): Promise<Client> {
   const agent = new Agent({ connections: spec.connectionsPerHost });
   const heavy = spec.workload === 'heavy';
-  return {
+  return Promise.resolve({
     async fire(url) {
       const { statusCode, body } = await request(url, { dispatcher: agent });
       if (heavy) heavyTransform(await body.json());
@@ -109,15 +109,15 @@ async function openUndici(spec: LoadSpec): Promise<Client> {
       return statusCode;
     },
     close: () => agent.close(),
-  };
+  });
 }
 
-async function openNoPooling(spec: LoadSpec): Promise<Client> {
+function openNoPooling(spec: LoadSpec): Promise<Client> {
   // No connection limit (like undici's global dispatcher); `reset` closes each connection after its
   // response, so every request dials anew.
   const agent = new Agent();
   const heavy = spec.workload === 'heavy';
-  return {
+  return Promise.resolve({
     async fire(url) {
       const { statusCode, body } = await request(url, { dispatcher: agent, reset: true });
       if (heavy) heavyTransform(await body.json());
@@ -125,10 +125,10 @@ async function openNoPooling(spec: LoadSpec): Promise<Client> {
       return statusCode;
     },
     close: () => agent.close(),
-  };
+  });
 }
 
-async function openNaivePiscina(spec: LoadSpec): Promise<Client> {
+function openNaivePiscina(spec: LoadSpec): Promise<Client> {
   const pool = new Piscina<NaiveTask, NaiveResult>({
     filename: NAIVE_WORKER,
     minThreads: spec.workers,
@@ -138,30 +138,29 @@ async function openNaivePiscina(spec: LoadSpec): Promise<Client> {
     idleTimeout: Infinity,
   });
   const task = { workload: spec.workload, connections: spec.connectionsPerHost };
-  return {
+  return Promise.resolve({
     async fire(url) {
       return (await pool.run({ ...task, url })).status;
     },
     close: () => pool.destroy(),
-  };
+  });
 }
 
-async function openFetch(spec: LoadSpec): Promise<Client> {
+function openFetch(spec: LoadSpec): Promise<Client> {
   const heavy = spec.workload === 'heavy';
-  return {
+  return Promise.resolve({
     async fire(url) {
       const response = await fetch(url);
       if (heavy) heavyTransform(await response.json());
       else await response.text();
       return response.status;
     },
-    async close() {
-      // Node's global fetch keeps its sockets in a dispatcher we cannot close; they are unref'd.
-    },
-  };
+    // Node's global fetch keeps its sockets in a dispatcher we cannot close; they are unref'd.
+    close: () => Promise.resolve(),
+  });
 }
 
-async function openAxios(spec: LoadSpec): Promise<Client> {
+function openAxios(spec: LoadSpec): Promise<Client> {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: spec.connectionsPerHost });
   const heavy = spec.workload === 'heavy';
   const client = axios.create({
@@ -169,14 +168,15 @@ async function openAxios(spec: LoadSpec): Promise<Client> {
     responseType: heavy ? 'json' : 'text',
     validateStatus: () => true,
   });
-  return {
+  return Promise.resolve({
     async fire(url) {
       const response = await client.get<unknown>(url);
       if (heavy) heavyTransform(response.data);
       return response.status;
     },
-    async close() {
+    close: () => {
       agent.destroy();
+      return Promise.resolve();
     },
-  };
+  });
 }

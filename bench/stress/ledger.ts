@@ -48,7 +48,7 @@ export class Ledger {
     this.submitted++;
   }
 
-  settle(seq: number, outcome: 'ok' | string, detail?: string): void {
+  settle(seq: number, outcome: string, detail?: string): void {
     if (seq >= this.submitted) {
       this.unknown++;
       return;

@@ -16,12 +16,12 @@ const ports = Object.fromEntries(servers.map((s) => [s.kind, s.port])) as Record
 
 async function stop(): Promise<void> {
   await Promise.all(servers.map((s) => s.close()));
-  process.disconnect?.();
+  process.disconnect();
 }
 
 process.on('message', (message: HarnessMessage) => {
   if (message.type === 'counts') send({ type: 'counts', servers: servers.map((s) => s.counts()) });
-  else if (message.type === 'stop') void stop();
+  else void stop();
 });
 process.once('disconnect', () => {
   void Promise.all(servers.map((s) => s.close()));

@@ -18,7 +18,7 @@ Exit codes:
 
 /** Bad command-line input that commander cannot see (a header without ':', an unreadable file, ...). */
 export class UsageError extends Error {
-  readonly code: 'FLOWPOOL_CLI_USAGE' = 'FLOWPOOL_CLI_USAGE';
+  readonly code = 'FLOWPOOL_CLI_USAGE' as const;
 
   constructor(message: string) {
     super(message);

@@ -58,7 +58,7 @@ export async function floodRuntime(
       latencies[succeeded++] = result.value.timings.totalMs;
       const origin = plan.origins[result.index % plan.origins.length] ?? '';
       let workers = servedBy.get(origin);
-      if (workers === undefined) servedBy.set(origin, (workers = new Map()));
+      if (workers === undefined) servedBy.set(origin, (workers = new Map<number, number>()));
       workers.set(result.value.worker, (workers.get(result.value.worker) ?? 0) + 1);
     }
     progress(succeeded + failed);

@@ -88,12 +88,12 @@ async function main(): Promise<void> {
         s.requests = 0;
       }
       send({ type: 'reset' });
-    } else if (command.type === 'stop') {
+    } else {
       for (const s of servers) {
         for (const socket of s.sockets) socket.destroy();
         s.server.close();
       }
-      process.disconnect?.();
+      process.disconnect();
     }
   });
   // The parent died: never outlive it.

@@ -107,8 +107,10 @@ export class DestinationPolicy {
       );
       return defaultPolicy;
     }
-    if (input === null || typeof input !== 'object') {
-      const received = input === null ? 'null' : typeof input;
+    // Typed callers cannot get here; JavaScript callers and parsed config files can.
+    const raw: unknown = input;
+    if (raw === null || typeof raw !== 'object') {
+      const received = raw === null ? 'null' : typeof raw;
       throw new TypeError(`policy: expected an object with allow and deny lists, received ${received}`);
     }
     return new DestinationPolicy(

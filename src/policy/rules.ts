@@ -15,6 +15,7 @@
 // - An IP entry, or a CIDR of full length (/32, /128), "names exactly" that address (see metadata.ts).
 import type { ParsedIp } from './address-classes.js';
 import { embeddedIpv4, formatIpv4, parseDottedQuad, parseIp } from './address-classes.js';
+import { redactUrlCredentials } from '../redact.js';
 
 /** A parsed policy entry. */
 export type PolicyEntry =
@@ -34,7 +35,8 @@ const NUMERIC_LABEL = /(?:^|\.)(?:[0-9]+|0x[0-9a-f]*)$/;
 const PREFIX_LENGTH = /^(?:0|[1-9][0-9]{0,2})$/;
 
 function quote(value: string): string {
-  const json = JSON.stringify(value);
+  // An entry pasted from a URL may carry credentials: never quote them back.
+  const json = JSON.stringify(redactUrlCredentials(value));
   return json.length > 100 ? `${json.slice(0, 96)}..."` : json;
 }
 

@@ -12,7 +12,8 @@ export class LatencyHistogram {
   #total = 0;
 
   record(ms: number): void {
-    this.#counts[bucketOf(ms)]! += 1;
+    const bucket = bucketOf(ms);
+    this.#counts[bucket] = (this.#counts[bucket] ?? 0) + 1;
     this.#total++;
   }
 

@@ -30,6 +30,13 @@ export class RetryBudget {
     this.#requests[this.#bucket] = (this.#requests[this.#bucket] ?? 0) + 1;
   }
 
+  /** Retries were taken within the window: forgetting the budget now would hand a failing host a fresh one. */
+  get active(): boolean {
+    this.#advance();
+    for (let i = 0; i < RetryBudget.BUCKETS; i++) if ((this.#retries[i] ?? 0) > 0) return true;
+    return false;
+  }
+
   /** Takes one retry from the budget if it allows one; false means: do not retry. */
   tryRetry(): boolean {
     this.#advance();

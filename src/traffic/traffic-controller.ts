@@ -2,8 +2,8 @@
  * Per-host traffic control on the main thread, where every job to every host passes: admission
  * (circuit breaker, then token bucket), the concurrency cap handed to the coordinator, the retry
  * decision (which outcomes, backoff or Retry-After, the retry budget), and per-host counters.
- * Pure logic over an injected clock; host state lives in a Map capped at `maxOrigins` (least recently
- * used first out).
+ * Pure logic over an injected clock. A host's state is part of its origin's one record: it is created with
+ * the origin and dropped when the coordinator forgets the origin (see `forget`).
  */
 import type { FlowpoolErrorCode } from '../errors.js';
 import type { NormalizedJob } from '../job.js';
@@ -136,7 +136,16 @@ export class TrafficController {
    */
   originRules(origin: string, hostname: string, hostWithPort?: string): OriginRules {
     const host = this.#host(origin, hostname, hostWithPort);
-    return { concurrency: host.concurrency, rate: host.bucket };
+    return {
+      concurrency: host.concurrency,
+      rate: host.bucket,
+      retained: () => (host.breaker !== undefined && host.breaker.state !== 'closed') || host.budget.active,
+    };
+  }
+
+  /** The coordinator forgot the origin (its one eviction rule): its traffic state goes with it. */
+  forget(origin: string): void {
+    this.#hosts.delete(origin);
   }
 
   /** A job arrived (its first attempt): counts toward the host's requests and its retry budget's base. */
@@ -235,16 +244,10 @@ export class TrafficController {
 
   #host(origin: string, hostname: string, hostWithPort?: string): HostState {
     const existing = this.#hosts.get(origin);
-    if (existing !== undefined) {
-      // Most recently used last: the first entry is the one to drop when the map is full.
-      this.#hosts.delete(origin);
-      this.#hosts.set(origin, existing);
-      return existing;
-    }
-    if (this.#hosts.size >= this.#options.maxOrigins) {
-      const oldest = this.#hosts.keys().next();
-      if (oldest.done !== true) this.#hosts.delete(oldest.value);
-    }
+    if (existing !== undefined) return existing;
+    // No cap of its own: an entry ends when the coordinator forgets the origin (forget()), by the one rule
+    // that keeps an origin with jobs, sockets, an open circuit or a retry budget in use. Until then it is
+    // one of the coordinator's maxOrigins records or belongs to a job waiting for one.
     const limit = this.#limits.match(hostname, hostWithPort ?? hostAndPort(origin));
     const breakerOptions = this.#options.circuitBreaker;
     const budget = this.#options.retryBudget;

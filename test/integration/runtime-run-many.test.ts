@@ -59,6 +59,7 @@ describe('runtime: runMany', () => {
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
     const origin = server.origin;
     async function* jobs(): AsyncGenerator<HttpJob> {
+      await Promise.resolve();
       for (let i = 0; i < 20; i++) yield i === 7 ? { url: 'not a url' } : { url: `${origin}/m/${i}` };
     }
     const byIndex = new Map<number, { ok: boolean; code?: string }>();

@@ -137,6 +137,6 @@ describe('traffic: circuit breaker', () => {
     );
     for (let i = 0; i < 10; i++) await runtime.run({ url: `${server.origin}/x` });
     expect(server.requests).toBe(10);
-    expect((await runtime.stats()).hosts.find((h) => h.origin === server?.origin)?.circuit).toBe('closed');
+    expect((await runtime.stats()).hosts.find((h) => h.origin === server.origin)?.circuit).toBe('closed');
   });
 });

@@ -75,7 +75,7 @@ describe('traffic: Retry-After', () => {
     expect(server.requests).toBe(1);
     const stats = await runtime.stats();
     expect(stats.totals.retries).toBe(0);
-    expect(stats.hosts.find((h) => h.origin === server?.origin)?.retriesDenied).toBe(0);
+    expect(stats.hosts.find((h) => h.origin === server.origin)?.retriesDenied).toBe(0);
   });
 
   it('Retry-After is honoured from a job-level retry setting too', async () => {

@@ -60,7 +60,7 @@ describe('traffic: retries, budget and breaker together', () => {
         circuitBreaker: { failureThreshold: 20, cooldownMs: 300 },
       }),
     );
-    const jobs: HttpJob[] = Array.from({ length: 50 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
+    const jobs: HttpJob[] = Array.from({ length: 50 }, (_, i) => ({ url: `${server.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 50);
     expect(results.map(outcome)).toEqual(Array(50).fill(200));
     const host = await hostOf(runtime, server.origin);
@@ -135,7 +135,7 @@ describe('traffic: retries, budget and breaker together', () => {
         retryBudget: { ratio: 0.2, minRetries: 0, windowMs: 60_000 },
       }),
     );
-    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server?.origin}/item/${i}` }));
+    const jobs: HttpJob[] = Array.from({ length: 100 }, (_, i) => ({ url: `${server.origin}/item/${i}` }));
     const results = await collect(runtime.runMany(jobs), 100);
     expect(results.map(outcome)).toEqual(Array(100).fill(503));
     const host = await hostOf(runtime, server.origin);

@@ -27,7 +27,7 @@ describe('traffic: retries until the host recovers', () => {
     expect(server.arrivals.map((a) => a.method)).toEqual(['GET', 'GET', 'GET']);
     const stats = await runtime.stats();
     expect(stats.totals.retries).toBe(2);
-    expect(stats.hosts.find((h) => h.origin === server?.origin)).toMatchObject({
+    expect(stats.hosts.find((h) => h.origin === server.origin)).toMatchObject({
       retries: 2,
       statuses: { '5xx': 2, '2xx': 1 },
     });

@@ -203,7 +203,10 @@ describe('TrafficController.retryDelay: the retry budget', () => {
     t.traffic.recordFirstAttempt(other, 'other.test');
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBe(0);
     expect(t.traffic.retryDelay(ORIGIN, t.job(), 1, status(503), 60_000)).toBeUndefined();
-    const otherJob = normalizeJob({ url: `${other}/y` }, parseOptions({ workers: 1 }));
+    const otherJob = normalizeJob(
+      { url: `${other}/y` },
+      parseOptions({ workers: 1, retry: { attempts: 5, minDelayMs: 0 } }),
+    );
     expect(t.traffic.retryDelay(other, otherJob, 1, status(503), 60_000)).toBe(0);
   });
 });
@@ -322,7 +325,7 @@ describe('TrafficController: breaker, limits and counters', () => {
     expect([suffix.rate?.take(), suffix.rate?.take(), suffix.rate?.take()]).toEqual([0, 0, 0]);
     expect(suffix.rate?.take()).toBeGreaterThan(0);
     const fallback = t.traffic.originRules('http://x.org', 'x.org');
-    expect(fallback).toEqual({ concurrency: 7, rate: undefined });
+    expect([fallback.concurrency, fallback.rate]).toEqual([7, undefined]);
   });
 
   it('counts requests, responses (any status), statuses by class, errors by code and latency per host', () => {
@@ -357,11 +360,12 @@ describe('TrafficController: breaker, limits and counters', () => {
     expect(t.host()?.limiterWaits).toBe(2);
   });
 
-  it('keeps at most maxOrigins hosts, dropping the least recently used', () => {
+  it('keeps a host until the coordinator forgets its origin, then drops it (one eviction rule)', () => {
     const t = controller({ maxOrigins: 3 });
-    for (const name of ['a', 'b', 'c']) t.traffic.recordFirstAttempt(`http://${name}.test`, `${name}.test`);
-    t.traffic.recordFirstAttempt('http://a.test', 'a.test'); // a is now the most recent
-    t.traffic.recordFirstAttempt('http://d.test', 'd.test');
+    for (const name of ['a', 'b', 'c', 'd']) t.traffic.recordFirstAttempt(`http://${name}.test`, `${name}.test`);
+    // No cap of its own: the coordinator's table bounds the origins.
+    expect(t.traffic.snapshot()).toHaveLength(4);
+    t.traffic.forget('http://b.test');
     expect(
       t.traffic
         .snapshot()

@@ -55,8 +55,8 @@ describe('hostLimits keyed by host:port', () => {
 
   it('applies to that port only: the same host on another port, or on its default port, does not match', () => {
     const limits = { 'api.test:8080': { concurrency: 2 } };
-    expect(rulesFor(limits, 'http://api.test:9090/x')).toEqual({ concurrency: Infinity, rate: undefined });
-    expect(rulesFor(limits, 'http://api.test/x')).toEqual({ concurrency: Infinity, rate: undefined });
+    expect(rulesFor(limits, 'http://api.test:9090/x')).toMatchObject({ concurrency: Infinity, rate: undefined });
+    expect(rulesFor(limits, 'http://api.test/x')).toMatchObject({ concurrency: Infinity, rate: undefined });
   });
 
   it('the exact host:port beats the exact host, which still applies to the other ports', () => {
