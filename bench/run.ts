@@ -16,6 +16,7 @@ import { renderChart } from './report/svg.js';
 import { sequentialTable, throughputTable, tinybenchTable } from './report/table.js';
 import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
+import { runTracing, tracingTable } from './tracing.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -80,6 +81,12 @@ async function main(): Promise<number> {
       seed = await runSeedSafely(config, targets);
       const table = tinybenchTable(seed, 'us');
       tables.push(`The seed's four, through flowpool (tinybench)\n${table}`);
+      log(table);
+    }
+    if (config.suites.includes('tracing')) {
+      log('\nTracing (workflow layer, OpenTelemetry spans per run, node and HTTP job)');
+      const table = tracingTable(await runTracing(config, targets.origins[0] ?? ''), config);
+      tables.push(`Tracing\n${table}`);
       log(table);
     }
   } finally {

@@ -1,22 +1,27 @@
 /**
  * `flowpool run <workflow.json | ->`: validates a workflow (before any worker starts), runs it, prints
- * every node's result as JSON (or a table). Exit 0 when the workflow succeeded, 1 when a node failed
- * without an error edge (the node is named on stderr), 2 when the input is invalid.
+ * every node's result as JSON, a table, or the Go engine's result shape (`--format thaiyyal`). Exit 0
+ * when the workflow succeeded, 1 when a node failed without an error edge (the node is named on stderr)
+ * or the run was stopped (its deadline), 2 when the input is invalid.
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import {
   createExecutor,
   createRegistry,
+  DEFAULT_WORKFLOW_TIMEOUT_MS,
+  toThaiyyalResult,
   validateWorkflow,
   type NodeResult,
   type WorkflowResult,
 } from '../engine/index.js';
+import { shown as shownValue } from '../engine/json-text.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 
 interface RunFlags extends RuntimeFlags {
-  readonly format: 'json' | 'table';
+  readonly format: 'json' | 'table' | 'thaiyyal';
+  readonly workflowTimeout?: string;
 }
 
 /** One workflow is a handful of requests: one worker is plenty unless told otherwise. */
@@ -27,14 +32,27 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description("run a workflow and print each node's result")
     .argument('<workflow>', 'workflow JSON file, or - to read it from stdin')
-    .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'));
+    .addOption(
+      new Option('--format <format>', "output format (thaiyyal: the Go engine's result shape)")
+        .choices(['json', 'table', 'thaiyyal'])
+        .default('json'),
+    )
+    .addOption(
+      new Option(
+        '--workflow-timeout <ms>',
+        `deadline of the whole run in ms (default: ${DEFAULT_WORKFLOW_TIMEOUT_MS}, 5 minutes as in Go)`,
+      ),
+    );
   addRuntimeFlags(command, RUN_DEFAULTS);
   command.addHelpText(
     'after',
     `
-A workflow is JSON: { "nodes": [{ "id", "type", "data" }], "edges": [{ "source", "target", "port"?: "success" | "error" }] }.
-Node types: http (data: url, method, headers, body, json, responseType, timeoutMs, followRedirects) and
-text_operation (data.text_op: uppercase, lowercase, titlecase, camelcase, inversecase, concat, repeat).
+A workflow is JSON: { "nodes": [{ "id", "type"?, "data" }], "edges": [{ "source", "target", "port"?: "success" | "error" }] },
+the Go engine's format (a node without "type" gets it inferred from its data, as Go does).
+Node types: http (data: url, method, headers, body, json, responseType, timeoutMs, followRedirects),
+text_operation (data.text_op: uppercase, lowercase, titlecase, camelcase, inversecase, concat, repeat),
+text_input (data.text), number (data.value), context_variable and context_constant (data.context_name +
+context_value, or context_values); templates {{ input }}, {{ nodes.<id>.output.path }}, {{ variable.x }}, {{ const.x }}.
 ${EXIT_CODES_HELP}
 
 Example (loopback destinations must be allowed explicitly):
@@ -51,16 +69,18 @@ Example (loopback destinations must be allowed explicitly):
 }
 
 async function runCommand(source: string, flags: RunFlags): Promise<number> {
+  const timeoutMs = parseWorkflowTimeout(flags.workflowTimeout);
   const registry = createRegistry();
   const workflow = validateWorkflow(await readWorkflow(source), registry);
   const runtime = await openRuntime(flags, RUN_DEFAULTS);
   let result: WorkflowResult;
   try {
-    result = await createExecutor(runtime, { registry }).run(workflow);
+    result = await createExecutor(runtime, { registry, timeoutMs }).run(workflow);
   } finally {
     await runtime.close();
   }
-  process.stdout.write(flags.format === 'table' ? formatTable(result) : `${JSON.stringify(result, null, 2)}\n`);
+  const shape = flags.format === 'thaiyyal' ? toThaiyyalResult(result, workflow) : result;
+  process.stdout.write(flags.format === 'table' ? formatTable(result) : `${JSON.stringify(shape, null, 2)}\n`);
   if (result.status === 'success') return EXIT.ok;
   const error = result.error === undefined ? '' : `: ${result.error.code}: ${result.error.message}`;
   process.stderr.write(
@@ -69,6 +89,14 @@ async function runCommand(source: string, flags: RunFlags): Promise<number> {
       : `flowpool: workflow failed at node "${result.failedNode}"${error}\n`,
   );
   return EXIT.failure;
+}
+
+function parseWorkflowTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WORKFLOW_TIMEOUT_MS;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 1 || ms > 2_147_483_647)
+    throw new UsageError(`--workflow-timeout: expected an integer from 1 to 2147483647 (ms), received "${value}"`);
+  return ms;
 }
 
 async function readWorkflow(source: string): Promise<unknown> {
@@ -131,7 +159,7 @@ function formatTable(result: WorkflowResult): string {
 function shown(node: NodeResult): string {
   let text: string;
   if (node.status === 'error' && node.error !== undefined) text = `${node.error.code}: ${node.error.message}`;
-  else if (node.status === 'success') text = JSON.stringify(node.output) ?? String(node.output);
+  else if (node.status === 'success') text = shownValue(node.output);
   else text = '-';
   text = text.replace(/[\r\n\t]/g, ' ');
   return text.length > CELL ? `${text.slice(0, CELL - 3)}...` : text;

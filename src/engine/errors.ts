@@ -65,7 +65,7 @@ const MAX_LISTED_ISSUES = 5;
  * has them all.
  */
 export class WorkflowValidationError extends Error {
-  readonly code: 'FLOWPOOL_INVALID_WORKFLOW' = 'FLOWPOOL_INVALID_WORKFLOW';
+  readonly code = 'FLOWPOOL_INVALID_WORKFLOW' as const;
   readonly issues: readonly WorkflowIssue[];
 
   constructor(issues: readonly WorkflowIssue[]) {
@@ -79,7 +79,7 @@ export class WorkflowValidationError extends Error {
 
 /** A node type that cannot be registered (bad or duplicate `type`, missing schema or execute). */
 export class NodeTypeError extends Error {
-  readonly code: 'FLOWPOOL_INVALID_NODE_TYPE' = 'FLOWPOOL_INVALID_NODE_TYPE';
+  readonly code = 'FLOWPOOL_INVALID_NODE_TYPE' as const;
 
   constructor(message: string) {
     super(message);

@@ -1,18 +1,20 @@
 /**
- * Runs a validated workflow on a runtime. A node starts as soon as all its inputs are ready, so
- * independent branches run at the same time (their HTTP nodes reach the pool together). All state
- * belongs to one run: any number of workflows may run at once on one runtime.
+ * Runs a validated workflow on a job runner (a runtime, or anything with its `run`). A node starts as
+ * soon as all its inputs are ready, so independent branches run at the same time (their HTTP nodes reach
+ * the pool together). All state belongs to one run: any number of workflows may run at once.
  *
  * Outcomes. A node that fails sends `{ code, message }` along its `error` edges when it has any (the error
  * is then handled); without error edges the workflow fails, naming the node, and stops: nothing new starts
  * and running nodes are aborted through their signal. An edge that is not taken (a success edge of a
  * failed node, an error edge of a successful one, any edge of a skipped node) skips its target: a node
- * runs only when every one of its inputs arrived.
+ * runs only when every one of its inputs arrived. The whole run has a deadline (`timeoutMs`, 5 minutes by
+ * default as in Go): past it, running nodes are aborted and the run fails with `WORKFLOW_TIMEOUT`.
  */
-import type { Runtime } from '../index.js';
+import { randomBytes } from 'node:crypto';
+import { FlowpoolError } from '../index.js';
 import { toNodeErrorInfo, type NodeErrorInfo } from './errors.js';
 import { createRegistry } from './builtins.js';
-import type { NodeContext, NodeInput, NodeRegistry } from './registry.js';
+import type { JobRunner, NodeContext, NodeInput, NodeRegistry } from './registry.js';
 import {
   isValidatedWorkflow,
   validateWorkflow,
@@ -20,9 +22,17 @@ import {
   type ValidatedNode,
   type ValidatedWorkflow,
 } from './schema.js';
+import { renderTemplate, renderValue, type TemplateScope } from './templates.js';
+import { toThaiyyalResult, type ThaiyyalResult } from './thaiyyal-result.js';
+import { NO_SPAN, startRootSpan, type TraceSpan } from './tracing.js';
 
 /** The code of a workflow stopped by the caller's signal. */
 export const WORKFLOW_ABORTED = 'WORKFLOW_ABORTED';
+/** The code of a workflow stopped by its deadline (`timeoutMs`). */
+export const WORKFLOW_TIMEOUT = 'WORKFLOW_TIMEOUT';
+
+/** The Go engine's default MaxExecutionTime. */
+export const DEFAULT_WORKFLOW_TIMEOUT_MS = 5 * 60 * 1000;
 
 export type NodeStatus = 'success' | 'error' | 'skipped';
 
@@ -39,70 +49,148 @@ export interface NodeResult {
 }
 
 export interface WorkflowResult {
-  /** `error` when a node failed without an error edge, or the caller aborted the run. */
+  /** `error` when a node failed without an error edge, the caller aborted the run, or its deadline passed. */
   readonly status: 'success' | 'error';
+  /** This run's id: 16 hex characters, as the Go engine makes them. */
+  readonly executionId: string;
+  /** The caller's `workflowId`, or the workflow's `workflow_id`. */
+  readonly workflowId?: string;
   /** One result per node, in the workflow's `nodes` order. */
   readonly nodes: readonly NodeResult[];
   /** The node whose unhandled error failed the workflow. */
   readonly failedNode?: string;
-  /** That node's error, or `WORKFLOW_ABORTED`. */
+  /** That node's error, `WORKFLOW_ABORTED` or `WORKFLOW_TIMEOUT`. */
   readonly error?: NodeErrorInfo;
   readonly durationMs: number;
 }
 
 export interface ExecutorOptions {
-  /** Node types to use. @default createRegistry() (http and text_operation) */
+  /** Node types to use. @default createRegistry() (http, text_operation and the Go engine's input and context nodes) */
   readonly registry?: NodeRegistry;
+  /** Deadline of a whole run in ms (a run may set its own). @default 300000 (5 minutes, as in Go) */
+  readonly timeoutMs?: number;
+  /**
+   * OpenTelemetry spans (run, node, HTTP job) and a `traceparent` header on every job, when
+   * `@opentelemetry/api` is installed; without a registered tracer provider they record nothing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /** The tracer's name. @default 'flowpool' */
+  readonly tracerName?: string;
 }
 
 export interface RunWorkflowOptions {
   /** Stops the run: nothing new starts, running nodes are aborted; the result has `WORKFLOW_ABORTED`. */
   readonly signal?: AbortSignal;
-  /** The caller's id for this run, passed to nodes in their context. */
+  /** The caller's id for this run, passed to nodes in their context. @default the workflow's workflow_id */
   readonly workflowId?: string;
+  /** This run's deadline in ms. @default the executor's timeoutMs */
+  readonly timeoutMs?: number;
 }
 
-export interface WorkflowExecutor {
+export interface WorkflowExecutor<R = WorkflowResult> {
   readonly registry: NodeRegistry;
   /** Validates once; the result can be passed to `run` any number of times. */
   validate(input: unknown): ValidatedWorkflow;
   /**
    * Validates (unless given a validated workflow) and runs. Rejects only with `WorkflowValidationError`
-   * (`FLOWPOOL_INVALID_WORKFLOW`); node failures are reported in the result.
+   * (`FLOWPOOL_INVALID_WORKFLOW`) or for bad options; node failures are reported in the result.
    */
-  run(workflow: unknown, options?: RunWorkflowOptions): Promise<WorkflowResult>;
+  run(workflow: unknown, options?: RunWorkflowOptions): Promise<R>;
 }
 
-export function createExecutor(runtime: Runtime, options: ExecutorOptions = {}): WorkflowExecutor {
+/** `format: 'thaiyyal'`: results in the Go engine's shape (thaiyyal-result.ts). */
+export function createExecutor(
+  runner: JobRunner,
+  options: ExecutorOptions & { readonly format: 'thaiyyal' },
+): WorkflowExecutor<ThaiyyalResult>;
+export function createExecutor(
+  runner: JobRunner,
+  options?: ExecutorOptions & { readonly format?: 'flowpool' },
+): WorkflowExecutor;
+export function createExecutor(
+  runner: JobRunner,
+  options: ExecutorOptions & { readonly format?: 'flowpool' | 'thaiyyal' } = {},
+): WorkflowExecutor | WorkflowExecutor<ThaiyyalResult> {
   const registry = options.registry ?? createRegistry();
-  return {
-    registry,
-    validate: (input) => validateWorkflow(input, registry),
-    run: async (workflow, runOptions = {}) => {
-      const valid = isValidatedWorkflow(workflow) ? workflow : validateWorkflow(workflow, registry);
-      return new WorkflowRun(valid, runtime, runOptions).start();
-    },
+  const defaultTimeout = checkTimeout(options.timeoutMs, 'timeoutMs') ?? DEFAULT_WORKFLOW_TIMEOUT_MS;
+  const tracerName = options.tracerName ?? 'flowpool';
+  const validate = (input: unknown): ValidatedWorkflow => validateWorkflow(input, registry);
+  const execute = async (
+    workflow: unknown,
+    runOptions: RunWorkflowOptions = {},
+  ): Promise<{ readonly result: WorkflowResult; readonly workflow: ValidatedWorkflow }> => {
+    const valid = isValidatedWorkflow(workflow) ? workflow : validate(workflow);
+    const timeoutMs = checkTimeout(runOptions.timeoutMs, 'run options: timeoutMs') ?? defaultTimeout;
+    const executionId = randomBytes(8).toString('hex');
+    const workflowId = runOptions.workflowId ?? valid.workflowId;
+    const span =
+      options.tracing === false
+        ? NO_SPAN
+        : await startRootSpan(tracerName, 'workflow.run', {
+            'flowpool.execution.id': executionId,
+            'flowpool.workflow.nodes': valid.nodes.length,
+            ...(workflowId === undefined ? {} : { 'flowpool.workflow.id': workflowId }),
+          });
+    const result = await new WorkflowRun(
+      valid,
+      runner,
+      { ...runOptions, workflowId },
+      executionId,
+      timeoutMs,
+      span,
+    ).start();
+    return { result, workflow: valid };
   };
+  if (options.format === 'thaiyyal') {
+    return {
+      registry,
+      validate,
+      run: async (workflow, runOptions) => {
+        const done = await execute(workflow, runOptions);
+        return toThaiyyalResult(done.result, done.workflow);
+      },
+    };
+  }
+  return { registry, validate, run: async (workflow, runOptions) => (await execute(workflow, runOptions)).result };
 }
 
-/** One-off form of `createExecutor(runtime, options).run(workflow, options)`. */
+/** One-off form of `createExecutor(runner, options).run(workflow, options)`. */
 export function runWorkflow(
-  runtime: Runtime,
+  runner: JobRunner,
   workflow: unknown,
   options: RunWorkflowOptions & ExecutorOptions = {},
 ): Promise<WorkflowResult> {
-  return createExecutor(runtime, options).run(workflow, options);
+  return createExecutor(runner, options).run(workflow, options);
+}
+
+/** setTimeout's own limit: a larger delay would fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+function checkTimeout(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (Number.isInteger(value) && value >= 1 && value <= MAX_TIMEOUT_MS) return value;
+  throw new FlowpoolError(
+    'FLOWPOOL_INVALID_OPTIONS',
+    `${name}: expected an integer from 1 to ${MAX_TIMEOUT_MS} (ms), received ${String(value)}`,
+  );
 }
 
 type Outcome =
   | { readonly status: 'success'; readonly output: unknown }
   | { readonly status: 'error'; readonly error: NodeErrorInfo };
 
+interface RunSettings extends RunWorkflowOptions {
+  readonly workflowId: string | undefined;
+}
+
 class WorkflowRun {
   readonly #workflow: ValidatedWorkflow;
-  readonly #runtime: Runtime;
-  readonly #options: RunWorkflowOptions;
-  readonly #controller = new AbortController();
+  readonly #runner: JobRunner;
+  readonly #options: RunSettings;
+  readonly #executionId: string;
+  readonly #timeoutMs: number;
+  readonly #span: TraceSpan;
   readonly #startedAt = performance.now();
   readonly #byId = new Map<string, ValidatedNode>();
   /** Position of each edge among its target's inputs. */
@@ -112,15 +200,33 @@ class WorkflowRun {
   readonly #dead: boolean[];
   readonly #results: (NodeResult | undefined)[];
   readonly #ready: ValidatedNode[] = [];
+  /**
+   * One controller per running node, not one signal shared by all: every job adds an abort listener to
+   * the signal it gets, and more than 10 on one signal print MaxListenersExceededWarning.
+   */
+  readonly #running = new Map<ValidatedNode, AbortController>();
+  readonly #outputs = new Map<string, unknown>();
+  readonly #variables = new Map<string, unknown>();
+  readonly #constants = new Map<string, unknown>();
   #settled = 0;
   #failure: { readonly nodeId: string; readonly error: NodeErrorInfo } | undefined;
-  #abortReason: string | undefined;
+  #stopped: NodeErrorInfo | undefined;
   #finish: ((result: WorkflowResult) => void) | undefined;
 
-  constructor(workflow: ValidatedWorkflow, runtime: Runtime, options: RunWorkflowOptions) {
+  constructor(
+    workflow: ValidatedWorkflow,
+    runner: JobRunner,
+    options: RunSettings,
+    executionId: string,
+    timeoutMs: number,
+    span: TraceSpan,
+  ) {
     this.#workflow = workflow;
-    this.#runtime = runtime;
+    this.#runner = runner;
     this.#options = options;
+    this.#executionId = executionId;
+    this.#timeoutMs = timeoutMs;
+    this.#span = span;
     this.#slot = new Int32Array(workflow.edges.length);
     for (const node of workflow.nodes) {
       this.#byId.set(node.id, node);
@@ -139,19 +245,36 @@ class WorkflowRun {
       this.#finish = resolve;
     });
     const signal = this.#options.signal;
-    const onAbort = (): void => this.#stop(abortMessage(signal?.reason));
+    const onAbort = (): void => {
+      this.#stop({ code: WORKFLOW_ABORTED, message: abortMessage(signal?.reason) });
+    };
+    const deadline = setTimeout(() => {
+      this.#stop({
+        code: WORKFLOW_TIMEOUT,
+        message: `workflow execution timeout: exceeded ${this.#timeoutMs} ms`,
+      });
+    }, this.#timeoutMs);
     if (signal?.aborted === true) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
     for (const node of this.#workflow.nodes) if (node.incoming.length === 0) this.#ready.push(node);
     this.#drain();
     this.#checkDone();
-    return done.finally(() => signal?.removeEventListener('abort', onAbort));
+    return done.finally(() => {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
+    });
   }
 
-  /** Starts (or skips) every ready node. A loop, not recursion: skips can cascade down long chains. */
+  /**
+   * Starts (or skips) every ready node, those that set context values first. A loop, not recursion:
+   * skips can cascade down long chains.
+   */
   #drain(): void {
+    if (this.#ready.some((node) => node.nodeType.runsFirst === true)) {
+      this.#ready.sort((a, b) => Number(b.nodeType.runsFirst === true) - Number(a.nodeType.runsFirst === true));
+    }
     for (let node = this.#ready.shift(); node !== undefined; node = this.#ready.shift()) {
-      if (this.#dead[node.index] === true || this.#failure !== undefined || this.#abortReason !== undefined)
+      if (this.#dead[node.index] === true || this.#failure !== undefined || this.#stopped !== undefined)
         this.#skip(node);
       else this.#launch(node);
     }
@@ -160,26 +283,51 @@ class WorkflowRun {
   #launch(node: ValidatedNode): void {
     const started = performance.now();
     const inputs = (this.#inputs[node.index] ?? []).filter((input): input is NodeInput => input !== undefined);
+    const controller = new AbortController();
+    this.#running.set(node, controller);
+    const span = this.#span.child(`workflow.node ${node.id}`, {
+      'flowpool.node.id': node.id,
+      'flowpool.node.type': node.type,
+    });
+    const scope: TemplateScope = {
+      inputs: inputs.map((input) => input.value),
+      outputs: this.#outputs,
+      variables: this.#variables,
+      constants: this.#constants,
+    };
     const context: NodeContext = {
-      runtime: this.#runtime,
-      signal: this.#controller.signal,
+      runtime: this.#runner,
+      signal: controller.signal,
       nodeId: node.id,
       workflowId: this.#options.workflowId,
+      executionId: this.#executionId,
+      render: (text, mode) => renderTemplate(text, scope, mode),
+      renderValue: (value) => renderValue(value, scope),
+      setContextValue: (kind, name, value) => {
+        (kind === 'variable' ? this.#variables : this.#constants).set(name, value);
+      },
+      span,
     };
-    let running: Promise<unknown>;
-    try {
-      running = Promise.resolve(node.nodeType.execute(inputs, node.data, context));
-    } catch (error) {
-      running = Promise.reject(error);
-    }
+    // A synchronous throw becomes a rejection, whatever was thrown.
+    const running = new Promise<unknown>((resolve) => {
+      resolve(node.nodeType.execute(inputs, node.data, context));
+    });
     running.then(
-      (output: unknown) => this.#settle(node, { status: 'success', output }, started),
-      (error: unknown) => this.#settle(node, { status: 'error', error: toNodeErrorInfo(error) }, started),
+      (output: unknown) => {
+        this.#settle(node, { status: 'success', output }, started, span);
+      },
+      (error: unknown) => {
+        this.#settle(node, { status: 'error', error: toNodeErrorInfo(error) }, started, span);
+      },
     );
   }
 
-  #settle(node: ValidatedNode, outcome: Outcome, started: number): void {
+  #settle(node: ValidatedNode, outcome: Outcome, started: number, span: TraceSpan): void {
+    this.#running.delete(node);
     const durationMs = roundMs(performance.now() - started);
+    if (outcome.status === 'error') span.fail(outcome.error.code, outcome.error.message);
+    span.end();
+    if (outcome.status === 'success') this.#outputs.set(node.id, outcome.output);
     this.#record(
       node,
       outcome.status === 'success'
@@ -190,10 +338,10 @@ class WorkflowRun {
       outcome.status === 'error' &&
       !node.outgoing.some((edge) => edge.port === 'error') &&
       this.#failure === undefined &&
-      this.#abortReason === undefined
+      this.#stopped === undefined
     ) {
       this.#failure = { nodeId: node.id, error: outcome.error };
-      this.#controller.abort(new Error(`node "${node.id}" failed`));
+      this.#abortRunning(new Error(`node "${node.id}" failed`));
     }
     for (const edge of node.outgoing) {
       const taken = (edge.port === 'success') === (outcome.status === 'success');
@@ -226,10 +374,15 @@ class WorkflowRun {
     this.#settled++;
   }
 
-  #stop(reason: string): void {
-    if (this.#abortReason !== undefined || this.#failure !== undefined) return;
-    this.#abortReason = reason;
-    this.#controller.abort(new Error(reason));
+  /** The caller's signal or the deadline: nothing new starts, running nodes are aborted. */
+  #stop(reason: NodeErrorInfo): void {
+    if (this.#stopped !== undefined || this.#failure !== undefined || this.#finish === undefined) return;
+    this.#stopped = reason;
+    this.#abortRunning(new Error(reason.message));
+  }
+
+  #abortRunning(reason: Error): void {
+    for (const controller of this.#running.values()) controller.abort(reason);
   }
 
   #checkDone(): void {
@@ -238,13 +391,24 @@ class WorkflowRun {
     this.#finish = undefined;
     const nodes = this.#results.map((result, index) => result ?? skipped(this.#workflow.nodes[index]));
     const durationMs = roundMs(performance.now() - this.#startedAt);
+    const base = {
+      executionId: this.#executionId,
+      ...(this.#options.workflowId === undefined ? {} : { workflowId: this.#options.workflowId }),
+      nodes,
+      durationMs,
+    };
+    let result: WorkflowResult;
     if (this.#failure !== undefined) {
-      finish({ status: 'error', nodes, failedNode: this.#failure.nodeId, error: this.#failure.error, durationMs });
-    } else if (this.#abortReason !== undefined) {
-      finish({ status: 'error', nodes, error: { code: WORKFLOW_ABORTED, message: this.#abortReason }, durationMs });
+      result = { status: 'error', ...base, failedNode: this.#failure.nodeId, error: this.#failure.error };
+    } else if (this.#stopped !== undefined) {
+      result = { status: 'error', ...base, error: this.#stopped };
     } else {
-      finish({ status: 'success', nodes, durationMs });
+      result = { status: 'success', ...base };
     }
+    if (result.error !== undefined) this.#span.fail(result.error.code, result.error.message);
+    this.#span.set({ 'flowpool.workflow.status': result.status });
+    this.#span.end();
+    finish(result);
   }
 }
 

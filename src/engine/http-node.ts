@@ -4,13 +4,19 @@
  * followed first, each hop checked by the policy, unless `followRedirects` is false); any `FlowpoolError`
  * (blocked destination, timeout, too large, ...) fails it with the error's own code.
  *
- * Inputs only order the node (it starts after them); their values are not used.
+ * Inputs order the node (it starts after them) and feed its templates: `url`, `headers` values, `body`
+ * and the strings of `json` may use `{{ input }}`, `{{ nodes.<id>.output.path }}`, `{{ variable.x }}`
+ * and `{{ const.x }}` (templates.ts). Values are URL-encoded where they land in the URL's path or query;
+ * the runtime validates the final job and the SSRF policy judges the final URL. When tracing is on, the
+ * job runs inside its own client span and carries that span's `traceparent` header.
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { jobSchema, type HttpJob } from '../index.js';
-import { NodeError } from './errors.js';
-import { defineNodeType } from './registry.js';
+import { FlowpoolError, jobSchema, type HttpJob } from '../index.js';
+import { NodeError, toNodeErrorInfo } from './errors.js';
+import { jsonText } from './json-text.js';
+import { defineNodeType, type NodeContext } from './registry.js';
+import { urlForSpan } from './tracing.js';
 
 /** A response status outside 200-299. */
 export const HTTP_STATUS = 'HTTP_STATUS';
@@ -39,10 +45,15 @@ const fields = z.strictObject({
     .boolean()
     .optional()
     .describe('Follow redirects (default true); a 3xx not followed is a node error.'),
+  label: z.string().optional().describe('A name for people; ignored.'),
 });
+
+const hasTemplate = (value: unknown): boolean => jsonText(value)?.includes('{{') === true;
 
 export const httpNodeSchema = fields.check((ctx) => {
   const flagged = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+  // Fields with templates are judged once filled, at run time (the runtime validates every job).
+  for (const key of ['url', 'headers', 'body', 'json'] as const) if (hasTemplate(ctx.value[key])) flagged.add(key);
   const job = toJob(ctx.value, undefined);
   const parsed = jobSchema.safeParse(job);
   if (!parsed.success) {
@@ -73,9 +84,10 @@ export const httpNode = defineNodeType({
   description: 'An HTTP request through the flowpool runtime; outputs the response body.',
   schema: httpNodeSchema,
   async execute(_inputs, data, context) {
-    const result = await context.runtime.run(toJob(data, context.nodeId), { signal: context.signal });
+    const job = toJob(fill(data, context), context.nodeId);
+    const method = (data.method ?? 'GET').toUpperCase();
+    const result = await runTraced(job, method, context);
     if (result.status < 200 || result.status > 299) {
-      const method = (data.method ?? 'GET').toUpperCase();
       throw new NodeError(
         HTTP_STATUS,
         `${method} ${withoutQuery(result.url)} answered ${result.status} ${STATUS_CODES[result.status] ?? ''}`.trimEnd(),
@@ -87,6 +99,66 @@ export const httpNode = defineNodeType({
     return data.responseType === 'json' ? parseJson(result.body) : result.body;
   },
 });
+
+/** The data with its templates filled (only the fields that have any are copied). */
+function fill(data: HttpNodeData, context: NodeContext): HttpNodeData {
+  if (!hasTemplate(data)) return data;
+  const filled = { ...data, url: context.render(data.url, 'url') };
+  if (data.headers !== undefined && hasTemplate(data.headers)) {
+    filled.headers = Object.fromEntries(
+      Object.entries(data.headers).map(([name, value]) => {
+        const render = (item: string | number): string | number => {
+          if (typeof item !== 'string') return item;
+          const rendered = context.render(item);
+          // Checked here so that the message never shows the value (it may carry a token).
+          if (/[\r\n\0]/.test(rendered))
+            throw new FlowpoolError(
+              'FLOWPOOL_INVALID_JOB',
+              `headers.${name}: expected a header value without CR, LF or NUL after filling its templates (value not shown)`,
+            );
+          return rendered;
+        };
+        return [name, Array.isArray(value) ? value.map(render) : render(value)];
+      }),
+    );
+  }
+  if (data.body !== undefined) filled.body = context.render(data.body);
+  if (data.json !== undefined) filled.json = context.renderValue(data.json);
+  return filled;
+}
+
+/** The job through the runner, inside a client span whose `traceparent` the job carries. */
+async function runTraced(
+  job: HttpJob,
+  method: string,
+  context: NodeContext,
+): ReturnType<NodeContext['runtime']['run']> {
+  const span = context.span.child(`HTTP ${method}`, { 'http.request.method': method }, true);
+  // Parsing the URL again costs more than a span that records nothing: only for a recording span.
+  if (span.recording) span.set({ 'url.full': urlForSpan(job.url) });
+  const traceparent = span.traceparent();
+  if (traceparent !== undefined) {
+    const headers = Object.entries(job.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'traceparent');
+    job.headers = { ...Object.fromEntries(headers), traceparent };
+  }
+  try {
+    const result = await context.runtime.run(job, { signal: context.signal });
+    if (span.recording)
+      span.set({
+        'http.response.status_code': result.status,
+        'flowpool.attempts': result.attempts,
+        'flowpool.worker': result.worker,
+      });
+    if (result.status >= 400) span.fail(String(result.status), `answered ${result.status}`);
+    return result;
+  } catch (error) {
+    const info = toNodeErrorInfo(error);
+    span.fail(info.code, info.message);
+    throw error;
+  } finally {
+    span.end();
+  }
+}
 
 function parseJson(body: unknown): unknown {
   const text = typeof body === 'string' ? body : '';
@@ -104,6 +176,7 @@ function parseJson(body: unknown): unknown {
  * HTTP_STATUS of an HTML error page behind a parse error.
  */
 function toJob(data: z.output<typeof fields>, id: string | undefined): HttpJob {
+  // A fresh object every time: the tracing step adds a header to it.
   const job: HttpJob = { url: data.url, responseType: 'text' };
   if (data.method !== undefined) job.method = data.method;
   if (data.headers !== undefined) job.headers = data.headers;

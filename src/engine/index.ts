@@ -1,5 +1,11 @@
 /** The workflow layer: named re-exports only. Built on flowpool's public API and nothing else. */
-export { createExecutor, runWorkflow, WORKFLOW_ABORTED } from './executor.js';
+export {
+  createExecutor,
+  runWorkflow,
+  WORKFLOW_ABORTED,
+  WORKFLOW_TIMEOUT,
+  DEFAULT_WORKFLOW_TIMEOUT_MS,
+} from './executor.js';
 export type {
   ExecutorOptions,
   NodeResult,
@@ -27,7 +33,7 @@ export type {
   WorkflowNodeDefinition,
 } from './schema.js';
 export { NodeRegistry, defineNodeType } from './registry.js';
-export type { EdgePort, JSONSchema, NodeContext, NodeInput, NodeType } from './registry.js';
+export type { EdgePort, JobRunner, JSONSchema, NodeContext, NodeInput, NodeType } from './registry.js';
 export { createRegistry } from './builtins.js';
 export { httpNode, httpNodeSchema, HTTP_STATUS } from './http-node.js';
 export type { HttpNodeData } from './http-node.js';
@@ -48,3 +54,24 @@ export type { TextOp } from './text-ops.js';
 export { NodeError, NodeTypeError, WorkflowValidationError, toNodeErrorInfo, NODE_EXCEPTION } from './errors.js';
 export type { NodeErrorInfo, WorkflowIssue } from './errors.js';
 export { findCycle } from './graph.js';
+export { inferNodeType } from './infer-type.js';
+export { textInputNode, textInputSchema, numberNode, numberSchema } from './input-nodes.js';
+export {
+  contextVariableNode,
+  contextConstantNode,
+  contextNodeSchema,
+  CONTEXT_VALUE_INVALID,
+  CONTEXT_VALUE_TYPES,
+} from './context-nodes.js';
+export {
+  renderTemplate,
+  renderValue,
+  findReferences,
+  TEMPLATE_MISSING_REFERENCE,
+  TEMPLATE_INVALID_VALUE,
+} from './templates.js';
+export type { TemplateMode, TemplateReference, TemplateScope } from './templates.js';
+export { toThaiyyalResult } from './thaiyyal-result.js';
+export type { ThaiyyalResult } from './thaiyyal-result.js';
+export { NO_SPAN, urlForSpan } from './tracing.js';
+export type { TraceSpan, SpanAttributes } from './tracing.js';

@@ -4,8 +4,18 @@
  * object: there is no global one, so two engines (or two tests) never see each other's types.
  */
 import { z } from 'zod';
-import type { Runtime } from '../index.js';
+import type { HttpJob, HttpResult, RunOptions } from '../index.js';
 import { NodeTypeError } from './errors.js';
+import type { TemplateMode } from './templates.js';
+import type { TraceSpan } from './tracing.js';
+
+/**
+ * What the workflow layer needs of a runtime: its `run`. A runtime fits, and so does anything with the
+ * same shape (a queue client, a test double): the untyped signature, the last of run()'s overloads.
+ */
+export interface JobRunner {
+  run(job: HttpJob, options?: RunOptions): Promise<HttpResult>;
+}
 
 /** Which outcome of its source an edge carries. */
 export type EdgePort = 'success' | 'error';
@@ -21,13 +31,27 @@ export interface NodeInput {
 
 /** What a node's `execute` gets besides its inputs and data. */
 export interface NodeContext {
-  /** The runtime HTTP work must go through. */
-  readonly runtime: Runtime;
+  /** Where HTTP work must go through (the runtime, or anything with its `run`). */
+  readonly runtime: JobRunner;
   /** Aborted when the workflow stops (a failure elsewhere, or the caller's signal). */
   readonly signal: AbortSignal;
   readonly nodeId: string;
-  /** The caller's id for this run, if it gave one. */
+  /** The caller's id for this run (or the workflow's `workflow_id`), if there is one. */
   readonly workflowId: string | undefined;
+  /** This run's id (16 hex characters, as the Go engine makes them). */
+  readonly executionId: string;
+  /**
+   * `text` with its templates filled from this node's inputs, upstream outputs and context values
+   * (templates.ts); `mode: 'url'` URL-encodes values that land in a path or query. Throws a `NodeError`
+   * for a missing reference.
+   */
+  render(text: string, mode?: TemplateMode): string;
+  /** A JSON value with its templates filled; a string that is exactly one template becomes the value. */
+  renderValue(value: unknown): unknown;
+  /** Sets a context variable or constant that later nodes' templates read (context nodes). */
+  setContextValue(kind: 'variable' | 'const', name: string, value: unknown): void;
+  /** This node's trace span (a no-op one when tracing is off); an HTTP job's span is opened under it. */
+  readonly span: TraceSpan;
 }
 
 /**
@@ -40,6 +64,11 @@ export interface NodeType<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   readonly schema: S;
   execute(inputs: readonly NodeInput[], data: z.output<S>, context: NodeContext): unknown;
+  /**
+   * Started before any other node that is ready at the same time (context nodes), so that templates of
+   * the nodes started with them already see the values they set.
+   */
+  readonly runsFirst?: boolean;
 }
 
 /** Identity helper that infers `data`'s type from the schema. */

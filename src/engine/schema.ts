@@ -8,6 +8,8 @@ import { WorkflowValidationError, type WorkflowIssue } from './errors.js';
 import { describeReceived } from '../errors.js';
 import { valueAt } from '../validation.js';
 import { findCycle } from './graph.js';
+import { inferNodeType, INFERENCE_HINT } from './infer-type.js';
+import { findReferences } from './templates.js';
 import type { EdgePort, NodeRegistry, NodeType } from './registry.js';
 
 /** Bounds that keep a hostile workflow from costing more than a large legitimate one. */
@@ -18,12 +20,17 @@ export const edgePortSchema = z.enum(['success', 'error']);
 
 export const workflowNodeSchema = z.strictObject({
   id: z.string().min(1).max(256),
-  type: z.string().min(1).max(64),
+  /** Missing: inferred from `data` by the Go engine's rules (infer-type.ts). */
+  type: z.string().min(1).max(64).optional(),
   /** The node's configuration, validated by its type's schema. Missing is the same as `{}`. */
   data: z.unknown().optional(),
 });
 
 export const workflowEdgeSchema = z.strictObject({
+  /** Carried by the Go format; not used. */
+  id: z.string().max(256).optional(),
+  /** A name for people; not used. */
+  label: z.string().max(1_000).optional(),
   source: z.string(),
   target: z.string(),
   /** Which outcome of `source` the edge carries. @default 'success' */
@@ -31,6 +38,8 @@ export const workflowEdgeSchema = z.strictObject({
 });
 
 export const workflowSchema = z.strictObject({
+  /** The Go format's workflow identifier: the run's `workflowId` unless the caller gives one. */
+  workflow_id: z.string().max(256).optional(),
   nodes: z.array(workflowNodeSchema).min(1).max(MAX_NODES),
   /** @default [] */
   edges: z.array(workflowEdgeSchema).max(MAX_EDGES).optional(),
@@ -51,6 +60,7 @@ export interface ValidatedEdge {
 
 export interface ValidatedNode {
   readonly id: string;
+  /** As written, or inferred from `data` when the node had none. */
   readonly type: string;
   /** Position in the workflow's `nodes`. */
   readonly index: number;
@@ -64,6 +74,8 @@ export interface ValidatedNode {
 
 /** A workflow that passed validation; it can run any number of times, concurrently. */
 export interface ValidatedWorkflow {
+  /** The workflow's `workflow_id`, when it has one. */
+  readonly workflowId: string | undefined;
   readonly nodes: readonly ValidatedNode[];
   readonly edges: readonly ValidatedEdge[];
 }
@@ -120,12 +132,22 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
 
   const parsed: { readonly nodeType: NodeType; readonly data: unknown }[] = [];
   nodes.forEach((node, index) => {
-    const nodeType = registry.get(node.type);
-    if (nodeType === undefined) {
+    const type = node.type ?? inferNodeType(node.data);
+    if (type === undefined) {
       issues.push({
         path: `nodes[${index}].type`,
         nodeId: node.id,
-        message: `node ${quote(node.id)}: type: unknown node type ${quote(node.type)} (known: ${registry.types().join(', ')})`,
+        message: `node ${quote(node.id)}: type: missing, and none can be inferred from data (${INFERENCE_HINT}, ...)`,
+      });
+      return;
+    }
+    const nodeType = registry.get(type);
+    if (nodeType === undefined) {
+      const how = node.type === undefined ? ", inferred from data by the Go engine's rules" : '';
+      issues.push({
+        path: `nodes[${index}].type`,
+        nodeId: node.id,
+        message: `node ${quote(node.id)}: type: unknown node type ${quote(type)}${how} (known: ${registry.types().join(', ')})`,
       });
       return;
     }
@@ -150,6 +172,7 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
     });
   }
 
+  if (issues.length === 0) issues.push(...checkTemplates(nodes, parsed, goodEdges));
   if (issues.length > 0) throw new WorkflowValidationError(issues);
 
   const incoming = new Map<string, ValidatedEdge[]>();
@@ -159,12 +182,13 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
     push(outgoing, edge.source, edge);
   }
   const workflow: ValidatedWorkflow = Object.freeze({
+    workflowId: shape.data.workflow_id,
     nodes: Object.freeze(
       nodes.map((node, index): ValidatedNode => {
         const { nodeType, data } = parsed[index] as { readonly nodeType: NodeType; readonly data: unknown };
         return Object.freeze({
           id: node.id,
-          type: node.type,
+          type: nodeType.type,
           index,
           data,
           nodeType,
@@ -177,6 +201,66 @@ export function validateWorkflow(input: unknown, registry: NodeRegistry): Valida
   });
   validated.add(workflow);
   return workflow;
+}
+
+/**
+ * Template references must resolve by the time their node runs (checked in the parsed data, so a node
+ * type's defaults count): `{{ input }}` needs an incoming edge,
+ * `{{ nodes.<id>.output }}` an existing node upstream (an ancestor along edges), which has always
+ * finished before. Anything else could race.
+ */
+function checkTemplates(
+  nodes: readonly { readonly id: string; readonly data?: unknown }[],
+  parsed: readonly ({ readonly nodeType: NodeType; readonly data: unknown } | undefined)[],
+  edges: readonly ValidatedEdge[],
+): WorkflowIssue[] {
+  const issues: WorkflowIssue[] = [];
+  let sources: Map<string, string[]> | undefined;
+  nodes.forEach((node, index) => {
+    // Context nodes' data is never rendered (as in Go), and neither is a label: text there is just text.
+    if (parsed[index]?.nodeType.runsFirst === true) return;
+    const data = parsed[index]?.data;
+    const rendered =
+      typeof data === 'object' && data !== null && !Array.isArray(data)
+        ? Object.entries(data).filter(([key]) => key !== 'label')
+        : data;
+    const { references, problems } = findReferences(rendered);
+    const at = `nodes[${index}].data`;
+    for (const problem of problems)
+      issues.push({ path: at, nodeId: node.id, message: `node ${quote(node.id)}: data: ${problem}` });
+    if (references.length === 0) return;
+    if (sources === undefined) {
+      sources = new Map();
+      for (const edge of edges) push(sources, edge.target, edge.source);
+    }
+    const ancestors = ancestorsOf(node.id, sources);
+    for (const reference of references) {
+      if (reference.kind === 'input' && !(sources.get(node.id)?.length ?? 0))
+        issues.push({
+          path: at,
+          nodeId: node.id,
+          message: `node ${quote(node.id)}: data: template ${reference.text}: the node has no incoming edge`,
+        });
+      if (reference.kind === 'node' && !ancestors.has(reference.id))
+        issues.push({
+          path: at,
+          nodeId: node.id,
+          message: `node ${quote(node.id)}: data: template ${reference.text}: no node ${quote(reference.id)} upstream of this one`,
+        });
+    }
+  });
+  return issues;
+}
+
+function ancestorsOf(id: string, sources: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...(sources.get(id) ?? [])];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    stack.push(...(sources.get(next) ?? []));
+  }
+  return seen;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

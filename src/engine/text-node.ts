@@ -1,44 +1,50 @@
 /**
- * The `text_operation` node: one of the pure operations in text-ops.ts, selected by `data.text_op`.
- *
- * Inputs, in order: `data.text` when given (a literal), then the values of the incoming edges in the
- * order of the workflow's `edges`. Single-text operations need exactly one input; `concat` joins all of
- * them; `repeat` needs one. An input is text when it is a string, or when it came along an `error` edge
- * (its `message` is the text). Anything else (a parsed JSON body, a number) fails the node with
- * `TEXT_OP_INVALID_INPUT`.
+ * The `text_operation` node: one of the pure operations in text-ops.ts, selected by `data.text_op`,
+ * reading its inputs as the Go engine does. Inputs are the values of the incoming edges in the order of
+ * the workflow's `edges`; a node with none fails. `concat` joins all of them with `separator`; every
+ * other operation uses the first and ignores the rest. `data.text`, `separator` (except for `concat`),
+ * `repeat_n` (except for `repeat`) and `label` are accepted and ignored, as Go ignores them. An input is
+ * text when it is a string, or when it came along an `error` edge (its `message` is the text); anything
+ * else fails the node with `TEXT_OP_INVALID_INPUT` and Go's message.
  */
 import { z } from 'zod';
 import { NodeError, type NodeErrorInfo } from './errors.js';
 import { defineNodeType, type NodeInput } from './registry.js';
-import { camelcase, concat, inversecase, lowercase, repeat, titlecase, uppercase, type TextOp } from './text-ops.js';
+import {
+  camelcase,
+  concat,
+  inversecase,
+  lowercase,
+  repeat,
+  TEXT_OPS,
+  titlecase,
+  uppercase,
+  type TextOp,
+} from './text-ops.js';
 
-/** A text input is not text, or there are too few or too many inputs. */
+/** No input, or an input that is not text. The messages are the Go engine's. */
 export const TEXT_OP_INVALID_INPUT = 'TEXT_OP_INVALID_INPUT';
 /** The result would exceed `MAX_TEXT_LENGTH`. */
 export const TEXT_OP_TOO_LARGE = 'TEXT_OP_TOO_LARGE';
 
-const text = z.string().max(1_000_000).optional().describe('A literal input, placed before the inputs from edges.');
-const separator = z.string().max(10_000).optional().describe('Put between parts (default: nothing).');
-
-const single = (op: Exclude<TextOp, 'concat' | 'repeat'>, description: string) =>
-  z.strictObject({ text_op: z.literal(op), text }).describe(description);
-
-export const textOperationSchema = z.discriminatedUnion('text_op', [
-  single('uppercase', 'UPPER CASE the input'),
-  single('lowercase', 'lower case the input'),
-  single('titlecase', 'Capitalise Each Word, lower-case the rest'),
-  single('camelcase', 'camelCase the words of the input'),
-  single('inversecase', 'sWAP tHE cASE of every character'),
-  z.strictObject({ text_op: z.literal('concat'), text, separator }).describe('Join all inputs in edge order'),
-  z
-    .strictObject({
-      text_op: z.literal('repeat'),
-      text,
-      repeat_n: z.int().min(0).max(1_000_000).describe('How many copies (0 gives an empty text).'),
-      separator,
-    })
-    .describe('Repeat the input repeat_n times'),
-]);
+export const textOperationSchema = z
+  .strictObject({
+    text_op: z.enum(TEXT_OPS).describe('The operation.'),
+    separator: z.string().max(10_000).optional().describe('concat: put between parts (default: nothing).'),
+    repeat_n: z.int().min(0).max(1_000_000).optional().describe('repeat: how many copies (required for repeat).'),
+    text: z.string().optional().describe('Accepted and ignored, as in Go (a text_input node gives text).'),
+    label: z.string().optional().describe('A name for people; ignored.'),
+  })
+  .check((ctx) => {
+    if (ctx.value.text_op === 'repeat' && ctx.value.repeat_n === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'expected an integer >= 0 (repeat needs repeat_n)',
+        path: ['repeat_n'],
+        input: undefined,
+      });
+    }
+  });
 
 export type TextOperationData = z.output<typeof textOperationSchema>;
 
@@ -47,25 +53,15 @@ export const textOperationNode = defineNodeType({
   description: 'A text operation: uppercase, lowercase, titlecase, camelcase, inversecase, concat, repeat.',
   schema: textOperationSchema,
   execute(inputs, data) {
-    const texts = data.text === undefined ? [] : [data.text];
-    for (const input of inputs) texts.push(textOf(input, data.text_op));
+    const [first] = inputs;
+    if (first === undefined) throw new NodeError(TEXT_OP_INVALID_INPUT, 'text operation needs at least 1 input');
     try {
-      switch (data.text_op) {
-        case 'concat':
-          return concat(texts, data.separator);
-        case 'repeat':
-          return repeat(only(texts, data.text_op), data.repeat_n, data.separator);
-        case 'uppercase':
-          return uppercase(only(texts, data.text_op));
-        case 'lowercase':
-          return lowercase(only(texts, data.text_op));
-        case 'titlecase':
-          return titlecase(only(texts, data.text_op));
-        case 'camelcase':
-          return camelcase(only(texts, data.text_op));
-        case 'inversecase':
-          return inversecase(only(texts, data.text_op));
+      if (data.text_op === 'concat') {
+        const texts = inputs.map((input, index) => textOf(input, `concat operation input ${index}`));
+        return concat(texts, data.separator);
       }
+      if (data.text_op === 'repeat') return repeat(textOf(first, 'repeat operation input'), data.repeat_n ?? 0);
+      return single(data.text_op, textOf(first, 'text operation input'));
     } catch (error) {
       if (error instanceof RangeError) throw new NodeError(TEXT_OP_TOO_LARGE, `${data.text_op}: ${error.message}`);
       throw error;
@@ -73,33 +69,23 @@ export const textOperationNode = defineNodeType({
   },
 });
 
-function textOf(input: NodeInput, op: TextOp): string {
+function single(op: Exclude<TextOp, 'concat' | 'repeat'>, text: string): string {
+  switch (op) {
+    case 'uppercase':
+      return uppercase(text);
+    case 'lowercase':
+      return lowercase(text);
+    case 'titlecase':
+      return titlecase(text);
+    case 'camelcase':
+      return camelcase(text);
+    case 'inversecase':
+      return inversecase(text);
+  }
+}
+
+function textOf(input: NodeInput, what: string): string {
   if (typeof input.value === 'string') return input.value;
   if (input.port === 'error') return (input.value as NodeErrorInfo).message;
-  throw new NodeError(
-    TEXT_OP_INVALID_INPUT,
-    `${op}: expected text input, received ${describeKind(input.value)} from node "${input.source}"` +
-      (typeof input.value === 'object' && input.value !== null
-        ? ' (an http node gives text unless responseType is "json")'
-        : ''),
-  );
-}
-
-function only(texts: readonly string[], op: TextOp): string {
-  const [first] = texts;
-  if (texts.length === 1 && first !== undefined) return first;
-  throw new NodeError(
-    TEXT_OP_INVALID_INPUT,
-    texts.length === 0
-      ? `${op}: expected one input (an edge into the node, or data.text), received none`
-      : `${op}: expected one input, received ${texts.length} (use text_op "concat" to join several)`,
-  );
-}
-
-function describeKind(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return 'bytes';
-  const kind = typeof value;
-  return kind === 'object' ? 'an object' : `a ${kind}`;
+  throw new NodeError(TEXT_OP_INVALID_INPUT, `${what} must be text/string`);
 }

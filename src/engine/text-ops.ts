@@ -27,35 +27,36 @@ export function lowercase(text: string): string {
 }
 
 /**
- * Words are runs of non-whitespace; each gets its first character upper-cased and the rest lower-cased.
- * Whitespace is kept as it is. `"hello wORLD"` -> `"Hello World"`, `"o'neil"` -> `"O'neil"`,
- * `"well-known"` -> `"Well-known"`.
+ * Go's titlecase (`cases.Title` of golang.org/x/text over the lower-cased text): words are found at
+ * Unicode word boundaries (UAX #29, through `Intl.Segmenter`), and each word's first character is
+ * title-cased, the rest lower-cased. Whitespace and punctuation stay as they are. `"hello wORLD"` ->
+ * `"Hello World"`, `"well-known"` -> `"Well-Known"`, `"o'neil"` -> `"O'neil"`, `"ßa"` -> `"Ssa"`.
  */
 export function titlecase(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/(^|\s)(\S)/gu, (_match, space: string, first: string) => space + first.toUpperCase());
+  let out = '';
+  for (const { segment, isWordLike } of WORDS.segment(text.toLowerCase())) {
+    out += isWordLike === true ? capitalise(segment) : segment;
+  }
+  return out;
 }
 
 /**
- * Words are the runs of letters and digits (apostrophes are dropped first, so `"don't"` is one word); a
- * run is split again before an upper-case letter followed by a lower-case one (`fooBar`, `XMLHttp`), but
- * an upper-case tail stays with its word (`wORLD` is one word). The first word is lower-cased, each
- * following one lower-cased and capitalised. `"hello wORLD"` -> `"helloWorld"`, `"XMLHttpRequest"` ->
- * `"xmlHttpRequest"`, `"HTTP request 2"` -> `"httpRequest2"`.
+ * Go's camelcase: words are the runs between whitespace (Go's `strings.Fields`); the first is
+ * lower-cased, each following one gets its first character title-cased and the rest lower-cased, and
+ * the whitespace goes. Text without a word comes back unchanged. Unlike Go, which upper-cases the first
+ * byte of a word (and garbles a word that starts with a non-ASCII letter), the first character is a
+ * whole code point: `"hello élan"` -> `"helloÉlan"`. `"hello wORLD"` -> `"helloWorld"`,
+ * `"well-known fact"` -> `"well-knownFact"`.
  */
 export function camelcase(text: string): string {
-  const words = (text.replace(/['\u2019]/gu, '').match(WORD_RUN) ?? []).flatMap((run) => run.split(CASE_BREAK));
-  return words
-    .map((word, index) => {
-      const lower = word.toLowerCase();
-      return index === 0 ? lower : capitalise(lower);
-    })
-    .join('');
+  const words = text.split(GO_SPACE).filter((word) => word !== '');
+  if (words.length === 0) return text;
+  return words.map((word, index) => (index === 0 ? word.toLowerCase() : capitalise(word.toLowerCase()))).join('');
 }
 
-const WORD_RUN = /[\p{L}\p{M}\p{N}]+/gu;
-const CASE_BREAK = /(?<=[\p{L}\p{M}\p{N}])(?=\p{Lu}\p{Ll})/u;
+// Go's unicode.IsSpace: JavaScript's \s differs (it has U+FEFF, lacks U+0085).
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/u;
+const WORDS = new Intl.Segmenter('en', { granularity: 'word' });
 
 /** Swaps the case of every character: `"Hello World"` -> `"hELLO wORLD"`; characters without case stay. */
 export function inversecase(text: string): string {
@@ -67,28 +68,59 @@ export function inversecase(text: string): string {
   return out;
 }
 
-/** Joins the parts in order with `separator` between them; no parts gives `""`. */
+/** Joins the parts in order with `separator` between them; no parts gives `""` (the node refuses none). */
 export function concat(parts: readonly string[], separator = ''): string {
   const length = parts.reduce((sum, part) => sum + part.length, 0) + separator.length * Math.max(0, parts.length - 1);
   checkLength(length);
   return parts.join(separator);
 }
 
-/** `text` `times` times, with `separator` between copies; 0 times gives `""`. */
-export function repeat(text: string, times: number, separator = ''): string {
+/** `text` `times` times, joined without anything between (Go's `strings.Repeat`); 0 times gives `""`. */
+export function repeat(text: string, times: number): string {
   if (!Number.isInteger(times) || times < 0)
     throw new RangeError(`repeat count must be an integer >= 0, received ${String(times)}`);
-  checkLength(text.length * times + separator.length * Math.max(0, times - 1));
-  if (separator === '') return text.repeat(times);
-  return Array.from({ length: times }, () => text).join(separator);
+  checkLength(text.length * times);
+  return text.repeat(times);
 }
 
+/** The word's first character title-cased (not upper-cased: `"ß"` -> `"Ss"`, `"ǆ"` -> `"ǅ"`), the rest as given. */
 function capitalise(word: string): string {
   const first = word.codePointAt(0);
   if (first === undefined) return word;
   const head = String.fromCodePoint(first);
-  return head.toUpperCase() + word.slice(head.length);
+  return titleOf(head) + word.slice(head.length);
 }
+
+/**
+ * Title case of one character. JavaScript has only upper case; the two differ for the Latin digraphs
+ * (listed) and for characters whose upper case is several letters (`"ß"` -> `"SS"`, `"ﬁ"` -> `"FI"`),
+ * whose title case is the first letter upper and the rest lower.
+ */
+function titleOf(char: string): string {
+  const listed = TITLE_CASE.get(char);
+  if (listed !== undefined) return listed;
+  const upper = char.toUpperCase();
+  const first = upper.codePointAt(0);
+  if (first === undefined || upper.length === String.fromCodePoint(first).length) return upper;
+  const head = String.fromCodePoint(first);
+  return head + upper.slice(head.length).toLowerCase();
+}
+
+const TITLE_CASE = new Map<string, string>([
+  ['\u01C4', '\u01C5'],
+  ['\u01C5', '\u01C5'],
+  ['\u01C6', '\u01C5'],
+  ['\u01C7', '\u01C8'],
+  ['\u01C8', '\u01C8'],
+  ['\u01C9', '\u01C8'],
+  ['\u01CA', '\u01CB'],
+  ['\u01CB', '\u01CB'],
+  ['\u01CC', '\u01CB'],
+  ['\u01F1', '\u01F2'],
+  ['\u01F2', '\u01F2'],
+  ['\u01F3', '\u01F2'],
+  ['\u0149', '\u02BCN'],
+]);
 
 function checkLength(length: number): void {
   if (length > MAX_TEXT_LENGTH) {

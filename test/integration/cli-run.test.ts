@@ -94,7 +94,7 @@ describe('flowpool run', () => {
     [
       'bad node data',
       { nodes: [{ id: 'shout', type: 'text_operation', data: { text_op: 'repeat' } }] },
-      'node "shout": data.repeat_n: expected number, received undefined',
+      'node "shout": data.repeat_n: expected an integer >= 0 (repeat needs repeat_n), received undefined',
     ],
     ['an unknown type', { nodes: [{ id: 'x', type: 'smtp' }] }, 'node "x": type: unknown node type "smtp"'],
     [
@@ -139,7 +139,7 @@ describe('flowpool run', () => {
     expect(stdout).toMatch(/^NODE +TYPE +STATUS +MS +OUTPUT \/ ERROR$/m);
     expect(stdout).toMatch(/^shout +text_operation +success .*"HELLO WORLD FROM FLOWPOOL \| WORKFLOWENGINERUNTIME"$/m);
     expect(stdout).toMatch(/^missing_body +text_operation +skipped/m);
-    expect(stdout).toContain('workflow: success; 8 succeeded, 1 failed, 1 skipped');
+    expect(stdout).toContain('workflow: success; 9 succeeded, 1 failed, 1 skipped');
   });
 
   it('takes runtime options from --config, flags overriding it', async () => {

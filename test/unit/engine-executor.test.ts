@@ -254,7 +254,7 @@ describe('executor', () => {
     await expect(executor.run(bad)).rejects.toBeInstanceOf(WorkflowValidationError);
     await expect(executor.run(bad)).rejects.toMatchObject({
       code: 'FLOWPOOL_INVALID_WORKFLOW',
-      message: expect.stringContaining('node "b": type: unknown node type "nope"'),
+      message: expect.stringContaining('node "b": type: unknown node type "nope"') as unknown,
     });
     expect(started).toEqual([]);
   });

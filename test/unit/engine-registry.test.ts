@@ -21,12 +21,27 @@ const echo = defineNodeType({
 
 describe('node registry', () => {
   it('starts with the built-in types', () => {
-    expect(createRegistry().types()).toEqual(['http', 'text_operation']);
+    expect(createRegistry().types()).toEqual([
+      'http',
+      'text_operation',
+      'text_input',
+      'number',
+      'context_variable',
+      'context_constant',
+    ]);
   });
 
   it('adds an engine type to one registry only', () => {
     const mine = createRegistry().register(echo);
-    expect(mine.types()).toEqual(['http', 'text_operation', 'echo']);
+    expect(mine.types()).toEqual([
+      'http',
+      'text_operation',
+      'text_input',
+      'number',
+      'context_variable',
+      'context_constant',
+      'echo',
+    ]);
     expect(createRegistry().has('echo')).toBe(false);
     const workflow = validateWorkflow({ nodes: [{ id: 'e', type: 'echo' }] }, mine);
     expect(workflow.nodes[0]?.data).toEqual({ value: 'hi' });
@@ -72,11 +87,13 @@ describe('node registry', () => {
       'responseType',
       'timeoutMs',
       'followRedirects',
+      'label',
     ]);
     const text = registry.toJSONSchema('text_operation') as {
-      oneOf: { properties: { text_op: { const: string } }; required: string[] }[];
+      properties: { text_op: { enum: string[] } };
+      required: string[];
     };
-    expect(text.oneOf.map((branch) => branch.properties.text_op.const)).toEqual([
+    expect(text.properties.text_op.enum).toEqual([
       'uppercase',
       'lowercase',
       'titlecase',
@@ -85,11 +102,16 @@ describe('node registry', () => {
       'concat',
       'repeat',
     ]);
-    expect(text.oneOf.find((branch) => branch.properties.text_op.const === 'repeat')?.required).toEqual([
-      'text_op',
-      'repeat_n',
+    expect(text.required).toEqual(['text_op']);
+    expect(Object.keys(registry.toJSONSchemas())).toEqual([
+      'http',
+      'text_operation',
+      'text_input',
+      'number',
+      'context_variable',
+      'context_constant',
+      'echo',
     ]);
-    expect(Object.keys(registry.toJSONSchemas())).toEqual(['http', 'text_operation', 'echo']);
     expect(() => registry.toJSONSchema('nope')).toThrow(/unknown node type "nope"/);
   });
 });

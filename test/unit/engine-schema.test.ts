@@ -93,7 +93,8 @@ describe('workflow validation', () => {
     expect(issue({ nodes: [{ id: 'n', type: 'ftp', data: {} }] })).toEqual({
       path: 'nodes[0].type',
       nodeId: 'n',
-      message: 'node "n": type: unknown node type "ftp" (known: http, text_operation)',
+      message:
+        'node "n": type: unknown node type "ftp" (known: http, text_operation, text_input, number, context_variable, context_constant)',
     });
   });
 
@@ -150,7 +151,11 @@ describe('workflow validation', () => {
       'data.text_op',
       'node "t": data.text_op: expected one of "uppercase"|"lowercase"|"titlecase"|"camelcase"|"inversecase"|"concat"|"repeat", received "shout"',
     ],
-    [{ text_op: 'repeat' }, 'data.repeat_n', 'node "t": data.repeat_n: expected number, received undefined'],
+    [
+      { text_op: 'repeat' },
+      'data.repeat_n',
+      'node "t": data.repeat_n: expected an integer >= 0 (repeat needs repeat_n), received undefined',
+    ],
     [
       { text_op: 'repeat', repeat_n: -2 },
       'data.repeat_n',

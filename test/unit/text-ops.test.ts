@@ -1,6 +1,7 @@
 /**
- * The text operations, defined by tables. Case mapping is locale-independent; words for titlecase are
- * runs of non-whitespace, words for camelcase are letter/digit runs split at case changes.
+ * The text operations, defined by tables. Case mapping is locale-independent. Words are found as the Go
+ * engine finds them: Unicode word boundaries for titlecase (Go's cases.Title), whitespace for camelcase
+ * (Go's strings.Fields); a word's first character is title-cased (ß -> Ss), not upper-cased.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -43,9 +44,13 @@ const tables: Record<string, { readonly fn: (text: string) => string; readonly r
       ['  two   spaces ', '  Two   Spaces '],
       ['tab\tand\nnewline', 'Tab\tAnd\nNewline'],
       ["o'neil", "O'neil"],
-      ['well-known fact', 'Well-known Fact'],
+      ['well-known fact', 'Well-Known Fact'],
       ['123abc def', '123abc Def'],
       ['élan vital', 'Élan Vital'],
+      ['ßa', 'Ssa'],
+      ['ǆemal', 'ǅemal'],
+      ['ﬁne', 'Fine'],
+      ['hello/world.txt', 'Hello/World.txt'],
       ['', ''],
     ],
   },
@@ -55,17 +60,19 @@ const tables: Record<string, { readonly fn: (text: string) => string; readonly r
       ['hello world', 'helloWorld'],
       ['Hello World', 'helloWorld'],
       ['hello wORLD', 'helloWorld'],
-      ['hello_world-foo bar', 'helloWorldFooBar'],
-      ['fooBar baz', 'fooBarBaz'],
-      ['XMLHttpRequest', 'xmlHttpRequest'],
-      ['getHTTP', 'gethttp'],
-      ['abc123def', 'abc123def'],
+      ['hello world from go', 'helloWorldFromGo'],
+      ['hello_world-foo bar', 'hello_world-fooBar'],
+      ['fooBar baz', 'foobarBaz'],
+      ['XMLHttpRequest', 'xmlhttprequest'],
       ['HTTP request 2', 'httpRequest2'],
-      ["don't stop", 'dontStop'],
-      ['  --leading and trailing--  ', 'leadingAndTrailing'],
+      ['  --leading and trailing--  ', '--leadingAndTrailing--'],
+      ['tab\tand\nnewline\u00a0nbsp', 'tabAndNewlineNbsp'],
+      ['hello élan', 'helloÉlan'],
+      ['hello ßa', 'helloSsa'],
       ['élan vital', 'élanVital'],
       ['', ''],
-      ['!!!', ''],
+      ['   ', '   '],
+      ['!!!', '!!!'],
     ],
   },
   inversecase: {
@@ -103,13 +110,13 @@ describe('text operations', () => {
 
   describe('repeat', () => {
     it.each([
-      ['ab', 3, undefined, 'ababab'],
-      ['ab', 3, ' ', 'ab ab ab'],
-      ['ab', 1, ', ', 'ab'],
-      ['ab', 0, ', ', ''],
-      ['', 5, undefined, ''],
-    ] as const)('%j x %i with separator %j -> %j', (text, times, separator, expected) => {
-      expect(repeat(text, times, separator)).toBe(expected);
+      ['ab', 3, 'ababab'],
+      ['Ha', 2, 'HaHa'],
+      ['ab', 1, 'ab'],
+      ['ab', 0, ''],
+      ['', 5, ''],
+    ] as const)('%j x %i -> %j', (text, times, expected) => {
+      expect(repeat(text, times)).toBe(expected);
     });
 
     it('refuses a negative or fractional count', () => {
