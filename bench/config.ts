@@ -7,7 +7,7 @@
 import type { VariantName } from './flood/protocol.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
-export type SuiteName = 'flood' | 'cpu-heavy' | 'sequential' | 'seed' | 'micro' | 'tracing' | 'https';
+export type SuiteName = 'flood' | 'cpu-heavy' | 'sequential' | 'seed' | 'micro' | 'tracing' | 'https' | 'payload';
 
 export interface BenchConfig {
   readonly mode: Mode;
@@ -27,9 +27,18 @@ export interface BenchConfig {
   readonly output: { readonly json: string; readonly svg: string | undefined } | undefined;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,seed,micro,tracing,https]`;
+const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,seed,micro,tracing,https,payload]`;
 
-const ALL_SUITES: readonly SuiteName[] = ['flood', 'cpu-heavy', 'sequential', 'seed', 'micro', 'tracing', 'https'];
+const ALL_SUITES: readonly SuiteName[] = [
+  'flood',
+  'cpu-heavy',
+  'sequential',
+  'seed',
+  'micro',
+  'tracing',
+  'https',
+  'payload',
+];
 
 export function parseArgs(argv: readonly string[]): BenchConfig {
   let quick = false;

@@ -10,6 +10,7 @@ import { parseArgs, type BenchConfig } from './config.js';
 import { loadSuites } from './load-suites.js';
 import { describeMachine, machineLine } from './machine.js';
 import { runMicro } from './micro.js';
+import { runPayload } from './payload/run-payload.js';
 import { toJson, writeAtomically, type BenchResults } from './report/results.js';
 import { renderChart } from './report/svg.js';
 import { sequentialTable, throughputTable, tinybenchTable } from './report/table.js';
@@ -98,6 +99,12 @@ async function main(): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await targets.stop();
+  }
+  if (config.suites.includes('payload')) {
+    log('\nPayload: 100 MB bodies through flowpool vs undici on the main thread (a process per variant)');
+    const table = await runPayload(config, log);
+    tables.push(`Payload (100 MB bodies)\n${table}`);
+    log(table);
   }
   if (config.suites.includes('micro')) {
     log('\nMicro (tinybench, no threads, no network)');

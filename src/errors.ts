@@ -27,6 +27,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_CIRCUIT_OPEN',
   'FLOWPOOL_TLS_FAILED',
   'FLOWPOOL_QUEUE_UNAVAILABLE',
+  'FLOWPOOL_SAVE_FAILED',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -62,6 +63,12 @@ export interface FlowpoolErrorDetails {
   readonly sent?: boolean;
   /** For `FLOWPOOL_TLS_FAILED`: Node's TLS / OpenSSL code (`CERT_HAS_EXPIRED`, `ERR_TLS_CERT_ALTNAME_INVALID`, ...). */
   readonly tlsCode?: string;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's status. */
+  readonly status?: number;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the response's headers (without `set-cookie`). */
+  readonly headers?: Readonly<Record<string, string | string[]>>;
+  /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the body's first bytes (at most 1 KiB), decoded as text. */
+  readonly bodyPreview?: string;
 }
 
 /** Details every code may carry. */
@@ -96,11 +103,17 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_ABORTED: { readonly sent: boolean };
   readonly FLOWPOOL_CLOSED: NoSpecificDetails;
   readonly FLOWPOOL_WORKER_CRASHED: NoSpecificDetails;
-  readonly FLOWPOOL_INVALID_RESPONSE: NoSpecificDetails;
+  /** status, headers and bodyPreview are there when a JSON job got a body that is not JSON. */
+  readonly FLOWPOOL_INVALID_RESPONSE: {
+    readonly status?: number;
+    readonly headers?: Readonly<Record<string, string | string[]>>;
+    readonly bodyPreview?: string;
+  };
   readonly FLOWPOOL_TRANSFORM_FAILED: NoSpecificDetails;
   readonly FLOWPOOL_CIRCUIT_OPEN: { readonly retryInMs: number };
   readonly FLOWPOOL_TLS_FAILED: NoSpecificDetails;
   readonly FLOWPOOL_QUEUE_UNAVAILABLE: NoSpecificDetails;
+  readonly FLOWPOOL_SAVE_FAILED: NoSpecificDetails;
 }>;
 
 type SpecificKey = {

@@ -1,6 +1,8 @@
 /** flowpool's public surface: named re-exports only. */
 export { createRuntime } from './runtime.js';
 export type { HttpResult, Runtime, RunOptions } from './runtime.js';
+export type { SavedFile, TypedHttpResult, TypedRun } from './result-types.js';
+export type { CookieJarLike } from './cookies.js';
 export type { RunManyOptions, RunManyResult } from './run-many.js';
 export { FlowpoolError, FLOWPOOL_ERROR_CODES, isFlowpoolError } from './errors.js';
 export type { FlowpoolErrorCode, FlowpoolErrorDetails, TimeoutPhase } from './errors.js';

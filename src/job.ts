@@ -8,6 +8,16 @@ import { isRepeatable } from './repeatable.js';
 import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
 import { authSchema } from './transport-options.js';
 import { toValidationError } from './validation.js';
+import {
+  appendQuery,
+  formSchema,
+  prepareBody,
+  querySchema,
+  requestBodySchema,
+  resolveAgainstBase,
+} from './request-body.js';
+import { payloadOf, saveToSchema } from './job-payload.js';
+import { cookiesSchema, jarFor, type CookieJarLike } from './cookies.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /**
@@ -89,12 +99,35 @@ export const jobSchema = z
         z.union([headerValue, z.array(headerValue).max(64)]),
       )
       .optional(),
-    /** Request body. Exclusive with `json`. */
-    body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+    /**
+     * Request body: a string, Uint8Array/Buffer, ArrayBuffer, Blob, URLSearchParams (sent as
+     * `application/x-www-form-urlencoded`), FormData (sent as multipart/form-data, files included), or a
+     * stream (Node Readable, web ReadableStream, async iterable of Uint8Array) sent chunked as it is read.
+     * Exclusive with `json` and `form`.
+     */
+    body: requestBodySchema.optional(),
+    /** Fields sent as an `application/x-www-form-urlencoded` body; an array repeats its key. Exclusive with `body` and `json`. */
+    form: formSchema.optional(),
+    /** Query parameters appended to the URL's own query; an array repeats its key. */
+    query: querySchema.optional(),
+    /**
+     * Writes the response body to this absolute file path in the worker instead of returning it; the
+     * result's body is `{ path, bytes }`. The file appears only once complete (a failure leaves no partial
+     * file). Not with `responseType` or `transform`.
+     */
+    saveTo: saveToSchema.optional(),
+    /**
+     * Cookies for this job: `true` gives it a jar of its own (a Set-Cookie on one hop is sent on the next,
+     * then forgotten); a tough-cookie `CookieJar` is read and updated, so later jobs with the same jar
+     * carry its cookies. Jars are never shared between jobs implicitly. @default false
+     */
+    cookies: cookiesSchema.optional(),
+    /** Base a relative `url` is resolved against (WHATWG rules). @default the runtime's `baseUrl` */
+    baseUrl: urlString.optional(),
     /** A value sent as a JSON body with `content-type: application/json`. Exclusive with `body`. */
     json: z.unknown().optional(),
     /** How the response body is returned. @default 'text' */
-    responseType: z.enum(['text', 'json', 'bytes']).optional(),
+    responseType: z.enum(['text', 'json', 'bytes', 'stream']).optional(),
     /** Total deadline of this job in ms (connect, headers and body). @default the runtime's `timeoutMs` */
     timeoutMs: z.int().min(1).max(2_147_483_647).optional(),
     /** Largest response body for this job. @default the runtime's `maxResponseBytes` */
@@ -126,6 +159,18 @@ export const jobSchema = z
   .refine((job) => job.body === undefined || job.json === undefined, {
     error: 'expected either body or json, not both',
     path: ['json'],
+  })
+  .refine((job) => job.saveTo === undefined || (job.responseType === undefined && job.transform === undefined), {
+    error: 'expected saveTo without responseType or transform (the body goes to the file)',
+    path: ['saveTo'],
+  })
+  .refine((job) => job.responseType !== 'stream' || job.transform === undefined, {
+    error: 'expected no transform with responseType stream (the body is handed over as it arrives)',
+    path: ['transform'],
+  })
+  .refine((job) => job.form === undefined || (job.body === undefined && job.json === undefined), {
+    error: 'expected form alone, not with body or json',
+    path: ['form'],
   });
 
 /** A job as an engine writes it. */
@@ -143,6 +188,8 @@ export interface JobDefaults extends HeaderDefaults {
   readonly maxRequestHeaders?: number;
   /** Bytes of header lines (name, value, ": " and CRLF) a job may send at most. @default 16384 */
   readonly maxRequestHeaderBytes?: number;
+  /** Base a relative job URL is resolved against. */
+  readonly baseUrl?: string | undefined;
 }
 
 /**
@@ -161,6 +208,7 @@ export interface NormalizedJob extends Pick<
   | 'followRedirects'
   | 'maxRedirects'
   | 'idempotent'
+  | 'payload'
 > {
   readonly id: string | undefined;
   readonly url: URL;
@@ -171,6 +219,8 @@ export interface NormalizedJob extends Pick<
   readonly retry: RetrySettings;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
+  /** The job's cookie jar (its own, or the caller's); stays on the main thread. */
+  readonly cookieJar: CookieJarLike | undefined;
 }
 
 /**
@@ -210,7 +260,7 @@ function parseJob(input: unknown, defaults: JobDefaults): z.output<typeof jobSch
     const count = Reflect.ownKeys(rawHeaders).length;
     if (count > maxHeaders) throw tooManyHeaders(maxHeaders, `${String(count)} headers`, jobId);
   }
-  const result = jobSchema.safeParse(input);
+  const result = jobSchema.safeParse(resolveAgainstBase(input, defaults.baseUrl));
   if (!result.success) {
     throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, jobId, CONCEALED_FIELDS);
   }
@@ -219,6 +269,7 @@ function parseJob(input: unknown, defaults: JobDefaults): z.output<typeof jobSch
 
 function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefaults): NormalizedJob {
   const url = new URL(job.url);
+  if (job.query !== undefined) appendQuery(url, job.query);
   const method = (job.method ?? 'GET').toUpperCase();
   const headers: string[] = [];
   let hasContentType = false;
@@ -241,19 +292,23 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
       },
     );
   }
-  let body = job.body instanceof Uint8Array ? snapshot(job.body, job.id) : job.body;
+  const prepared = prepareBody(job.body, job.form, job.id);
+  let body = prepared.body;
+  if (prepared.contentType !== undefined && !hasContentType) headers.push('content-type', prepared.contentType);
   if (job.json !== undefined) {
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
   }
   // Under everything the job set itself (src/request-headers.ts).
   addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
-  if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
+  // GET may carry a body (Elasticsearch-style search); a HEAD response has none to answer it with.
+  if (body !== undefined && method === 'HEAD') {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
       field: 'job.body',
       ...(job.id === undefined ? {} : { jobId: job.id }),
     });
   }
+  const streamed = body instanceof ReadableStream || job.responseType === 'stream';
   if (job.transform !== undefined && !Object.hasOwn(defaults.transforms, job.transform)) {
     const known = Object.keys(defaults.transforms);
     throw new FlowpoolError(
@@ -276,8 +331,12 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     maxRedirects: job.maxRedirects ?? defaults.maxRedirects,
     transform: job.transform,
     retry: mergeRetry(defaults.retry, job.retry),
-    repeatable: isRepeatable(method, job.idempotent),
-    idempotent: isRepeatable(method, job.idempotent),
+    // A streamed request body can be read once, and a streamed response is handed over as it arrives:
+    // neither is sent again (no retry, no resend, no re-run).
+    repeatable: isRepeatable(method, job.idempotent) && !streamed,
+    idempotent: isRepeatable(method, job.idempotent) && !streamed,
+    payload: payloadOf(job),
+    cookieJar: jarFor(job.cookies),
   };
 }
 
@@ -341,26 +400,6 @@ function encodeJson(value: unknown, id: string | undefined): string {
 /** JSON.stringify gives undefined for undefined, a function or a symbol, whatever its declared type says. */
 function stringifyJson(value: unknown): string | undefined {
   return JSON.stringify(value);
-}
-
-/**
- * A binary body is copied when the job is submitted: what the caller passed to run() is what is sent,
- * even if it reuses or transfers its buffer right after (a detached buffer would otherwise fail the
- * structured clone to the worker, later and far from the caller).
- */
-function snapshot(body: Uint8Array, jobId: string | undefined): Uint8Array {
-  try {
-    return new Uint8Array(body);
-  } catch {
-    throw new FlowpoolError(
-      'FLOWPOOL_INVALID_JOB',
-      'invalid job: job.body: expected a readable Uint8Array, received one whose ArrayBuffer is detached',
-      {
-        field: 'job.body',
-        ...(jobId === undefined ? {} : { jobId }),
-      },
-    );
-  }
 }
 
 /** The job's retry fields over the runtime's, field by field (an absent or undefined field keeps the runtime's). */

@@ -199,6 +199,19 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
   /**
+   * Base a job's relative `url` is resolved against, by WHATWG URL rules (`items` under
+   * `https://api.example.com/v1/` is `.../v1/items`; `/items` replaces the path). A job's own
+   * `baseUrl` wins.
+   * @default undefined (job URLs must be absolute)
+   */
+  baseUrl: z
+    .string()
+    .max(16_384)
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: 'expected an absolute http or https URL',
+    })
+    .optional(),
+  /**
    * Named transforms that jobs may ask for (`job.transform`), run in the worker on the decoded body so
    * CPU-heavy processing stays off the caller's thread. Each value is an absolute path or `file:` URL of
    * an ES module whose default export is `(body, response) => result` (sync or async); the result must

@@ -4,8 +4,9 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
+import type { WireBody } from './request-body.js';
 
-export type ResponseType = 'text' | 'json' | 'bytes';
+export type ResponseType = 'text' | 'json' | 'bytes' | 'stream';
 
 /** Sent once to each worker as piscina's `workerData`. */
 export interface WorkerBootData {
@@ -60,7 +61,7 @@ export interface JobRequest {
   readonly method: string;
   /** Flat `[name, value, name, value, ...]`, names lower-case. */
   readonly headers: readonly string[];
-  readonly body: string | Uint8Array | undefined;
+  readonly body: WireBody | undefined;
   readonly responseType: ResponseType;
   /** Milliseconds left of the job's total deadline when it was sent. */
   readonly timeoutMs: number;
@@ -77,7 +78,23 @@ export interface JobRequest {
   readonly transform?: string;
   /** May be resent once if a reused socket fails before any response byte (idempotent method or marked so). */
   readonly idempotent: boolean;
+  /** Payload options beyond the request itself (saveTo, cookies, streams); absent for most jobs. */
+  readonly payload?: JobPayload;
 }
+
+/** What a job asks of the worker beyond sending the request and reading the body into memory. */
+export interface JobPayload {
+  /** Absolute path the body is written to, in the worker; the result's body is `{ path, bytes }`. */
+  readonly saveTo?: string;
+  /** The caller's jar's cookies for the dispatch's origin (tough-cookie's JSON form); present when the job uses cookies. */
+  readonly cookies?: readonly CookieRecord[];
+}
+
+/** One cookie as tough-cookie's `Cookie.toJSON()` gives it: plain data. */
+export type CookieRecord = Readonly<Record<string, unknown>>;
+
+/** `[url, Set-Cookie value]` pairs a dispatch saw, for the main thread's jar; absent when none. */
+export type SeenSetCookies = readonly (readonly [url: string, header: string])[];
 
 /**
  * Everything the main thread tells one worker, in one ordered stream on the worker's job port: the jobs the
@@ -120,6 +137,7 @@ export interface JobSuccess {
   readonly headersMs: number;
   /** Bytes of body received (after decompression). */
   readonly bytes: number;
+  readonly setCookies?: SeenSetCookies;
 }
 
 export interface JobFailure {
@@ -146,6 +164,7 @@ export interface JobRedirect {
   readonly next: HopRequest;
   /** Every URL redirected to in this dispatch, in order; the last is `next`'s. */
   readonly redirects: readonly string[];
+  readonly setCookies?: SeenSetCookies;
 }
 
 /** What a worker returns for every job: never throws, never returns a non-cloneable value. */

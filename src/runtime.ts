@@ -20,6 +20,7 @@ import { Shards } from './shards.js';
 import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
 import { systemClock } from './traffic/clock.js';
 import { TrafficController } from './traffic/traffic-controller.js';
+import type { TypedHttpResult, TypedRun } from './result-types.js';
 
 export type { HttpResult } from './result.js';
 
@@ -30,8 +31,11 @@ export interface RunOptions {
 
 /** The runtime an engine embeds. */
 export interface Runtime {
-  /** Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. */
-  run(job: HttpJob, options?: RunOptions): Promise<HttpResult>;
+  /**
+   * Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. The body's type
+   * follows the job: `run<T>()` types a JSON body (or a transform's result), see {@link TypedRun}.
+   */
+  run: TypedRun;
   /**
    * Runs jobs from any (async) iterable with at most `concurrency` in flight, yielding settled results
    * in completion order. Reads its input only as fast as results are consumed, so memory stays bounded.
@@ -134,9 +138,10 @@ class FlowpoolRuntime implements Runtime {
     this.#sweepTimer.unref();
   }
 
-  run(job: HttpJob, options?: RunOptions): Promise<HttpResult> {
-    return new Promise<HttpResult>((resolve, reject) => {
-      this.#submit(job, options, resolve, reject, false);
+  // Generic so that it satisfies every overload of TypedRun; the worker produced the body the job asked for.
+  run<B>(job: HttpJob, options?: RunOptions): Promise<TypedHttpResult<B>> {
+    return new Promise<TypedHttpResult<B>>((resolve, reject) => {
+      this.#submit(job, options, resolve as (result: HttpResult) => void, reject, false);
     });
   }
 

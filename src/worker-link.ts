@@ -9,6 +9,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { batchTransferables } from './transfer-list.js';
 import type { JobBatch, JobOutcome, OutcomeBatch, WorkerControl } from './protocol.js';
 
 export interface WorkerLinkEvents {
@@ -70,7 +71,7 @@ export class WorkerLink {
   /** Sends a batch. False, with nothing sent or recorded, if structured clone refused it. */
   post(batch: JobBatch): boolean {
     try {
-      this.#jobs.postMessage(batch);
+      this.#jobs.postMessage(batch, batchTransferables(batch));
     } catch {
       return false;
     }

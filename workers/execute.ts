@@ -13,6 +13,11 @@ import type { AbortCause, JobCancellation } from './cancellation.js';
 import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
 import { tlsFailure } from './tls-errors.js';
 import type { TransformRegistry } from './transforms.js';
+import { decodeText } from './charset.js';
+import { parseJsonBody } from './json-body.js';
+import { FileSink } from './file-sink.js';
+import { CookieSession } from './cookie-session.js';
+import { StreamSink } from './stream-sink.js';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Headers that must not follow a redirect to another origin: they carry the caller's identity. */
@@ -70,7 +75,8 @@ async function exchange(
     path,
     method: hop.method,
     headers: headers as string[],
-    body: hop.body ?? null,
+    // undici sends a Blob with its size as content-length (client-h1 writeBody), though its types omit it.
+    body: (hop.body ?? null) as Dispatcher.DispatchOptions['body'],
   };
   let resent = false;
   let fresh: Client | undefined;
@@ -129,7 +135,7 @@ export async function executeJob(
   };
   const totalTimer = setTimeout(() => cancellation.abort(TOTAL_TIMEOUT), job.timeoutMs);
   let headersTimer: NodeJS.Timeout | undefined;
-  const limits: ReadLimits = {
+  const limits: { -readonly [K in keyof ReadLimits]: ReadLimits[K] } = {
     maxResponseBytes: job.maxResponseBytes,
     // `decompress: false` travels as the absence of accept-encoding: normalizeJob adds one to every
     // other job (src/request-headers.ts), so no extra wire field is needed.
@@ -138,14 +144,58 @@ export async function executeJob(
       clearTimeout(headersTimer);
       headersTimer = undefined;
       headersMs = performance.now() - started;
-      if (job.followRedirects && REDIRECT_STATUSES.has(status) && typeof headers.location === 'string') return true;
+      // A streamed request body was read once: a redirect that would send it again (307, 308) is the answer.
+      const resends = status === 307 || status === 308 || ((status === 301 || status === 302) && hop.method !== 'POST');
+      const followable = !(hop.body instanceof ReadableStream && resends);
+      if (job.followRedirects && REDIRECT_STATUSES.has(status) && typeof headers.location === 'string' && followable)
+        return true;
       phase = 'body';
       return false;
     },
   };
+  // saveTo: the final response's body goes to a file (a redirect's body is drained, never saved).
+  let file: FileSink | undefined;
+  const saveTo = job.payload?.saveTo;
+  if (saveTo !== undefined) {
+    limits.sinkFor = () => {
+      void file?.discard();
+      file = new FileSink(saveTo, (error) => current?.abort(error));
+      return file;
+    };
+  }
+  // 'stream': the final response's body goes into a stream handed over as soon as its headers are in.
+  let streaming: StreamSink | undefined;
+  let headersIn: () => void = () => undefined;
+  const headersArrived = new Promise<undefined>((resolve) => {
+    headersIn = () => {
+      resolve(undefined);
+    };
+  });
+  if (job.responseType === 'stream') {
+    limits.sinkFor = (status, headers) => {
+      streaming = new StreamSink(status, headers, () => {
+        cancellation.abort({ kind: 'cancel' });
+      });
+      headersIn();
+      return streaming;
+    };
+  }
+  const streamNow = (): StreamSink | undefined => streaming;
+  /** Set once a stream was handed over: its body, timers and hop now end in the background. */
+  let handedOver = false;
+  const seed = job.payload?.cookies;
+  let hop: Hop = {
+    origin: job.origin,
+    path: job.path,
+    url: undefined,
+    method: job.method,
+    headers: job.headers,
+    body: job.body,
+  };
   try {
+    const cookies = seed === undefined ? undefined : await CookieSession.create(seed);
     const redirects: string[] = [];
-    let hop: Hop = {
+    hop = {
       origin: job.origin,
       path: job.path,
       url: undefined,
@@ -158,12 +208,53 @@ export async function executeJob(
       if (headersTimeoutMs < job.timeoutMs)
         headersTimer = setTimeout(() => cancellation.abort(HEADERS_TIMEOUT), headersTimeoutMs);
       const hopEnded = dispatcher.trackHop(hop.origin);
-      let response: HopResponse;
-      try {
-        response = await exchange(dispatcher, hop, limits, job.idempotent, attach, context.onStaleRetry);
-      } finally {
-        hopEnded();
+      const href = cookies === undefined ? '' : (hop.url ?? new URL(hop.path, hop.origin)).href;
+      const request = cookies === undefined ? hop : { ...hop, headers: cookies.headersFor(hop.headers, href) };
+      const exchanged = exchange(dispatcher, request, limits, job.idempotent, attach, context.onStaleRetry);
+      const ended = exchanged.then(
+        (response) => {
+          hopEnded();
+          return response;
+        },
+        (error: unknown) => {
+          hopEnded();
+          throw error;
+        },
+      );
+      const response = job.responseType === 'stream' ? await Promise.race([ended, headersArrived]) : await ended;
+      // Set by sinkFor (a callback): read through a function, which TypeScript's narrowing does not see through.
+      const stream = streamNow();
+      if (response === undefined && stream !== undefined) {
+        // The stream's headers are in: hand it over now; the body, the deadline and the hop go on behind it.
+        handedOver = true;
+        cookies?.absorb(href, stream.headers['set-cookie']);
+        void ended
+          .then(
+            () => {
+              stream.close();
+            },
+            (error: unknown) => {
+              stream.fail(serializeError(toFlowpoolError(error)));
+            },
+          )
+          .finally(() => {
+            clearTimeout(totalTimer);
+            clearTimeout(headersTimer);
+          });
+        const outcome: JobSuccess = {
+          ok: true,
+          status: stream.status,
+          headers: stream.headers as Record<string, string | string[]>,
+          body: stream.stream,
+          headersMs,
+          bytes: 0,
+        };
+        const withCookies =
+          cookies === undefined || cookies.seen.length === 0 ? outcome : { ...outcome, setCookies: cookies.seen };
+        return redirects.length === 0 ? withCookies : { ...withCookies, redirects };
       }
+      if (response === undefined) throw new Error('a stream response ended before its headers');
+      cookies?.absorb(href, response.headers['set-cookie']);
       // onHeaders (a callback) moves the phase on; TypeScript's narrowing cannot see that, so read it fresh.
       if (phaseNow() === 'headers') {
         // A redirect (drained): onHeaders said so.
@@ -179,11 +270,12 @@ export async function executeJob(
             ok: 'redirect',
             next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body },
             redirects,
+            ...(cookies === undefined || cookies.seen.length === 0 ? {} : { setCookies: cookies.seen }),
           };
         }
         continue;
       }
-      const body = decodeBody(response, job);
+      const body = file === undefined ? decodeBody(response, job) : await file.finish();
       const headers = response.headers as Record<string, string | string[]>;
       const value =
         job.transform === undefined
@@ -197,17 +289,22 @@ export async function executeJob(
         headersMs,
         bytes: response.bytes,
       };
-      return redirects.length === 0 ? outcome : { ...outcome, redirects };
+      const withCookies =
+        cookies === undefined || cookies.seen.length === 0 ? outcome : { ...outcome, setCookies: cookies.seen };
+      return redirects.length === 0 ? withCookies : { ...withCookies, redirects };
     }
   } catch (error) {
+    await file?.discard();
     return {
       ok: false,
       error: serializeError(tlsFailure(error, job.origin) ?? toFlowpoolError(error)),
       sent: wasSent(),
     };
   } finally {
-    clearTimeout(totalTimer);
-    clearTimeout(headersTimer);
+    if (!handedOver) {
+      clearTimeout(totalTimer);
+      clearTimeout(headersTimer);
+    }
   }
 }
 
@@ -250,22 +347,14 @@ function nextHop(hop: Hop, status: number, location: string, policy: Destination
   };
 }
 
-/** The collected body as the job asked for it: text, parsed JSON or bytes. */
+/** The collected body as the job asked for it: text (decoded by its charset), parsed JSON or bytes. */
 function decodeBody(response: HopResponse, job: JobRequest): unknown {
   const { chunks, bytes } = response;
   const buffer = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes);
   if (job.responseType === 'bytes') return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const text = buffer.toString('utf8');
+  const text = decodeText(buffer, response.headers['content-type']);
   if (job.responseType === 'text') return text;
-  if (text.length === 0) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    // run() resolves for every status: an error page that is not JSON (a 404 in HTML) comes back as
-    // its text. Only a success status that promised JSON and broke it is an invalid response.
-    if (response.status < 200 || response.status > 299) return text;
-    throw new FlowpoolError('FLOWPOOL_INVALID_RESPONSE', `response is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonBody(text, buffer, response.status, response.headers as Record<string, string | string[]>);
 }
 
 /** The error a job stopped by its deadline or by its caller fails with. */

@@ -20,6 +20,7 @@ import type {
   WorkerControl,
   WorkerStats,
 } from '../src/protocol.js';
+import { outcomeTransferables } from '../src/transfer-list.js';
 import { createAgent } from './agent.js';
 import { JobCancellation } from './cancellation.js';
 import { executeJob, type ExecuteContext } from './execute.js';
@@ -156,7 +157,7 @@ function post(): void {
   outIds = [];
   outOutcomes = [];
   try {
-    jobPort.postMessage(message);
+    jobPort.postMessage(message, outcomeTransferables(message));
   } catch {
     // A transform returned something structured clone refuses (a function, a socket): thrown here, it
     // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
@@ -167,7 +168,7 @@ function post(): void {
         outcomes: [message.outcomes[i] as JobOutcome],
       };
       try {
-        jobPort.postMessage(single);
+        jobPort.postMessage(single, outcomeTransferables(single));
       } catch (error) {
         const failure: JobOutcome = {
           ok: false,

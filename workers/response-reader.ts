@@ -13,12 +13,13 @@
  * (its decoded size or its validity is known only once zlib has run): that socket has carried a whole
  * message and is clean to reuse.
  *
- * The response is never paused: undici 7 asserts that its parser is not paused when a
+ * A body gathered in memory is never paused: undici 7 asserts that its parser is not paused when a
  * `Connection: close` response's socket ends (nodejs/undici#5360), which would throw from a socket
  * event and kill the worker. Instead, the compressed bytes accepted are capped too: decoded output
  * can only be smaller than its encoding by the format's framing, so a compressed body larger than
  * the limit (plus slack for framing) cannot decode to one within it, and zlib's input queue stays
- * bounded by the same limit.
+ * bounded by the same limit. A body written to a sink (a file, a stream) is paused while the sink is
+ * full, only when that is safe (see body-backpressure.ts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate, type Zlib } from 'node:zlib';
@@ -29,6 +30,8 @@ type Decoder = Transform & Zlib;
 import type { Dispatcher } from 'undici';
 import { FlowpoolError } from '../src/errors.js';
 import { Coalescer } from './coalescer.js';
+import type { BodySink } from './body-sink.js';
+import { pauseIsSafe } from './body-backpressure.js';
 
 export interface HopResponse {
   readonly status: number;
@@ -49,6 +52,8 @@ export interface ReadLimits {
    * {@link DRAIN_LIMIT_BYTES}, so the socket can be reused, and never decoded or kept.
    */
   onHeaders(status: number, headers: IncomingHttpHeaders): boolean;
+  /** Where a wanted body goes instead of memory (saveTo, stream); asked once its headers are accepted. */
+  sinkFor?(status: number, headers: IncomingHttpHeaders): BodySink | undefined;
 }
 
 /** A drained body larger than this is not worth reading to save its socket: the socket is dropped. */
@@ -92,6 +97,8 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   readonly #incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
   #messageEnded = false;
   #decoderEnded = false;
+  #sink: BodySink | undefined;
+  #paused = false;
 
   constructor(limits: ReadLimits) {
     this.#limits = limits;
@@ -135,7 +142,12 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.#encoding = this.#limits.decode === false ? undefined : encodingOf(headers['content-encoding']);
     const declared = Number(headers['content-length']);
     const wireLimit = this.#limits.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
-    if (Number.isFinite(declared) && declared > wireLimit) this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+    if (Number.isFinite(declared) && declared > wireLimit) {
+      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+      return;
+    }
+    // Only for a body that is wanted and not refused already (a stream's result is handed over from here).
+    this.#sink = this.#limits.sinkFor?.(statusCode, headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -218,7 +230,7 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #accept(block: Buffer): void {
     if (this.#settled) return;
     const encoding = this.#encoding;
-    if (encoding === undefined) this.#chunks.push(block);
+    if (encoding === undefined) this.#keep(block);
     else if (!this.#decoderEnded) this.#decoderFor(encoding).write(block);
     else if (encoding !== 'gzip' || !isZeroPadding(block)) {
       // The stream has ended and more arrives: a body is one stream, so it is corrupt (or something
@@ -235,7 +247,26 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
       this.#refuse(tooLarge(this.#limits.maxResponseBytes));
       return;
     }
-    this.#chunks.push(chunk);
+    this.#keep(chunk);
+  }
+
+  /** Decoded bytes, counted already: into memory, or into the sink (pausing the response while it is full). */
+  #keep(chunk: Buffer): void {
+    const sink = this.#sink;
+    if (sink === undefined) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    if (sink.write(chunk) || this.#paused) return;
+    const controller = this.#controller;
+    const wire = this.#encoding === undefined ? this.#bytes : this.#encodedBytes;
+    if (controller === undefined || this.#messageEnded || !pauseIsSafe(this.#headers, wire)) return;
+    this.#paused = true;
+    controller.pause();
+    sink.onDrain(() => {
+      this.#paused = false;
+      if (!this.#settled) controller.resume();
+    });
   }
 
   /** Fails the exchange and aborts it in undici, which drops the socket of an unfinished response. */

@@ -4,16 +4,18 @@
  * object: there is no global one, so two engines (or two tests) never see each other's types.
  */
 import { z } from 'zod';
-import type { Runtime } from '../index.js';
+import type { HttpJob, HttpResult, RunOptions } from '../index.js';
 import { NodeTypeError } from './errors.js';
 import type { TemplateMode } from './templates.js';
 import type { TraceSpan } from './tracing.js';
 
 /**
  * What the workflow layer needs of a runtime: its `run`. A runtime fits, and so does anything with the
- * same shape (a queue client, a test double).
+ * same shape (a queue client, a test double): the untyped signature, the last of run()'s overloads.
  */
-export type JobRunner = Pick<Runtime, 'run'>;
+export interface JobRunner {
+  run(job: HttpJob, options?: RunOptions): Promise<HttpResult>;
+}
 
 /** Which outcome of its source an edge carries. */
 export type EdgePort = 'success' | 'error';

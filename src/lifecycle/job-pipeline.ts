@@ -16,6 +16,8 @@ import type { Shards } from '../shards.js';
 import type { RuntimeCounters } from '../stats.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import { JobRun, joinRedirects } from './job-run.js';
+import { dispatchPayload, storeSetCookies } from '../cookies.js';
+import { holdUntilBodyEnds, isStreamSuccess, type StreamSuccess } from '../response-stream.js';
 
 /**
  * The worker enforces each deadline with its own timer; this backstop settles a job on the main thread if
@@ -63,7 +65,19 @@ export class JobPipeline {
 
   /** Jobs not settled yet, and jobs whose worker still holds a slot. */
   get busy(): boolean {
-    return this.#open.size > 0 || this.#held.size > 0;
+    return this.#open.size > 0 || this.#held.size > 0 || this.#streaming > 0;
+  }
+
+  /** Stream bodies handed over and not yet ended or cancelled: each still holds its slot. */
+  #streaming = 0;
+
+  #holdSlot(ticket: Ticket<JobRun>, outcome: StreamSuccess): StreamSuccess {
+    this.#streaming++;
+    return holdUntilBodyEnds(outcome, () => {
+      this.#streaming--;
+      this.#coordinator.release(ticket);
+      this.#checkIdle();
+    });
   }
 
   /** Resolves once no job is open and no worker holds one (for close()). */
@@ -125,11 +139,15 @@ export class JobPipeline {
   onOutcome(id: number, outcome: JobOutcome): void {
     const run = this.#held.get(id);
     if (run === undefined) return;
+    storeSetCookies(run.job.cookieJar, outcome);
     const ticket = run.ticket;
     this.#held.delete(id);
-    if (ticket !== undefined) this.#coordinator.release(ticket);
+    // A streamed body keeps its slot until it ends or is cancelled (the result is handed over at its headers).
+    if (ticket !== undefined && isStreamSuccess(outcome)) outcome = this.#holdSlot(ticket, outcome);
+    else if (ticket !== undefined) this.#coordinator.release(ticket);
     const sent = outcome.ok === false ? outcome.sent : true;
     if (!run.answer(sent)) {
+      if (isStreamSuccess(outcome)) void outcome.body.cancel();
       // The caller was answered already (deadline watchdog): record the attempt, free the slot, nothing more.
       this.#recordAttempt(run, outcome.ok === false ? { ok: false, code: outcome.error.code } : attemptOf(outcome), 0);
       this.#checkIdle();
@@ -151,6 +169,7 @@ export class JobPipeline {
     }
     this.#recordAttempt(run, attempt, now - run.dispatchedAt);
     if (run.cancelRequested) {
+      if (isStreamSuccess(outcome)) void outcome.body.cancel();
       this.#settleAborted(run);
       return;
     }
@@ -317,6 +336,7 @@ export class JobPipeline {
       slot: this.#options.balancing === 'least-busy' ? -1 : ticket.slot,
       idempotent: job.repeatable,
       ...(job.transform === undefined ? {} : { transform: job.transform }),
+      ...dispatchPayload(job.payload, job.cookieJar, hop?.origin ?? job.origin),
     };
     this.#held.set(run.id, run);
     this.#shards().send(ticket.worker, request);

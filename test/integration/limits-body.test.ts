@@ -94,7 +94,7 @@ describe('limits: response body size', () => {
         expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
         const ok = await runtime.run({ url: `${server.origin}/`, maxResponseBytes: 16 * MIB, responseType: 'bytes' });
         expect(ok.bytes).toBe(16 * MIB);
-        expect((ok.body as Uint8Array).byteLength).toBe(16 * MIB);
+        expect(ok.body.byteLength).toBe(16 * MIB);
         await expectHealthy(runtime);
       },
     );
@@ -216,7 +216,7 @@ describe('limits: response body size', () => {
         responseType: 'bytes',
       });
       expect(ok.bytes).toBe(1_000_000);
-      expect((ok.body as Uint8Array).byteLength).toBe(1_000_000);
+      expect(ok.body.byteLength).toBe(1_000_000);
       const error = await rejectionOf(
         runtime.run({ url: `${server.origin}/over`, maxResponseBytes: 1_000_000, responseType: 'bytes' }),
       );

@@ -66,7 +66,7 @@ describe('limits: encoded bodies at the edges', () => {
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${server.origin}/${i}`, responseType: 'bytes' });
       expect(result.bytes).toBe(size);
-      expect(Buffer.from(result.body as Uint8Array).equals(body)).toBe(true);
+      expect(Buffer.from(result.body).equals(body)).toBe(true);
     }
     // Each response closed its connection: three jobs, three connections, one worker throughout.
     expect(server.connections).toBe(3);

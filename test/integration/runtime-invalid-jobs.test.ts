@@ -20,7 +20,7 @@ describe('runtime: invalid and blocked jobs', () => {
       expect(bad.error.message).toContain('job.url');
       expect(bad.error.details?.field).toBe('job.url');
     }
-    const alsoBad = await settle(runtime.run({ url: `${server.origin}/`, method: 'GET', body: 'x' }));
+    const alsoBad = await settle(runtime.run({ url: `${server.origin}/`, method: 'HEAD', body: 'x' }));
     expect(alsoBad.ok).toBe(false);
     if (!alsoBad.ok) expect(alsoBad.error.code).toBe('FLOWPOOL_INVALID_JOB');
     expect(server.requests).toBe(0);

@@ -50,7 +50,7 @@ describe('transport: default headers and auth', () => {
     expect(seen[1]?.['accept-encoding']).toBeUndefined();
     expect(seen[1]?.['user-agent']).toBe('mine/1');
     // The server compresses regardless; with decompress: false the bytes come back as sent.
-    expect(gunzipSync(raw.body as Uint8Array).toString()).toBe('hello hello hello');
+    expect(gunzipSync(raw.body).toString()).toBe('hello hello hello');
   });
 
   it('merges runtime headers and hostHeaders under the job headers', async () => {

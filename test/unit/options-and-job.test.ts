@@ -111,7 +111,7 @@ describe('normalizeJob: invalid jobs', () => {
       undefined,
     ],
     ['body and json', { url: 'http://a.example/', method: 'POST', body: 'x', json: { a: 1 } }, 'job.json', undefined],
-    ['a body with GET', { url: 'http://a.example/', body: 'x' }, 'job.body', 'GET'],
+    ['a body with HEAD', { url: 'http://a.example/', method: 'HEAD', body: 'x' }, 'job.body', 'HEAD'],
     ['json with HEAD', { url: 'http://a.example/', method: 'HEAD', json: {} }, 'job.body', 'HEAD'],
     ['timeoutMs 0', { url: 'http://a.example/', timeoutMs: 0 }, 'job.timeoutMs', 'received 0'],
     ['an unknown field', { url: 'http://a.example/', retries: 3 }, 'job', '"retries"'],

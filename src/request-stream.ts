@@ -1,0 +1,59 @@
+/**
+ * Streamed request bodies: a Node Readable, a web ReadableStream or an async iterable of Uint8Array,
+ * turned into one web ReadableStream of bytes that is transferred to the worker (postMessage transfer
+ * list, see transfer-list.ts). Nothing is buffered here: the stream is pulled only as fast as the worker
+ * writes to the socket, so a 500 MB upload from a generator holds a few chunks at a time. Its length is
+ * unknown, so undici sends it chunked.
+ */
+import { Readable } from 'node:stream';
+import { FlowpoolError } from './errors.js';
+
+/** A body that is read as it is sent, once. */
+export type StreamBody = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export function isStreamBody(value: unknown): value is StreamBody {
+  if (value instanceof ReadableStream || value instanceof Readable) return true;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/**
+ * One web stream of bytes, pulled on demand. A web ReadableStream is passed on as it is; a Readable or
+ * an async iterable is read through its iterator, one chunk per pull (strings become UTF-8; anything
+ * else fails the request naming what came).
+ */
+export function toByteStream(source: StreamBody): ReadableStream<Uint8Array> {
+  if (source instanceof ReadableStream) return source;
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next: IteratorResult<unknown> = await iterator.next();
+        const value: unknown = next.value;
+        if (next.done === true) {
+          controller.close();
+          return;
+        }
+        if (value instanceof Uint8Array) controller.enqueue(value);
+        else if (typeof value === 'string') controller.enqueue(Buffer.from(value));
+        else {
+          const error = new FlowpoolError(
+            'FLOWPOOL_INVALID_JOB',
+            `invalid job: job.body: expected a stream of Uint8Array chunks, received a chunk of type ${typeof value}`,
+            { field: 'job.body' },
+          );
+          await iterator.return?.();
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        await iterator.return?.();
+      },
+    },
+    // Pulled only when the worker asks: one chunk at a time crosses, the rest stays with the producer.
+    { highWaterMark: 0 },
+  );
+}
