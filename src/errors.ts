@@ -17,6 +17,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_INVALID_RESPONSE',
   'FLOWPOOL_TRANSFORM_FAILED',
   'FLOWPOOL_CIRCUIT_OPEN',
+  'FLOWPOOL_QUEUE_UNAVAILABLE',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
