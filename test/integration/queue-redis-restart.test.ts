@@ -52,7 +52,8 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
   it('fails what it could not accept with FLOWPOOL_QUEUE_UNAVAILABLE and loses nothing it accepted', async () => {
     const JOBS = 1_200;
     const counts = { ok: 0, unavailable: 0, okAfterRestart: 0 };
-    let restarted = false;
+    // An object, not a let: the flood's loop reads it after awaits, when the test body has set it.
+    const phase = { restarted: false };
     const wrong: string[] = [];
     const urls = Array.from({ length: JOBS }, (_, i) => `/job/${i}`);
     const flood = (async () => {
@@ -60,8 +61,9 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
       for await (const result of client.runMany(jobs, { concurrency: 64 })) {
         if (result.ok) {
           counts.ok++;
-          if (restarted) counts.okAfterRestart++;
-          if (result.value.body !== urls[result.index]) wrong.push(`${result.index}: body ${String(result.value.body)}`);
+          if (phase.restarted) counts.okAfterRestart++;
+          if (result.value.body !== urls[result.index])
+            wrong.push(`${result.index}: body ${String(result.value.body)}`);
         } else if (result.error.code === 'FLOWPOOL_QUEUE_UNAVAILABLE') {
           counts.unavailable++;
         } else {
@@ -84,7 +86,7 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
     );
     expect(during).toEqual(Array.from({ length: 20 }, () => 'FLOWPOOL_QUEUE_UNAVAILABLE'));
     await redis.restart();
-    restarted = true;
+    phase.restarted = true;
     await flood;
 
     expect(wrong).toEqual([]);

@@ -8,9 +8,8 @@
  * Locks and leases are short here (1.5 s) so that the test waits seconds, not the 30 s defaults.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { QueueClient } from '../../dist/src/queue/index.js';
 import { createQueueClient } from '../../dist/src/queue/index.js';
-import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { spawnQueueWorker, spawnQueueWorkers, type WorkerProcess } from '../fixtures/queue-workers.js';
 import { waitUntil } from '../fixtures/wait.js';
@@ -150,6 +149,8 @@ describe('queue mode: a worker process killed with SIGKILL', () => {
     const heldOutcomes = await Promise.all(held);
     for (const outcome of heldOutcomes) expect((outcome as { code?: string }).code).toBe('FLOWPOOL_WORKER_CRASHED');
     expect(heldPosts).toBe(2);
-    process.stdout.write(`queue lease: a permit of the killed worker came back ${waitedMs.toFixed(0)} ms after the kill\n`);
+    process.stdout.write(
+      `queue lease: a permit of the killed worker came back ${waitedMs.toFixed(0)} ms after the kill\n`,
+    );
   }, 60_000);
 });
