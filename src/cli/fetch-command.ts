@@ -10,7 +10,7 @@ import type { HttpJob, HttpResult } from '../index.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, collect, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 
-interface FetchFlags extends RuntimeFlags {
+export interface FetchFlags extends RuntimeFlags {
   readonly request?: string;
   readonly header?: readonly string[];
   readonly data?: string;
@@ -72,7 +72,7 @@ async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
   return EXIT.ok;
 }
 
-function toJob(url: string, flags: FetchFlags): HttpJob {
+export function toJob(url: string, flags: FetchFlags): HttpJob {
   const job: HttpJob = { url, responseType: 'bytes', followRedirects: flags.follow };
   const method = flags.request ?? (flags.data === undefined ? undefined : 'POST');
   if (method !== undefined) job.method = method;
@@ -95,7 +95,7 @@ function parseHeaders(lines: readonly string[]): Record<string, string | string[
 }
 
 /** undici speaks HTTP/1.1 to every origin here (no h2), so the status line says so. */
-function formatHead(result: HttpResult, reason: string): string {
+export function formatHead(result: HttpResult, reason: string): string {
   const lines = [`HTTP/1.1 ${result.status} ${reason}`.trimEnd()];
   for (const [name, value] of Object.entries(result.headers)) {
     for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);

@@ -14,8 +14,10 @@ import {
 } from '../engine/index.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
+import { createQueueClient } from '../queue/index.js';
+import { addQueueFlags, asWorkflowRuntime, queueTarget, type QueueFlags } from './queue-flags.js';
 
-interface RunFlags extends RuntimeFlags {
+interface RunFlags extends RuntimeFlags, QueueFlags {
   readonly format: 'json' | 'table';
 }
 
@@ -29,6 +31,7 @@ export function registerRunCommand(program: Command): void {
     .argument('<workflow>', 'workflow JSON file, or - to read it from stdin')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'table']).default('json'));
   addRuntimeFlags(command, RUN_DEFAULTS);
+  addQueueFlags(command, false);
   command.addHelpText(
     'after',
     `
@@ -53,12 +56,26 @@ Example (loopback destinations must be allowed explicitly):
 async function runCommand(source: string, flags: RunFlags): Promise<number> {
   const registry = createRegistry();
   const workflow = validateWorkflow(await readWorkflow(source), registry);
-  const runtime = await openRuntime(flags, RUN_DEFAULTS);
+  const queue = queueTarget(flags);
   let result: WorkflowResult;
-  try {
-    result = await createExecutor(runtime, { registry }).run(workflow);
-  } finally {
-    await runtime.close();
+  if (queue !== undefined) {
+    // Queue mode: the http nodes run on the queue's workers; --allow / --deny are this client's early check.
+    const client = createQueueClient({
+      ...queue,
+      policy: { allow: [...(flags.allow ?? [])], deny: [...(flags.deny ?? [])] },
+    });
+    try {
+      result = await createExecutor(asWorkflowRuntime(client), { registry }).run(workflow);
+    } finally {
+      await client.close();
+    }
+  } else {
+    const runtime = await openRuntime(flags, RUN_DEFAULTS);
+    try {
+      result = await createExecutor(runtime, { registry }).run(workflow);
+    } finally {
+      await runtime.close();
+    }
   }
   process.stdout.write(flags.format === 'table' ? formatTable(result) : `${JSON.stringify(result, null, 2)}\n`);
   if (result.status === 'success') return EXIT.ok;
