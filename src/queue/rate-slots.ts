@@ -2,7 +2,9 @@
  * How a cluster rate becomes Redis counters. rate-limiter-flexible counts in windows of whole seconds; a
  * 1 s window lets a full second's worth start at once at each window's start, so over any 5 s a server
  * could see 6 windows' worth (rps x 1.2). Short windows fix that: `rps` 50 becomes 5 requests per 100 ms
- * window, and any interval of T ms then holds at most rps x T / 1000 + `points` requests. Windows are
+ * window, and any interval of T ms then touches at most floor(T / slotMs) + 2 windows: at most
+ * rps x T / 1000 + 2 x `points` requests (+ `points` when T is a whole number of windows: 255 in any 5 s
+ * at rps 50). Windows are
  * numbered by wall-clock time (each process's own clock), so every process counts in the same window.
  */
 export interface RateSlots {
