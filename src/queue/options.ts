@@ -111,12 +111,6 @@ export const queueClientOptionsSchema = z.strictObject({
    */
   timeoutMs: durationMs.default(QUEUE_DEFAULTS.timeoutMs),
   /**
-   * How long a result stays retained under its idempotency key. A second `run` with the same key within
-   * this time gets the first result and sends nothing.
-   * @default 86400000 (24 h)
-   */
-  idempotencyRetentionMs: durationMs.default(QUEUE_DEFAULTS.idempotencyRetentionMs),
-  /**
    * The destination policy checked before a job is enqueued (the worker enforces its own on the address
    * it dials). Same entries as the runtime's `policy`.
    * @default {} (public unicast addresses only)
@@ -162,7 +156,8 @@ export const queueWorkerOptionsSchema = z.strictObject({
    */
   stalledIntervalMs: z.int().min(200).max(600_000).default(QUEUE_DEFAULTS.stalledIntervalMs),
   /**
-   * How long an idempotency key's result is retained (the worker writes it).
+   * How long an idempotency key's result is retained (the worker writes it): a second `run` with the same
+   * key within this time, from any client, gets the first result and sends nothing.
    * @default 86400000 (24 h)
    */
   idempotencyRetentionMs: durationMs.default(QUEUE_DEFAULTS.idempotencyRetentionMs),
