@@ -81,8 +81,10 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
     }
     const outcome = await execute(job, httpJob, deadline, signal);
     // Written before BullMQ marks the job completed, so a caller that finds the job gone finds the record.
+    // NX: the first outcome stays. A worker that lost its lock (paused, partitioned) may finish after the
+    // redelivery already answered FLOWPOOL_WORKER_CRASHED; callers must keep seeing what the first saw.
     if (recordKey !== undefined) {
-      await redis.set(recordKey, JSON.stringify(outcome), 'PX', options.idempotencyRetentionMs);
+      await redis.set(recordKey, JSON.stringify(outcome), 'PX', options.idempotencyRetentionMs, 'NX');
     }
     return outcome;
   };

@@ -2,7 +2,8 @@
  * The queue commands, spawned for real against a private redis-server: `flowpool worker` consumes the
  * queue until SIGTERM (then exits 0); `flowpool enqueue` prints the body like `fetch` (exit 3 for a
  * destination its own check refuses, nothing enqueued); `flowpool run --redis --queue` runs a workflow
- * whose http nodes go through the queue. The server counts what reached it.
+ * whose http nodes go through the queue; `flowpool demo --cluster` runs end to end. The servers count what
+ * reached them.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -96,6 +97,25 @@ describe('flowpool worker / enqueue / run --redis', () => {
     expect(result.nodes.find((n) => n.id === 'shout')?.output).toBe('QUEUE MODE');
     expect(server.requests - before).toBe(1);
   });
+
+  it('demo --cluster starts its own Redis and workers and reports what the servers counted', async () => {
+    const { code, stdout } = await cli(['demo', '--cluster', '2', '--jobs', '300', '--json'], { timeoutMs: 60_000 });
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as {
+      jobs: number;
+      failed: number;
+      processes: { jobs: number }[];
+      hosts: { requests: number; peakInFlight: number; limit?: { rps?: number; concurrency?: number } }[];
+      ratedHost: { busiest5sRps: number };
+    };
+    expect(summary.failed).toBe(0);
+    expect(summary.processes).toHaveLength(2);
+    expect(summary.processes.reduce((sum, p) => sum + p.jobs, 0)).toBe(300);
+    expect(summary.hosts.reduce((sum, h) => sum + h.requests, 0)).toBe(300);
+    const capped = summary.hosts.find((h) => h.limit?.concurrency !== undefined);
+    expect(capped?.peakInFlight).toBeLessThanOrEqual(4);
+    expect(summary.ratedHost.busiest5sRps).toBeLessThanOrEqual(55);
+  }, 60_000);
 
   it('worker exits 0 on SIGTERM', async () => {
     worker.kill('SIGTERM');
