@@ -39,6 +39,8 @@ let closing = false;
 const stop = (): void => {
   if (closing) return;
   closing = true;
+  // Closing waits on Redis, which may be gone with the parent: never linger long.
+  setTimeout(() => process.exit(0), 5_000).unref();
   void close().finally(() => process.exit(0));
 };
 process.on('message', (message: { type?: string }) => {
