@@ -77,7 +77,7 @@ async function main(): Promise<number> {
     }
     if (config.suites.includes('queue')) {
       log('\nQueue mode: submit to result through BullMQ on Redis (worker processes, loopback target process)');
-      const queue = await runQueueBench(targets, { jobs: config.floodJobs / 2, rounds: config.rounds }, log);
+      const queue = await runQueueBench(targets, { jobs: config.floodJobs / 4, rounds: config.rounds }, log);
       const table = queueTable(queue);
       tables.push(`Queue mode (end to end, jobs/s)\n${table}`);
       log(table);

@@ -49,6 +49,8 @@ export interface QueueClient {
 export type { QueueClientOptions };
 
 const JOB_NAME = 'http';
+/** Why a run stops waiting for Redis: it settled (deadline, abort or result) meanwhile. */
+const SETTLED = new Error('settled');
 const MAX_KEY_LENGTH = 1_024;
 
 /** Creates a client. Options are validated synchronously (FLOWPOOL_INVALID_OPTIONS); Redis is reached lazily. */
@@ -165,7 +167,8 @@ class FlowpoolQueueClient implements QueueClient {
         state.settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        stopWaiting.abort();
+        // A reason of our own: abort() without one builds a DOMException (with its stack) on every run.
+        stopWaiting.abort(SETTLED);
         this.#waiters.remove(jobId, waiter);
         if (this.#waiters.size === 0) this.#drained?.();
       };
