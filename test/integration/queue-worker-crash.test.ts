@@ -4,7 +4,10 @@
  *   completes (a GET is repeatable, so a dead worker's GETs run again elsewhere); a POST either
  *   completes or fails with FLOWPOOL_WORKER_CRASHED, and the server never sees one key twice;
  * - holding cluster concurrency permits: the permits come back once their lease lapses, and a job that
- *   waited for one then reaches the server.
+ *   waited for one then reaches the server;
+ * and a worker paused with SIGSTOP past its lock (n8n's "duplicate executions after stalls"): its keyed
+ * POST is answered FLOWPOOL_WORKER_CRASHED elsewhere, never sent twice, and stays that answer for the key
+ * even after the paused worker wakes up and finishes the request.
  * Locks and leases are short here (1.5 s) so that the test waits seconds, not the 30 s defaults.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import { createQueueClient } from '../../dist/src/queue/index.js';
 import { startCountingServer } from '../fixtures/counting-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { spawnQueueWorker, spawnQueueWorkers, type WorkerProcess } from '../fixtures/queue-workers.js';
-import { waitUntil } from '../fixtures/wait.js';
+import { settle, waitUntil } from '../fixtures/wait.js';
 
 const LOCK_MS = 1_500;
 const LEASE_MS = 1_500;
@@ -105,6 +108,38 @@ describe('queue mode: a worker process killed with SIGKILL', () => {
     process.stdout.write(
       `queue crash: ${JOBS} runs settled; ${crashedPosts} POSTs FLOWPOOL_WORKER_CRASHED, ${postsByKey.size} distinct POST keys at the server, none twice; ${server.requests} requests in all\n`,
     );
+  }, 60_000);
+
+  it('a worker paused past its lock: the keyed POST is never sent twice and its first answer stays', async () => {
+    let release: (() => void) | undefined;
+    let posts = 0;
+    const server = await startCountingServer((req, res) => {
+      posts++;
+      // Held until the test lets it go, while the worker that sent it is paused.
+      release = () => res.end(`${req.method ?? ''} ${req.url ?? ''}`);
+    });
+    opened.push(server);
+    const paused = await spawnQueueWorker(workerOptions('pause'));
+    opened.push(paused);
+    const client = createQueueClient({ redis: redis.url, queue: 'pause', policy: { allow: ['127.0.0.1'] } });
+    opened.push(client);
+    const job = { url: `${server.origin}/charge`, method: 'POST', body: 'x' };
+    const first = client.run(job, { idempotencyKey: 'charge-1' }).catch((e: unknown) => e);
+    await waitUntil(() => posts === 1, 'the POST to reach the server');
+    paused.signal('SIGSTOP');
+    const other = await spawnQueueWorker(workerOptions('pause'));
+    opened.push(other);
+    // The lock lapses, the job is redelivered to the other worker, which refuses to send it again.
+    expect((await first) as { code?: string }).toMatchObject({ code: 'FLOWPOOL_WORKER_CRASHED' });
+    // The paused worker wakes up and its request completes at the server.
+    paused.signal('SIGCONT');
+    release?.();
+    // It has finished its job (and tried to record its answer under the key) before the key is reused.
+    await waitUntil(async () => (await paused.stats()).processed === 1, 'the paused worker to finish its job');
+    const again = await settle(client.run(job, { idempotencyKey: 'charge-1' }));
+    expect(again.ok).toBe(false);
+    if (!again.ok) expect(again.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
+    expect(posts).toBe(1);
   }, 60_000);
 
   it("returns a killed process's concurrency permits once their lease lapses", async () => {
