@@ -83,11 +83,32 @@ describe('queue mode: a flood through three worker processes with cluster-wide h
     }));
     const seen = new Map<number, QueueResult>();
     const failures: string[] = [];
-    for await (const result of client.runMany(jobs, { concurrency: 256 })) {
-      expect(seen.has(result.index)).toBe(false);
-      if (result.ok) seen.set(result.index, result.value as QueueResult);
-      else failures.push(`${result.index}: ${result.error.code} ${result.error.message}`);
+    const record = (index: number, outcome: { ok: true; value: QueueResult } | { ok: false; error: Error }): void => {
+      expect(seen.has(index)).toBe(false);
+      if (outcome.ok) seen.set(index, outcome.value);
+      else failures.push(`${index}: ${outcome.error.message}`);
+    };
+    // The rated host's jobs are all submitted at once, so that its limit, not the pace of the rest of the
+    // flood on a busy machine, is what sets its rate; the other jobs flow beside them through runMany.
+    const ratedIndexes = jobs.map((_, i) => i).filter((i) => hostOf(i) === 2);
+    const rest = jobs.map((job, i) => ({ job, i })).filter(({ i }) => hostOf(i) !== 2);
+    const ratedRuns = Promise.all(
+      ratedIndexes.map((i) =>
+        client.run(jobs[i] as (typeof jobs)[number]).then(
+          (value) => record(i, { ok: true, value }),
+          (error: unknown) => record(i, { ok: false, error: error as Error }),
+        ),
+      ),
+    );
+    for await (const result of client.runMany(
+      rest.map(({ job }) => job),
+      { concurrency: 256 },
+    )) {
+      const index = (rest[result.index] as { i: number }).i;
+      if (result.ok) record(index, { ok: true, value: result.value as QueueResult });
+      else record(index, { ok: false, error: result.error });
     }
+    await ratedRuns;
     expect(failures).toEqual([]);
     expect(seen.size).toBe(JOBS);
     for (const [index, value] of seen) {
@@ -110,8 +131,8 @@ describe('queue mode: a flood through three worker processes with cluster-wide h
     expect(span).toBeGreaterThan(5_000);
     const busiest = busiestWindow(ratedArrivals, 5_000);
     expect(busiest / 5).toBeLessThanOrEqual(55);
-    // ...and the limit is what paced it, not a slow client: the busiest window comes near the rate.
-    expect(busiest / 5).toBeGreaterThan(RATE * 0.6);
+    // ...and the limit is what paced it (all its jobs were waiting from the start): near the rate.
+    expect(busiest / 5).toBeGreaterThan(RATE * 0.7);
 
     // The capped host: never more than 4 in flight at its server, and the cap was reached.
     expect(capped.peakActive).toBeLessThanOrEqual(CONCURRENCY);
