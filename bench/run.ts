@@ -18,6 +18,7 @@ import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
 import { runHttps } from './https/run-https.js';
+import { queueTable, runQueueBench } from './queue/run-queue.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -76,6 +77,14 @@ async function main(): Promise<number> {
       const text = [table, ...notes].join('\n');
       tables.push(`${suite.title}\n${text}`);
       log(`\n${text}`);
+    }
+    if (config.suites.includes('queue')) {
+      log('\nQueue mode: submit to result through BullMQ on Redis (worker processes, loopback target process)');
+      const queue = await runQueueBench(targets, { jobs: config.floodJobs / 4, rounds: config.rounds }, log);
+      const table = queueTable(queue);
+      tables.push(`Queue mode (end to end, jobs/s)\n${table}`);
+      log(table);
+      if (queue.failures > 0) process.stderr.write(`queue suite: ${queue.failures} job(s) failed\n`);
     }
     if (config.suites.includes('seed')) {
       log("\nThe seed's four, through flowpool (tinybench, loopback target process)");

@@ -11,7 +11,7 @@ import type { HttpJob, HttpResult } from '../index.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, collect, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 
-interface FetchFlags extends RuntimeFlags {
+export interface FetchFlags extends RuntimeFlags {
   readonly request?: string;
   readonly header?: readonly string[];
   readonly data?: string;
@@ -91,7 +91,7 @@ async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
   return EXIT.ok;
 }
 
-async function toJob(url: string, flags: FetchFlags): Promise<HttpJob> {
+export async function toJob(url: string, flags: FetchFlags): Promise<HttpJob> {
   const job: HttpJob = { url, responseType: 'bytes', followRedirects: flags.follow };
   const method = flags.request ?? (flags.data === undefined ? undefined : 'POST');
   if (method !== undefined) job.method = method;
@@ -134,7 +134,7 @@ function parseHeaders(lines: readonly string[]): Record<string, string | string[
 }
 
 /** The result does not carry the protocol version; the status line says HTTP/1.1 even after --http2. */
-function formatHead(result: HttpResult, reason: string): string {
+export function formatHead(result: HttpResult, reason: string): string {
   const lines = [`HTTP/1.1 ${result.status} ${reason}`.trimEnd()];
   for (const [name, value] of Object.entries(result.headers)) {
     for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);

@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT, EXIT_CODES_HELP, reportFailure } from './cli-errors.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerEnqueueCommand } from './enqueue-command.js';
 import { registerFetchCommand } from './fetch-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 const program = new Command('flowpool')
   .description('HTTP execution runtime for workflow engines: run workflows, fetch safely, see the pool at work')
@@ -20,6 +22,8 @@ const program = new Command('flowpool')
 registerRunCommand(program);
 registerFetchCommand(program);
 registerDemoCommand(program);
+registerWorkerCommand(program);
+registerEnqueueCommand(program);
 
 // `flowpool ... | head` closes the pipe early: that is the reader's choice, not a failure to report.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

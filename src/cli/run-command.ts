@@ -18,8 +18,10 @@ import {
 import { shown as shownValue } from '../engine/json-text.js';
 import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
+import { createQueueClient } from '../queue/index.js';
+import { addQueueFlags, asWorkflowRuntime, queueTarget, type QueueFlags } from './queue-flags.js';
 
-interface RunFlags extends RuntimeFlags {
+interface RunFlags extends RuntimeFlags, QueueFlags {
   readonly format: 'json' | 'table' | 'thaiyyal';
   readonly workflowTimeout?: string;
 }
@@ -44,6 +46,7 @@ export function registerRunCommand(program: Command): void {
       ),
     );
   addRuntimeFlags(command, RUN_DEFAULTS);
+  addQueueFlags(command, false);
   command.addHelpText(
     'after',
     `
@@ -72,12 +75,26 @@ async function runCommand(source: string, flags: RunFlags): Promise<number> {
   const timeoutMs = parseWorkflowTimeout(flags.workflowTimeout);
   const registry = createRegistry();
   const workflow = validateWorkflow(await readWorkflow(source), registry);
-  const runtime = await openRuntime(flags, RUN_DEFAULTS);
+  const queue = queueTarget(flags);
   let result: WorkflowResult;
-  try {
-    result = await createExecutor(runtime, { registry, timeoutMs }).run(workflow);
-  } finally {
-    await runtime.close();
+  if (queue !== undefined) {
+    // Queue mode: the http nodes run on the queue's workers; --allow / --deny are this client's early check.
+    const client = createQueueClient({
+      ...queue,
+      policy: { allow: [...(flags.allow ?? [])], deny: [...(flags.deny ?? [])] },
+    });
+    try {
+      result = await createExecutor(asWorkflowRuntime(client), { registry, timeoutMs }).run(workflow);
+    } finally {
+      await client.close();
+    }
+  } else {
+    const runtime = await openRuntime(flags, RUN_DEFAULTS);
+    try {
+      result = await createExecutor(runtime, { registry, timeoutMs }).run(workflow);
+    } finally {
+      await runtime.close();
+    }
   }
   const shape = flags.format === 'thaiyyal' ? toThaiyyalResult(result, workflow) : result;
   process.stdout.write(flags.format === 'table' ? formatTable(result) : `${JSON.stringify(shape, null, 2)}\n`);

@@ -1,0 +1,74 @@
+/**
+ * The Redis connections queue mode opens, one kind per role. They differ on purpose:
+ * - a producer fails fast: no offline queue and no resend after a reconnect, so a `run` that Redis could
+ *   not take fails at once with FLOWPOOL_QUEUE_UNAVAILABLE instead of being sent later, behind the
+ *   caller's back, after it was told the job was refused;
+ * - a consumer (BullMQ worker, QueueEvents, the limits) waits through outages and reconnects for ever:
+ *   BullMQ requires `maxRetriesPerRequest: null` on blocking connections, and a worker must come back
+ *   by itself after Redis restarts.
+ * TCP keep-alive on every socket, so that a half-open connection (a Redis host gone without a FIN) is
+ * eventually noticed rather than leaving an idle worker that looks healthy.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from './options.js';
+
+export type ConnectionRole = 'producer' | 'consumer';
+
+const COMMON: RedisOptions = {
+  keepAlive: 10_000,
+  connectTimeout: 5_000,
+  // Reconnect quickly at first, then every second: an outage of a few seconds costs about that much.
+  retryStrategy: (times: number) => Math.min(times * 100, 1_000),
+  lazyConnect: false,
+};
+
+const ROLE: Record<ConnectionRole, RedisOptions> = {
+  producer: { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 },
+  consumer: { enableOfflineQueue: true, maxRetriesPerRequest: null },
+};
+
+/** Opens a connection to `target` configured for `role`. */
+export function openRedis(target: RedisTarget, role: ConnectionRole): Redis {
+  const options: RedisOptions = { ...COMMON, ...ROLE[role] };
+  if (typeof target === 'string') return new Redis(target, options);
+  return new Redis({ ...options, ...target });
+}
+
+/** Resolves once `redis` is ready, or rejects when `signal` fires first. */
+export function whenReady(redis: Redis, signal: AbortSignal): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onAbort = (): void => {
+      cleanup();
+      reject(signal.reason as Error);
+    };
+    const cleanup = (): void => {
+      redis.off('ready', onReady);
+      signal.removeEventListener('abort', onAbort);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    redis.on('ready', onReady);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Closes a connection without waiting on a Redis that may be gone. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Names in Redis: BullMQ's own keys are `<prefix>:<queue>:...`; flowpool's sit beside them under
+ * `<prefix>:<queue>:fp:...`. BullMQ refuses custom job ids with ':', so ours never contain one.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+
+export interface QueueAddress {
+  readonly prefix: string;
+  readonly queue: string;
+}
+
+/** A fresh job id for a job without an idempotency key. */
+export function newJobId(): string {
+  return `j-${randomUUID()}`;
+}
+
+/** The hash of an idempotency key: keys are the caller's strings, of any length and content. */
+export function keyDigest(idempotencyKey: string): string {
+  return createHash('sha256').update(idempotencyKey).digest('hex');
+}
+
+/** The job id of a keyed job: the same key always names the same BullMQ job. */
+export function keyedJobId(idempotencyKey: string): string {
+  return `k-${keyDigest(idempotencyKey)}`;
+}
+
+/** Where the result of a keyed job is retained. */
+export function idempotencyRecordKey(address: QueueAddress, idempotencyKey: string): string {
+  return `${address.prefix}:${address.queue}:fp:idem:${keyDigest(idempotencyKey)}`;
+}
+
+/** Where a host's rate windows are counted (rate-limiter-flexible adds its own prefix part). */
+export function rateKeyPrefix(address: QueueAddress): string {
+  return `${address.prefix}:${address.queue}:fp:rate`;
+}
+
+/** The semaphore of one host's concurrency permits. */
+export function permitKey(address: QueueAddress, host: string): string {
+  return `${address.prefix}:${address.queue}:fp:permits:${host}`;
+}

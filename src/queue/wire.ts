@@ -1,0 +1,159 @@
+/**
+ * Every shape that crosses Redis between a queue client and a queue worker: the job payload (BullMQ job
+ * data) and the outcome (BullMQ return value). BullMQ stores both as JSON, so bytes travel as base64 and
+ * errors as `{ code, name, message, details }`. Nothing else crosses.
+ */
+import { z } from 'zod';
+import { deserializeError, FlowpoolError, serializeError, type SerializedError } from '../errors.js';
+import type { HttpJob } from '../job.js';
+import type { HttpResult } from '../runtime.js';
+
+/** Version of the payload; a worker refuses what it cannot read rather than guessing. */
+export const WIRE_VERSION = 1;
+
+/** BullMQ job data. */
+export interface JobPayload {
+  readonly v: typeof WIRE_VERSION;
+  /** The job as the engine wrote it, a `Uint8Array` body as base64 (then `bodyBase64` is true). */
+  readonly job: Record<string, unknown>;
+  readonly bodyBase64?: true;
+  /** When the caller stops waiting (epoch ms): a worker never starts the job after it. */
+  readonly deadline: number;
+  /** The caller's idempotency key, if any. */
+  readonly key?: string;
+}
+
+/** What a worker returns for a job (BullMQ's return value). */
+export type JobOutcome =
+  | {
+      readonly ok: true;
+      /** The runtime's result; a `Uint8Array` body as base64 (then `bodyBase64` is true). */
+      readonly result: Record<string, unknown>;
+      readonly bodyBase64?: true;
+      readonly by: string;
+    }
+  | { readonly ok: false; readonly error: SerializedError; readonly by: string };
+
+/** A result from queue mode: the runtime's result, and which worker process produced it. */
+export type QueueResult = HttpResult & {
+  /** The name of the worker process that ran the job (`hostname:pid` unless named). */
+  readonly processedBy: string;
+};
+
+export function encodeJob(job: HttpJob, key: string | undefined, deadline: number): JobPayload {
+  const body = job.body;
+  const bytes = body instanceof Uint8Array;
+  const copy: Record<string, unknown> = bytes ? { ...job, body: encodeBytes(body) } : { ...job };
+  return {
+    v: WIRE_VERSION,
+    job: copy,
+    deadline,
+    ...(bytes ? { bodyBase64: true as const } : {}),
+    ...(key === undefined ? {} : { key }),
+  };
+}
+
+const payloadSchema = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  job: z.record(z.string(), z.unknown()),
+  bodyBase64: z.literal(true).optional(),
+  deadline: z.number(),
+  key: z.string().optional(),
+});
+
+/**
+ * Reads job data back. The job itself is validated by the worker's runtime, as any job; this only
+ * undoes the encoding. Throws FLOWPOOL_INVALID_JOB for data that is not a flowpool payload.
+ */
+export function decodeJob(data: unknown): {
+  readonly job: HttpJob;
+  readonly key: string | undefined;
+  readonly deadline: number;
+} {
+  const parsed = payloadSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid queue payload: expected { v: ${WIRE_VERSION}, job, deadline, key? } as a flowpool client writes it`,
+      { field: 'payload' },
+    );
+  }
+  const job: Record<string, unknown> = { ...parsed.data.job };
+  if (parsed.data.bodyBase64 === true && typeof job.body === 'string') job.body = decodeBytes(job.body);
+  return { job: job as HttpJob, key: parsed.data.key, deadline: parsed.data.deadline };
+}
+
+export function encodeResult(result: HttpResult, by: string): JobOutcome {
+  if (result.body instanceof Uint8Array) {
+    return { ok: true, result: { ...result, body: encodeBytes(result.body) }, bodyBase64: true, by };
+  }
+  return { ok: true, result: { ...result }, by };
+}
+
+export function encodeError(error: unknown, by: string): JobOutcome {
+  const flowpoolError =
+    error instanceof FlowpoolError
+      ? error
+      : new FlowpoolError(
+          'FLOWPOOL_CONNECTION_FAILED',
+          `unexpected failure in the queue worker: ${error instanceof Error ? error.message : String(error)}`,
+        );
+  return { ok: false, error: serializeError(flowpoolError), by };
+}
+
+const outcomeSchema = z.union([
+  z.object({
+    ok: z.literal(true),
+    result: z.record(z.string(), z.unknown()),
+    bodyBase64: z.literal(true).optional(),
+    by: z.string(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      name: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+    by: z.string(),
+  }),
+]);
+
+/** Reads an outcome (from an event, a stored job or an idempotency record); undefined if it is not one. */
+export function parseOutcome(value: unknown): JobOutcome | undefined {
+  const data = typeof value === 'string' ? safeJson(value) : value;
+  const parsed = outcomeSchema.safeParse(data);
+  return parsed.success ? (parsed.data as JobOutcome) : undefined;
+}
+
+/** The caller's side of an outcome: a result, or the error to reject with. */
+export function settleOutcome(
+  outcome: JobOutcome,
+  totalMs: number,
+): { readonly ok: true; readonly value: QueueResult } | { readonly ok: false; readonly error: FlowpoolError } {
+  if (!outcome.ok) return { ok: false, error: deserializeError(outcome.error) };
+  const result = { ...outcome.result };
+  if (outcome.bodyBase64 === true && typeof result.body === 'string') result.body = decodeBytes(result.body);
+  const timings = (result.timings ?? {}) as Record<string, unknown>;
+  result.timings = { ...timings, totalMs };
+  result.processedBy = outcome.by;
+  return { ok: true, value: result as unknown as QueueResult };
+}
+
+function encodeBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+function decodeBytes(base64: string): Uint8Array {
+  const buffer = Buffer.from(base64, 'base64');
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
