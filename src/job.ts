@@ -5,6 +5,7 @@ import type { JobRequest } from './protocol.js';
 import { DEFAULTS, retrySettingsSchema, type RetrySettings } from './options.js';
 import { describeKind } from './received-kind.js';
 import { isRepeatable } from './repeatable.js';
+import { DEFAULT_TENANT, tenantName } from './tenants.js';
 import { toValidationError } from './validation.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -109,6 +110,8 @@ export const jobSchema = z
     idempotent: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
     id: z.string().max(256).optional(),
+    /** Whose job it is: tenants share each origin's queue by the weights of the runtime's `tenants`. @default 'default' */
+    tenant: tenantName.optional(),
   })
   .refine((job) => job.body === undefined || job.json === undefined, {
     error: 'expected either body or json, not both',
@@ -158,6 +161,8 @@ export interface NormalizedJob extends Pick<
   readonly retry: RetrySettings;
   /** Safe to run a second time if the worker died before anything reached the caller. */
   readonly repeatable: boolean;
+  /** Whose job it is (`'default'` when the job named none). */
+  readonly tenant: string;
 }
 
 /**
@@ -253,6 +258,7 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     retry: mergeRetry(defaults.retry, job.retry),
     repeatable: isRepeatable(method, job.idempotent),
     idempotent: isRepeatable(method, job.idempotent),
+    tenant: job.tenant ?? DEFAULT_TENANT,
   };
 }
 
