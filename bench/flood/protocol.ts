@@ -11,6 +11,7 @@ export const VARIANTS = [
   'flowpool-least-busy',
   'flowpool-large-nursery',
   'undici',
+  'undici-fastest',
   'no-pooling',
   'naive-piscina',
   'fetch',
