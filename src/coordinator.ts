@@ -103,6 +103,8 @@ interface TenantLoad {
   readonly tenant: string;
   queued: number;
   running: number;
+  /** Forgotten (both counts reached 0); a later job of the tenant gets a new record. */
+  dropped: boolean;
 }
 
 export interface TenantSnapshot {
@@ -151,6 +153,8 @@ export class Coordinator<T> {
   readonly #slotWaiters: FairQueue<Ticket<T>>;
   readonly #tenants: TenantRules;
   readonly #tenantLoads = new Map<string, TenantLoad>();
+  /** The record looked up last: jobs of one tenant in a row (the usual case) skip the map. */
+  #lastLoad: TenantLoad | undefined;
   readonly #freeSlots: number[];
   readonly #loads: Int32Array;
   readonly #homed: Int32Array;
@@ -200,7 +204,7 @@ export class Coordinator<T> {
         }
       }
     }
-    const load = this.#tenantLoads.get(tenant);
+    const load = this.#findLoad(tenant);
     if (
       !overflow &&
       (this.#queued >= this.#config.maxQueue || (load?.queued ?? 0) >= this.#tenants.maxQueuedOf(tenant))
@@ -222,7 +226,7 @@ export class Coordinator<T> {
   /** Why `submit` refused a job of `tenant`: the tenant's own cap, or the whole queue's. */
   queueFullReason(tenant: string = DEFAULT_TENANT): string {
     const cap = this.#tenants.maxQueuedOf(tenant);
-    if ((this.#tenantLoads.get(tenant)?.queued ?? 0) >= cap)
+    if ((this.#findLoad(tenant)?.queued ?? 0) >= cap)
       return `tenant ${JSON.stringify(tenant)} has ${String(cap)} jobs queued (its maxQueued)`;
     return `the queue is full (maxQueue ${String(this.#config.maxQueue)})`;
   }
@@ -317,20 +321,32 @@ export class Coordinator<T> {
     };
   }
 
+  #findLoad(tenant: string): TenantLoad | undefined {
+    const last = this.#lastLoad;
+    if (last !== undefined && last.tenant === tenant && !last.dropped) return last;
+    const load = this.#tenantLoads.get(tenant);
+    if (load !== undefined) this.#lastLoad = load;
+    return load;
+  }
+
   #loadOf(tenant: string, known: TenantLoad | undefined): TenantLoad {
     if (known !== undefined) return known;
-    const load: TenantLoad = { tenant, queued: 0, running: 0 };
+    const load: TenantLoad = { tenant, queued: 0, running: 0, dropped: false };
     this.#tenantLoads.set(tenant, load);
+    this.#lastLoad = load;
     return load;
   }
 
   /** Moves a tenant's counts; a tenant with nothing queued or running is forgotten, so records stay bounded. */
   #unload(tenant: string, queued: number, running: number): void {
-    const load = this.#tenantLoads.get(tenant);
+    const load = this.#findLoad(tenant);
     if (load === undefined) return;
     load.queued += queued;
     load.running += running;
-    if (load.queued <= 0 && load.running <= 0) this.#tenantLoads.delete(tenant);
+    if (load.queued <= 0 && load.running <= 0) {
+      load.dropped = true;
+      this.#tenantLoads.delete(tenant);
+    }
   }
 
   #originFor(key: string): OriginState<T> | undefined {
@@ -425,8 +441,7 @@ export class Coordinator<T> {
     ticket.state = 'running';
     ticket.worker = worker;
     this.#running++;
-    const load = this.#tenantLoads.get(ticket.tenant);
-    this.#loadOf(ticket.tenant, load).running++;
+    this.#loadOf(ticket.tenant, this.#findLoad(ticket.tenant)).running++;
     this.#loads[worker] = (this.#loads[worker] ?? 0) + 1;
     origin.inflightTotal++;
     origin.inflight[worker] = (origin.inflight[worker] ?? 0) + 1;
@@ -448,7 +463,7 @@ export class Coordinator<T> {
       waiting.shift();
       this.#queued--;
       // Counted down in place (not through #unload): #start counts it as running on the same record.
-      const load = this.#tenantLoads.get(head.tenant);
+      const load = this.#findLoad(head.tenant);
       if (load !== undefined) load.queued--;
       this.#start(origin, head, worker);
     }

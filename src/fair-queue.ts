@@ -26,6 +26,10 @@ export class FairQueue<T> {
   readonly #lanes = new Map<string, Lane<T>>();
   /** Lanes with items in turn order; the head is the one being served and has a deficit of at least 1. */
   readonly #turns = new Fifo<Lane<T>>();
+  /** The head of #turns, kept at hand: peek and shift run on every dispatch. */
+  #serving: Lane<T> | undefined;
+  /** The lane pushed to last: consecutive pushes of one tenant (the usual case) skip the map. */
+  #lastPushed: Lane<T> | undefined;
   #size = 0;
 
   /** `quantumOf` is asked once each time a tenant's lane opens (it has items again after none). */
@@ -48,7 +52,9 @@ export class FairQueue<T> {
   }
 
   push(tenant: string, item: T): void {
-    let lane = this.#lanes.get(tenant);
+    const last = this.#lastPushed;
+    // A lane with items is still open; an emptied one was dropped and must not be written to.
+    let lane = last !== undefined && last.tenant === tenant && last.items.size > 0 ? last : this.#lanes.get(tenant);
     if (lane === undefined) {
       lane = { tenant, items: new Fifo<T>(), quantum: this.#quantumOf(tenant), deficit: 0 };
       this.#lanes.set(tenant, lane);
@@ -56,16 +62,17 @@ export class FairQueue<T> {
       if (this.#turns.size === 1) this.#beginTurn();
     }
     lane.items.push(item);
+    this.#lastPushed = lane;
     this.#size++;
   }
 
   /** The item `shift` would return next. */
   peek(): T | undefined {
-    return this.#turns.peek()?.items.peek();
+    return this.#serving?.items.peek();
   }
 
   shift(): T | undefined {
-    const lane = this.#turns.peek();
+    const lane = this.#serving;
     if (lane === undefined) return undefined;
     const item = lane.items.shift();
     this.#size--;
@@ -87,6 +94,7 @@ export class FairQueue<T> {
   #beginTurn(): void {
     for (;;) {
       const head = this.#turns.peek();
+      this.#serving = head;
       if (head === undefined) return;
       head.deficit += head.quantum;
       if (head.deficit >= 1) return;
