@@ -35,6 +35,7 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
       variants: pick([
         'flowpool',
         'flowpool-least-busy',
+        'flowpool-tenants',
         'undici',
         'undici-fastest',
         'no-pooling',

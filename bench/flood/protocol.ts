@@ -10,6 +10,7 @@ export const VARIANTS = [
   'flowpool',
   'flowpool-least-busy',
   'flowpool-large-nursery',
+  'flowpool-tenants',
   'undici',
   'undici-fastest',
   'no-pooling',
