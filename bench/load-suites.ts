@@ -34,7 +34,17 @@ export function loadSuites(config: BenchConfig): LoadSuite[] {
     {
       name: 'flood',
       title: `Flood (pure I/O): ${config.floodJobs} GETs of ~229 B over 8 hosts, 256 in flight, 16 connections per host, 2 workers`,
-      variants: pick(['flowpool', 'flowpool-least-busy', 'undici', 'no-pooling', 'naive-piscina', 'fetch', 'axios']),
+      variants: pick([
+        'flowpool',
+        'flowpool-least-busy',
+        'flowpool-tenants',
+        'undici',
+        'undici-fastest',
+        'no-pooling',
+        'naive-piscina',
+        'fetch',
+        'axios',
+      ]),
       baseline: BASELINE,
       hosts: 8,
       path: '/item',

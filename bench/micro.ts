@@ -1,10 +1,14 @@
 /**
  * Micro-benchmarks of the pure parts, with tinybench: no threads, no network. normalizeJob (the zod
- * validation on every submit), the policy's URL and address checks, and the coordinator's
- * submit + release cycle against a fake connection view.
+ * validation on every submit), the policy's URL and address checks, the coordinator's
+ * submit + release cycle against a fake connection view, and tenant fairness: the per-origin queue (a
+ * deficit-round-robin queue of per-tenant FIFOs) against a plain FIFO, and the coordinator dispatching
+ * from a backlogged origin with 1 and 1,000 tenants.
  */
 import { Bench } from 'tinybench';
-import { Coordinator, type ConnectionView, type Ticket } from '../src/coordinator.js';
+import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../src/coordinator.js';
+import { FairQueue } from '../src/fair-queue.js';
+import { Fifo } from '../src/fifo.js';
 import { normalizeJob, type HttpJob, type JobDefaults } from '../src/job.js';
 import { retrySchema } from '../src/options.js';
 import { DestinationPolicy } from '../src/policy/index.js';
@@ -31,24 +35,69 @@ const POST_JOB: HttpJob = {
 const NO_CONNECTIONS: ConnectionView = { total: () => 0, open: () => 0 };
 const ORIGINS = Array.from({ length: 8 }, (_, i) => `https://host-${i}.example.com`);
 const IN_FLIGHT = 64;
+/** Jobs kept waiting for the one backlogged origin in the tenant benchmarks. */
+const BACKLOG = 10_000;
+
+/**
+ * A backlogged origin (IN_FLIGHT in flight, BACKLOG queued over `tenants` tenants): each op releases the
+ * oldest running job, which dispatches the next queued one (the fair queue's turn), and submits a new one
+ * (queued), so the queue's size holds.
+ */
+function backloggedDispatch(config: CoordinatorConfig, tenants: number): () => void {
+  const running = new Fifo<Ticket<number>>();
+  const coordinator = new Coordinator<number>(
+    { ...config, maxQueue: 10 * BACKLOG, originRules: () => ({ concurrency: IN_FLIGHT, rate: undefined }) },
+    NO_CONNECTIONS,
+    (ticket) => {
+      running.push(ticket);
+    },
+  );
+  const names = Array.from({ length: tenants }, (_, i) => `tenant-${i}`);
+  const origin = ORIGINS[0] ?? '';
+  let op = 0;
+  for (; op < BACKLOG + IN_FLIGHT; op++) coordinator.submit(origin, op, false, names[op % tenants]);
+  return () => {
+    const oldest = running.shift();
+    if (oldest !== undefined) coordinator.release(oldest);
+    coordinator.submit(origin, op, false, names[op % tenants]);
+    op++;
+  };
+}
+
+/** A queue kept at BACKLOG items: each op pushes one and shifts one. */
+function steadyQueue(tenants: number | undefined): () => void {
+  const names = Array.from({ length: tenants ?? 1 }, (_, i) => `tenant-${i}`);
+  let op = 0;
+  if (tenants === undefined) {
+    const fifo = new Fifo<number>();
+    for (; op < BACKLOG; op++) fifo.push(op);
+    return () => {
+      fifo.push(op++);
+      fifo.shift();
+    };
+  }
+  const fair = new FairQueue<number>();
+  for (; op < BACKLOG; op++) fair.push(names[op % tenants] ?? '', op);
+  return () => {
+    fair.push(names[op % tenants] ?? '', op++);
+    fair.shift();
+  };
+}
 
 export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
   const policy = DestinationPolicy.compile({ allow: [], deny: ['*.internal.example.com', '10.0.0.0/8'] });
   const publicUrl = new URL('https://api.example.com/v1/items/42');
   const metadataUrl = new URL('http://169.254.169.254/latest/meta-data/');
 
-  const coordinator = new Coordinator<number>(
-    {
-      workers: 2,
-      connectionsPerHost: 16,
-      concurrencyPerWorker: 256,
-      maxQueue: 50_000,
-      maxOrigins: 1_000,
-      balancing: 'affinity',
-    },
-    NO_CONNECTIONS,
-    () => {},
-  );
+  const coordinatorConfig: CoordinatorConfig = {
+    workers: 2,
+    connectionsPerHost: 16,
+    concurrencyPerWorker: 256,
+    maxQueue: 50_000,
+    maxOrigins: 1_000,
+    balancing: 'affinity',
+  };
+  const coordinator = new Coordinator<number>(coordinatorConfig, NO_CONNECTIONS, () => {});
   // A ring of IN_FLIGHT running tickets: each op submits one and releases the one submitted IN_FLIGHT ops ago.
   const ring: (Ticket<number> | undefined)[] = new Array<Ticket<number> | undefined>(IN_FLIGHT).fill(undefined);
   let op = 0;
@@ -84,7 +133,15 @@ export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
     .add('policy.checkAddress (IPv6)', () => {
       policy.checkAddress('2606:2800:220:1:248:1893:25c8:1946');
     })
-    .add(`coordinator submit + release (${IN_FLIGHT} in flight, 8 origins)`, cycle);
+    .add(`coordinator submit + release (${IN_FLIGHT} in flight, 8 origins)`, cycle)
+    .add('queue push + shift: plain Fifo (10,000 waiting)', steadyQueue(undefined))
+    .add('queue push + shift: FairQueue, 1 tenant (10,000 waiting)', steadyQueue(1))
+    .add('queue push + shift: FairQueue, 1,000 tenants (10,000 waiting)', steadyQueue(1_000))
+    .add('coordinator dispatch from a backlog: 1 tenant (10,000 queued)', backloggedDispatch(coordinatorConfig, 1))
+    .add(
+      'coordinator dispatch from a backlog: 1,000 tenants (10,000 queued)',
+      backloggedDispatch(coordinatorConfig, 1_000),
+    );
   await bench.run();
   return bench.tasks.map(summariseTask);
 }

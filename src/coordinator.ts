@@ -13,8 +13,14 @@
  *   max(SPILL_MIN_LOAD, 1.25 x average)) spills the job to the least-loaded worker that can take it, so
  *   a hot origin spreads over workers; when the load falls, jobs go home again and the other workers'
  *   sockets to it expire.
- * - Everything else waits in a per-origin FIFO, bounded by `maxQueue` in total.
+ * - Everything else waits in a per-origin queue, bounded by `maxQueue` in total and by each tenant's
+ *   `maxQueued`. Within an origin's queue the tenants with jobs waiting take turns by weight (deficit
+ *   round robin, fair-queue.ts); with one tenant it is a plain FIFO.
  */
+import { FairQueue } from './fair-queue.js';
+import { DEFAULT_TENANT, UNIFORM_TENANTS, type TenantRules } from './tenants.js';
+
+export { Fifo } from './fifo.js';
 
 /** Live read access to the shared connection counters. */
 export interface ConnectionView {
@@ -38,6 +44,8 @@ export interface CoordinatorConfig {
   readonly onForget?: (originKey: string) => void;
   /** Runs `wake` after `ms` (a timer; injected so tests control time). @default unref'd setTimeout */
   readonly schedule?: (wake: () => void, ms: number) => void;
+  /** Each tenant's weight and queue cap. @default every tenant weight 1, no cap of its own */
+  readonly tenants?: TenantRules;
 }
 
 /** A rate limit checked at the moment of dispatch, so no queue between it and the wire can bunch jobs. */
@@ -67,6 +75,7 @@ export type TicketState = 'queued' | 'running' | 'done' | 'cancelled';
 export interface Ticket<T> {
   readonly payload: T;
   readonly originKey: string;
+  readonly tenant: string;
   state: TicketState;
   /** Worker it runs on; -1 until dispatched. */
   worker: number;
@@ -86,7 +95,22 @@ interface OriginState<T> {
   wakeScheduled: boolean;
   inflightTotal: number;
   readonly inflight: Int32Array;
-  readonly waiting: Fifo<Ticket<T>>;
+  readonly waiting: FairQueue<Ticket<T>>;
+}
+
+/** One tenant's jobs in the coordinator right now; the record is dropped when both reach 0. */
+interface TenantLoad {
+  readonly tenant: string;
+  queued: number;
+  running: number;
+  /** Forgotten (both counts reached 0); a later job of the tenant gets a new record. */
+  dropped: boolean;
+}
+
+export interface TenantSnapshot {
+  readonly tenant: string;
+  readonly queued: number;
+  readonly running: number;
 }
 
 export interface OriginSnapshot {
@@ -104,6 +128,8 @@ export interface CoordinatorSnapshot {
   readonly loads: readonly number[];
   readonly originsTracked: number;
   readonly origins: readonly OriginSnapshot[];
+  /** Tenants with jobs queued or running. */
+  readonly tenants: readonly TenantSnapshot[];
 }
 
 /** Below this many jobs in flight a home worker never spills: light load stays warm in one place. */
@@ -124,7 +150,11 @@ export class Coordinator<T> {
   /** Origins with queued tickets, in the order they are served. */
   readonly #waitingOrigins = new Set<OriginState<T>>();
   /** Tickets for origins that could not get a counter row yet (the table is full of busy origins). */
-  readonly #slotWaiters = new Fifo<Ticket<T>>();
+  readonly #slotWaiters: FairQueue<Ticket<T>>;
+  readonly #tenants: TenantRules;
+  readonly #tenantLoads = new Map<string, TenantLoad>();
+  /** The record looked up last: jobs of one tenant in a row (the usual case) skip the map. */
+  #lastLoad: TenantLoad | undefined;
   readonly #freeSlots: number[];
   readonly #loads: Int32Array;
   readonly #homed: Int32Array;
@@ -143,6 +173,8 @@ export class Coordinator<T> {
     this.#homed = new Int32Array(config.workers);
     this.#ready = new Uint8Array(config.workers).fill(1);
     this.#schedule = config.schedule ?? defaultSchedule;
+    this.#tenants = config.tenants ?? UNIFORM_TENANTS;
+    this.#slotWaiters = new FairQueue(this.#tenants.quantumOf);
     this.#freeSlots = Array.from({ length: config.maxOrigins }, (_, i) => config.maxOrigins - 1 - i);
   }
 
@@ -156,10 +188,11 @@ export class Coordinator<T> {
 
   /**
    * Admits a job. Returns the ticket (dispatched at once or queued), or `undefined` when the queue is
-   * full. `overflow` lets a caller that bounds its own concurrency (runMany) queue past `maxQueue`.
+   * full, or the tenant's share of it is ({@link queueFullReason} says which). `overflow` lets a caller
+   * that bounds its own concurrency (runMany) queue past `maxQueue` and `maxQueued`.
    */
-  submit(originKey: string, payload: T, overflow = false): Ticket<T> | undefined {
-    const ticket: Ticket<T> = { payload, originKey, state: 'queued', worker: -1, slot: -1 };
+  submit(originKey: string, payload: T, overflow = false, tenant: string = DEFAULT_TENANT): Ticket<T> | undefined {
+    const ticket: Ticket<T> = { payload, originKey, tenant, state: 'queued', worker: -1, slot: -1 };
     const origin = this.#originFor(originKey);
     if (origin !== undefined) {
       ticket.slot = origin.slot;
@@ -171,17 +204,31 @@ export class Coordinator<T> {
         }
       }
     }
-    if (!overflow && this.#queued >= this.#config.maxQueue) return undefined;
+    const load = this.#findLoad(tenant);
+    if (
+      !overflow &&
+      (this.#queued >= this.#config.maxQueue || (load?.queued ?? 0) >= this.#tenants.maxQueuedOf(tenant))
+    )
+      return undefined;
     this.#queued++;
+    this.#loadOf(tenant, load).queued++;
     if (origin === undefined) {
-      this.#slotWaiters.push(ticket);
+      this.#slotWaiters.push(tenant, ticket);
       this.#scheduleSlotRetry();
     } else {
-      origin.waiting.push(ticket);
+      origin.waiting.push(tenant, ticket);
       this.#idle.delete(origin);
       this.#waitingOrigins.add(origin);
     }
     return ticket;
+  }
+
+  /** Why `submit` refused a job of `tenant`: the tenant's own cap, or the whole queue's. */
+  queueFullReason(tenant: string = DEFAULT_TENANT): string {
+    const cap = this.#tenants.maxQueuedOf(tenant);
+    if ((this.#findLoad(tenant)?.queued ?? 0) >= cap)
+      return `tenant ${JSON.stringify(tenant)} has ${String(cap)} jobs queued (its maxQueued)`;
+    return `the queue is full (maxQueue ${String(this.#config.maxQueue)})`;
   }
 
   /** Removes a queued ticket (cancelled or timed out in the queue). False if it already left the queue. */
@@ -189,6 +236,7 @@ export class Coordinator<T> {
     if (ticket.state !== 'queued') return false;
     ticket.state = 'cancelled';
     this.#queued--;
+    this.#unload(ticket.tenant, -1, 0);
     return true;
   }
 
@@ -197,6 +245,7 @@ export class Coordinator<T> {
     if (ticket.state !== 'running') return;
     ticket.state = 'done';
     this.#running--;
+    this.#unload(ticket.tenant, 0, -1);
     const worker = ticket.worker;
     this.#loads[worker] = (this.#loads[worker] ?? 1) - 1;
     const origin = this.#origins.get(ticket.originKey);
@@ -268,7 +317,36 @@ export class Coordinator<T> {
       loads: Array.from(this.#loads),
       originsTracked: this.#origins.size,
       origins,
+      tenants: Array.from(this.#tenantLoads.values(), ({ tenant, queued, running }) => ({ tenant, queued, running })),
     };
+  }
+
+  #findLoad(tenant: string): TenantLoad | undefined {
+    const last = this.#lastLoad;
+    if (last !== undefined && last.tenant === tenant && !last.dropped) return last;
+    const load = this.#tenantLoads.get(tenant);
+    if (load !== undefined) this.#lastLoad = load;
+    return load;
+  }
+
+  #loadOf(tenant: string, known: TenantLoad | undefined): TenantLoad {
+    if (known !== undefined) return known;
+    const load: TenantLoad = { tenant, queued: 0, running: 0, dropped: false };
+    this.#tenantLoads.set(tenant, load);
+    this.#lastLoad = load;
+    return load;
+  }
+
+  /** Moves a tenant's counts; a tenant with nothing queued or running is forgotten, so records stay bounded. */
+  #unload(tenant: string, queued: number, running: number): void {
+    const load = this.#findLoad(tenant);
+    if (load === undefined) return;
+    load.queued += queued;
+    load.running += running;
+    if (load.queued <= 0 && load.running <= 0) {
+      load.dropped = true;
+      this.#tenantLoads.delete(tenant);
+    }
   }
 
   #originFor(key: string): OriginState<T> | undefined {
@@ -294,7 +372,7 @@ export class Coordinator<T> {
       wakeScheduled: false,
       inflightTotal: 0,
       inflight: new Int32Array(this.#config.workers),
-      waiting: new Fifo<Ticket<T>>(),
+      waiting: new FairQueue<Ticket<T>>(this.#tenants.quantumOf),
     };
     this.#origins.set(key, origin);
     return origin;
@@ -353,7 +431,7 @@ export class Coordinator<T> {
       if (origin === undefined) return;
       this.#slotWaiters.shift();
       ticket.slot = origin.slot;
-      origin.waiting.push(ticket);
+      origin.waiting.push(ticket.tenant, ticket);
       this.#waitingOrigins.add(origin);
       this.#pump(origin);
     }
@@ -363,6 +441,7 @@ export class Coordinator<T> {
     ticket.state = 'running';
     ticket.worker = worker;
     this.#running++;
+    this.#loadOf(ticket.tenant, this.#findLoad(ticket.tenant)).running++;
     this.#loads[worker] = (this.#loads[worker] ?? 0) + 1;
     origin.inflightTotal++;
     origin.inflight[worker] = (origin.inflight[worker] ?? 0) + 1;
@@ -383,6 +462,9 @@ export class Coordinator<T> {
       if (worker < 0 || !this.#passesRate(origin)) return false;
       waiting.shift();
       this.#queued--;
+      // Counted down in place (not through #unload): #start counts it as running on the same record.
+      const load = this.#findLoad(head.tenant);
+      if (load !== undefined) load.queued--;
       this.#start(origin, head, worker);
     }
     this.#waitingOrigins.delete(origin);
@@ -501,34 +583,5 @@ export class Coordinator<T> {
       demand += Math.max(this.#connections.open(origin.slot, w), origin.inflight[w] ?? 0);
     }
     return demand < this.#config.connectionsPerHost;
-  }
-}
-
-/** Array-backed FIFO with amortised O(1) shift. */
-export class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
   }
 }

@@ -52,6 +52,8 @@ export interface FlowpoolErrorDetails {
   readonly jobId?: string;
   /** For `FLOWPOOL_CIRCUIT_OPEN`: milliseconds until the circuit lets a probe through. */
   readonly retryInMs?: number;
+  /** For `FLOWPOOL_QUEUE_FULL`: the tenant of the refused job. */
+  readonly tenant?: string;
   /** Runs of the job before it failed (more than 1 after retries). */
   readonly attempts?: number;
   /** The underlying low-level code (an undici `UND_ERR_*`, a Node `E*` code), for diagnosis only. */
@@ -99,7 +101,8 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_RESPONSE_TOO_LARGE: NoSpecificDetails;
   readonly FLOWPOOL_TOO_MANY_REDIRECTS: NoSpecificDetails;
   readonly FLOWPOOL_CONNECTION_FAILED: NoSpecificDetails;
-  readonly FLOWPOOL_QUEUE_FULL: NoSpecificDetails;
+  /** The tenant of the refused job (the whole queue was full, or that tenant's `maxQueued` share of it). */
+  readonly FLOWPOOL_QUEUE_FULL: { readonly tenant: string };
   readonly FLOWPOOL_ABORTED: { readonly sent: boolean };
   readonly FLOWPOOL_CLOSED: NoSpecificDetails;
   readonly FLOWPOOL_WORKER_CRASHED: NoSpecificDetails;

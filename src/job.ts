@@ -7,6 +7,7 @@ import { describeKind } from './received-kind.js';
 import { isRepeatable } from './repeatable.js';
 import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
 import { authSchema } from './transport-options.js';
+import { DEFAULT_TENANT, tenantName } from './tenants.js';
 import { toValidationError } from './validation.js';
 import {
   appendQuery,
@@ -155,6 +156,8 @@ export const jobSchema = z
     decompress: z.boolean().optional(),
     /** The engine's own id for the job, echoed in errors. */
     id: z.string().max(256).optional(),
+    /** Whose job it is: tenants share each origin's queue by the weights of the runtime's `tenants`. @default 'default' */
+    tenant: tenantName.optional(),
   })
   .refine((job) => job.body === undefined || job.json === undefined, {
     error: 'expected either body or json, not both',
@@ -221,6 +224,8 @@ export interface NormalizedJob extends Pick<
   readonly repeatable: boolean;
   /** The job's cookie jar (its own, or the caller's); stays on the main thread. */
   readonly cookieJar: CookieJarLike | undefined;
+  /** Whose job it is (`'default'` when the job named none). */
+  readonly tenant: string;
 }
 
 /**
@@ -337,6 +342,7 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     idempotent: isRepeatable(method, job.idempotent) && !streamed,
     payload: payloadOf(job),
     cookieJar: jarFor(job.cookies),
+    tenant: job.tenant ?? DEFAULT_TENANT,
   };
 }
 

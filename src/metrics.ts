@@ -139,5 +139,36 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
       .filter((h) => h.circuit !== undefined && h.circuit !== 'off')
       .map((h) => [{ origin: h.origin }, h.circuit === 'open' ? 2 : h.circuit === 'half-open' ? 1 : 0]),
   );
+  const tenants = stats.tenants;
+  counter(
+    'flowpool_tenant_jobs_submitted_total',
+    'Jobs submitted per tenant (invalid or blocked jobs count in the totals only).',
+    ['tenant'],
+    tenants.map((t) => [{ tenant: t.tenant }, t.submitted]),
+  );
+  counter(
+    'flowpool_tenant_jobs_succeeded_total',
+    'Jobs that resolved, per tenant.',
+    ['tenant'],
+    tenants.map((t) => [{ tenant: t.tenant }, t.succeeded]),
+  );
+  counter(
+    'flowpool_tenant_jobs_failed_total',
+    'Jobs that rejected, per tenant (invalid or blocked jobs count in the totals only).',
+    ['tenant'],
+    tenants.map((t) => [{ tenant: t.tenant }, t.failed]),
+  );
+  gauge(
+    'flowpool_tenant_jobs_queued',
+    'Jobs waiting in the coordinator, per tenant.',
+    ['tenant'],
+    tenants.map((t) => [{ tenant: t.tenant }, t.queued]),
+  );
+  gauge(
+    'flowpool_tenant_jobs_in_flight',
+    'Jobs running on workers, per tenant.',
+    ['tenant'],
+    tenants.map((t) => [{ tenant: t.tenant }, t.inFlight]),
+  );
   return registry.metrics();
 }

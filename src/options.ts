@@ -5,6 +5,7 @@ import { FlowpoolError, isFlowpoolError } from './errors.js';
 import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from './policy/index.js';
 import { transportOptionsShape } from './transport-options.js';
+import { tenantsSchema } from './tenants.js';
 import { toValidationError } from './validation.js';
 
 /**
@@ -307,6 +308,15 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   maxOrigins: positiveInt(1_000_000).default(DEFAULTS.maxOrigins),
   ...transportOptionsShape,
+  /**
+   * Tenants by name (a job's `tenant`), each `{ weight, maxQueued }`; a tenant not listed takes the
+   * settings of `default` (weight 1, no cap below `maxQueue`, when `default` is not listed either). While
+   * several tenants have jobs waiting for one origin, they are dispatched in proportion to their weights
+   * (deficit round robin), so one tenant's flood delays another's jobs only by its share. A tenant with
+   * `maxQueued` jobs waiting gets `FLOWPOOL_QUEUE_FULL` while others are still admitted.
+   * @default {} (every tenant weight 1, capped only by `maxQueue`)
+   */
+  tenants: tenantsSchema.default({}),
 });
 
 /** What `createRuntime` accepts. */
@@ -318,7 +328,7 @@ export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'worke
 };
 
 /** Records of the options whose keys are checked for `__proto__`, `constructor`, `prototype`. */
-const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy'] as const;
+const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy', 'tenants'] as const;
 
 /**
  * Parses options once; throws `FLOWPOOL_INVALID_OPTIONS` naming the option path, and nothing else (a

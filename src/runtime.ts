@@ -21,6 +21,7 @@ import { combineStats, RuntimeCounters, type RuntimeStats } from './stats.js';
 import { systemClock } from './traffic/clock.js';
 import { TrafficController } from './traffic/traffic-controller.js';
 import type { TypedHttpResult, TypedRun } from './result-types.js';
+import { resolveTenants } from './tenants.js';
 
 export type { HttpResult } from './result.js';
 
@@ -96,6 +97,7 @@ class FlowpoolRuntime implements Runtime {
         maxQueue: options.maxQueue,
         maxOrigins: options.maxOrigins,
         balancing: options.balancing,
+        tenants: resolveTenants(options.tenants, options.maxQueue),
         originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
         onForget: (origin) => {
           this.#traffic.forget(origin);

@@ -5,6 +5,7 @@ import type { FlowpoolErrorCode } from './errors.js';
 import type { CoordinatorSnapshot } from './coordinator.js';
 import type { WorkerStats } from './protocol.js';
 import type { HostTrafficStats } from './traffic/traffic-controller.js';
+import { TenantCounters } from './tenant-stats.js';
 
 export interface WorkerView {
   readonly worker: number;
@@ -35,9 +36,24 @@ export interface HostView extends Partial<Omit<HostTrafficStats, 'origin'>> {
   readonly openConnections: number;
 }
 
+/**
+ * One tenant: its jobs waiting and running now, and its jobs since start. Jobs refused before they were
+ * queued (invalid, blocked, closed runtime) are counted in the totals only. Past 10,000 tenant names, new
+ * names are counted together under the tenant `''`.
+ */
+export interface TenantView {
+  readonly tenant: string;
+  readonly queued: number;
+  readonly inFlight: number;
+  readonly submitted: number;
+  readonly succeeded: number;
+  readonly failed: number;
+}
+
 export interface RuntimeStats {
   readonly workers: readonly WorkerView[];
   readonly hosts: readonly HostView[];
+  readonly tenants: readonly TenantView[];
   readonly totals: {
     readonly submitted: number;
     readonly succeeded: number;
@@ -62,6 +78,7 @@ export class RuntimeCounters {
   retries = 0;
   readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>> = {};
   readonly restarts: number[];
+  readonly tenants = new TenantCounters();
 
   constructor(workers: number) {
     this.restarts = new Array<number>(workers).fill(0);
@@ -135,9 +152,27 @@ export function combineStats(
       openConnections: openOf(state.origin, state.openConnections),
     });
   }
+  const tenants: TenantView[] = [];
+  const liveTenants = new Map(coordinator.tenants.map((t) => [t.tenant, t]));
+  for (const [tenant, count] of counters.tenants.entries()) {
+    const now = liveTenants.get(tenant);
+    liveTenants.delete(tenant);
+    tenants.push({ tenant, queued: now?.queued ?? 0, inFlight: now?.running ?? 0, ...count });
+  }
+  for (const now of liveTenants.values()) {
+    tenants.push({
+      tenant: now.tenant,
+      queued: now.queued,
+      inFlight: now.running,
+      submitted: 0,
+      succeeded: 0,
+      failed: 0,
+    });
+  }
   return {
     workers: workerViews,
     hosts,
+    tenants,
     totals: {
       submitted: counters.submitted,
       succeeded: counters.succeeded,

@@ -109,6 +109,7 @@ export class JobPipeline {
       };
     }
     this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
+    this.#stats.tenants.submitted(job.tenant);
     this.#admit(run, overflow);
   }
 
@@ -276,14 +277,14 @@ export class JobPipeline {
       );
       return;
     }
-    const ticket = this.#coordinator.submit(run.origin, run, overflow);
+    const ticket = this.#coordinator.submit(run.origin, run, overflow, run.job.tenant);
     if (ticket === undefined) {
       this.#fail(
         run,
         new FlowpoolError(
           'FLOWPOOL_QUEUE_FULL',
-          `the queue is full (maxQueue ${this.#options.maxQueue})`,
-          withJobId(run.job, {}),
+          this.#coordinator.queueFullReason(run.job.tenant),
+          withJobId(run.job, { tenant: run.job.tenant }),
         ),
       );
       return;
@@ -476,6 +477,7 @@ export class JobPipeline {
 
   #succeed(run: JobRun, result: HttpResult): void {
     this.#stats.succeeded++;
+    this.#stats.tenants.succeeded(run.job.tenant);
     if (jobEndChannel.hasSubscribers) {
       jobEndChannel.publish({
         id: run.id,
@@ -493,6 +495,7 @@ export class JobPipeline {
   #fail(run: JobRun, error: FlowpoolError): void {
     if (run.callerSettled) return;
     this.#stats.recordFailure(error.code);
+    this.#stats.tenants.failed(run.job.tenant);
     if (jobEndChannel.hasSubscribers) {
       jobEndChannel.publish({
         id: run.id,
