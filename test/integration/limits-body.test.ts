@@ -52,6 +52,7 @@ describe('limits: response body size', () => {
         });
         track(server);
         const runtime = track(createRuntime(OPTIONS));
+        await runtime.ready();
 
         expect((await runtime.run({ url: `${server.origin}/warm-up` })).body).toBe('fine');
         const before = (await runtime.stats()).workers[0];
@@ -87,6 +88,7 @@ describe('limits: response body size', () => {
         });
         track(server);
         const runtime = track(createRuntime(OPTIONS));
+        await runtime.ready();
 
         const error = await rejectionOf(
           runtime.run({ url: `${server.origin}/`, maxResponseBytes: 8 * MIB, responseType: 'bytes' }),
@@ -113,6 +115,7 @@ describe('limits: response body size', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/forever`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -130,6 +133,7 @@ describe('limits: response body size', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/huge`, maxResponseBytes: 1_000_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');
@@ -143,6 +147,7 @@ describe('limits: response body size', () => {
     it('control: jobs under the limit share one connection', async () => {
       const server = track(await startHostServer('127.0.0.2', (_req, res) => res.end(body2k)));
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (let i = 0; i < 3; i++) expect((await runtime.run({ url: `${server.origin}/${i}` })).bytes).toBe(2000);
       expect(server.connections).toBe(1);
@@ -162,6 +167,7 @@ describe('limits: response body size', () => {
       });
       track(server);
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
       expect(server.connections).toBe(1);
@@ -189,6 +195,7 @@ describe('limits: response body size', () => {
       });
       track(server);
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       const ok = await runtime.run({ url: `${server.origin}/1000`, maxResponseBytes: 1000 });
       expect(ok.bytes).toBe(1000);
@@ -209,6 +216,7 @@ describe('limits: response body size', () => {
       });
       track(server);
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       const ok = await runtime.run({
         url: `${server.origin}/exact`,

@@ -106,6 +106,7 @@ describe('limits: adversarial encoded bodies', () => {
       setTimeout(() => req.socket.write(second), 30);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of ['/one-write', '/split']) {
       const result = await runtime.run({ url: `${server.origin}${path}`, responseType: 'bytes' });
@@ -134,6 +135,7 @@ describe('limits: adversarial encoded bodies', () => {
       if (extra.length > 0) setTimeout(() => req.socket.write(extra), 30);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of ['/zeros', '/zeros-later']) {
       expect((await runtime.run({ url: `${server.origin}${path}` })).body).toBe(body.toString());
@@ -166,6 +168,7 @@ describe('limits: adversarial encoded bodies', () => {
         setTimeout(() => req.socket.write(extra), 30);
       });
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (const path of ['/same', '/later']) {
         const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -205,6 +208,7 @@ describe('limits: adversarial encoded bodies', () => {
         }
       });
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (const path of ['/length', '/chunked', '/close']) {
         const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -244,6 +248,7 @@ describe('limits: adversarial encoded bodies', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of Object.keys(cases)) {
       const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -278,6 +283,7 @@ describe('limits: adversarial encoded bodies', () => {
         next();
       });
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (const path of ['/length', '/close']) {
         const result = await runtime.run({ url: `${server.origin}${path}` });
@@ -306,6 +312,7 @@ describe('limits: adversarial encoded bodies', () => {
         }
       });
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (const prefix of ['/length', '/close']) {
         const ok = await runtime.run({
@@ -339,6 +346,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(payload);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of Object.keys(spellings)) {
       const result = await runtime.run({ url: `${server.origin}${path}` });
@@ -373,6 +381,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.write(payload);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of ['/duplicate', '/stacked', '/zstd', '/identity']) {
       const payload = path === '/stacked' ? gzBr : gz;
@@ -425,6 +434,7 @@ describe('limits: adversarial encoded bodies', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of ['/bomb', '/small-bomb', '/garbage', '/bomb-chunked']) {
       const result = await runtime.run({ url: `${server.origin}${path}`, maxResponseBytes: 1_000 });
@@ -451,6 +461,7 @@ describe('limits: adversarial encoded bodies', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const path of ['/at-limit', '/at-limit', '/over-limit', '/over-limit']) {
       expect((await runtime.run({ url: `${server.origin}${path}` })).body).toBe('final');
@@ -493,6 +504,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.end(req.path === '/garbage' ? garbage : bomb);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (let i = 0; i < 2; i++) {
       for (const path of ['/bomb', '/garbage']) {
@@ -515,6 +527,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.end(req.path === '/bomb' ? bomb : gz);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${server.origin}/hints-${i}` });
@@ -537,6 +550,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.end(gz);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/continue` }));
     expect(error.code).toBe('FLOWPOOL_CONNECTION_FAILED');
@@ -556,6 +570,7 @@ describe('limits: adversarial encoded bodies', () => {
         s.write(encoded.subarray(0, 50_000), () => setTimeout(() => s.resetAndDestroy(), 20));
       });
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       for (const path of ['/length', '/close']) {
         const error = await rejectionOf(runtime.run({ url: `${server.origin}${path}` }));
@@ -594,6 +609,7 @@ describe('limits: adversarial encoded bodies', () => {
       s.write('0\r\nx-checksum: abc123\r\n\r\n');
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (let i = 0; i < 2; i++)
       expect((await runtime.run({ url: `${server.origin}/http10` })).body === body.toString()).toBe(true);
@@ -612,6 +628,7 @@ describe('limits: adversarial encoded bodies', () => {
       else s.end(`HTTP/1.1 200 OK\r\ncontent-encoding: ${encoding}\r\nconnection: close\r\n\r\n`);
     });
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const kind of ['length', 'chunked', 'close']) {
       for (const encoding of ENCODINGS) {
@@ -644,6 +661,7 @@ describe('limits: adversarial encoded bodies', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (const encoding of ENCODINGS) {
       const result = await runtime.run({ url: `${server.origin}/${encoding}`, responseType: 'json' });
@@ -683,6 +701,7 @@ describe('limits: adversarial encoded bodies', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const jobs = Array.from({ length: 60 }, (_, i) => {
       const kind = kinds[i % kinds.length] ?? 'gzip';
@@ -791,6 +810,7 @@ describe('limits: adversarial encoded bodies', () => {
       req.socket.write(gzip ? wires.gzip : wires.identity);
     });
     const runtime = track(createRuntime({ ...OPTIONS, timeoutMs: 10_000 }));
+    await runtime.ready();
 
     const plain = await runtime.run({
       url: `${server.origin}/identity`,

@@ -17,7 +17,8 @@ import { closeAfterEach } from '../fixtures/teardown.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 /** A job that hangs fails within this instead of the 60 s default (an upper bound, not a timing assertion). */
-const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 3_000 } as const;
+// A deadline well above any exchange here: these tests are about bytes, and a loaded machine is slow.
+const OPTIONS = { workers: 1, policy: LOOPBACK, timeoutMs: 15_000 } as const;
 const MIB = 1024 * 1024;
 
 /**
@@ -62,6 +63,7 @@ describe('limits: encoded bodies at the edges', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${server.origin}/${i}`, responseType: 'bytes' });
@@ -83,6 +85,7 @@ describe('limits: encoded bodies at the edges', () => {
       }),
     );
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     for (let i = 0; i < 3; i++) {
       const result = await runtime.run({ url: `${raw.origin}/${i}` });
@@ -103,6 +106,7 @@ describe('limits: encoded bodies at the edges', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const result = await runtime.run({ url: `${server.origin}/`, method });
     expect(result.status).toBe(status);
@@ -118,6 +122,7 @@ describe('limits: encoded bodies at the edges', () => {
     });
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const result = await runtime.run({ url: `${server.origin}/` });
     expect(result.status).toBe(200);
@@ -133,6 +138,7 @@ describe('limits: encoded bodies at the edges', () => {
     });
     track(server);
     const runtime = track(createRuntime({ ...OPTIONS, headersTimeoutMs: 200 }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/` }));
     expect(error.code).toBe('FLOWPOOL_TIMEOUT');
@@ -146,6 +152,7 @@ describe('limits: encoded bodies at the edges', () => {
     const server = await startEncodedServer(truncated, '/broken', 'ok');
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/broken` }));
     expect(error.code).toBe('FLOWPOOL_INVALID_RESPONSE');
@@ -165,6 +172,7 @@ describe('limits: encoded bodies at the edges', () => {
     const server = await startEncodedServer(hostile, '/hostile', 'ok');
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     // Control: within a limit above its wire size, the same body decodes to its five bytes.
     expect((await runtime.run({ url: `${server.origin}/hostile`, maxResponseBytes: 4 * MIB })).body).toBe('tiny!');
@@ -182,6 +190,7 @@ describe('limits: encoded bodies at the edges', () => {
       const server = await startEncodedServer(encoded, '/oversized', 'small', encoding);
       track(server);
       const runtime = track(createRuntime(OPTIONS));
+      await runtime.ready();
 
       expect((await runtime.run({ url: `${server.origin}/first` })).body).toBe('small');
       const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
@@ -202,6 +211,7 @@ describe('limits: encoded bodies at the edges', () => {
     const server = await startEncodedServer(gz, '/oversized', 'small');
     track(server);
     const runtime = track(createRuntime(OPTIONS));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/oversized`, maxResponseBytes: 1_000 }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');

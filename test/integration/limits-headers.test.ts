@@ -39,6 +39,7 @@ describe('limits: response header size', () => {
     expect(DEFAULTS.maxHeaderBytes).toBe(16 * 1024);
     const server = await start();
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, timeoutMs: 5_000 }));
+    await runtime.ready();
 
     const error = await rejectionOf(runtime.run({ url: `${server.origin}/headers/64` }));
     expect(error.code).toBe('FLOWPOOL_RESPONSE_TOO_LARGE');

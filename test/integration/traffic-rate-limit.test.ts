@@ -152,8 +152,9 @@ describe('traffic: per-host limits', () => {
       await Promise.all(limited);
       expect(server.requests).toBe(3);
       const [, a, b] = server.arrivals;
-      // One token per 2 s: a lower bound at the server (10 ms for clock granularity), not a speed claim.
-      expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(2000 - 10);
+      // One token per 2 s at dispatch. Seen at the server, two requests' transit times can differ by a
+      // few hundred ms on a loaded machine; without a limiter the gap would be ~0. A bound, not a speed claim.
+      expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(2000 - 500);
     } finally {
       await other.close();
     }
