@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { isFlowpoolError } from '../../src/errors.js';
 import { normalizeJob, type JobDefaults } from '../../src/job.js';
 import { parseOptions, retrySchema } from '../../src/options.js';
+import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../src/request-headers.js';
 import { parseRunManyArguments, parseRunOptions } from '../../src/run-arguments.js';
+
+/** What every job carries unless it sets these itself. */
+const DEFAULT_HEADERS = ['user-agent', DEFAULT_USER_AGENT, 'accept-encoding', DEFAULT_ACCEPT_ENCODING];
 
 const DEFAULTS: JobDefaults = {
   timeoutMs: 60_000,
@@ -277,11 +281,14 @@ describe('normalizeJob: hostile jobs', () => {
 
   it('accepts exactly the limits: 100 header lines, 16384 bytes, printable latin-1 and tabs', () => {
     const hundred = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${String(i)}`, 'v']));
-    expect(normalizeJob({ url: URL_OK, headers: hundred }, DEFAULTS).headers).toHaveLength(200);
+    // The job's 100 lines, then the two flowpool adds under them (user-agent, accept-encoding).
+    expect(normalizeJob({ url: URL_OK, headers: hundred }, DEFAULTS).headers).toHaveLength(
+      200 + DEFAULT_HEADERS.length,
+    );
     const exact = { 'x-a': 'v'.repeat(16_377) };
     expect(normalizeJob({ url: URL_OK, headers: exact }, DEFAULTS).headers[1]).toHaveLength(16_377);
     const latin1 = normalizeJob({ url: URL_OK, headers: { 'x-a': 'caf\u00e9\tok ~', 'x-n': 7 } }, DEFAULTS);
-    expect(latin1.headers).toEqual(['x-a', 'caf\u00e9\tok ~', 'x-n', '7']);
+    expect(latin1.headers).toEqual(['x-a', 'caf\u00e9\tok ~', 'x-n', '7', ...DEFAULT_HEADERS]);
   });
 
   it('takes the caps from its defaults (the runtime options maxRequestHeaders / maxRequestHeaderBytes)', () => {
@@ -296,7 +303,9 @@ describe('normalizeJob: hostile jobs', () => {
       'FLOWPOOL_INVALID_JOB',
       'job.headers',
     );
-    expect(normalizeJob({ url: URL_OK, headers: { a: '1', b: '2' } }, small).headers).toHaveLength(4);
+    expect(normalizeJob({ url: URL_OK, headers: { a: '1', b: '2' } }, small).headers).toHaveLength(
+      4 + DEFAULT_HEADERS.length,
+    );
   });
 });
 
