@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { FlowpoolError, isFlowpoolError } from './errors.js';
 import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from './policy/index.js';
 import { transportOptionsShape } from './transport-options.js';
 import { tenantsSchema } from './tenants.js';
-import { toValidationError } from './validation.js';
+import { guardedOptions, toValidationError } from './validation.js';
 
 /**
  * The one place where defaults live. Figures come from the Go executor flowpool grew from
@@ -335,17 +334,7 @@ const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy', 'tenant
  * getter or Proxy trap that throws while the options are read is invalid options too).
  */
 export function parseOptions(input: unknown): ResolvedOptions {
-  try {
-    return parseOptionsUnguarded(input);
-  } catch (error) {
-    if (isFlowpoolError(error)) throw error;
-    throw new FlowpoolError(
-      'FLOWPOOL_INVALID_OPTIONS',
-      'invalid options: options: expected plain data, received an object that threw while being read',
-      { field: 'options' },
-      { cause: error },
-    );
-  }
+  return guardedOptions(() => parseOptionsUnguarded(input));
 }
 
 function parseOptionsUnguarded(input: unknown): ResolvedOptions {

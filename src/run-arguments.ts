@@ -4,10 +4,11 @@
  * the field; handed on, it would throw a TypeError from deep inside the runtime after the job was
  * registered and leave it behind.
  */
-import { FlowpoolError, isFlowpoolError } from './errors.js';
+import { FlowpoolError } from './errors.js';
 import type { HttpJob } from './job.js';
 import { RUN_MANY_DEFAULT_CONCURRENCY } from './options.js';
 import { describeKind } from './received-kind.js';
+import { guardedOptions } from './validation.js';
 
 /** `run()`'s options, validated. */
 export interface ParsedRunOptions {
@@ -29,7 +30,7 @@ const MAX_RUN_MANY_CONCURRENCY = 1_000_000;
  * `FLOWPOOL_INVALID_OPTIONS` naming `options` or `options.signal`.
  */
 export function parseRunOptions(value: unknown): ParsedRunOptions {
-  return guarded(() => {
+  return guardedOptions(() => {
     const options = optionsObject(value, 'run');
     if (options === undefined) return {};
     const signal = readSignal(options, 'run');
@@ -43,7 +44,7 @@ export function parseRunOptions(value: unknown): ParsedRunOptions {
  * Throws `FLOWPOOL_INVALID_JOB` naming `jobs`, or `FLOWPOOL_INVALID_OPTIONS` naming the option.
  */
 export function parseRunManyArguments(jobs: unknown, options: unknown): ParsedRunManyArguments {
-  return guarded(() => {
+  return guardedOptions(() => {
     if (!isJobSource(jobs)) {
       throw new FlowpoolError(
         'FLOWPOOL_INVALID_JOB',
@@ -121,19 +122,4 @@ function readConcurrency(options: object): number {
     );
   }
   return concurrency;
-}
-
-/** Getters and Proxy traps that throw while the arguments are read become invalid options, not a crash. */
-function guarded<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (isFlowpoolError(error)) throw error;
-    throw new FlowpoolError(
-      'FLOWPOOL_INVALID_OPTIONS',
-      'invalid options: options: expected plain data, received an object that threw while being read',
-      { field: 'options' },
-      { cause: error },
-    );
-  }
 }

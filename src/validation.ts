@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { describeReceived, FlowpoolError, type FlowpoolErrorCode } from './errors.js';
+import { describeReceived, FlowpoolError, isFlowpoolError, type FlowpoolErrorCode } from './errors.js';
 import { describeKind } from './received-kind.js';
 
 /**
@@ -68,4 +68,22 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
+}
+
+/**
+ * Runs a parse of the caller's options; a getter or Proxy trap that throws while they are read becomes
+ * `FLOWPOOL_INVALID_OPTIONS` (with the thrown error as `cause`), never a crash of another kind.
+ */
+export function guardedOptions<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (isFlowpoolError(error)) throw error;
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_OPTIONS',
+      'invalid options: options: expected plain data, received an object that threw while being read',
+      { field: 'options' },
+      { cause: error },
+    );
+  }
 }
