@@ -50,13 +50,20 @@ function workerOptions(queue: string, hostLimits: Record<string, unknown> = {}):
 describe('queue mode: a worker process killed with SIGKILL', () => {
   it('mid-flood: every run settles, GETs complete, no POST with an idempotency key arrives twice', async () => {
     const postsByKey = new Map<string, number>();
+    // Once POSTs are flowing, the server holds every answer until the victim is dead: then every slot of
+    // every worker holds a request (half of them POSTs), so the victim certainly dies holding POSTs.
+    let holding = false;
+    const held: (() => void)[] = [];
     const server = await startCountingServer((req, res) => {
       if (req.method === 'POST') {
         const key = String(req.headers['x-key']);
         postsByKey.set(key, (postsByKey.get(key) ?? 0) + 1);
       }
-      // Held a little, so that the killed worker dies with requests in flight.
-      setTimeout(() => res.end(`${req.method ?? ''} ${req.url ?? ''}`), 30);
+      const answer = (): void => {
+        res.end(`${req.method ?? ''} ${req.url ?? ''}`);
+      };
+      if (holding) held.push(answer);
+      else setTimeout(answer, 30);
     });
     opened.push(server);
     const workers = await spawnQueueWorkers(3, workerOptions('crash'));
@@ -82,8 +89,13 @@ describe('queue mode: a worker process killed with SIGKILL', () => {
     // Keyed runs read their record before they are added, so POSTs reach the queue a little after GETs:
     // wait until POSTs are flowing, so that the victim dies holding some.
     await waitUntil(() => postsByKey.size >= 50, 'the server to see 50 POSTs');
+    holding = true;
+    // 3 workers x concurrency 16: every slot holds a request at the server.
+    await waitUntil(() => held.length >= 48, 'every worker slot to hold a request at the server');
     const victim = workers[0] as WorkerProcess;
     await victim.kill('SIGKILL');
+    holding = false;
+    for (const answer of held.splice(0)) answer();
     const settled = await Promise.all(outcomes);
 
     expect(settled).toHaveLength(JOBS);
