@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, FlowpoolError, type Runtime } from '../../dist/src/index.js';
 import { startRawServer, type RawServer } from '../fixtures/raw-server.js';
+import { seededRandom } from '../fixtures/fake-clock.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { waitUntil } from '../fixtures/wait.js';
 
@@ -19,18 +20,6 @@ const LOOPBACK = { allow: ['127.0.0.1'] };
 const STALLED_LISTENER = fileURLToPath(new URL('../fixtures/stalled-listener.mjs', import.meta.url));
 const MOMENTS = ['same-tick', 'microtask', 'timer', 'held'] as const;
 type Moment = (typeof MOMENTS)[number] | 'connecting';
-
-/** A small seeded generator (mulberry32), so a failing mix can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Row {
   readonly moment: Moment;
@@ -114,7 +103,8 @@ describe('abort: details.sent is a promise the server can check', () => {
   }
 
   it('1,000 POSTs aborted at random moments: no `sent: false` ever reaches the server', async () => {
-    const random = seeded(20261205);
+    // Seeded, so a failing mix can be replayed.
+    const random = seededRandom(20261205);
     const server: RawServer = track(
       await startRawServer((req, srv) => {
         // 'held' requests are never answered; the others after a random short delay.
