@@ -10,28 +10,7 @@ import { createSecureServer } from 'node:http2';
 import { createServer } from 'node:https';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { join } from 'node:path';
-import type { TargetCommand, TargetCounts, TargetReply } from '../../src/cli/target-protocol.js';
-
-interface Counted {
-  readonly server: Server;
-  readonly port: number;
-  connections: number;
-  peakOpen: number;
-  requests: number;
-  readonly sockets: Set<Socket>;
-}
-
-/** The same ~229 B answer as the plain-HTTP targets. */
-const SMALL_BODY = JSON.stringify({
-  id: 42,
-  status: 'active',
-  name: 'flowpool target',
-  tags: ['workflow', 'http', 'node'],
-  updatedAt: '2026-01-01T00:00:00.000Z',
-  owner: { id: 7, login: 'engine' },
-  links: { self: '/items/42', next: '/items/43' },
-  note: 'a typical small API answer',
-});
+import { serveTargetCommands, SMALL_BODY, type Counted } from '../../src/cli/target-commands.js';
 
 async function startOne(kind: 'h1' | 'h2', key: string, cert: string): Promise<Counted> {
   const sockets = new Set<Socket>();
@@ -60,16 +39,6 @@ async function startOne(kind: 'h1' | 'h2', key: string, cert: string): Promise<C
   return Object.assign(counted, { port: (server.address() as AddressInfo).port });
 }
 
-function countsOf(servers: readonly Counted[]): TargetCounts[] {
-  return servers.map((s) => ({
-    port: s.port,
-    connections: s.connections,
-    peakOpen: s.peakOpen,
-    open: s.sockets.size,
-    requests: s.requests,
-  }));
-}
-
 async function main(): Promise<void> {
   const hosts = Number(process.argv[2] ?? '8');
   const kind = process.argv[3] === 'h2' ? 'h2' : 'h1';
@@ -77,29 +46,7 @@ async function main(): Promise<void> {
   const key = readFileSync(join(dir, 'server.key'), 'utf8');
   const cert = readFileSync(join(dir, 'server.crt'), 'utf8');
   const servers = await Promise.all(Array.from({ length: hosts }, () => startOne(kind, key, cert)));
-  const send = (reply: TargetReply): void => {
-    process.send?.(reply);
-  };
-  process.on('message', (command: TargetCommand) => {
-    if (command.type === 'counts') send({ type: 'counts', counts: countsOf(servers) });
-    else if (command.type === 'reset') {
-      for (const s of servers) {
-        for (const socket of s.sockets) socket.destroy();
-        s.connections = 0;
-        s.peakOpen = 0;
-        s.requests = 0;
-      }
-      send({ type: 'reset' });
-    } else {
-      for (const s of servers) {
-        for (const socket of s.sockets) socket.destroy();
-        s.server.close();
-      }
-      process.disconnect();
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready', ports: servers.map((s) => s.port) });
+  serveTargetCommands(servers);
 }
 
 void main();
