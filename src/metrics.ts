@@ -35,6 +35,12 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
     [],
     [[{}, totals.rerunsAfterCrash]],
   );
+  counter(
+    'flowpool_no_connection_handbacks_total',
+    "Jobs a worker handed back because other workers' sockets held every connection unit of their origin.",
+    [],
+    [[{}, totals.noConnectionHandBacks]],
+  );
   gauge('flowpool_jobs_queued', 'Jobs waiting in the coordinator.', [], [[{}, totals.queued]]);
   gauge('flowpool_jobs_running', 'Jobs running on workers.', [], [[{}, totals.running]]);
   gauge('flowpool_origins_tracked', 'Origins the coordinator tracks.', [], [[{}, totals.originsTracked]]);

@@ -167,8 +167,25 @@ export interface JobRedirect {
   readonly setCookies?: SeenSetCookies;
 }
 
+/**
+ * A hop this worker could not start: every connection unit of its origin is held by other workers' sockets
+ * (the cap is global), none of this worker's own sockets to it is idle, and a dial waited for a unit in vain.
+ * Nothing of the hop was written. The main thread places it again, where a socket waits, instead of this
+ * worker dialling in vain until the deadline (seen when two workers' first dials raced for the last units).
+ */
+export interface JobNoConnection {
+  readonly ok: 'no-connection';
+  /** The hop to place again when it is a redirect followed in this worker; absent for the dispatch's own request. */
+  readonly next?: HopRequest;
+  /** URLs redirected to (within the origin) before `next`; absent when there was none. */
+  readonly redirects?: readonly string[];
+  readonly setCookies?: SeenSetCookies;
+  /** Whether an earlier hop of this dispatch was written (a redirect followed within the origin). */
+  readonly sent: boolean;
+}
+
 /** What a worker returns for every job: never throws, never returns a non-cloneable value. */
-export type JobOutcome = JobSuccess | JobFailure | JobRedirect;
+export type JobOutcome = JobSuccess | JobFailure | JobRedirect | JobNoConnection;
 
 /** Per-origin view of a worker's undici Agent (`agent.stats`). */
 export interface OriginAgentStats {

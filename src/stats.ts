@@ -64,6 +64,11 @@ export interface RuntimeStats {
     readonly originsTracked: number;
     readonly workerRestarts: number;
     readonly rerunsAfterCrash: number;
+    /**
+     * Jobs a worker handed back because every connection unit of their origin was held by other workers'
+     * sockets: placed again where a socket waits (not an attempt, not a retry).
+     */
+    readonly noConnectionHandBacks: number;
     /** Retries scheduled by the retry rules (not counting keep-alive resends or crash re-runs). */
     readonly retries: number;
   };
@@ -75,6 +80,7 @@ export class RuntimeCounters {
   succeeded = 0;
   failed = 0;
   rerunsAfterCrash = 0;
+  noConnectionHandBacks = 0;
   retries = 0;
   readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>> = {};
   readonly restarts: number[];
@@ -183,6 +189,7 @@ export function combineStats(
       originsTracked: coordinator.originsTracked,
       workerRestarts: counters.restarts.reduce((a, b) => a + b, 0),
       rerunsAfterCrash: counters.rerunsAfterCrash,
+      noConnectionHandBacks: counters.noConnectionHandBacks,
       retries: counters.retries,
     },
   };

@@ -77,6 +77,11 @@ export interface WorkerDispatcher {
   /** Marks a request to `origin` in flight (every hop of every job); call the result when it ends. */
   trackHop(origin: string): () => void;
   /**
+   * Whether this worker holds more sockets to `origin` than it has requests in flight there: an idle one
+   * that a request sent again would be given (undici's Pool can dial although one is idle; see guardedConnect).
+   */
+  hasIdleSocket(origin: string): boolean;
+  /**
    * The request line's path and extra headers for `origin`: unchanged when direct; absolute form and
    * the proxy's credentials for an http: origin reached through the proxy.
    */
@@ -254,7 +259,8 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     // Pool can still dial: its free-client flags lag behind its sockets (seen under CPU load: 10 idle
     // sockets reported free 0, running 0). Waiting for a unit that idle sockets will never give back
     // would hang the request, so wait briefly, then refuse this dial; execute.ts sends the request
-    // again (it never left, so any method may be resent) and undici then picks an idle socket.
+    // again (it never left, so any method may be resent) and undici then picks an idle socket, or, when
+    // this worker has none, hands the job back to the coordinator to run where one waits.
     counters.acquire(slot, boot.shard, cap, CAP_WAIT_MS).then(
       (acquired) => {
         if (acquired) dialChecked(options, callback, slot);
@@ -436,6 +442,10 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         path: form.path,
         headers: form.authorization === undefined ? headers : [...headers, 'proxy-authorization', form.authorization],
       };
+    },
+    hasIdleSocket(origin) {
+      const slot = originSlots.get(origin);
+      return slot !== undefined && counters.open(slot, boot.shard) > (hopsInFlight.get(origin) ?? 0);
     },
     trackHop(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);

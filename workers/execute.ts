@@ -7,7 +7,7 @@
 import type { Client, Dispatcher } from 'undici';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../src/errors.js';
 import type { DestinationPolicy } from '../src/policy/index.js';
-import type { HopRequest, JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
+import type { HopRequest, JobNoConnection, JobOutcome, JobRequest, JobSuccess } from '../src/protocol.js';
 import { ConnectGuardError, type WorkerDispatcher } from './agent.js';
 import type { AbortCause, JobCancellation } from './cancellation.js';
 import { ResponseReader, type HopResponse, type ReadLimits } from './response-reader.js';
@@ -32,6 +32,14 @@ const BODY_HEADERS: ReadonlySet<string> = new Set([
 
 const TOTAL_TIMEOUT: AbortCause = { kind: 'timeout', which: 'total' };
 const HEADERS_TIMEOUT: AbortCause = { kind: 'timeout', which: 'headers' };
+
+/** exchange() found no connection unit for its hop on this worker: executeJob hands the hop back. */
+class NoConnectionHere extends Error {
+  constructor() {
+    super('no connection unit free on this worker');
+    this.name = 'NoConnectionHere';
+  }
+}
 
 interface Hop extends HopRequest {
   /** Parsed only once a redirect needs it: the first hop travels as origin + path. */
@@ -93,9 +101,15 @@ async function exchange(
       if (fresh !== undefined) void fresh.destroy().catch(() => {});
       fresh = undefined;
       if (!live || reader.started || error instanceof FlowpoolError) throw error;
-      // Refused by the connection cap before anything was sent: always safe to send again. Loops at
-      // most until the job's deadline aborts it; each turn waits CAP_WAIT_MS in the connector.
-      if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') continue;
+      // Refused by the connection cap before anything was sent: always safe to send again. Here if one of
+      // this worker's sockets is idle (undici gives it to the resend); otherwise the units are held by
+      // other workers' sockets, and dialling again would be refused until they close: the coordinator
+      // places the hop where a socket waits. A streamed body cannot travel back: it waits here (each turn
+      // waits CAP_WAIT_MS in the connector) until a unit frees or the deadline aborts it.
+      if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') {
+        if (hop.body instanceof ReadableStream || dispatcher.hasIdleSocket(hop.origin)) continue;
+        throw new NoConnectionHere();
+      }
       const code = (error as { code?: unknown } | null)?.code;
       if (resent || !idempotent || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) throw error;
       resent = true;
@@ -192,9 +206,11 @@ export async function executeJob(
     headers: job.headers,
     body: job.body,
   };
+  /** URLs this dispatch followed redirects to (within the origin; another origin's hop is handed back). */
+  const redirects: string[] = [];
+  let cookies: CookieSession | undefined;
   try {
-    const cookies = seed === undefined ? undefined : await CookieSession.create(seed);
-    const redirects: string[] = [];
+    cookies = seed === undefined ? undefined : await CookieSession.create(seed);
     hop = {
       origin: job.origin,
       path: job.path,
@@ -295,6 +311,7 @@ export async function executeJob(
     }
   } catch (error) {
     await file?.discard();
+    if (error instanceof NoConnectionHere) return noConnection(hop, redirects, cookies, wasSent());
     return {
       ok: false,
       error: serializeError(tlsFailure(error, job.origin) ?? toFlowpoolError(error)),
@@ -306,6 +323,25 @@ export async function executeJob(
       clearTimeout(headersTimer);
     }
   }
+}
+
+/** The hand-back of a hop this worker found no connection for: the job's own request, or a redirect hop. */
+function noConnection(
+  hop: Hop,
+  redirects: readonly string[],
+  cookies: CookieSession | undefined,
+  sent: boolean,
+): JobNoConnection {
+  const seen = cookies === undefined || cookies.seen.length === 0 ? {} : { setCookies: cookies.seen };
+  if (redirects.length === 0) return { ok: 'no-connection', sent, ...seen };
+  return {
+    ok: 'no-connection',
+    // Without its URL object, which structured clone refuses.
+    next: { origin: hop.origin, path: hop.path, method: hop.method, headers: hop.headers, body: hop.body },
+    redirects,
+    sent,
+    ...seen,
+  };
 }
 
 function hasHeader(headers: readonly string[], name: string): boolean {

@@ -10,7 +10,7 @@ import { jobEndChannel, jobRetryChannel, jobStartChannel } from '../diagnostics.
 import { deserializeError, FlowpoolError } from '../errors.js';
 import type { NormalizedJob } from '../job.js';
 import type { ResolvedOptions } from '../options.js';
-import type { JobOutcome, JobRedirect, JobRequest } from '../protocol.js';
+import type { JobNoConnection, JobOutcome, JobRedirect, JobRequest } from '../protocol.js';
 import type { HttpResult } from '../result.js';
 import type { Shards } from '../shards.js';
 import type { RuntimeCounters } from '../stats.js';
@@ -146,7 +146,7 @@ export class JobPipeline {
     // A streamed body keeps its slot until it ends or is cancelled (the result is handed over at its headers).
     if (ticket !== undefined && isStreamSuccess(outcome)) outcome = this.#holdSlot(ticket, outcome);
     else if (ticket !== undefined) this.#coordinator.release(ticket);
-    const sent = outcome.ok === false ? outcome.sent : true;
+    const sent = outcome.ok === false || outcome.ok === 'no-connection' ? outcome.sent : true;
     if (!run.answer(sent)) {
       if (isStreamSuccess(outcome)) void outcome.body.cancel();
       // The caller was answered already (deadline watchdog): record the attempt, free the slot, nothing more.
@@ -154,8 +154,8 @@ export class JobPipeline {
       this.#checkIdle();
       return;
     }
-    if (outcome.ok === 'redirect') {
-      this.#redirected(run, outcome);
+    if (outcome.ok === 'redirect' || outcome.ok === 'no-connection') {
+      this.#handedBack(run, outcome);
       return;
     }
     const now = performance.now();
@@ -356,18 +356,24 @@ export class JobPipeline {
   }
 
   /**
-   * A worker handed back a redirect to another origin: the attempt goes on there, queued for that origin
-   * like a job of its own (its cap, home worker, rate and concurrency limits), within the same deadline and
-   * redirect budget. Not an attempt's end: the job's origin records the attempt once.
+   * A worker handed back a hop: a redirect to another origin (the attempt goes on there, queued for that
+   * origin like a job of its own: its cap, home worker, rate and concurrency limits), or a hop it found no
+   * connection for (placed again where a socket waits). Within the same deadline and redirect budget. Not an
+   * attempt's end: the job's origin records the attempt once.
    */
-  #redirected(run: JobRun, outcome: JobRedirect): void {
+  #handedBack(run: JobRun, outcome: JobRedirect | JobNoConnection): void {
     if (run.cancelRequested || this.#destroyed) {
       this.#recordAttempt(run, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
       if (run.cancelRequested) this.#settleAborted(run);
       else this.#fail(run, new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime was destroyed before the job finished'));
       return;
     }
-    run.handBack(outcome.next, outcome.redirects);
+    if (outcome.ok === 'redirect') {
+      run.handBack(outcome.next, outcome.redirects, true);
+    } else {
+      this.#stats.noConnectionHandBacks++;
+      run.handBack(outcome.next ?? run.hop, outcome.redirects, outcome.sent);
+    }
     this.#queue(run, true);
   }
 

@@ -86,10 +86,14 @@ export class JobRun {
     this.redirects = undefined;
   }
 
-  /** A worker handed back a redirect to another origin: the same attempt goes on there, queued again. */
-  handBack(next: HopRequest, redirects: readonly string[]): void {
+  /**
+   * A worker handed back a hop (a redirect to another origin, or a hop it found no connection for): the same
+   * attempt goes on, queued again. `next` undefined: the job's own request again. `sent`: whether a request
+   * of that dispatch was written.
+   */
+  handBack(next: HopRequest | undefined, redirects: readonly string[] | undefined, sent: boolean): void {
     this.#move('queued');
-    this.networkSent = true;
+    if (sent) this.networkSent = true;
     this.redirects = joinRedirects(this.redirects, redirects);
     this.hop = next;
   }

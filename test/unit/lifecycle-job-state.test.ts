@@ -89,13 +89,34 @@ describe('JobRun: named transitions', () => {
     run.dispatch(ticketFor(run), 10);
     run.posted();
     run.answer(true);
-    run.handBack({ origin: 'http://b.example', path: '/y', method: 'GET', headers: [], body: undefined }, [
-      'http://b.example/y',
-    ]);
+    run.handBack(
+      { origin: 'http://b.example', path: '/y', method: 'GET', headers: [], body: undefined },
+      ['http://b.example/y'],
+      true,
+    );
     expect([run.state, run.attempts, run.origin]).toEqual(['queued', 1, 'http://b.example']);
     run.dispatch(ticketFor(run), 20);
     expect([run.dispatchedAt, run.hopDispatchedAt]).toEqual([10, 20]);
     expect(run.redirects).toEqual(['http://b.example/y']);
+  });
+
+  it('no-connection hand-back: answered -> queued with the same request, nothing marked sent', () => {
+    const { run } = newRun();
+    run.startAttempt();
+    run.dispatch(ticketFor(run), 10);
+    run.posted();
+    run.answer(false);
+    run.handBack(undefined, undefined, false);
+    expect([run.state, run.attempts, run.hop, run.redirects, run.networkSent]).toEqual([
+      'queued',
+      1,
+      undefined,
+      [],
+      false,
+    ]);
+    // The job's own request, dispatched anew: its queued time includes the trip back.
+    run.dispatch(ticketFor(run), 20);
+    expect([run.dispatchedAt, run.hopDispatchedAt]).toEqual([20, 20]);
   });
 
   it('crash re-run: answered -> queued as a new attempt, the hop forgotten', () => {
@@ -143,7 +164,7 @@ describe('JobRun: named transitions', () => {
     ['backoff while queued', (run: JobRun) => run.backoff(setTimeout(() => {}, 0))],
     [
       'hand back while queued',
-      (run: JobRun) => run.handBack({ origin: 'x', path: '/', method: 'GET', headers: [], body: undefined }, []),
+      (run: JobRun) => run.handBack({ origin: 'x', path: '/', method: 'GET', headers: [], body: undefined }, [], true),
     ],
     ['a second start while queued', (run: JobRun) => run.startAttempt()],
   ])('refuses an illegal move: %s', (_name, move) => {
