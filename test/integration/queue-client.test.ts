@@ -148,7 +148,7 @@ describe('queue client: checks before and after the queue', () => {
 });
 
 describe('queue client: Redis unreachable', () => {
-  it('fails with FLOWPOOL_QUEUE_UNAVAILABLE within its deadline', async () => {
+  it('fails with FLOWPOOL_QUEUE_UNAVAILABLE and sends nothing', async () => {
     const gone = await startRedisServer();
     const url = gone.url;
     await gone.stop();
@@ -158,12 +158,12 @@ describe('queue client: Redis unreachable', () => {
       policy: { allow: ['127.0.0.1'] },
       timeoutMs: 500,
     });
-    const started = performance.now();
+    const requestsBefore = server.requests;
+    // Settles by itself (the producer fails fast: no offline queue); the test's own timeout bounds the wait.
     const outcome = await settle(orphan.run({ url: `${server.origin}/never` }));
-    const elapsed = performance.now() - started;
     await orphan.close();
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_QUEUE_UNAVAILABLE');
-    expect(elapsed).toBeLessThan(5_000);
+    expect(server.requests).toBe(requestsBefore);
   });
 });
