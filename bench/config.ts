@@ -8,7 +8,7 @@ import type { VariantName } from './flood/protocol.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 export type SuiteName =
-  'flood' | 'cpu-heavy' | 'sequential' | 'seed' | 'micro' | 'tracing' | 'https' | 'payload' | 'queue';
+  'flood' | 'cpu-heavy' | 'sequential' | 'ab' | 'cold' | 'seed' | 'micro' | 'tracing' | 'https' | 'payload' | 'queue';
 
 export interface BenchConfig {
   readonly mode: Mode;
@@ -28,12 +28,14 @@ export interface BenchConfig {
   readonly output: { readonly json: string; readonly svg: string | undefined } | undefined;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,seed,micro,tracing,https,payload,queue]`;
+const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,seed,micro,tracing,https,payload,queue]`;
 
 const ALL_SUITES: readonly SuiteName[] = [
   'flood',
   'cpu-heavy',
   'sequential',
+  'ab',
+  'cold',
   'seed',
   'micro',
   'tracing',

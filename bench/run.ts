@@ -19,6 +19,8 @@ import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
 import { runHttps } from './https/run-https.js';
 import { queueTable, runQueueBench } from './queue/run-queue.js';
+import { abFailures, abTable, runAb } from './ab/run-ab.js';
+import { coldTable, runCold } from './cold/run-cold.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
   let heavyCost: HeavyCost | undefined;
   let seed: TaskSummary[] | undefined;
   let micro: TaskSummary[] | undefined;
+  const abFailed: string[] = [];
   try {
     for (const suite of loadSuites(config)) {
       log(`\n${suite.title}`);
@@ -77,6 +80,25 @@ async function main(): Promise<number> {
       const text = [table, ...notes].join('\n');
       tables.push(`${suite.title}\n${text}`);
       log(`\n${text}`);
+    }
+    if (config.suites.includes('ab')) {
+      log('\nSame-process A/B: every client in one process, long-lived, taking turns (also the workers table)');
+      const results = await runAb(config, targets, log);
+      for (const result of results) {
+        const table = abTable(result);
+        tables.push(`${result.title}\n${table}`);
+        log(`\n${result.title}\n${table}`);
+      }
+      abFailed.push(...abFailures(results));
+    }
+    if (config.suites.includes('cold')) {
+      log('\nCold start: a new client per process, its first jobs over 8 hosts, 256 in flight');
+      const cold = await runCold(config, targets, log);
+      const title = `Cold start: the first ${String(cold.jobs)} jobs of a new client (fresh process each)`;
+      const table = coldTable(cold.rows);
+      tables.push(`${title}\n${table}`);
+      log(`\n${title}\n${table}`);
+      abFailed.push(...cold.rows.filter((r) => r.failures > 0).map((r) => `cold/${r.variant}`));
     }
     if (config.suites.includes('queue')) {
       log('\nQueue mode: submit to result through BullMQ on Redis (worker processes, loopback target process)');
@@ -151,8 +173,8 @@ async function main(): Promise<number> {
 
   const failed = suites.flatMap((s) => s.variants.filter((v) => v.failures > 0).map((v) => `${s.name}/${v.variant}`));
   const seedFailed = [...(seed ?? []), ...(micro ?? [])].filter((t) => t.error !== undefined).map((t) => t.name);
-  if (failed.length + seedFailed.length > 0) {
-    process.stderr.write(`failed: ${[...failed, ...seedFailed].join(', ')}\n`);
+  if (failed.length + seedFailed.length + abFailed.length > 0) {
+    process.stderr.write(`failed: ${[...failed, ...seedFailed, ...abFailed].join(', ')}\n`);
     return 1;
   }
   return 0;
