@@ -85,11 +85,14 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
     sequentialJobs: small ? 300 : 2_000,
     tinybenchTimeMs: small ? 200 : 1_000,
     variantTimeoutMs: small ? 45_000 : 180_000,
+    // latest.* is the whole run the README quotes: a run of some suites (--only) never replaces it.
     output:
       mode === 'smoke'
         ? undefined
         : mode === 'quick'
           ? { json: new URL('quick.json', results).pathname, svg: undefined }
-          : { json: new URL('latest.json', results).pathname, svg: new URL('latest.svg', results).pathname },
+          : only !== undefined
+            ? { json: new URL('partial.json', results).pathname, svg: undefined }
+            : { json: new URL('latest.json', results).pathname, svg: new URL('latest.svg', results).pathname },
   };
 }
