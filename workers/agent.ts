@@ -86,6 +86,8 @@ export interface WorkerDispatcher {
    * the proxy's credentials for an http: origin reached through the proxy.
    */
   route(origin: string, path: string, headers: readonly string[]): { path: string; headers: readonly string[] };
+  /** The proxy (host) a request to an http: `origin` is sent to in absolute form; undefined when not proxied so. */
+  absoluteFormProxy(origin: string): string | undefined;
 }
 
 export function createAgent(context: AgentContext): WorkerDispatcher {
@@ -442,6 +444,11 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
         path: form.path,
         headers: form.authorization === undefined ? headers : [...headers, 'proxy-authorization', form.authorization],
       };
+    },
+    absoluteFormProxy(origin) {
+      if (proxyRoute === undefined || !origin.startsWith('http:')) return undefined;
+      const url = new URL(origin);
+      return proxyRoute.for(url.protocol, url.hostname, Number(url.port || 80))?.url.host;
     },
     hasIdleSocket(origin) {
       const slot = originSlots.get(origin);

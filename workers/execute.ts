@@ -167,6 +167,10 @@ export async function executeJob(
       return false;
     },
   };
+  // Plain HTTP through a proxy: a 407 is the proxy refusing our credentials, not the server's answer (as for
+  // a refused CONNECT, proxy.ts).
+  const proxy = dispatcher.absoluteFormProxy(job.origin);
+  if (proxy !== undefined) limits.refuse = (status) => (status === 407 ? proxyAuthRefused(proxy) : undefined);
   // saveTo: the final response's body goes to a file (a redirect's body is drained, never saved).
   let file: FileSink | undefined;
   const saveTo = job.payload?.saveTo;
@@ -342,6 +346,14 @@ function noConnection(
     sent,
     ...seen,
   };
+}
+
+function proxyAuthRefused(proxy: string): FlowpoolError {
+  return new FlowpoolError(
+    'FLOWPOOL_CONNECTION_FAILED',
+    `proxy ${proxy} refused the request with status 407: proxy authentication required or refused (check the proxy URL credentials)`,
+    { causeCode: 'PROXY_AUTH_REQUIRED' },
+  );
 }
 
 function hasHeader(headers: readonly string[], name: string): boolean {

@@ -52,6 +52,8 @@ export interface ReadLimits {
    * {@link DRAIN_LIMIT_BYTES}, so the socket can be reused, and never decoded or kept.
    */
   onHeaders(status: number, headers: IncomingHttpHeaders): boolean;
+  /** Asked first when the final response headers arrive: an error fails the hop there, its body unread. */
+  refuse?(status: number): FlowpoolError | undefined;
   /** Where a wanted body goes instead of memory (saveTo, stream); asked once its headers are accepted. */
   sinkFor?(status: number, headers: IncomingHttpHeaders): BodySink | undefined;
 }
@@ -135,6 +137,11 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     if (this.#settled || statusCode < 200) return;
     this.#status = statusCode;
     this.#headers = headers;
+    const refused = this.#limits.refuse?.(statusCode);
+    if (refused !== undefined) {
+      this.#refuse(refused);
+      return;
+    }
     if (this.#limits.onHeaders(statusCode, headers)) {
       this.#draining = true;
       return;

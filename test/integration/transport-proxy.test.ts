@@ -51,7 +51,7 @@ describe('transport: proxy', () => {
     expect(server.requests).toBe(20);
   });
 
-  it('sends plain HTTP in absolute form with the proxy credentials, and a 407 is a clear error', async () => {
+  it('sends plain HTTP in absolute form with the proxy credentials, and a 407 is a clear error, tunnelled or not', async () => {
     const target = track(await startCountingServer());
     const proxy = track(await startProxy({ auth: 'alice:s3cret' }));
     const runtime = track(
@@ -80,6 +80,18 @@ describe('transport: proxy', () => {
     expect(refused.error.message).not.toContain('wrong');
     expect(proxy.refused).toBeGreaterThanOrEqual(1);
     expect(server.requests).toBe(0);
+
+    // Plain HTTP: the proxy's 407 answers the absolute-form request itself; it is the same clear error.
+    const refusedBefore = proxy.refused;
+    const plain = await settle(wrong.run({ url: `${target.origin}/abs`, retry: { attempts: 1 } }));
+    expect(plain.ok).toBe(false);
+    if (plain.ok) return;
+    expect(plain.error.code).toBe('FLOWPOOL_CONNECTION_FAILED');
+    expect(plain.error.message).toMatch(/407: proxy authentication/);
+    expect(plain.error.message).not.toContain('wrong');
+    expect(plain.error.details).toMatchObject({ causeCode: 'PROXY_AUTH_REQUIRED' });
+    expect(proxy.refused).toBe(refusedBefore + 1);
+    expect(target.requests).toBe(1);
   });
 
   it('refuses a blocked target before anything reaches the proxy', async () => {
