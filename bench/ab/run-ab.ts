@@ -25,14 +25,8 @@ export interface AbWorkloadResult {
   readonly rows: readonly AbRow[];
 }
 
-export interface AbRow {
-  readonly label: string;
-  readonly reqPerSec: number;
-  readonly usPerJob: number;
-  readonly cpuUsPerJob: number;
-  readonly mainCpuUsPerJob: number | undefined;
-  readonly failures: number;
-}
+/** A client's medians over its blocks (failures summed): the shape of one block. */
+export type AbRow = AbBlock;
 
 const FASTEST = 'undici-fastest';
 const TYPICAL = 'undici';
@@ -55,53 +49,43 @@ export async function runAb(config: BenchConfig, targets: TargetProcess, log: (l
   const small = config.mode !== 'full';
   const rounds = small ? 2 : 5;
   const clients = abClients();
+  const common = { origins: targets.origins, connectionsPerHost: 16, heavyTransform: HEAVY_TRANSFORM, clients };
   const workloads: { name: AbWorkloadResult['name']; title: string; spec: AbSpec }[] = [
     {
       name: 'flood',
       title: 'A/B flood: GETs of ~229 B over 8 hosts, 256 in flight, 16 connections per host',
       spec: {
-        origins: targets.origins,
+        ...common,
         path: '/item',
         workload: 'small',
         inflight: 256,
-        connectionsPerHost: 16,
-        heavyTransform: HEAVY_TRANSFORM,
-        warmup: small ? 2_000 : 10_000,
-        block: small ? 5_000 : 20_000,
         rounds,
-        clients,
+        ...sizes(small, 2_000, 10_000, 5_000, 20_000),
       },
     },
     {
       name: 'cpu-heavy',
       title: 'A/B CPU-heavy: GETs of ~50 KB JSON, parsed and transformed (~5 ms CPU), 64 in flight over 8 hosts',
       spec: {
-        origins: targets.origins,
+        ...common,
         path: '/large',
         workload: 'heavy',
         inflight: 64,
-        connectionsPerHost: 16,
-        heavyTransform: HEAVY_TRANSFORM,
-        warmup: small ? 64 : 200,
-        block: small ? 150 : 500,
         rounds: small ? 2 : 3,
-        clients,
+        ...sizes(small, 64, 200, 150, 500),
       },
     },
     {
       name: 'sequential',
       title: 'A/B sequential: awaited GETs of ~229 B to one host, one at a time',
       spec: {
+        ...common,
         origins: targets.origins.slice(0, 1),
         path: '/item',
         workload: 'small',
         inflight: 1,
-        connectionsPerHost: 16,
-        heavyTransform: HEAVY_TRANSFORM,
-        warmup: small ? 1_000 : 5_000,
-        block: small ? 300 : 2_000,
         rounds,
-        clients,
+        ...sizes(small, 1_000, 5_000, 300, 2_000),
       },
     },
   ];
@@ -120,6 +104,17 @@ export async function runAb(config: BenchConfig, targets: TargetProcess, log: (l
     results.push({ name: workload.name, title: workload.title, rows: summarize(clients, report.rounds) });
   }
   return results;
+}
+
+/** Warm-up and block sizes, quick or full. */
+function sizes(
+  small: boolean,
+  quickWarmup: number,
+  fullWarmup: number,
+  quickBlock: number,
+  fullBlock: number,
+): { warmup: number; block: number } {
+  return small ? { warmup: quickWarmup, block: quickBlock } : { warmup: fullWarmup, block: fullBlock };
 }
 
 function summarize(clients: readonly AbClient[], rounds: readonly (readonly AbBlock[])[]): AbRow[] {
