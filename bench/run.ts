@@ -98,7 +98,7 @@ async function main(): Promise<number> {
       const table = coldTable(cold.rows);
       tables.push(`${title}\n${table}`);
       log(`\n${title}\n${table}`);
-      abFailed.push(...cold.rows.filter((r) => r.failures > 0).map((r) => `cold/${r.variant}`));
+      abFailed.push(...cold.rows.filter((r) => r.failures > 0).map((r) => `cold/${r.label}`));
     }
     if (config.suites.includes('queue')) {
       log('\nQueue mode: submit to result through BullMQ on Redis (worker processes, loopback target process)');
