@@ -4,10 +4,14 @@
  *
  * Why not Node's transferable web streams: they keep one chunk in flight (a round trip between the
  * threads per chunk, which halved upload throughput), pass chunks of whatever size the producer makes
- * (one message per socket read), and a read never settles when the other thread dies. Here the sender
- * gathers bytes into one reused buffer and posts it as a copy (so it leaves no dead buffer per chunk
- * behind: memory that only a garbage collection would give back), keeps up to {@link WINDOW_CHUNKS}
- * chunks in flight, and a port that closes before the end of its stream fails the reader instead of
+ * (one message per socket read), clone each one (structured clone's serializer is slower than the
+ * socket: it was the worker's largest cost), and a read never settles when the other thread dies.
+ *
+ * Here the sender gathers bytes into buffers of its own and transfers them (no serialization); the
+ * receiver copies each chunk out for its reader and sends the buffer back with the credit for it, so the
+ * sender reuses the same few buffers for the whole stream. Neither side leaves a dead buffer per chunk
+ * behind (memory that only a garbage collection would give back) except the reader's own copies, as any
+ * stream gives its reader. A port that closes before the end of its stream fails the reader instead of
  * leaving it waiting.
  *
  * Flow control: the receiver grants the window once it is attached, then one credit back per chunk its
@@ -21,7 +25,12 @@ import type { ChunkCredit, ChunkMessage } from './protocol.js';
 /** Bytes per message: fewer, larger messages between the threads. */
 export const CHUNK_BYTES = 256 * 1024;
 /** Chunks in flight or queued at the receiver before the sender is told to wait. */
-export const WINDOW_CHUNKS = 4;
+export const WINDOW_CHUNKS = 16;
+/**
+ * A sender told to wait goes on once this many credits are back, not at the first: pausing and resuming
+ * a socket for every chunk the reader takes costs more than the bytes.
+ */
+const RESUME_CREDITS = WINDOW_CHUNKS / 2;
 
 /**
  * The sending end. Bytes written are gathered into chunks of {@link CHUNK_BYTES}, posted when full or at
@@ -30,7 +39,9 @@ export const WINDOW_CHUNKS = 4;
 export class ChunkSender {
   readonly #port: MessagePort;
   #credits = 0;
-  #buffer: Buffer | undefined;
+  /** Buffers the receiver sent back, ready to be filled again. */
+  readonly #spare: ArrayBuffer[] = [];
+  #buffer: Uint8Array | undefined;
   #filled = 0;
   #flushScheduled = false;
   #finished = false;
@@ -40,8 +51,9 @@ export class ChunkSender {
   constructor(port: MessagePort, onAbandoned: () => void) {
     this.#port = port;
     port.on('message', (message: ChunkCredit) => {
+      if (message.buffer !== undefined && !this.#finished) this.#spare.push(message.buffer);
       this.#credits += message.chunks;
-      if (this.#credits <= 0) return;
+      if (this.#credits < RESUME_CREDITS) return;
       const resume = this.#whenWritable;
       this.#whenWritable = undefined;
       resume?.();
@@ -72,19 +84,14 @@ export class ChunkSender {
   /** Copies `bytes` into the outgoing chunks; false when the receiver has no room left (see onWritable). */
   write(bytes: Uint8Array): boolean {
     if (this.#finished) return true;
-    const buffer = (this.#buffer ??= Buffer.allocUnsafeSlow(CHUNK_BYTES));
     let offset = 0;
     while (offset < bytes.length) {
+      const buffer = (this.#buffer ??= new Uint8Array(this.#spare.pop() ?? new ArrayBuffer(CHUNK_BYTES)));
       const taken = Math.min(bytes.length - offset, CHUNK_BYTES - this.#filled);
       buffer.set(bytes.subarray(offset, offset + taken), this.#filled);
       this.#filled += taken;
       offset += taken;
-      if (this.#filled === CHUNK_BYTES) {
-        // Cloned, not transferred: the copy is made into the message and this buffer is reused at once, so
-        // the sender leaves no garbage per chunk (dead buffers wait for a collection, and fill memory).
-        this.#filled = 0;
-        this.#post(buffer, false);
-      }
+      if (this.#filled === CHUNK_BYTES) this.flush();
     }
     if (this.#filled > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -96,20 +103,21 @@ export class ChunkSender {
     return this.#credits > 0;
   }
 
-  /** Sends what is gathered now; the gathering buffer is kept for the next bytes. */
+  /** Sends what is gathered now. */
   flush(): void {
     const buffer = this.#buffer;
     if (this.#finished || buffer === undefined || this.#filled === 0) return;
-    // A copy of the exact size, transferred: a view would clone the whole gathering buffer.
-    const part = Buffer.allocUnsafeSlow(this.#filled);
-    buffer.copy(part, 0, 0, this.#filled);
+    this.#credits--;
+    const message: ChunkMessage = { type: 'chunk', bytes: buffer.subarray(0, this.#filled) };
+    this.#buffer = undefined;
     this.#filled = 0;
-    this.#post(part, true);
+    // Transferred: the receiver copies the bytes out and sends the buffer back with its credit.
+    this.#port.postMessage(message, [buffer.buffer as ArrayBuffer]);
   }
 
   /** Calls `resume` once the receiver has room again (or is gone: check {@link finished}). */
   onWritable(resume: () => void): void {
-    if (this.#credits > 0 || this.#finished) resume();
+    if (this.#credits >= RESUME_CREDITS || this.#finished) resume();
     else this.#whenWritable = resume;
   }
 
@@ -126,16 +134,10 @@ export class ChunkSender {
     this.#finish({ type: 'error', error });
   }
 
-  /** `bytes` must be the whole of its ArrayBuffer (structured clone copies, or moves, all of it). */
-  #post(bytes: Buffer, transfer: boolean): void {
-    this.#credits--;
-    const message: ChunkMessage = { type: 'chunk', bytes: new Uint8Array(bytes.buffer, 0, bytes.length) };
-    this.#port.postMessage(message, transfer ? [bytes.buffer as ArrayBuffer] : []);
-  }
-
   #finish(message: ChunkMessage): void {
     this.#finished = true;
     this.#buffer = undefined;
+    this.#spare.length = 0;
     this.#port.postMessage(message);
     // Messages posted before close() are still delivered, then the receiver sees 'close'.
     this.#port.close();
@@ -155,9 +157,17 @@ export function receiveChunks(port: MessagePort, peerGone: () => Error): Readabl
   const deliver = (controller: ReadableStreamDefaultController<Uint8Array>): boolean => {
     const chunk = queue.shift();
     if (chunk !== undefined) {
-      controller.enqueue(chunk);
-      const credit: ChunkCredit = { chunks: 1 };
-      port.postMessage(credit);
+      if (chunk.length === chunk.buffer.byteLength) {
+        // A full buffer: the reader takes it as it is (no copy); the sender fills a new one.
+        controller.enqueue(chunk);
+        const credit: ChunkCredit = { chunks: 1 };
+        port.postMessage(credit);
+      } else {
+        // A part of one: the reader gets a copy of its size; the buffer goes back to be filled again.
+        controller.enqueue(chunk.slice());
+        const credit: ChunkCredit = { chunks: 1, buffer: chunk.buffer as ArrayBuffer };
+        port.postMessage(credit, [credit.buffer as ArrayBuffer]);
+      }
       return true;
     }
     if (ending === undefined) return false;

@@ -8,15 +8,16 @@ import type { WireBody } from './request-body.js';
 
 export type ResponseType = 'text' | 'json' | 'bytes' | 'stream';
 
-/** On a stream's own port (chunk-port.ts), sender to receiver: bytes (their buffer transferred), then the end or a failure. */
+/** On a stream's own port (chunk-port.ts), sender to receiver: bytes (a view of a transferred buffer), then the end or a failure. */
 export type ChunkMessage =
   | { readonly type: 'chunk'; readonly bytes: Uint8Array }
   | { readonly type: 'end' }
   | { readonly type: 'error'; readonly error: SerializedError };
 
-/** On a stream's own port, receiver to sender: room for this many more chunks. */
+/** On a stream's own port, receiver to sender: room for this many more chunks, and a buffer to reuse (transferred). */
 export interface ChunkCredit {
   readonly chunks: number;
+  readonly buffer?: ArrayBuffer;
 }
 
 /** Sent once to each worker as piscina's `workerData`. */
