@@ -3,16 +3,15 @@
  * worker, a `responseType: 'stream'` body coming back), with credit-based backpressure.
  *
  * Why not Node's transferable web streams: they keep one chunk in flight (a round trip between the
- * threads per chunk, which halved upload throughput), pass chunks of whatever size the producer makes
+ * threads per chunk), pass chunks of whatever size the producer makes
  * (one message per socket read), clone each one (structured clone's serializer is slower than the
  * socket: it was the worker's largest cost), and a read never settles when the other thread dies.
  *
- * Here the sender gathers bytes into buffers of its own and transfers them (no serialization); the
- * receiver copies each chunk out for its reader and sends the buffer back with the credit for it, so the
- * sender reuses the same few buffers for the whole stream. Neither side leaves a dead buffer per chunk
- * behind (memory that only a garbage collection would give back) except the reader's own copies, as any
- * stream gives its reader. A port that closes before the end of its stream fails the reader instead of
- * leaving it waiting.
+ * Here the sender gathers bytes into buffers of its own and transfers them (no serialization). A full
+ * buffer is handed to the reader as it is; a partly filled one (the end of a trickle) is copied out at its
+ * size and the buffer sent back with the credit, for the sender to fill again, so a slow trickle does not
+ * hand out 256 KiB per small chunk. A port that closes before the end of its stream fails the reader
+ * instead of leaving it waiting.
  *
  * Flow control: the receiver grants the window once it is attached, then one credit back per chunk its
  * reader has taken. At most the window (plus what the producer had already handed over when it was told
