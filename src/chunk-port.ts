@@ -85,7 +85,8 @@ export class ChunkSender {
     if (this.#finished) return true;
     let offset = 0;
     while (offset < bytes.length) {
-      const buffer = (this.#buffer ??= new Uint8Array(this.#spare.pop() ?? new ArrayBuffer(CHUNK_BYTES)));
+      // Not zero-filled: every byte of it is written before it is sent.
+      const buffer = (this.#buffer ??= spareOrNew(this.#spare.pop()));
       const taken = Math.min(bytes.length - offset, CHUNK_BYTES - this.#filled);
       buffer.set(bytes.subarray(offset, offset + taken), this.#filled);
       this.#filled += taken;
@@ -141,6 +142,10 @@ export class ChunkSender {
     // Messages posted before close() are still delivered, then the receiver sees 'close'.
     this.#port.close();
   }
+}
+
+function spareOrNew(spare: ArrayBuffer | undefined): Uint8Array {
+  return spare === undefined ? Buffer.allocUnsafeSlow(CHUNK_BYTES) : new Uint8Array(spare);
 }
 
 /**
