@@ -86,7 +86,7 @@ function withStreamedBody(job: JobRequest): JobRequest {
   if (!isPort(job.body)) return job;
   const body = receiveChunks(
     job.body,
-    () => new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: the stream ended before its end'),
+    () => new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: the stream was closed before its end'),
   );
   return { ...job, body };
 }
