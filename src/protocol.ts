@@ -8,6 +8,18 @@ import type { WireBody } from './request-body.js';
 
 export type ResponseType = 'text' | 'json' | 'bytes' | 'stream';
 
+/** On a stream's own port (chunk-port.ts), sender to receiver: bytes (a view of a transferred buffer), then the end or a failure. */
+export type ChunkMessage =
+  | { readonly type: 'chunk'; readonly bytes: Uint8Array }
+  | { readonly type: 'end' }
+  | { readonly type: 'error'; readonly error: SerializedError };
+
+/** On a stream's own port, receiver to sender: room for this many more chunks, and a buffer to reuse (transferred). */
+export interface ChunkCredit {
+  readonly chunks: number;
+  readonly buffer?: ArrayBuffer;
+}
+
 /** Sent once to each worker as piscina's `workerData`. */
 export interface WorkerBootData {
   readonly shard: number;
@@ -61,7 +73,8 @@ export interface JobRequest {
   readonly method: string;
   /** Flat `[name, value, name, value, ...]`, names lower-case. */
   readonly headers: readonly string[];
-  readonly body: WireBody | undefined;
+  /** A streamed body is a ReadableStream on the main thread and crosses as the port of its chunks. */
+  readonly body: WireBody | MessagePort | undefined;
   readonly responseType: ResponseType;
   /** Milliseconds left of the job's total deadline when it was sent. */
   readonly timeoutMs: number;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { FlowpoolError } from './errors.js';
 import { isStreamBody, toByteStream, type StreamBody } from './request-stream.js';
 
-/** What a job's body becomes on the wire (a stream is transferred, the rest copied or shared). */
+/** What a job's body becomes (a stream crosses as the port of its chunks, see transfer-list.ts; the rest is copied or shared). */
 export type WireBody = string | Uint8Array | Blob | ReadableStream<Uint8Array>;
 
 /** A FormData from the global (undici's) class or from another copy of undici: both iterate entries. */

@@ -1,12 +1,14 @@
 /**
  * Streamed request bodies: a Node Readable, a web ReadableStream or an async iterable of Uint8Array,
- * turned into one web ReadableStream of bytes that is transferred to the worker (postMessage transfer
- * list, see transfer-list.ts). Nothing is buffered here: the stream is pulled only as fast as the worker
- * writes to the socket, so a 500 MB upload from a generator holds a few chunks at a time. Its length is
- * unknown, so undici sends it chunked.
+ * turned into one web ReadableStream of bytes, whose chunks go to the worker on a port of their own
+ * (chunk-port.ts). Nothing is buffered here: the stream is pulled only as fast as the worker writes to
+ * the socket, so a 500 MB upload from a generator holds a few chunks at a time. Its length is unknown,
+ * so undici sends it chunked.
  */
 import { Readable } from 'node:stream';
-import { FlowpoolError } from './errors.js';
+import type { MessagePort } from 'node:worker_threads';
+import { chunkChannel } from './chunk-port.js';
+import { FlowpoolError, serializeError } from './errors.js';
 
 /** A body that is read as it is sent, once. */
 export type StreamBody = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -56,4 +58,40 @@ export function toByteStream(source: StreamBody): ReadableStream<Uint8Array> {
     // Pulled only when the worker asks: one chunk at a time crosses, the rest stays with the producer.
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * Starts feeding `source` to the port returned, for the worker's side of the stream. Nothing is read
+ * before the worker grants room; if the worker goes first (the request failed or was cancelled, or the
+ * thread died) the source is cancelled, so a generator's `finally` runs.
+ */
+export function sendChunks(source: ReadableStream<Uint8Array>): MessagePort {
+  const reader = source.getReader();
+  const { sender, remote } = chunkChannel(() => {
+    reader.cancel().catch(() => undefined);
+  });
+  const pump = async (): Promise<void> => {
+    for (;;) {
+      if (!sender.writable) await new Promise<void>((resume) => sender.onWritable(resume));
+      if (sender.finished) return;
+      const { value, done } = await reader.read();
+      if (done) {
+        sender.end();
+        return;
+      }
+      sender.write(value);
+    }
+  };
+  pump().catch((error: unknown) => {
+    sender.fail(serializeError(asFlowpoolError(error)));
+  });
+  return remote;
+}
+
+function asFlowpoolError(error: unknown): FlowpoolError {
+  if (error instanceof FlowpoolError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: the stream failed: ${message}`, {
+    field: 'job.body',
+  });
 }

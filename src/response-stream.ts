@@ -1,5 +1,5 @@
 /**
- * The caller's side of `responseType: 'stream'`: the stream transferred from the worker, wrapped so that
+ * The caller's side of `responseType: 'stream'`: the stream fed from the worker (chunk-port.ts), wrapped so that
  * (1) the job's slot (its coordinator ticket: connection cap, per-worker concurrency) stays held until
  * the body ends, fails or is cancelled, (2) a failure reaches the reader as a FlowpoolError with its code
  * (it crosses as plain data), and (3) at most two chunks are read ahead of the caller, so backpressure

@@ -1,22 +1,41 @@
 /**
  * The one place that knows which parts of a cross-thread message are transferred rather than copied:
- * web ReadableStreams (a streamed request body going to a worker, a streamed response coming back).
- * Structured clone refuses a stream that is not in the transfer list, and a transferred stream keeps
- * its backpressure across the threads.
+ * the ports of streamed bodies (a streamed request body going to a worker, a streamed response coming
+ * back; see chunk-port.ts). A stream's bytes never travel in the job or outcome messages themselves.
  */
-import type { JobBatch, OutcomeBatch } from './protocol.js';
+import { MessagePort } from 'node:worker_threads';
+import { sendChunks } from './request-stream.js';
+import type { JobBatch, JobRequest, OutcomeBatch } from './protocol.js';
 
-/** Streamed request bodies in a batch of jobs. */
-export function batchTransferables(batch: JobBatch): ReadableStream[] {
-  const streams: ReadableStream[] = [];
-  for (const job of batch.jobs) if (job.body instanceof ReadableStream) streams.push(job.body);
-  return streams;
+/** The port each streamed request body is fed to, made once (a batch that could not be posted is posted again). */
+const portsOfBodies = new WeakMap<ReadableStream<Uint8Array>, MessagePort>();
+
+/** The batch as it crosses, streamed request bodies replaced by their ports, and the ports to transfer. */
+export function wireBatch(batch: JobBatch): { readonly message: JobBatch; readonly transfer: MessagePort[] } {
+  const transfer: MessagePort[] = [];
+  let jobs: JobRequest[] | undefined;
+  batch.jobs.forEach((job, i) => {
+    const body = job.body;
+    if (!(body instanceof ReadableStream)) return;
+    let port = portsOfBodies.get(body);
+    if (port === undefined) {
+      port = sendChunks(body);
+      portsOfBodies.set(body, port);
+    }
+    transfer.push(port);
+    jobs ??= [...batch.jobs];
+    jobs[i] = { ...job, body: port };
+  });
+  return { message: jobs === undefined ? batch : { ...batch, jobs }, transfer };
 }
 
-/** Streamed response bodies in a batch of outcomes. */
-export function outcomeTransferables(batch: OutcomeBatch): ReadableStream[] {
-  const streams: ReadableStream[] = [];
-  for (const outcome of batch.outcomes)
-    if (outcome.ok === true && outcome.body instanceof ReadableStream) streams.push(outcome.body);
-  return streams;
+/** Ports of streamed response bodies in a batch of outcomes. */
+export function outcomeTransferables(batch: OutcomeBatch): MessagePort[] {
+  const ports: MessagePort[] = [];
+  for (const outcome of batch.outcomes) if (outcome.ok === true && isPort(outcome.body)) ports.push(outcome.body);
+  return ports;
+}
+
+export function isPort(value: unknown): value is MessagePort {
+  return value instanceof MessagePort;
 }

@@ -9,7 +9,9 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { batchTransferables } from './transfer-list.js';
+import { receiveChunks } from './chunk-port.js';
+import { FlowpoolError } from './errors.js';
+import { isPort, wireBatch } from './transfer-list.js';
 import type { JobBatch, JobOutcome, OutcomeBatch, WorkerControl } from './protocol.js';
 
 export interface WorkerLinkEvents {
@@ -45,7 +47,7 @@ export class WorkerLink {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[i] as number;
         this.#unanswered.delete(id);
-        events.onOutcome(id, outcomes[i] as JobOutcome);
+        events.onOutcome(id, this.#withStream(outcomes[i] as JobOutcome));
       }
     });
     jobs.once('close', () => {
@@ -71,12 +73,29 @@ export class WorkerLink {
   /** Sends a batch. False, with nothing sent or recorded, if structured clone refused it. */
   post(batch: JobBatch): boolean {
     try {
-      this.#jobs.postMessage(batch, batchTransferables(batch));
+      const { message, transfer } = wireBatch(batch);
+      this.#jobs.postMessage(message, transfer);
     } catch {
       return false;
     }
     for (const job of batch.jobs) this.#unanswered.add(job.id);
     return true;
+  }
+
+  /**
+   * A streamed response body arrives as the port of its chunks: it becomes the caller's ReadableStream
+   * here. The job is answered already, so if the thread dies mid-body the stream itself must fail.
+   */
+  #withStream(outcome: JobOutcome): JobOutcome {
+    if (outcome.ok !== true || !isPort(outcome.body)) return outcome;
+    const body = receiveChunks(outcome.body, () => {
+      const cause = this.diedOf === undefined ? '' : `: ${this.diedOf.message}`;
+      return new FlowpoolError(
+        'FLOWPOOL_WORKER_CRASHED',
+        `the worker streaming the response body died before its end${cause}`,
+      );
+    });
+    return { ...outcome, body };
   }
 
   /** The jobs posted and never answered, each handed out once. */

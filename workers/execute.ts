@@ -265,7 +265,7 @@ export async function executeJob(
           ok: true,
           status: stream.status,
           headers: stream.headers as Record<string, string | string[]>,
-          body: stream.stream,
+          body: stream.port,
           headersMs,
           bytes: 0,
         };

@@ -20,7 +20,8 @@ import type {
   WorkerControl,
   WorkerStats,
 } from '../src/protocol.js';
-import { outcomeTransferables } from '../src/transfer-list.js';
+import { receiveChunks } from '../src/chunk-port.js';
+import { isPort, outcomeTransferables } from '../src/transfer-list.js';
 import { createAgent } from './agent.js';
 import { JobCancellation } from './cancellation.js';
 import { executeJob, type ExecuteContext } from './execute.js';
@@ -74,10 +75,20 @@ subscribe('undici:client:sendHeaders', (message) => {
  */
 function runBatch(batch: JobBatch): void {
   for (const job of batch.jobs)
-    void runJob(job).then((outcome) => {
+    void runJob(withStreamedBody(job)).then((outcome) => {
       send(job.id, outcome);
     });
   for (const id of batch.cancels) cancel(id);
+}
+
+/** A streamed request body arrives as the port of its chunks: undici reads it as a web stream. */
+function withStreamedBody(job: JobRequest): JobRequest {
+  if (!isPort(job.body)) return job;
+  const body = receiveChunks(
+    job.body,
+    () => new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: the stream was closed before its end'),
+  );
+  return { ...job, body };
 }
 
 /**
