@@ -81,6 +81,8 @@ export interface Ticket<T> {
   worker: number;
   /** Connection-counter row of its origin; -1 until it has one. */
   slot: number;
+  /** Its rate token is already taken (a job placed again after a worker handed it back unsent). */
+  readonly ratePaid: boolean;
 }
 
 interface OriginState<T> {
@@ -189,16 +191,23 @@ export class Coordinator<T> {
   /**
    * Admits a job. Returns the ticket (dispatched at once or queued), or `undefined` when the queue is
    * full, or the tenant's share of it is ({@link queueFullReason} says which). `overflow` lets a caller
-   * that bounds its own concurrency (runMany) queue past `maxQueue` and `maxQueued`.
+   * that bounds its own concurrency (runMany) queue past `maxQueue` and `maxQueued`. `ratePaid`: the job
+   * took its rate token when first placed and nothing reached the host since (see {@link Ticket}).
    */
-  submit(originKey: string, payload: T, overflow = false, tenant: string = DEFAULT_TENANT): Ticket<T> | undefined {
-    const ticket: Ticket<T> = { payload, originKey, tenant, state: 'queued', worker: -1, slot: -1 };
+  submit(
+    originKey: string,
+    payload: T,
+    overflow = false,
+    tenant: string = DEFAULT_TENANT,
+    ratePaid = false,
+  ): Ticket<T> | undefined {
+    const ticket: Ticket<T> = { payload, originKey, tenant, state: 'queued', worker: -1, slot: -1, ratePaid };
     const origin = this.#originFor(originKey);
     if (origin !== undefined) {
       ticket.slot = origin.slot;
       if (origin.waiting.size === 0) {
         const worker = this.#place(origin);
-        if (worker >= 0 && this.#passesRate(origin)) {
+        if (worker >= 0 && (ratePaid || this.#passesRate(origin))) {
           this.#start(origin, ticket, worker);
           return ticket;
         }
@@ -459,7 +468,7 @@ export class Coordinator<T> {
         continue;
       }
       const worker = this.#place(origin);
-      if (worker < 0 || !this.#passesRate(origin)) return false;
+      if (worker < 0 || (!head.ratePaid && !this.#passesRate(origin))) return false;
       waiting.shift();
       this.#queued--;
       // Counted down in place (not through #unload): #start counts it as running on the same record.

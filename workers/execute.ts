@@ -98,6 +98,7 @@ async function exchange(
       if (fresh !== undefined) void fresh.close().catch(() => {});
       return response;
     } catch (error) {
+      const onFresh = fresh !== undefined;
       if (fresh !== undefined) void fresh.destroy().catch(() => {});
       fresh = undefined;
       if (!live || reader.started || error instanceof FlowpoolError) throw error;
@@ -107,7 +108,11 @@ async function exchange(
       // places the hop where a socket waits. A streamed body cannot travel back: it waits here (each turn
       // waits CAP_WAIT_MS in the connector) until a unit frees or the deadline aborts it.
       if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') {
-        if (hop.body instanceof ReadableStream || dispatcher.hasIdleSocket(hop.origin)) continue;
+        if (hop.body instanceof ReadableStream || dispatcher.hasIdleSocket(hop.origin)) {
+          // The keep-alive resend must not fall back onto the pool's kept-alive (possibly stale) sockets.
+          if (onFresh) fresh = dispatcher.freshClient(hop.origin);
+          continue;
+        }
         throw new NoConnectionHere();
       }
       const code = (error as { code?: unknown } | null)?.code;

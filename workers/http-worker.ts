@@ -117,6 +117,10 @@ async function runJob(job: JobRequest): Promise<JobOutcome> {
   try {
     outcome = await executeJob(job, context, cancellation);
   } finally {
+    // A streamed body undici never began to read (the job was stopped, refused or failed to connect
+    // first): cancel it, which closes its port and cancels the caller's source, instead of leaving its
+    // window of chunks and the caller's generator hanging. One undici read is locked and ends with it.
+    if (job.body instanceof ReadableStream && !job.body.locked) void job.body.cancel().catch(() => undefined);
     running.delete(job.id);
     jobsCompleted++;
     const left = (runningPerOrigin.get(job.origin) ?? 1) - 1;

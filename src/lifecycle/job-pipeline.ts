@@ -10,7 +10,7 @@ import { jobEndChannel, jobRetryChannel, jobStartChannel } from '../diagnostics.
 import { deserializeError, FlowpoolError } from '../errors.js';
 import type { NormalizedJob } from '../job.js';
 import type { ResolvedOptions } from '../options.js';
-import type { JobNoConnection, JobOutcome, JobRedirect, JobRequest } from '../protocol.js';
+import type { JobNoConnection, JobOutcome, JobRedirect, JobRequest, JobSuccess } from '../protocol.js';
 import type { HttpResult } from '../result.js';
 import type { Shards } from '../shards.js';
 import type { RuntimeCounters } from '../stats.js';
@@ -139,7 +139,11 @@ export class JobPipeline {
 
   onOutcome(id: number, outcome: JobOutcome): void {
     const run = this.#held.get(id);
-    if (run === undefined) return;
+    if (run === undefined) {
+      // Nobody waits for it (the runtime was destroyed): a streamed body would hold its socket in the worker.
+      if (isStreamSuccess(outcome)) void outcome.body.cancel();
+      return;
+    }
     storeSetCookies(run.job.cookieJar, outcome);
     const ticket = run.ticket;
     this.#held.delete(id);
@@ -150,7 +154,7 @@ export class JobPipeline {
     if (!run.answer(sent)) {
       if (isStreamSuccess(outcome)) void outcome.body.cancel();
       // The caller was answered already (deadline watchdog): record the attempt, free the slot, nothing more.
-      this.#recordAttempt(run, outcome.ok === false ? { ok: false, code: outcome.error.code } : attemptOf(outcome), 0);
+      this.#recordAttempt(run, attemptOutcome(outcome), 0);
       this.#checkIdle();
       return;
     }
@@ -261,7 +265,7 @@ export class JobPipeline {
   }
 
   /** Queues the attempt's current request (the job's, or a redirect hop) for its origin. */
-  #queue(run: JobRun, overflow: boolean): void {
+  #queue(run: JobRun, overflow: boolean, ratePaid = false): void {
     if (performance.now() >= run.deadline) {
       // This thread got here after the deadline (the engine's own work delayed a redirect's answer or a
       // retry's timer): a request sent now would have no time left and could still reach its server after
@@ -277,7 +281,7 @@ export class JobPipeline {
       );
       return;
     }
-    const ticket = this.#coordinator.submit(run.origin, run, overflow, run.job.tenant);
+    const ticket = this.#coordinator.submit(run.origin, run, overflow, run.job.tenant, ratePaid);
     if (ticket === undefined) {
       this.#fail(
         run,
@@ -373,6 +377,9 @@ export class JobPipeline {
     } else {
       this.#stats.noConnectionHandBacks++;
       run.handBack(outcome.next ?? run.hop, outcome.redirects, outcome.sent);
+      // Nothing reached the host: the rate token its placement took still stands.
+      this.#queue(run, true, true);
+      return;
     }
     this.#queue(run, true);
   }
@@ -543,11 +550,18 @@ export class JobPipeline {
   }
 }
 
-function attemptOf(outcome: Exclude<JobOutcome, { ok: false }>): AttemptResult {
+function attemptOf(outcome: JobSuccess | JobRedirect): AttemptResult {
   return outcome.ok === true
     ? { ok: true, status: outcome.status, headers: outcome.headers }
     : // A redirect answered: the host is well.
       { ok: true, status: 300, headers: {} };
+}
+
+/** What any outcome says of the host. A hop handed back for want of a connection never reached it: neutral. */
+function attemptOutcome(outcome: JobOutcome): AttemptResult {
+  if (outcome.ok === false) return { ok: false, code: outcome.error.code };
+  if (outcome.ok === 'no-connection') return { ok: false, code: 'FLOWPOOL_ABORTED' };
+  return attemptOf(outcome);
 }
 
 export function withJobId<T extends object>(job: NormalizedJob, details: T): T & { jobId?: string } {

@@ -31,7 +31,15 @@ function newRun(): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[]
 }
 
 function ticketFor(run: JobRun): Ticket<JobRun> {
-  return { payload: run, originKey: run.origin, tenant: 'default', state: 'running', worker: 0, slot: 0 };
+  return {
+    payload: run,
+    originKey: run.origin,
+    tenant: 'default',
+    state: 'running',
+    worker: 0,
+    slot: 0,
+    ratePaid: false,
+  };
 }
 
 const aborted = { ok: false as const, error: new FlowpoolError('FLOWPOOL_ABORTED', 'aborted') };

@@ -74,6 +74,26 @@ function harness(rules: Record<string, OriginRules>, overrides: Partial<Coordina
 }
 
 describe('Coordinator with a rate gate', () => {
+  it('a job placed again after a worker handed it back unsent (ratePaid) takes no second token', () => {
+    const gate = new FakeGate(1);
+    const h = harness({ [A]: { concurrency: Infinity, rate: gate } });
+    const first = h.submit(A, 'j0');
+    expect([first?.state, gate.takes]).toEqual(['running', 1]);
+    h.coordinator.release(first as Ticket<Job>);
+    const again = h.coordinator.submit(A, { name: 'j0' }, true, 'default', true);
+    expect([again?.state, gate.takes]).toEqual(['running', 1]);
+
+    // Queued behind a job waiting for a token: the wake's token goes to that job, the paid one follows free.
+    const waiting = h.submit(A, 'j1');
+    expect([waiting?.state, gate.refusals]).toEqual(['queued', 1]);
+    h.coordinator.release(again as Ticket<Job>);
+    const queuedAgain = h.coordinator.submit(A, { name: 'j0' }, true, 'default', true);
+    expect(queuedAgain?.state).toBe('queued');
+    gate.tokens = 1;
+    h.runWakes();
+    expect([waiting?.state, queuedAgain?.state, gate.tokens]).toEqual(['running', 'running', 0]);
+  });
+
   it('dispatches while there are tokens, queues the rest and schedules one wake for the gate', () => {
     const gate = new FakeGate(2, 20);
     const h = harness({ [A]: { concurrency: Infinity, rate: gate } });
