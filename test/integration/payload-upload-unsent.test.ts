@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
+import { endlessUpload } from '../fixtures/endless-upload.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
 
@@ -28,24 +29,13 @@ describe('payload: an upload that is never sent', () => {
   it('closes the caller’s generator when the connection is refused', async () => {
     const port = await closedPort();
     const runtime = track(createRuntime({ workers: 1, policy: { allow: ['127.0.0.0/8'] } }));
-    let produced = 0;
-    let closed = false;
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      try {
-        for (;;) {
-          produced++;
-          yield await Promise.resolve(BLOCK);
-        }
-      } finally {
-        closed = true;
-      }
-    }
+    const endless = endlessUpload(BLOCK);
     const outcome = await settle(
-      runtime.run({ url: `http://127.0.0.1:${String(port)}/upload`, method: 'POST', body: endless() }),
+      runtime.run({ url: `http://127.0.0.1:${String(port)}/upload`, method: 'POST', body: endless.body }),
     );
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_CONNECTION_FAILED');
-    await waitUntil(() => closed, 'the generator to be closed');
-    expect(produced).toBeGreaterThan(0);
+    await waitUntil(() => endless.closed(), 'the generator to be closed');
+    expect(endless.produced()).toBeGreaterThan(0);
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../dist/src/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 import { bigJsonStrings } from '../fixtures/handlers.js';
+import { endlessUpload } from '../fixtures/endless-upload.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
 
@@ -27,6 +28,16 @@ describe('payload: a worker dying mid-stream', () => {
         res.end(big);
       }),
     );
+  }
+
+  /** One worker with a small heap (the crasher's answer kills it) and one connection per host (a slot held shows). */
+  function oneSlotRuntime(): Runtime {
+    return createRuntime({
+      workers: 1,
+      connectionsPerHost: 1,
+      workerResourceLimits: { maxOldGenerationSizeMb: 24 },
+      policy: LOOPBACK,
+    });
   }
 
   function crashWorker(runtime: Runtime, server: CountingServer): Promise<unknown> {
@@ -53,14 +64,7 @@ describe('payload: a worker dying mid-stream', () => {
       }),
     );
     const killer = await crasher();
-    const runtime = track(
-      createRuntime({
-        workers: 1,
-        connectionsPerHost: 1,
-        workerResourceLimits: { maxOldGenerationSizeMb: 24 },
-        policy: LOOPBACK,
-      }),
-    );
+    const runtime = track(oneSlotRuntime());
     const result = await runtime.run({
       url: `${server.origin}/stream`,
       responseType: 'stream',
@@ -101,34 +105,16 @@ describe('payload: a worker dying mid-stream', () => {
       }),
     );
     const killer = await crasher();
-    const runtime = track(
-      createRuntime({
-        workers: 1,
-        connectionsPerHost: 1,
-        workerResourceLimits: { maxOldGenerationSizeMb: 24 },
-        policy: LOOPBACK,
-      }),
-    );
-    let produced = 0;
-    let closed = false;
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      try {
-        for (;;) {
-          produced++;
-          yield await Promise.resolve(BLOCK);
-        }
-      } finally {
-        closed = true;
-      }
-    }
-    const upload = settle(runtime.run({ url: `${server.origin}/upload`, method: 'POST', body: endless() }));
-    await waitUntil(() => held === 1 && produced > 0, 'the upload to reach the server');
+    const runtime = track(oneSlotRuntime());
+    const endless = endlessUpload(BLOCK);
+    const upload = settle(runtime.run({ url: `${server.origin}/upload`, method: 'POST', body: endless.body }));
+    await waitUntil(() => held === 1 && endless.produced() > 0, 'the upload to reach the server');
 
     await crashWorker(runtime, killer);
     const outcome = await upload;
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
-    await waitUntil(() => closed, 'the generator to be closed');
+    await waitUntil(() => endless.closed(), 'the generator to be closed');
     const next = await runtime.run({ url: `${server.origin}/small` });
     expect(next.body).toBe('small');
   });
