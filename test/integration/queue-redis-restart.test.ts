@@ -17,12 +17,19 @@ let server: CountingServer;
 let workers: WorkerProcess[] = [];
 let client: QueueClient;
 const seenUrls = new Set<string>();
+/** Past the 200th request the server holds its answers until Redis is back, so accepted runs are pending. */
+const HOLD_AFTER = 200;
+const hold = { on: true, answers: [] as (() => void)[] };
 
 beforeAll(async () => {
   redis = await startRedisServer({ durable: true });
-  server = await startCountingServer((req, res) => {
+  server = await startCountingServer((req, res, counts) => {
     seenUrls.add(req.url ?? '');
-    setTimeout(() => res.end(req.url), 10);
+    const answer = (): void => {
+      res.end(req.url);
+    };
+    if (hold.on && counts.requests > HOLD_AFTER) hold.answers.push(answer);
+    else setTimeout(answer, 10);
   });
   workers = await spawnQueueWorkers(2, {
     redis: redis.url,
@@ -72,7 +79,8 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
       }
     })();
 
-    await waitUntil(() => server.requests >= 200, 'the server to see 200 requests', 30_000);
+    // Accepted runs certainly pending at the kill: their requests wait at the server, unanswered.
+    await waitUntil(() => hold.answers.length >= 8, 'the server to hold 8 requests past the 200th', 30_000);
     await redis.kill();
     // The flood's window is now full of accepted runs waiting for results; runs submitted during the
     // outage cannot be accepted and must say so at once, well within their deadline.
@@ -87,6 +95,8 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
     expect(during).toEqual(Array.from({ length: 20 }, () => 'FLOWPOOL_QUEUE_UNAVAILABLE'));
     await redis.restart();
     phase.restarted = true;
+    hold.on = false;
+    for (const answer of hold.answers.splice(0)) answer();
     await flood;
 
     expect(wrong).toEqual([]);
