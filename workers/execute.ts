@@ -220,14 +220,6 @@ export async function executeJob(
   let cookies: CookieSession | undefined;
   try {
     cookies = seed === undefined ? undefined : await CookieSession.create(seed);
-    hop = {
-      origin: job.origin,
-      path: job.path,
-      url: undefined,
-      method: job.method,
-      headers: job.headers,
-      body: job.body,
-    };
     for (;;) {
       phase = 'headers';
       if (headersTimeoutMs < job.timeoutMs)

@@ -43,6 +43,20 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   'options.policy.deny': '--deny',
 };
 
+/**
+ * A commander action that sets the process's exit code from `run`, or from what it threw (reportFailure):
+ * every command ends the same way.
+ */
+export function exitWith<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      process.exitCode = await run(...args);
+    } catch (error) {
+      process.exitCode = reportFailure(error);
+    }
+  };
+}
+
 /** Writes why a command failed to stderr and returns the exit code. Branches on `code`, never on classes. */
 export function reportFailure(error: unknown): number {
   const { code, message, details } = (typeof error === 'object' && error !== null ? error : {}) as {

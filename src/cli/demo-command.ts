@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { Agent } from 'undici';
 import type { Runtime } from '../index.js';
-import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
+import { EXIT, EXIT_CODES_HELP, exitWith, UsageError } from './cli-errors.js';
 import { floodRuntime, floodUndici, type FloodOutcome, type FloodPlan } from './demo-flood.js';
 import { renderSummary, summarise, type DemoPhases } from './demo-report.js';
 import { createProgress } from './progress.js';
@@ -66,13 +66,7 @@ The target servers run in a child process and count connections per port; the su
 against --connections-per-host, which the runtime enforces across all workers together.
 ${EXIT_CODES_HELP}`,
   );
-  command.action(async (flags: DemoFlags) => {
-    try {
-      process.exitCode = await demoCommand(flags);
-    } catch (error) {
-      process.exitCode = reportFailure(error);
-    }
-  });
+  command.action(exitWith((flags: DemoFlags) => demoCommand(flags)));
 }
 
 async function demoCommand(flags: DemoFlags): Promise<number> {

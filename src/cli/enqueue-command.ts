@@ -4,11 +4,10 @@
  * --deny), then enqueued; the worker enforces its own policy where it makes the request. Prints the result
  * like `fetch`, with the same exit codes.
  */
-import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
 import { createQueueClient, type QueueResult } from '../queue/index.js';
-import { EXIT, EXIT_CODES_HELP, reportFailure } from './cli-errors.js';
-import { formatHead, toJob, type FetchFlags } from './fetch-command.js';
+import { EXIT_CODES_HELP, exitWith } from './cli-errors.js';
+import { printResult, toJob, type FetchFlags } from './fetch-command.js';
 import { addQueueFlags, type QueueFlags } from './queue-flags.js';
 import { collect, numberish } from './runtime-flags.js';
 
@@ -43,13 +42,7 @@ export function registerEnqueueCommand(program: Command): void {
 Example:
   flowpool enqueue --redis redis://127.0.0.1:6379 --queue http https://api.example.com/items -i`,
   );
-  command.action(async (url: string, flags: EnqueueFlags) => {
-    try {
-      process.exitCode = await enqueueCommand(url, flags);
-    } catch (error) {
-      process.exitCode = reportFailure(error);
-    }
-  });
+  command.action(exitWith((url: string, flags: EnqueueFlags) => enqueueCommand(url, flags)));
 }
 
 async function enqueueCommand(url: string, flags: EnqueueFlags): Promise<number> {
@@ -73,13 +66,5 @@ async function enqueueCommand(url: string, flags: EnqueueFlags): Promise<number>
   } finally {
     await client.close();
   }
-  const reason = STATUS_CODES[result.status] ?? '';
-  if (flags.fail === true && result.status >= 400) {
-    process.stderr.write(`flowpool: HTTP ${result.status} ${reason}`.trimEnd() + '\n');
-    return EXIT.failure;
-  }
-  if (flags.include === true) process.stdout.write(formatHead(result, reason));
-  const body = result.body;
-  if (body instanceof Uint8Array || typeof body === 'string') process.stdout.write(body);
-  return EXIT.ok;
+  return printResult(result, flags);
 }

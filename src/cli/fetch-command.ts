@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { Command } from 'commander';
 import type { HttpJob, HttpResult } from '../index.js';
-import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
+import { EXIT, EXIT_CODES_HELP, exitWith, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, collect, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 
 export interface FetchFlags extends RuntimeFlags {
@@ -57,13 +57,7 @@ Examples:
 The proxy comes from HTTP_PROXY / HTTPS_PROXY / NO_PROXY unless --proxy says otherwise (--proxy "" goes
 direct). The destination policy judges every target before anything is sent to the proxy.`,
   );
-  command.action(async (url: string, flags: FetchFlags) => {
-    try {
-      process.exitCode = await fetchCommand(url, flags);
-    } catch (error) {
-      process.exitCode = reportFailure(error);
-    }
-  });
+  command.action(exitWith((url: string, flags: FetchFlags) => fetchCommand(url, flags)));
 }
 
 async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
@@ -75,6 +69,17 @@ async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
   } finally {
     await runtime.close();
   }
+  return printResult(result, flags);
+}
+
+/**
+ * Prints a result as curl would (`fetch` and `enqueue`): with -f a status of 400 or more is exit 1 and no
+ * body; -i puts the status line and headers first; -o writes the body to a file instead of stdout.
+ */
+export async function printResult(
+  result: HttpResult,
+  flags: Pick<FetchFlags, 'fail' | 'include' | 'output'>,
+): Promise<number> {
   const reason = STATUS_CODES[result.status] ?? '';
   if (flags.fail === true && result.status >= 400) {
     process.stderr.write(`flowpool: HTTP ${result.status} ${reason}`.trimEnd() + '\n');

@@ -16,7 +16,7 @@ import {
   type WorkflowResult,
 } from '../engine/index.js';
 import { shown as shownValue } from '../engine/json-text.js';
-import { EXIT, EXIT_CODES_HELP, reportFailure, UsageError } from './cli-errors.js';
+import { EXIT, EXIT_CODES_HELP, exitWith, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 import { createQueueClient } from '../queue/index.js';
 import { addQueueFlags, asWorkflowRuntime, queueTarget, type QueueFlags } from './queue-flags.js';
@@ -62,13 +62,7 @@ Example (loopback destinations must be allowed explicitly):
   node dist/examples/serve.js &
   flowpool run examples/workflow.json --allow 127.0.0.1`,
   );
-  command.action(async (source: string, flags: RunFlags) => {
-    try {
-      process.exitCode = await runCommand(source, flags);
-    } catch (error) {
-      process.exitCode = reportFailure(error);
-    }
-  });
+  command.action(exitWith((source: string, flags: RunFlags) => runCommand(source, flags)));
 }
 
 async function runCommand(source: string, flags: RunFlags): Promise<number> {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { startQueueWorker } from '../queue/index.js';
-import { EXIT, EXIT_CODES_HELP, reportFailure } from './cli-errors.js';
+import { EXIT, EXIT_CODES_HELP, exitWith } from './cli-errors.js';
 import { addQueueFlags, readClusterLimits, type QueueFlags } from './queue-flags.js';
 import { addRuntimeFlags, numberish, resolveRuntimeOptions, type RuntimeFlags } from './runtime-flags.js';
 
@@ -35,13 +35,7 @@ ${EXIT_CODES_HELP}
 Example:
   flowpool worker --redis redis://127.0.0.1:6379 --queue http --allow 10.0.0.0/8 --cluster-limits limits.json`,
   );
-  command.action(async (flags: WorkerFlags) => {
-    try {
-      process.exitCode = await workerCommand(flags);
-    } catch (error) {
-      process.exitCode = reportFailure(error);
-    }
-  });
+  command.action(exitWith((flags: WorkerFlags) => workerCommand(flags)));
 }
 
 async function workerCommand(flags: WorkerFlags): Promise<number> {
