@@ -7,11 +7,25 @@
 import { Bench } from 'tinybench';
 import { Agent, request } from 'undici';
 import type { TargetProcess } from '../src/cli/target-process.js';
-import { createRuntime } from '../src/index.js';
+import { createRuntime, type Runtime } from '../src/index.js';
 import type { BenchConfig } from './config.js';
 import { summariseTask, type TaskSummary } from './tinybench-summary.js';
 
-const CONCURRENT = 20;
+/** GETs per op of the Concurrent task (the seed's figure). */
+export const CONCURRENT = 20;
+
+/** The seed's tinybench settings, shared by the HTTP and HTTPS runs. */
+export function seedBench(config: BenchConfig): Bench {
+  return new Bench({ time: config.tinybenchTimeMs, warmupTime: Math.min(250, config.tinybenchTimeMs), throws: true });
+}
+
+/** One GET through flowpool that throws on anything but 200 (tinybench then reports the task failed). */
+export function getThrough(runtime: Runtime): (url: string) => Promise<void> {
+  return async (url) => {
+    const result = await runtime.run({ url });
+    if (result.status !== 200) throw new Error(`GET ${url}: status ${result.status}`);
+  };
+}
 
 export async function runSeed(config: BenchConfig, targets: TargetProcess): Promise<TaskSummary[]> {
   await targets.reset();
@@ -19,16 +33,9 @@ export async function runSeed(config: BenchConfig, targets: TargetProcess): Prom
   const first = urls[0] ?? '';
   const runtime = createRuntime({ workers: 2, policy: { allow: ['127.0.0.0/8'] } });
   const noPooling = new Agent();
-  const get = async (url: string): Promise<void> => {
-    const result = await runtime.run({ url });
-    if (result.status !== 200) throw new Error(`GET ${url}: status ${result.status}`);
-  };
+  const get = getThrough(runtime);
   try {
-    const bench = new Bench({
-      time: config.tinybenchTimeMs,
-      warmupTime: Math.min(250, config.tinybenchTimeMs),
-      throws: true,
-    });
+    const bench = seedBench(config);
     bench
       .add('Sequential', () => get(first))
       .add('NoPooling (undici, reset: true)', async () => {

@@ -4,14 +4,12 @@
  * per request with no session resumption, as a new Go http.Client per request), Concurrent (20 GETs to
  * one host per op), MultipleHosts (one GET to each of 8 hosts per op).
  */
-import { Bench } from 'tinybench';
 import { Agent, request } from 'undici';
 import type { TargetProcess } from '../../src/cli/target-process.js';
 import { createRuntime } from '../../src/index.js';
 import type { BenchConfig } from '../config.js';
+import { CONCURRENT, getThrough, seedBench } from '../seed.js';
 import { summariseTask, type TaskSummary } from '../tinybench-summary.js';
-
-const CONCURRENT = 20;
 
 export async function runHttpsSeed(config: BenchConfig, targets: TargetProcess, ca: string): Promise<TaskSummary[]> {
   await targets.reset();
@@ -20,21 +18,14 @@ export async function runHttpsSeed(config: BenchConfig, targets: TargetProcess, 
   const runtime = createRuntime({ workers: 2, policy: { allow: ['127.0.0.0/8'] }, tls: { ca } });
   const pooled = new Agent({ connect: { ca }, connections: 16 });
   const noPooling = new Agent({ connect: { ca, maxCachedSessions: 0 } });
-  const viaFlowpool = async (url: string): Promise<void> => {
-    const result = await runtime.run({ url });
-    if (result.status !== 200) throw new Error(`GET ${url}: status ${result.status}`);
-  };
+  const viaFlowpool = getThrough(runtime);
   const viaUndici = async (url: string, dispatcher: Agent, reset = false): Promise<void> => {
     const { statusCode, body } = await request(url, { dispatcher, reset });
     await body.text();
     if (statusCode !== 200) throw new Error(`GET ${url}: status ${statusCode}`);
   };
   try {
-    const bench = new Bench({
-      time: config.tinybenchTimeMs,
-      warmupTime: Math.min(250, config.tinybenchTimeMs),
-      throws: true,
-    });
+    const bench = seedBench(config);
     bench
       .add('Sequential (flowpool)', () => viaFlowpool(first))
       .add('Sequential (undici)', () => viaUndici(first, pooled))
