@@ -11,6 +11,7 @@ import { createQueueClient } from '../../dist/src/queue/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { spawnQueueWorkers, type WorkerProcess } from '../fixtures/queue-workers.js';
+import { busiestWindow } from '../../dist/src/cli/demo-cluster-targets.js';
 
 const JOBS = 3_000;
 const RATE = 50;
@@ -142,14 +143,3 @@ describe('queue mode: a flood through three worker processes with cluster-wide h
     );
   }, 90_000);
 });
-
-/** Most arrivals within any window of `windowMs` (arrivals sorted, as pushed). */
-function busiestWindow(arrivals: readonly number[], windowMs: number): number {
-  let best = 0;
-  let start = 0;
-  for (let end = 0; end < arrivals.length; end++) {
-    while ((arrivals[end] ?? 0) - (arrivals[start] ?? 0) >= windowMs) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
