@@ -6,11 +6,11 @@
  * from a backlogged origin with 1 and 1,000 tenants.
  */
 import { Bench } from 'tinybench';
-import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../src/coordinator.js';
-import { FairQueue } from '../src/fair-queue.js';
-import { Fifo } from '../src/fifo.js';
-import { normalizeJob, type HttpJob, type JobDefaults } from '../src/job.js';
-import { retrySchema } from '../src/options.js';
+import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../src/scheduling/coordinator.js';
+import { FairQueue } from '../src/scheduling/fair-queue.js';
+import { Fifo } from '../src/scheduling/fifo.js';
+import { normalizeJob, type HttpJob, type JobDefaults } from '../src/job/job.js';
+import { retrySchema } from '../src/config/options.js';
 import { DestinationPolicy } from '../src/policy/index.js';
 import type { BenchConfig } from './config.js';
 import { summariseTask, type TaskSummary } from './tinybench-summary.js';

@@ -1,6 +1,6 @@
 /**
  * Integration tests import the built package (`dist/`), as users do. So that no run ever tests stale code,
- * this runs once before any test: if a source file (src, workers, bench, examples) is newer than the file
+ * this runs once before any test: if a source file (src, bench, examples) is newer than the file
  * tsc built from it, or has none, it builds first. `npm test` builds anyway; this covers `npx vitest run`
  * and an editor's test runner after an edit.
  */
@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCES = ['src', 'workers', 'bench', 'examples'];
+const SOURCES = ['src', 'bench', 'examples'];
 
 function* typescriptFiles(dir: string): Generator<string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

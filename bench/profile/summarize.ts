@@ -27,7 +27,7 @@ function area(node: ProfileNode): string {
   if (url.includes('/node_modules/undici/')) return 'undici';
   if (url.includes('/node_modules/piscina/')) return 'piscina';
   if (url.includes('/node_modules/')) return `package ${url.split('/node_modules/')[1]?.split('/')[0] ?? '?'}`;
-  if (url.includes('/dist/src/') || url.includes('/dist/workers/')) return 'flowpool';
+  if (url.includes('/dist/src/')) return 'flowpool';
   if (url.includes('/dist/bench/')) return 'bench harness';
   if (url.startsWith('node:')) return 'node internals';
   return url === '' ? 'native' : 'other';

@@ -24,6 +24,9 @@ import {
 } from './schema.js';
 import { renderTemplate, renderValue, type TemplateScope } from './templates.js';
 import { toThaiyyalResult, type ThaiyyalResult } from './thaiyyal-result.js';
+import type { NodeResult, WorkflowResult } from './workflow-result.js';
+
+export type { NodeResult, NodeStatus, WorkflowResult } from './workflow-result.js';
 import { NO_SPAN, startRootSpan, type TraceSpan } from './tracing.js';
 
 /** The code of a workflow stopped by the caller's signal. */
@@ -33,36 +36,6 @@ export const WORKFLOW_TIMEOUT = 'WORKFLOW_TIMEOUT';
 
 /** The Go engine's default MaxExecutionTime. */
 export const DEFAULT_WORKFLOW_TIMEOUT_MS = 5 * 60 * 1000;
-
-export type NodeStatus = 'success' | 'error' | 'skipped';
-
-export interface NodeResult {
-  readonly id: string;
-  readonly type: string;
-  readonly status: NodeStatus;
-  /** The node's output, when it succeeded. */
-  readonly output?: unknown;
-  /** What it failed with, when it failed (handled or not). */
-  readonly error?: NodeErrorInfo;
-  /** Time from start to finish, for nodes that ran. */
-  readonly durationMs?: number;
-}
-
-export interface WorkflowResult {
-  /** `error` when a node failed without an error edge, the caller aborted the run, or its deadline passed. */
-  readonly status: 'success' | 'error';
-  /** This run's id: 16 hex characters, as the Go engine makes them. */
-  readonly executionId: string;
-  /** The caller's `workflowId`, or the workflow's `workflow_id`. */
-  readonly workflowId?: string;
-  /** One result per node, in the workflow's `nodes` order. */
-  readonly nodes: readonly NodeResult[];
-  /** The node whose unhandled error failed the workflow. */
-  readonly failedNode?: string;
-  /** That node's error, `WORKFLOW_ABORTED` or `WORKFLOW_TIMEOUT`. */
-  readonly error?: NodeErrorInfo;
-  readonly durationMs: number;
-}
 
 export interface ExecutorOptions {
   /** Node types to use. @default createRegistry() (http, text_operation and the Go engine's input and context nodes) */

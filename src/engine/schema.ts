@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { WorkflowValidationError, type WorkflowIssue } from './errors.js';
-import { describeReceived } from '../errors.js';
-import { valueAt } from '../validation.js';
+import { describeReceived } from '../errors/flowpool-error.js';
+import { valueAt } from '../config/validation.js';
 import { findCycle } from './graph.js';
 import { inferNodeType, INFERENCE_HINT } from './infer-type.js';
 import { findReferences } from './templates.js';

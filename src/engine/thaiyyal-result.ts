@@ -8,7 +8,7 @@
  * terminal node in `nodes` order that is not a context node (Go takes one from a map, in random order);
  * an error handled along an `error` edge is not in `errors` (Go has no error edges).
  */
-import type { WorkflowResult } from './executor.js';
+import type { WorkflowResult } from './workflow-result.js';
 import type { ValidatedWorkflow } from './schema.js';
 
 export interface ThaiyyalResult {

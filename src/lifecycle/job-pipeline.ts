@@ -5,19 +5,19 @@
  * of the job's {@link JobRun}; this class decides which, and talks to the coordinator, the shards and the
  * traffic rules. The runtime facade only wires it.
  */
-import type { Coordinator, Ticket } from '../coordinator.js';
-import { jobEndChannel, jobRetryChannel, jobStartChannel } from '../diagnostics.js';
-import { deserializeError, FlowpoolError } from '../errors.js';
-import type { NormalizedJob } from '../job.js';
-import type { ResolvedOptions } from '../options.js';
-import type { JobNoConnection, JobOutcome, JobRedirect, JobRequest, JobSuccess } from '../protocol.js';
-import type { HttpResult } from '../result.js';
-import type { Shards } from '../shards.js';
-import type { RuntimeCounters } from '../stats.js';
+import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
+import { jobEndChannel, jobRetryChannel, jobStartChannel } from '../observe/diagnostics.js';
+import { deserializeError, FlowpoolError } from '../errors/flowpool-error.js';
+import type { NormalizedJob } from '../job/job.js';
+import type { ResolvedOptions } from '../config/options.js';
+import type { JobNoConnection, JobOutcome, JobRedirect, JobRequest, JobSuccess } from '../wire/protocol.js';
+import type { HttpResult } from '../job/result.js';
+import type { Shards } from '../threads/shards.js';
+import type { RuntimeCounters } from '../observe/stats.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import { JobRun, joinRedirects } from './job-run.js';
-import { dispatchPayload, storeSetCookies } from '../cookies.js';
-import { holdUntilBodyEnds, isStreamSuccess, type StreamSuccess } from '../response-stream.js';
+import { dispatchPayload, storeSetCookies } from '../job/cookies.js';
+import { holdUntilBodyEnds, isStreamSuccess, type StreamSuccess } from '../threads/response-stream.js';
 
 /**
  * The worker enforces each deadline with its own timer; this backstop settles a job on the main thread if

@@ -4,11 +4,11 @@
  * in job-state.ts; the caller's promise is settled in exactly one place (`settle`). Pure: no timers are
  * started and no threads touched here (test/unit/lifecycle-job-run.test.ts).
  */
-import type { Ticket } from '../coordinator.js';
-import type { FlowpoolError } from '../errors.js';
-import type { NormalizedJob } from '../job.js';
-import type { HopRequest } from '../protocol.js';
-import type { HttpResult } from '../result.js';
+import type { Ticket } from '../scheduling/coordinator.js';
+import type { FlowpoolError } from '../errors/flowpool-error.js';
+import type { NormalizedJob } from '../job/job.js';
+import type { HopRequest } from '../wire/protocol.js';
+import type { HttpResult } from '../job/result.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
 

@@ -15,7 +15,7 @@
 // - An IP entry, or a CIDR of full length (/32, /128), "names exactly" that address (see metadata.ts).
 import type { ParsedIp } from './address-classes.js';
 import { embeddedIpv4, formatIpv4, parseDottedQuad, parseIp } from './address-classes.js';
-import { redactUrlCredentials } from '../redact.js';
+import { redactUrlCredentials } from '../errors/redact.js';
 
 /** A parsed policy entry. */
 export type PolicyEntry =

@@ -10,12 +10,12 @@
  */
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FlowpoolError } from '../errors.js';
-import { jobSchema, type HttpJob } from '../job.js';
-import { RUN_MANY_DEFAULT_CONCURRENCY } from '../options.js';
+import { FlowpoolError } from '../errors/flowpool-error.js';
+import { jobSchema, type HttpJob } from '../job/job.js';
+import { RUN_MANY_DEFAULT_CONCURRENCY } from '../config/options.js';
 import { DestinationPolicy } from '../policy/index.js';
-import { runMany, type RunManyOptions, type RunManyResult } from '../run-many.js';
-import { toValidationError } from '../validation.js';
+import { runMany, type RunManyOptions, type RunManyResult } from '../api/run-many.js';
+import { toValidationError } from '../config/validation.js';
 import { closeRedis, openRedis, whenReady } from './connections.js';
 import { idempotencyRecordKey, keyedJobId, newJobId, type QueueAddress } from './keys.js';
 import {

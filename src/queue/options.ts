@@ -4,8 +4,8 @@
  * queue mode's defaults live.
  */
 import { z } from 'zod';
-import { FlowpoolError } from '../errors.js';
-import { toValidationError } from '../validation.js';
+import { FlowpoolError } from '../errors/flowpool-error.js';
+import { toValidationError } from '../config/validation.js';
 
 export const QUEUE_DEFAULTS = {
   /** BullMQ's key prefix; flowpool's own keys (idempotency records, limits) live under it too. */

@@ -3,7 +3,7 @@
  * idempotency key submitted twice); each is settled once, whichever source answers first: a QueueEvents
  * event, the job's stored state, or the idempotency record.
  */
-import type { FlowpoolError } from '../errors.js';
+import type { FlowpoolError } from '../errors/flowpool-error.js';
 import type { JobOutcome } from './wire.js';
 
 export interface Waiter {

@@ -4,9 +4,9 @@
  * errors as `{ code, name, message, details }`. Nothing else crosses.
  */
 import { z } from 'zod';
-import { deserializeError, FlowpoolError, serializeError, type SerializedError } from '../errors.js';
-import type { HttpJob } from '../job.js';
-import type { HttpResult } from '../runtime.js';
+import { deserializeError, FlowpoolError, serializeError, type SerializedError } from '../errors/flowpool-error.js';
+import type { HttpJob } from '../job/job.js';
+import type { HttpResult } from '../api/runtime.js';
 
 /** Version of the payload; a worker refuses what it cannot read rather than guessing. */
 export const WIRE_VERSION = 1;

@@ -5,14 +5,14 @@
  * Pure logic over an injected clock. A host's state is part of its origin's one record: it is created with
  * the origin and dropped when the coordinator forgets the origin (see `forget`).
  */
-import type { FlowpoolErrorCode } from '../errors.js';
-import type { NormalizedJob } from '../job.js';
-import type { ResolvedOptions } from '../options.js';
+import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
+import type { NormalizedJob } from '../job/job.js';
+import type { ResolvedOptions } from '../config/options.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
-import type { OriginRules } from '../coordinator.js';
+import type { OriginRules } from '../scheduling/coordinator.js';
 import { CircuitBreaker, type AttemptVerdict, type CircuitState, type PassKind } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
-import { HostPatterns } from './host-patterns.js';
+import { HostPatterns } from '../policy/host-patterns.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { RetryBudget } from './retry-budget.js';
 import { TokenBucket } from './token-bucket.js';

@@ -1,7 +1,7 @@
 /**
  * Hostile arguments to run() and runMany() (not the job itself): refused with a FlowpoolError naming the
  * field before anything is queued, so the server sees nothing and no phantom job is left to hold close().
- * Needs src/run-arguments.ts wired into src/runtime.ts (parseRunOptions in run, parseRunManyArguments in
+ * Needs src/api/run-arguments.ts wired into src/api/runtime.ts (parseRunOptions in run, parseRunManyArguments in
  * runMany); before that wiring, these fail with plain TypeErrors, which is the bug they pin down.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Adversarial shapes for the worker's body reader (workers/response-reader.ts): multi-member and
+ * Adversarial shapes for the worker's body reader (src/worker/request/response-reader.ts): multi-member and
  * padded gzip, truncated and corrupt streams of every encoding (with a length, chunked, and delimited
  * by the server closing), exact-limit bodies, odd Content-Encoding spellings, redirect bodies that are
  * bombs or garbage, interim responses before a closing response, resets mid-body, HTTP/1.0, trailers,

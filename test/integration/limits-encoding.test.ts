@@ -1,5 +1,5 @@
 /**
- * Response shapes at the edges of the worker's body reader (workers/response-reader.ts), each from a
+ * Response shapes at the edges of the worker's body reader (src/worker/request/response-reader.ts), each from a
  * real loopback server: compressed bodies on connections the server closes (undici 7 must never find
  * its parser paused when such a socket ends: that assertion would kill the worker), bodiless responses
  * that still name an encoding, 1xx interim responses, broken gzip, and a compressed body whose wire

@@ -6,15 +6,15 @@
  * record of the other worker's sockets.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionCounters } from '../../dist/src/connection-counters.js';
-import { parseOptions } from '../../dist/src/options.js';
+import { ConnectionCounters } from '../../dist/src/wire/connection-counters.js';
+import { parseOptions } from '../../dist/src/config/options.js';
 import { DestinationPolicy } from '../../dist/src/policy/index.js';
-import type { JobRequest, WorkerBootData } from '../../dist/src/protocol.js';
-import { transportBootData } from '../../dist/src/transport-options.js';
-import { createAgent, type WorkerDispatcher } from '../../dist/workers/agent.js';
-import { JobCancellation } from '../../dist/workers/cancellation.js';
-import { executeJob, type ExecuteContext } from '../../dist/workers/execute.js';
-import { TransformRegistry } from '../../dist/workers/transforms.js';
+import type { JobRequest, WorkerBootData } from '../../dist/src/wire/protocol.js';
+import { transportBootData } from '../../dist/src/config/transport-options.js';
+import { createAgent, type WorkerDispatcher } from '../../dist/src/worker/connect/agent.js';
+import { JobCancellation } from '../../dist/src/worker/request/cancellation.js';
+import { executeJob, type ExecuteContext } from '../../dist/src/worker/request/execute.js';
+import { TransformRegistry } from '../../dist/src/worker/request/transforms.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
 const CAP = 2;

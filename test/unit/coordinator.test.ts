@@ -3,7 +3,7 @@
  * function that records tickets, and releases done by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../../src/coordinator.js';
+import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../../src/scheduling/coordinator.js';
 
 /** Open-socket counts per (slot, worker), set by the test. `total` is the sum over workers. */
 class FakeConnections implements ConnectionView {

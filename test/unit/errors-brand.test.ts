@@ -13,8 +13,8 @@ import {
   serializeError,
   type FlowpoolErrorCode,
   type TimeoutPhase,
-} from '../../src/errors.js';
-import { redactUrlCredentials } from '../../src/redact.js';
+} from '../../src/errors/flowpool-error.js';
+import { redactUrlCredentials } from '../../src/errors/redact.js';
 
 describe('FlowpoolError: a brand, not a class identity', () => {
   it('answers instanceof across two copies of the package, both ways', () => {
@@ -58,7 +58,7 @@ describe('FlowpoolError: a brand, not a class identity', () => {
   });
 
   it('lists the new codes', async () => {
-    const { FLOWPOOL_ERROR_CODES } = await import('../../src/errors.js');
+    const { FLOWPOOL_ERROR_CODES } = await import('../../src/errors/flowpool-error.js');
     expect(FLOWPOOL_ERROR_CODES).toContain('FLOWPOOL_TLS_FAILED');
     expect(FLOWPOOL_ERROR_CODES).toContain('FLOWPOOL_QUEUE_UNAVAILABLE');
   });

@@ -5,9 +5,9 @@
  * coordinator wired as the runtime wires them, a fake clock and a fake connection view.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../src/coordinator.js';
-import { normalizeJob } from '../../src/job.js';
-import { parseOptions, type RuntimeOptions } from '../../src/options.js';
+import { Coordinator, type ConnectionView, type Ticket } from '../../src/scheduling/coordinator.js';
+import { normalizeJob } from '../../src/job/job.js';
+import { parseOptions, type RuntimeOptions } from '../../src/config/options.js';
 import { TrafficController } from '../../src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 

@@ -14,8 +14,8 @@
  * port key is still missed at runtime (see also traffic-rate-limit.test.ts, the host:port case).
  */
 import { describe, expect, it } from 'vitest';
-import { parseOptions, type RuntimeOptions } from '../../src/options.js';
-import { HostPatterns } from '../../src/traffic/host-patterns.js';
+import { parseOptions, type RuntimeOptions } from '../../src/config/options.js';
+import { HostPatterns } from '../../src/policy/host-patterns.js';
 import { TrafficController } from '../../src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 

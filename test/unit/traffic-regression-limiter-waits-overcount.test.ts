@@ -10,8 +10,8 @@
  * is counted once per wait.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../src/coordinator.js';
-import { parseOptions } from '../../src/options.js';
+import { Coordinator, type ConnectionView, type Ticket } from '../../src/scheduling/coordinator.js';
+import { parseOptions } from '../../src/config/options.js';
 import { TrafficController } from '../../src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 

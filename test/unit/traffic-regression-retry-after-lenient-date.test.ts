@@ -9,8 +9,8 @@
  * (src/traffic/backoff.ts, `HTTP_DATE`).
  */
 import { describe, expect, it } from 'vitest';
-import { normalizeJob } from '../../src/job.js';
-import { parseOptions } from '../../src/options.js';
+import { normalizeJob } from '../../src/job/job.js';
+import { parseOptions } from '../../src/config/options.js';
 import { parseRetryAfter } from '../../src/traffic/backoff.js';
 import { TrafficController } from '../../src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';

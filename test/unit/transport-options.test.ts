@@ -3,12 +3,12 @@
  * rules, default headers and auth are added under the job's own, and TLS failures map to words and codes.
  */
 import { describe, expect, it } from 'vitest';
-import { FlowpoolError } from '../../src/errors.js';
-import { normalizeJob } from '../../src/job.js';
-import { parseOptions, retrySchema } from '../../src/options.js';
-import { addDefaultHeaders, DEFAULT_USER_AGENT } from '../../src/request-headers.js';
-import { resolveProxy } from '../../src/transport-options.js';
-import { tlsFailure } from '../../workers/tls-errors.js';
+import { FlowpoolError } from '../../src/errors/flowpool-error.js';
+import { normalizeJob } from '../../src/job/job.js';
+import { parseOptions, retrySchema } from '../../src/config/options.js';
+import { addDefaultHeaders, DEFAULT_USER_AGENT } from '../../src/job/request-headers.js';
+import { resolveProxy } from '../../src/config/transport-options.js';
+import { tlsFailure } from '../../src/worker/connect/tls-errors.js';
 
 function optionsError(input: unknown): FlowpoolError {
   try {

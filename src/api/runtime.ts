@@ -1,0 +1,254 @@
+/**
+ * createRuntime(): wires options, policy, traffic rules, coordinator, shards and the job pipeline, and checks
+ * what callers pass before anything is queued. What happens to a job after that is the pipeline's
+ * (lifecycle/job-pipeline.ts); each job settles exactly once (lifecycle/job-run.ts).
+ */
+import { ConnectionCounters } from '../wire/connection-counters.js';
+import { Coordinator } from '../scheduling/coordinator.js';
+import { circuitChangeChannel } from '../observe/diagnostics.js';
+import { FlowpoolError } from '../errors/flowpool-error.js';
+import { normalizeJob, type HttpJob } from '../job/job.js';
+import { JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
+import type { JobRun } from '../lifecycle/job-run.js';
+import { renderMetrics } from '../observe/metrics.js';
+import { parseOptions, type ResolvedOptions, type RuntimeOptions } from '../config/options.js';
+import { DestinationPolicy } from '../policy/index.js';
+import type { HttpResult } from '../job/result.js';
+import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
+import { runMany, type RunManyOptions, type RunManyResult } from './run-many.js';
+import { Shards } from '../threads/shards.js';
+import { combineStats, RuntimeCounters, type RuntimeStats } from '../observe/stats.js';
+import { systemClock } from '../traffic/clock.js';
+import { TrafficController } from '../traffic/traffic-controller.js';
+import type { RunOptions, TypedHttpResult, TypedRun } from './result-types.js';
+
+export type { RunOptions } from './result-types.js';
+import { resolveTenants } from '../scheduling/tenants.js';
+
+export type { HttpResult } from '../job/result.js';
+
+/** The runtime an engine embeds. */
+export interface Runtime {
+  /**
+   * Runs one job. Resolves for any HTTP status; rejects only with {@link FlowpoolError}. The body's type
+   * follows the job: `run<T>()` types a JSON body (or a transform's result), see {@link TypedRun}.
+   */
+  run: TypedRun;
+  /**
+   * Runs jobs from any (async) iterable with at most `concurrency` in flight, yielding settled results
+   * in completion order. Reads its input only as fast as results are consumed, so memory stays bounded.
+   */
+  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult>;
+  /** Resolves once every worker has loaded and can take jobs (jobs submitted earlier simply wait). */
+  ready(): Promise<void>;
+  /** Per worker, per host and total counters. */
+  stats(): Promise<RuntimeStats>;
+  /** The same counters in the Prometheus text exposition format (for a `/metrics` endpoint). */
+  metrics(): Promise<string>;
+  /** Stops accepting jobs, lets queued and running ones finish, then stops the workers. Idempotent. */
+  close(): Promise<void>;
+  /** Rejects every queued and running job with `FLOWPOOL_CLOSED` and stops the workers. Idempotent. */
+  destroy(): Promise<void>;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedOptions;
+}
+
+/**
+ * Creates a runtime. Options are validated synchronously: bad ones throw `FLOWPOOL_INVALID_OPTIONS` naming
+ * the option path, what was expected and what was received.
+ */
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new FlowpoolRuntime(parseOptions(options));
+}
+
+/** Origins forgotten when idle (and without open sockets) this often. */
+const SWEEP_INTERVAL_MS = 5_000;
+
+class FlowpoolRuntime implements Runtime {
+  readonly options: ResolvedOptions;
+  readonly #policy: DestinationPolicy;
+  readonly #coordinator: Coordinator<JobRun>;
+  readonly #shards: Shards;
+  readonly #stats: RuntimeCounters;
+  readonly #traffic: TrafficController;
+  readonly #pipeline: JobPipeline;
+  readonly #sweepTimer: NodeJS.Timeout;
+  #closing: Promise<void> | undefined;
+  #destroying: Promise<void> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    this.#policy = DestinationPolicy.compile(options.policy);
+    const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
+    this.#stats = new RuntimeCounters(options.workers);
+    this.#traffic = new TrafficController(options, systemClock, {
+      onCircuitChange: (origin, from, to) => {
+        if (circuitChangeChannel.hasSubscribers) circuitChangeChannel.publish({ origin, from, to });
+      },
+    });
+    this.#coordinator = new Coordinator<JobRun>(
+      {
+        workers: options.workers,
+        connectionsPerHost: options.connectionsPerHost,
+        concurrencyPerWorker: options.concurrencyPerWorker,
+        maxQueue: options.maxQueue,
+        maxOrigins: options.maxOrigins,
+        balancing: options.balancing,
+        tenants: resolveTenants(options.tenants, options.maxQueue),
+        originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
+        onForget: (origin) => {
+          this.#traffic.forget(origin);
+        },
+      },
+      counters,
+      (ticket) => {
+        this.#pipeline.dispatch(ticket);
+      },
+    );
+    this.#pipeline = new JobPipeline({
+      options,
+      coordinator: this.#coordinator,
+      shards: () => this.#shards,
+      traffic: this.#traffic,
+      stats: this.#stats,
+    });
+    // Jobs wait in the coordinator (where limits apply) until each worker has booted.
+    for (let shard = 0; shard < options.workers; shard++) this.#coordinator.setReady(shard, false);
+    this.#shards = new Shards(options, counters, {
+      onPosted: (ids) => {
+        this.#pipeline.onPosted(ids);
+      },
+      onOutcome: (id, outcome) => {
+        this.#pipeline.onOutcome(id, outcome);
+      },
+      onBatchFailed: (ids, error) => {
+        this.#pipeline.onBatchFailed(ids, error);
+      },
+      onWorkerLost: (shard) => {
+        this.#stats.restarts[shard] = (this.#stats.restarts[shard] ?? 0) + 1;
+        this.#coordinator.setReady(shard, false);
+        this.#coordinator.workerLost(shard);
+      },
+      onWorkerReady: (shard) => {
+        this.#coordinator.setReady(shard, true);
+      },
+    });
+    this.#sweepTimer = setInterval(() => this.#coordinator.sweep(), SWEEP_INTERVAL_MS);
+    this.#sweepTimer.unref();
+  }
+
+  // Generic so that it satisfies every overload of TypedRun; the worker produced the body the job asked for.
+  run<B>(job: HttpJob, options?: RunOptions): Promise<TypedHttpResult<B>> {
+    return new Promise<TypedHttpResult<B>>((resolve, reject) => {
+      this.#submit(job, options, resolve as (result: HttpResult) => void, reject, false);
+    });
+  }
+
+  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult> {
+    let parsed: ParsedRunManyArguments;
+    try {
+      parsed = parseRunManyArguments(jobs, options);
+    } catch (thrown) {
+      // Like run(), runMany() never throws at the call: its iteration rejects, with a FlowpoolError.
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      return {
+        [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+      };
+    }
+    return runMany(
+      parsed.jobs,
+      parsed,
+      (job, signal) =>
+        new Promise<HttpResult>((resolve, reject) => {
+          // runMany bounds its own concurrency, so it may queue past maxQueue instead of failing.
+          this.#submit(job, signal === undefined ? undefined : { signal }, resolve, reject, true);
+        }),
+    );
+  }
+
+  ready(): Promise<void> {
+    return this.#shards.ready();
+  }
+
+  async stats(): Promise<RuntimeStats> {
+    const workers = await this.#shards.workerStats();
+    return combineStats(
+      this.#stats,
+      this.#coordinator.snapshot(),
+      this.#traffic.snapshot(),
+      workers,
+      this.#shards.threadIds(),
+    );
+  }
+
+  async metrics(): Promise<string> {
+    return renderMetrics(await this.stats());
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#pipeline.whenIdle();
+      this.#pipeline.stop();
+      clearInterval(this.#sweepTimer);
+      await this.#shards.close();
+    })();
+    // close() after destroy() resolves once destroy() has stopped the workers, not before.
+    return this.#destroying ?? this.#closing;
+  }
+
+  destroy(): Promise<void> {
+    this.#destroying ??= (async () => {
+      clearInterval(this.#sweepTimer);
+      this.#pipeline.destroyAll();
+      await this.#shards.destroy();
+    })();
+    return this.#destroying;
+  }
+
+  #submit(
+    input: unknown,
+    options: unknown,
+    resolve: (result: HttpResult) => void,
+    reject: (error: FlowpoolError) => void,
+    overflow: boolean,
+  ): void {
+    this.#stats.submitted++;
+    try {
+      if (this.#closing !== undefined || this.#destroying !== undefined) {
+        throw new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed');
+      }
+      const { signal } = parseRunOptions(options);
+      const job = normalizeJob(input, this.options);
+      const verdict = this.#policy.checkUrl(job.url);
+      if (!verdict.allowed) {
+        const reason = verdict.reason ?? 'blocked';
+        throw new FlowpoolError(
+          'FLOWPOOL_BLOCKED_DESTINATION',
+          `destination blocked: ${reason}`,
+          withJobId(job, { reason }),
+        );
+      }
+      if (signal?.aborted === true) {
+        throw new FlowpoolError(
+          'FLOWPOOL_ABORTED',
+          'job was aborted before it started',
+          withJobId(job, { sent: false }),
+        );
+      }
+      this.#pipeline.submit(job, signal, resolve, reject, overflow);
+    } catch (error) {
+      // run() rejects only with FlowpoolError, whatever went wrong before the job was queued.
+      const failure =
+        error instanceof FlowpoolError
+          ? error
+          : new FlowpoolError(
+              'FLOWPOOL_INVALID_JOB',
+              'invalid job: it could not be read',
+              { field: 'job' },
+              { cause: error },
+            );
+      this.#stats.recordFailure(failure.code);
+      reject(failure);
+    }
+  }
+}

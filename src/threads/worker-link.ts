@@ -1,0 +1,115 @@
+/**
+ * The main thread's end of one worker thread: comlink's control surface (stats), the job port that jobs and
+ * cancels go out on and outcomes come back on, and the jobs posted there and not answered yet.
+ *
+ * What piscina does for its tasks when a worker dies, the link does for the jobs on its port: it knows
+ * which ones never got an outcome. Node delivers a port's 'close' after every message the other side
+ * posted before it closed (test/unit/worker-link.test.ts checks it), so once the job port has closed,
+ * the unanswered jobs are exactly those the worker never finished.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { receiveChunks } from '../wire/chunk-port.js';
+import { FlowpoolError } from '../errors/flowpool-error.js';
+import { isPort } from '../wire/transfer-list.js';
+import { wireBatch } from './request-stream.js';
+import type { JobBatch, JobOutcome, OutcomeBatch, WorkerControl } from '../wire/protocol.js';
+
+export interface WorkerLinkEvents {
+  onOutcome(id: number, outcome: JobOutcome): void;
+  /** The job port closed: no outcome will come any more. */
+  onJobsClosed(link: WorkerLink): void;
+}
+
+export class WorkerLink {
+  readonly threadId: number;
+  /** stats() in the worker. Calls on a closed port never settle: check `reachable`. */
+  readonly remote: Comlink.Remote<WorkerControl>;
+  /** Why the thread died (its 'error', or its exit code): the reason its unanswered jobs get. */
+  diedOf: Error | undefined;
+  /** The thread has exited: its sockets are gone. */
+  exited = false;
+  readonly #control: MessagePort;
+  readonly #jobs: MessagePort;
+  readonly #unanswered = new Set<number>();
+  #controlClosed = false;
+  #jobsClosed = false;
+
+  constructor(control: MessagePort, jobs: MessagePort, threadId: number, events: WorkerLinkEvents) {
+    this.threadId = threadId;
+    this.#control = control;
+    this.#jobs = jobs;
+    this.remote = Comlink.wrap<WorkerControl>(control);
+    control.once('close', () => {
+      this.#controlClosed = true;
+    });
+    jobs.on('message', (message: OutcomeBatch) => {
+      const { ids, outcomes } = message;
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i] as number;
+        this.#unanswered.delete(id);
+        events.onOutcome(id, this.#withStream(outcomes[i] as JobOutcome));
+      }
+    });
+    jobs.once('close', () => {
+      this.#jobsClosed = true;
+      events.onJobsClosed(this);
+    });
+    // The ports must not keep the engine's process alive (the runtime holds a referenced timer while
+    // jobs are pending). After the listeners: adding a 'message' listener refs a port again.
+    control.unref();
+    jobs.unref();
+  }
+
+  /** The control port is open: cancel() and stats() can reach the worker. */
+  get reachable(): boolean {
+    return !this.#controlClosed;
+  }
+
+  /** The job port has closed: every outcome the worker posted has been delivered. */
+  get jobsClosed(): boolean {
+    return this.#jobsClosed;
+  }
+
+  /** Sends a batch. False, with nothing sent or recorded, if structured clone refused it. */
+  post(batch: JobBatch): boolean {
+    try {
+      const { message, transfer } = wireBatch(batch);
+      this.#jobs.postMessage(message, transfer);
+    } catch {
+      return false;
+    }
+    for (const job of batch.jobs) this.#unanswered.add(job.id);
+    return true;
+  }
+
+  /**
+   * A streamed response body arrives as the port of its chunks: it becomes the caller's ReadableStream
+   * here. The job is answered already, so if the thread dies mid-body the stream itself must fail.
+   */
+  #withStream(outcome: JobOutcome): JobOutcome {
+    if (outcome.ok !== true || !isPort(outcome.body)) return outcome;
+    const body = receiveChunks(outcome.body, () => {
+      const cause = this.diedOf === undefined ? '' : `: ${this.diedOf.message}`;
+      return new FlowpoolError(
+        'FLOWPOOL_WORKER_CRASHED',
+        `the worker streaming the response body died before its end${cause}`,
+      );
+    });
+    return { ...outcome, body };
+  }
+
+  /** The jobs posted and never answered, each handed out once. */
+  takeUnanswered(): number[] {
+    const ids = [...this.#unanswered];
+    this.#unanswered.clear();
+    return ids;
+  }
+
+  /** Stops using the worker. The job port stays open unless `closeJobs`: a dead worker's closes itself. */
+  close(closeJobs: boolean): void {
+    this.remote[Comlink.releaseProxy]();
+    this.#control.close();
+    if (closeJobs) this.#jobs.close();
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * Worker entry, loaded by piscina. Built once per thread: the policy, the shared connection counters,
+ * ONE undici Agent that every job reuses, the comlink control surface (stats) and the job port. Jobs and
+ * cancels arrive in order on the job port and outcomes leave in batches on it; an outcome is plain data
+ * only (a non-cloneable value would fail the post, see post()).
+ */
+import { subscribe } from 'node:diagnostics_channel';
+import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { ConnectionCounters } from '../wire/connection-counters.js';
+import { FlowpoolError, serializeError } from '../errors/flowpool-error.js';
+import { DestinationPolicy } from '../policy/index.js';
+import type {
+  ControlPortMessage,
+  JobBatch,
+  JobOutcome,
+  JobRequest,
+  OutcomeBatch,
+  WorkerBootData,
+  WorkerControl,
+  WorkerStats,
+} from '../wire/protocol.js';
+import { receiveChunks } from '../wire/chunk-port.js';
+import { isPort, outcomeTransferables } from '../wire/transfer-list.js';
+import { createAgent } from './connect/agent.js';
+import { JobCancellation } from './request/cancellation.js';
+import { executeJob, type ExecuteContext } from './request/execute.js';
+import { TransformRegistry } from './request/transforms.js';
+
+const boot = workerData as WorkerBootData;
+const policy = DestinationPolicy.compile(boot.policy);
+const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers);
+/** origin -> counter row, only for origins with a job running here (so the map stays bounded). */
+const originSlots = new Map<string, number>();
+const runningPerOrigin = new Map<string, number>();
+const dispatcher = createAgent({ boot, policy, counters, originSlots });
+const agent = dispatcher.agent;
+let staleConnectionRetries = 0;
+const context: ExecuteContext = {
+  dispatcher,
+  policy,
+  headersTimeoutMs: boot.agent.headersTimeoutMs,
+  transforms: new TransformRegistry(boot.transforms),
+  onStaleRetry: () => {
+    staleConnectionRetries++;
+  },
+};
+const running = new Map<number, { cancellation: JobCancellation; origin: string }>();
+let jobsCompleted = 0;
+
+// Batches in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must
+// deliver for as long as the thread lives.
+const { port1: jobPort, port2: jobPortRemote } = new MessageChannel();
+jobPort.on('message', runBatch);
+
+// Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
+let connectionsOpened = 0;
+let requestsOnReusedConnections = 0;
+const usedSockets = new WeakSet<object>();
+subscribe('undici:client:connected', () => {
+  connectionsOpened++;
+});
+subscribe('undici:client:sendHeaders', (message) => {
+  const socket = (message as { socket: object }).socket;
+  if (usedSockets.has(socket)) requestsOnReusedConnections++;
+  else usedSockets.add(socket);
+});
+
+/**
+ * Jobs and cancels arrive on the job port, in the order the main thread decided them: a cancel is always
+ * behind the job it cancels. Jobs run concurrently; each outcome goes out through the outbox as its job
+ * finishes. Not piscina tasks: a task costs piscina's per-task bookkeeping on both threads and a completion
+ * message of its own, which on small batches doubled the messages per job. piscina owns the thread (start,
+ * resource limits, replacement after a crash).
+ */
+function runBatch(batch: JobBatch): void {
+  for (const job of batch.jobs)
+    void runJob(withStreamedBody(job)).then((outcome) => {
+      send(job.id, outcome);
+    });
+  for (const id of batch.cancels) cancel(id);
+}
+
+/** A streamed request body arrives as the port of its chunks: undici reads it as a web stream. */
+function withStreamedBody(job: JobRequest): JobRequest {
+  if (!isPort(job.body)) return job;
+  const body = receiveChunks(
+    job.body,
+    () => new FlowpoolError('FLOWPOOL_INVALID_JOB', 'invalid job: job.body: the stream was closed before its end'),
+  );
+  return { ...job, body };
+}
+
+/**
+ * Aborts one running job; the others on this worker are untouched. An id no longer running has already
+ * finished: its outcome is in the outbox or on its way, and it answers the cancel.
+ */
+function cancel(id: number): void {
+  const entry = running.get(id);
+  if (entry === undefined) return;
+  entry.cancellation.abort({ kind: 'cancel' });
+  // The last job for the origin on this worker: nobody waits for a dial in progress any more.
+  if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
+}
+
+/** piscina's task entry, required of the module but never called: jobs come on the job port. */
+export default function unusedTask(): never {
+  throw new Error('flowpool workers take jobs on their job port, not as piscina tasks');
+}
+
+async function runJob(job: JobRequest): Promise<JobOutcome> {
+  const cancellation = new JobCancellation();
+  running.set(job.id, { cancellation, origin: job.origin });
+  if (job.slot >= 0) originSlots.set(job.origin, job.slot);
+  runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
+  let outcome: JobOutcome;
+  try {
+    outcome = await executeJob(job, context, cancellation);
+  } finally {
+    // A streamed body undici never began to read (the job was stopped, refused or failed to connect
+    // first): cancel it, which closes its port and cancels the caller's source, instead of leaving its
+    // window of chunks and the caller's generator hanging. One undici read is locked and ends with it.
+    if (job.body instanceof ReadableStream && !job.body.locked) void job.body.cancel().catch(() => undefined);
+    running.delete(job.id);
+    jobsCompleted++;
+    const left = (runningPerOrigin.get(job.origin) ?? 1) - 1;
+    if (left > 0) runningPerOrigin.set(job.origin, left);
+    else {
+      runningPerOrigin.delete(job.origin);
+      originSlots.delete(job.origin);
+    }
+  }
+  return outcome;
+}
+
+// Outcomes finished in the same turn of the event loop (undici completes many sockets per poll
+// phase) leave as one message: setImmediate runs right after that poll phase.
+let outIds: number[] = [];
+let outOutcomes: JobOutcome[] = [];
+let flushScheduled = false;
+
+let oldestPendingAt = 0;
+/**
+ * An outcome may wait for the end of the event-loop turn only this long. On pure I/O a turn is short and
+ * batching is free; when jobs run CPU-heavy transforms, a turn holds several of them and a finished
+ * result would otherwise sit behind them all.
+ */
+const MAX_OUTBOX_DELAY_MS = 1;
+
+/** Queues an outcome for the next flush. */
+function send(id: number, outcome: JobOutcome): void {
+  outIds.push(id);
+  outOutcomes.push(outcome);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    oldestPendingAt = performance.now();
+    setImmediate(flush);
+  } else if (performance.now() - oldestPendingAt > MAX_OUTBOX_DELAY_MS) {
+    post();
+    oldestPendingAt = performance.now();
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  // Flushed early by send() and nothing since: no empty message.
+  if (outIds.length > 0) post();
+}
+
+function post(): void {
+  const message: OutcomeBatch = { type: 'flowpool:outcomes', ids: outIds, outcomes: outOutcomes };
+  outIds = [];
+  outOutcomes = [];
+  try {
+    jobPort.postMessage(message, outcomeTransferables(message));
+  } catch {
+    // A transform returned something structured clone refuses (a function, a socket): thrown here, it
+    // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
+    for (let i = 0; i < message.ids.length; i++) {
+      const single: OutcomeBatch = {
+        type: 'flowpool:outcomes',
+        ids: [message.ids[i] as number],
+        outcomes: [message.outcomes[i] as JobOutcome],
+      };
+      try {
+        jobPort.postMessage(single, outcomeTransferables(single));
+      } catch (error) {
+        const failure: JobOutcome = {
+          ok: false,
+          error: serializeError(
+            new FlowpoolError(
+              'FLOWPOOL_TRANSFORM_FAILED',
+              `result cannot be sent back to the caller: ${(error as Error).message}`,
+            ),
+          ),
+          // A transform runs on a response: the request was sent.
+          sent: true,
+        };
+        jobPort.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
+      }
+    }
+  }
+}
+
+const control: WorkerControl = {
+  stats(): WorkerStats {
+    const origins: WorkerStats['origins'] = {};
+    for (const [origin, s] of Object.entries(agent.stats)) {
+      // The Agent holds a Pool per origin (connections > 1), whose stats carry every field.
+      if (!('free' in s)) continue;
+      origins[origin] = {
+        connected: s.connected,
+        free: s.free,
+        pending: s.pending,
+        queued: s.queued,
+        running: s.running,
+        size: s.size,
+      };
+    }
+    return {
+      shard: boot.shard,
+      threadId,
+      jobsRunning: running.size,
+      jobsCompleted,
+      connectionsOpened,
+      requestsOnReusedConnections,
+      staleConnectionRetries,
+      origins,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    };
+  },
+};
+
+// The ports travel once, at load, over parentPort (piscina re-emits it as the pool's 'message' event),
+// so a replacement worker announces itself the same way.
+const { port1, port2 } = new MessageChannel();
+Comlink.expose(control, port1);
+port1.unref();
+const announcement: ControlPortMessage = { type: 'flowpool:control-port', threadId, port: port2, jobs: jobPortRemote };
+parentPort?.postMessage(announcement, [port2, jobPortRemote]);
