@@ -6,7 +6,12 @@
  * from a backlogged origin with 1 and 1,000 tenants.
  */
 import { Bench } from 'tinybench';
-import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../src/scheduling/coordinator.js';
+import {
+  Coordinator,
+  type ConnectionView,
+  type CoordinatorConfig,
+  type Ticket,
+} from '../src/scheduling/coordinator.js';
 import { FairQueue } from '../src/scheduling/fair-queue.js';
 import { Fifo } from '../src/scheduling/fifo.js';
 import { normalizeJob, type HttpJob, type JobDefaults } from '../src/job/job.js';

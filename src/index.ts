@@ -13,13 +13,10 @@ export type {
   FlowpoolErrorSpecificDetails,
   FlowpoolErrorOptions,
 } from './errors/flowpool-error.js';
-export { DEFAULTS, runtimeOptionsSchema } from './config/options.js';
 export type { RuntimeOptions, ResolvedOptions } from './config/options.js';
-export { jobSchema } from './job/job.js';
 export type { HttpJob } from './job/job.js';
 export type { ResponseType } from './wire/protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './observe/stats.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';
 export { checkDestination, checkAddress } from './policy/index.js';
-export { isRepeatable } from './job/repeatable.js';
 export type { PolicyVerdict, DestinationPolicyInput } from './policy/index.js';

@@ -6,9 +6,9 @@
  */
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { HttpJob } from '../job/job.js';
-import { RUN_MANY_DEFAULT_CONCURRENCY } from '../config/options.js';
+import { DEFAULTS } from '../config/options.js';
 import { describeKind } from '../errors/received-kind.js';
-import { guardedOptions } from '../config/validation.js';
+import { guardedOptions } from '../errors/validation.js';
 
 /** `run()`'s options, validated. */
 export interface ParsedRunOptions {
@@ -40,7 +40,7 @@ export function parseRunOptions(value: unknown): ParsedRunOptions {
 
 /**
  * Validates `runMany(jobs, options)`: `jobs` an iterable or async iterable (not a string), `options`
- * an object or nothing, `concurrency` an integer >= 1 (default {@link RUN_MANY_DEFAULT_CONCURRENCY}).
+ * an object or nothing, `concurrency` an integer >= 1 (default `DEFAULTS.runManyConcurrency`).
  * Throws `FLOWPOOL_INVALID_JOB` naming `jobs`, or `FLOWPOOL_INVALID_OPTIONS` naming the option.
  */
 export function parseRunManyArguments(jobs: unknown, options: unknown): ParsedRunManyArguments {
@@ -53,7 +53,7 @@ export function parseRunManyArguments(jobs: unknown, options: unknown): ParsedRu
       );
     }
     const parsed = optionsObject(options, 'runMany');
-    if (parsed === undefined) return { jobs, concurrency: RUN_MANY_DEFAULT_CONCURRENCY };
+    if (parsed === undefined) return { jobs, concurrency: DEFAULTS.runManyConcurrency };
     const concurrency = readConcurrency(parsed);
     const signal = readSignal(parsed, 'runMany');
     return signal === undefined ? { jobs, concurrency } : { jobs, concurrency, signal };
@@ -107,7 +107,7 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 
 function readConcurrency(options: object): number {
   const concurrency = (options as { concurrency?: unknown }).concurrency;
-  if (concurrency === undefined) return RUN_MANY_DEFAULT_CONCURRENCY;
+  if (concurrency === undefined) return DEFAULTS.runManyConcurrency;
   if (
     typeof concurrency !== 'number' ||
     !Number.isInteger(concurrency) ||

@@ -15,7 +15,6 @@ import {
   type NodeResult,
   type WorkflowResult,
 } from '../engine/index.js';
-import { shown as shownValue } from '../engine/json-text.js';
 import { EXIT, EXIT_CODES_HELP, exitWith, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
 import { createQueueClient } from '../queue/index.js';
@@ -174,4 +173,10 @@ function shown(node: NodeResult): string {
   else text = '-';
   text = text.replace(/[\r\n\t]/g, ' ');
   return text.length > CELL ? `${text.slice(0, CELL - 3)}...` : text;
+}
+
+/** A short readable form of any value (`JSON.stringify` returns undefined for undefined and functions). */
+function shownValue(value: unknown): string {
+  const text: unknown = JSON.stringify(value);
+  return typeof text === 'string' ? text : String(value);
 }

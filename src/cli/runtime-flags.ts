@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createRuntime, DEFAULTS, type Runtime, type RuntimeOptions } from '../index.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../index.js';
+import { DEFAULTS } from '../schema.js';
 import { UsageError } from './cli-errors.js';
 import { addTransportFlags, applyTransportFlags, type TransportFlags } from './transport-flags.js';
 

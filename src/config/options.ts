@@ -5,15 +5,12 @@ import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from '../policy/index.js';
 import { transportOptionsShape } from './transport-options.js';
 import { tenantsSchema } from '../scheduling/tenants.js';
-import { guardedOptions, toValidationError } from './validation.js';
+import { guardedOptions, toValidationError } from '../errors/validation.js';
 
 /**
  * The one place where defaults live. Figures come from the Go executor flowpool grew from
  * (MaxConnsPerHost 100, IdleConnTimeout 90 s, TLSHandshake 10 s, ResponseHeader 30 s, 10 MB bodies).
  */
-/** Jobs of one `runMany` call in flight at once, unless its `concurrency` says otherwise. */
-export const RUN_MANY_DEFAULT_CONCURRENCY = 256;
-
 export const DEFAULTS = {
   concurrencyPerWorker: 256,
   maxQueue: 50_000,
@@ -29,7 +26,7 @@ export const DEFAULTS = {
   maxRedirects: 5,
   maxOrigins: 10_000,
   /** Jobs `runMany` keeps in flight when its `concurrency` is not given. */
-  runManyConcurrency: RUN_MANY_DEFAULT_CONCURRENCY,
+  runManyConcurrency: 256,
   /** Young generation of each worker's V8 heap, MiB (see `workerResourceLimits`). */
   workerYoungGenerationMb: 6,
 } as const;

@@ -12,7 +12,8 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { FlowpoolError, jobSchema, type HttpJob } from '../index.js';
+import { FlowpoolError, type HttpJob } from '../index.js';
+import { jobSchema } from '../schema.js';
 import { NodeError, toNodeErrorInfo } from './errors.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';

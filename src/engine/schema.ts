@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { WorkflowValidationError, type WorkflowIssue } from './errors.js';
 import { describeReceived } from '../errors/flowpool-error.js';
-import { valueAt } from '../config/validation.js';
+import { valueAt } from '../errors/validation.js';
 import { findCycle } from './graph.js';
 import { inferNodeType, INFERENCE_HINT } from './infer-type.js';
 import { findReferences } from './templates.js';

@@ -8,7 +8,7 @@ import { isRepeatable } from './repeatable.js';
 import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
 import { authSchema } from '../config/transport-options.js';
 import { DEFAULT_TENANT, tenantName } from '../scheduling/tenants.js';
-import { toValidationError } from '../config/validation.js';
+import { toValidationError } from '../errors/validation.js';
 import {
   appendQuery,
   formSchema,

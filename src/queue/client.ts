@@ -11,11 +11,11 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { jobSchema, type HttpJob } from '../job/job.js';
-import { RUN_MANY_DEFAULT_CONCURRENCY } from '../config/options.js';
+import type { HttpJob } from '../index.js';
+import { DEFAULTS, jobSchema } from '../schema.js';
 import { DestinationPolicy } from '../policy/index.js';
 import { runMany, type RunManyOptions, type RunManyResult } from '../api/run-many.js';
-import { toValidationError } from '../config/validation.js';
+import { toValidationError } from '../errors/validation.js';
 import { closeRedis, openRedis, whenReady } from './connections.js';
 import { idempotencyRecordKey, keyedJobId, newJobId, type QueueAddress } from './keys.js';
 import {
@@ -119,7 +119,7 @@ class FlowpoolQueueClient implements QueueClient {
     jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>,
     options: RunManyOptions = {},
   ): AsyncIterable<RunManyResult> {
-    const window = { concurrency: options.concurrency ?? RUN_MANY_DEFAULT_CONCURRENCY, signal: options.signal };
+    const window = { concurrency: options.concurrency ?? DEFAULTS.runManyConcurrency, signal: options.signal };
     return runMany(jobs, window, (job, signal) => this.run(job, signal === undefined ? {} : { signal }));
   }
 

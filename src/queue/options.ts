@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { toValidationError } from '../config/validation.js';
+import { toValidationError } from '../errors/validation.js';
 
 export const QUEUE_DEFAULTS = {
   /** BullMQ's key prefix; flowpool's own keys (idempotency records, limits) live under it too. */

@@ -4,7 +4,7 @@
  * mean a second send, so the job runs again only if it is repeatable (the project's one rule,
  * `isRepeatable`); any other job is answered FLOWPOOL_WORKER_CRASHED without being sent again.
  */
-import { isRepeatable } from '../job/repeatable.js';
+import { isRepeatable } from '../schema.js';
 
 export interface DeliveryCounts {
   /** BullMQ's `attemptsStarted`: times the job was moved to active, this delivery included. */

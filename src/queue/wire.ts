@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { deserializeError, FlowpoolError, serializeError, type SerializedError } from '../errors/flowpool-error.js';
-import type { HttpJob } from '../job/job.js';
-import type { HttpResult } from '../api/runtime.js';
+import type { HttpJob, HttpResult } from '../index.js';
 
 /** Version of the payload; a worker refuses what it cannot read rather than guessing. */
 export const WIRE_VERSION = 1;

@@ -5,7 +5,12 @@
  * (it crosses as plain data), and (3) at most two chunks are read ahead of the caller, so backpressure
  * reaches the socket.
  */
-import { deserializeError, FlowpoolError, isFlowpoolErrorCode, type SerializedError } from '../errors/flowpool-error.js';
+import {
+  deserializeError,
+  FlowpoolError,
+  isFlowpoolErrorCode,
+  type SerializedError,
+} from '../errors/flowpool-error.js';
 import type { JobOutcome, JobSuccess } from '../wire/protocol.js';
 
 /** A success whose body is a stream. */

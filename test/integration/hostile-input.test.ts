@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, FlowpoolError, type Runtime } from '../../dist/src/index.js';
-import { isFlowpoolError as isFlowpoolErrorOfSrc } from '../../src/errors/flowpool-error.js';
+import { isFlowpoolError as isFlowpoolErrorOfSrc } from '../../dist/src/errors/flowpool-error.js';
 import { startCountingServer } from '../fixtures/counting-server.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 

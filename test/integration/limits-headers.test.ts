@@ -5,7 +5,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createRuntime, DEFAULTS } from '../../dist/src/index.js';
+import { createRuntime } from '../../dist/src/index.js';
+import { DEFAULTS } from '../../dist/src/schema.js';
 import { rejectionOf, startHostServer, type HostServer } from '../fixtures/host-server.js';
 import { expectHealthy } from '../fixtures/health.js';
 import { closeAfterEach } from '../fixtures/teardown.js';

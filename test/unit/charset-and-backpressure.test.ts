@@ -1,7 +1,7 @@
 /** Pure parts of response handling in the worker: charset decoding and when a response may pause. */
 import { describe, expect, it } from 'vitest';
-import { charsetLabel, decodeText } from '../../src/worker/request/charset.js';
-import { pauseIsSafe, SAFE_REMAINING_BYTES } from '../../src/worker/request/body-backpressure.js';
+import { charsetLabel, decodeText } from '../../dist/src/worker/request/charset.js';
+import { pauseIsSafe, SAFE_REMAINING_BYTES } from '../../dist/src/worker/request/body-backpressure.js';
 
 describe('charset decoding', () => {
   it('reads the charset parameter (quoted, any case, among others)', () => {

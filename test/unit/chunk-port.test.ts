@@ -5,8 +5,8 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { CHUNK_BYTES, ChunkSender, receiveChunks, WINDOW_CHUNKS } from '../../src/wire/chunk-port.js';
-import { FlowpoolError } from '../../src/errors/flowpool-error.js';
+import { CHUNK_BYTES, ChunkSender, receiveChunks, WINDOW_CHUNKS } from '../../dist/src/wire/chunk-port.js';
+import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
 import { waitUntil } from '../fixtures/wait.js';
 
 function pair(onAbandoned: () => void = () => undefined): {

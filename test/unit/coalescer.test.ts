@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Coalescer } from '../../src/worker/request/coalescer.js';
+import { Coalescer } from '../../dist/src/worker/request/coalescer.js';
 
 const BLOCK = 1024;
 

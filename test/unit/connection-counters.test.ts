@@ -1,6 +1,6 @@
 /** The shared open-connection counters, on one thread: the cap, release, a dead worker's reset, waiting. */
 import { describe, expect, it } from 'vitest';
-import { ConnectionCounters } from '../../src/wire/connection-counters.js';
+import { ConnectionCounters } from '../../dist/src/wire/connection-counters.js';
 
 describe('ConnectionCounters', () => {
   it('tryAcquire takes units up to the cap over all workers, and no further', () => {

@@ -3,11 +3,11 @@
  * another tenant's few jobs, the per-tenant queue cap at admission, and the option's resolution.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type CoordinatorConfig, type Ticket } from '../../src/scheduling/coordinator.js';
-import { FlowpoolError } from '../../src/errors/flowpool-error.js';
-import { normalizeJob } from '../../src/job/job.js';
-import { parseOptions } from '../../src/config/options.js';
-import { resolveTenants } from '../../src/scheduling/tenants.js';
+import { Coordinator, type CoordinatorConfig, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
+import { normalizeJob } from '../../dist/src/job/job.js';
+import { parseOptions } from '../../dist/src/config/options.js';
+import { resolveTenants } from '../../dist/src/scheduling/tenants.js';
 
 const NO_SOCKETS = { total: () => 0, open: () => 0 };
 const ORIGIN = 'http://a.test';

@@ -3,7 +3,12 @@
  * function that records tickets, and releases done by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type CoordinatorConfig, type Ticket } from '../../src/scheduling/coordinator.js';
+import {
+  Coordinator,
+  type ConnectionView,
+  type CoordinatorConfig,
+  type Ticket,
+} from '../../dist/src/scheduling/coordinator.js';
 
 /** Open-socket counts per (slot, worker), set by the test. `total` is the sum over workers. */
 class FakeConnections implements ConnectionView {

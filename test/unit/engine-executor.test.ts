@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Runtime } from '../../src/index.js';
+import type { Runtime } from '../../dist/src/index.js';
 import {
   createExecutor,
   createRegistry,
@@ -15,7 +15,7 @@ import {
   type NodeInput,
   type WorkflowDefinition,
   type WorkflowResult,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const noRuntime = new Proxy(
   {},

@@ -14,7 +14,7 @@ import {
   defineNodeType,
   WorkflowValidationError,
   type JobRunner,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 interface GoCase {
   readonly test: string;

@@ -10,7 +10,7 @@ import {
   validateWorkflow,
   WorkflowValidationError,
   type ValidatedWorkflow,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const validate = (input: unknown): ValidatedWorkflow => validateWorkflow(input, createRegistry());
 

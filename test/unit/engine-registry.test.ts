@@ -10,7 +10,7 @@ import {
   NodeRegistry,
   NodeTypeError,
   validateWorkflow,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const echo = defineNodeType({
   type: 'echo',

@@ -5,9 +5,9 @@
  * jobs, and the Go result shape.
  */
 import { describe, expect, it } from 'vitest';
-import type { HttpJob, HttpResult, RunOptions } from '../../src/index.js';
-import { FlowpoolError } from '../../src/index.js';
-import { createExecutor, type JobRunner } from '../../src/engine/index.js';
+import type { HttpJob, HttpResult, RunOptions } from '../../dist/src/index.js';
+import { FlowpoolError } from '../../dist/src/index.js';
+import { createExecutor, type JobRunner } from '../../dist/src/engine/index.js';
 
 function answer(job: HttpJob, body: string, status = 200): HttpResult {
   return {

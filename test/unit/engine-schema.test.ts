@@ -10,7 +10,7 @@ import {
   validateWorkflow,
   WorkflowValidationError,
   type WorkflowIssue,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const registry = createRegistry();
 const URL_OK = 'https://api.example.com/items';

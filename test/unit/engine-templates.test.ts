@@ -13,7 +13,7 @@ import {
   validateWorkflow,
   WorkflowValidationError,
   type TemplateScope,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const scope: TemplateScope = {
   inputs: ['a b/c?d', 'second'],

@@ -12,7 +12,7 @@ import {
   type NodeContext,
   type NodeInput,
   type TextOperationData,
-} from '../../src/engine/index.js';
+} from '../../dist/src/engine/index.js';
 
 const context: NodeContext = {
   runtime: {

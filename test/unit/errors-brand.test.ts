@@ -1,10 +1,9 @@
 /**
- * FlowpoolError as users meet it: instanceof across two copies of the package (src and the built dist are
- * two module instances with two classes) and after a thread hop (serialise, rebuild), `cause` kept,
+ * FlowpoolError as users meet it: instanceof across two copies of the package (the module loaded twice, under
+ * two URLs: two module instances with two classes) and after a thread hop (serialise, rebuild), `cause` kept,
  * `details` narrowed by `code`, and URL credentials redacted however a message was built.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { FlowpoolError as BuiltFlowpoolError, isFlowpoolError as builtIsFlowpoolError } from '../../dist/src/index.js';
 import {
   describeReceived,
   deserializeError,
@@ -13,8 +12,14 @@ import {
   serializeError,
   type FlowpoolErrorCode,
   type TimeoutPhase,
-} from '../../src/errors/flowpool-error.js';
-import { redactUrlCredentials } from '../../src/errors/redact.js';
+} from '../../dist/src/errors/flowpool-error.js';
+import { redactUrlCredentials } from '../../dist/src/errors/redact.js';
+
+/** A second instance of the errors module, as an app with two copies of flowpool in node_modules has. */
+const secondCopy = (await import(
+  new URL('../../dist/src/errors/flowpool-error.js?second-copy', import.meta.url).href
+)) as typeof import('../../dist/src/errors/flowpool-error.js');
+const { FlowpoolError: BuiltFlowpoolError, isFlowpoolError: builtIsFlowpoolError } = secondCopy;
 
 describe('FlowpoolError: a brand, not a class identity', () => {
   it('answers instanceof across two copies of the package, both ways', () => {
@@ -58,7 +63,7 @@ describe('FlowpoolError: a brand, not a class identity', () => {
   });
 
   it('lists the new codes', async () => {
-    const { FLOWPOOL_ERROR_CODES } = await import('../../src/errors/flowpool-error.js');
+    const { FLOWPOOL_ERROR_CODES } = await import('../../dist/src/errors/flowpool-error.js');
     expect(FLOWPOOL_ERROR_CODES).toContain('FLOWPOOL_TLS_FAILED');
     expect(FLOWPOOL_ERROR_CODES).toContain('FLOWPOOL_QUEUE_UNAVAILABLE');
   });

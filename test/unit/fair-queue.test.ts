@@ -4,7 +4,7 @@
  * forfeit their credit.
  */
 import { describe, expect, it } from 'vitest';
-import { FairQueue } from '../../src/scheduling/fair-queue.js';
+import { FairQueue } from '../../dist/src/scheduling/fair-queue.js';
 
 function drain<T>(queue: FairQueue<T>, count = Infinity): T[] {
   const out: T[] = [];

@@ -3,11 +3,11 @@
  * field, and a message that contains neither the URL credential nor the header value it was given.
  */
 import { describe, expect, it } from 'vitest';
-import { isFlowpoolError } from '../../src/errors/flowpool-error.js';
-import { normalizeJob, type JobDefaults } from '../../src/job/job.js';
-import { parseOptions, retrySchema } from '../../src/config/options.js';
-import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../src/job/request-headers.js';
-import { parseRunManyArguments, parseRunOptions } from '../../src/api/run-arguments.js';
+import { isFlowpoolError } from '../../dist/src/errors/flowpool-error.js';
+import { normalizeJob, type JobDefaults } from '../../dist/src/job/job.js';
+import { parseOptions, retrySchema } from '../../dist/src/config/options.js';
+import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../dist/src/job/request-headers.js';
+import { parseRunManyArguments, parseRunOptions } from '../../dist/src/api/run-arguments.js';
 
 /** What every job carries unless it sets these itself. */
 const DEFAULT_HEADERS = ['user-agent', DEFAULT_USER_AGENT, 'accept-encoding', DEFAULT_ACCEPT_ENCODING];

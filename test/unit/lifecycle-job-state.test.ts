@@ -1,12 +1,12 @@
 /** The job lifecycle without threads: every legal move, every illegal one refused, and the named transitions. */
 import { describe, expect, it } from 'vitest';
-import { FlowpoolError } from '../../src/errors/flowpool-error.js';
-import { normalizeJob } from '../../src/job/job.js';
-import { retrySchema } from '../../src/config/options.js';
-import { JobRun } from '../../src/lifecycle/job-run.js';
-import { canMove, IllegalTransitionError, TRANSITIONS, type JobState } from '../../src/lifecycle/job-state.js';
-import type { Ticket } from '../../src/scheduling/coordinator.js';
-import type { HttpResult } from '../../src/job/result.js';
+import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
+import { normalizeJob } from '../../dist/src/job/job.js';
+import { retrySchema } from '../../dist/src/config/options.js';
+import { JobRun } from '../../dist/src/lifecycle/job-run.js';
+import { canMove, IllegalTransitionError, TRANSITIONS, type JobState } from '../../dist/src/lifecycle/job-state.js';
+import type { Ticket } from '../../dist/src/scheduling/coordinator.js';
+import type { HttpResult } from '../../dist/src/job/result.js';
 
 const STATES = Object.keys(TRANSITIONS) as JobState[];
 const DEFAULTS = {

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
-import { normalizeJob, type JobDefaults } from '../../src/job/job.js';
-import { retrySchema } from '../../src/config/options.js';
-import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../src/job/request-headers.js';
+import { normalizeJob, type JobDefaults } from '../../dist/src/job/job.js';
+import { retrySchema } from '../../dist/src/config/options.js';
+import { DEFAULT_ACCEPT_ENCODING, DEFAULT_USER_AGENT } from '../../dist/src/job/request-headers.js';
 
 /** What every job carries unless it sets these itself (issue 12). */
 const DEFAULT_HEADERS = ['user-agent', DEFAULT_USER_AGENT, 'accept-encoding', DEFAULT_ACCEPT_ENCODING];

@@ -5,10 +5,10 @@
  * coordinator wired as the runtime wires them, a fake clock and a fake connection view.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../src/scheduling/coordinator.js';
-import { normalizeJob } from '../../src/job/job.js';
-import { parseOptions, type RuntimeOptions } from '../../src/config/options.js';
-import { TrafficController } from '../../src/traffic/traffic-controller.js';
+import { Coordinator, type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { normalizeJob } from '../../dist/src/job/job.js';
+import { parseOptions, type RuntimeOptions } from '../../dist/src/config/options.js';
+import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 const ORIGIN = 'http://api.test';

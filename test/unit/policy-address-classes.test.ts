@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyAddress, embeddedIpv4, formatIpv4, parseIp } from '../../src/policy/index.js';
+import { classifyAddress, embeddedIpv4, formatIpv4, parseIp } from '../../dist/src/policy/index.js';
 
 // [address, range, cidr, reason]: each vector names the exact range that must block it.
 const blockedV4: readonly (readonly [string, string, string, string])[] = [

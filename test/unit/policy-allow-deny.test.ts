@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DestinationPolicyInput, PolicyVerdict } from '../../src/policy/index.js';
-import { checkAddress, checkDestination, DestinationPolicy } from '../../src/policy/index.js';
+import type { DestinationPolicyInput, PolicyVerdict } from '../../dist/src/policy/index.js';
+import { checkAddress, checkDestination, DestinationPolicy } from '../../dist/src/policy/index.js';
 
 const ALLOWED: PolicyVerdict = { allowed: true };
 const BY_RULE: PolicyVerdict = { allowed: true, reason: 'allowed by policy.allow' };

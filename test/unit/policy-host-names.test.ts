@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DestinationPolicy, isLoopbackName, normaliseHostname } from '../../src/policy/index.js';
+import { DestinationPolicy, isLoopbackName, normaliseHostname } from '../../dist/src/policy/index.js';
 
 const LOOPBACK_NAME = { allowed: false, reason: 'loopback name (localhost, *.localhost)', nameAllowed: false };
 

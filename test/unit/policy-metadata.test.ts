@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAddress, checkDestination, DestinationPolicy, isMetadataName } from '../../src/policy/index.js';
+import { checkAddress, checkDestination, DestinationPolicy, isMetadataName } from '../../dist/src/policy/index.js';
 
 const METADATA = { allowed: false, reason: 'cloud metadata endpoint' };
 const ALLOWED_BY_RULE = { allowed: true, reason: 'allowed by policy.allow' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDestination, DestinationPolicy } from '../../src/policy/index.js';
+import { checkDestination, DestinationPolicy } from '../../dist/src/policy/index.js';
 
 const SECRET = 'hunter2-S3cret';
 const USER = 'alice-user';

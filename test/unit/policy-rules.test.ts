@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validatePolicyEntry } from '../../src/policy/index.js';
+import { validatePolicyEntry } from '../../dist/src/policy/index.js';
 
 const valid: readonly string[] = [
   'api.example.com',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDestination, DestinationPolicy } from '../../src/policy/index.js';
+import { checkDestination, DestinationPolicy } from '../../dist/src/policy/index.js';
 
 const LOOPBACK = 'loopback address (127.0.0.0/8)';
 const INVALID = 'invalid URL';

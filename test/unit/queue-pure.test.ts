@@ -4,12 +4,19 @@
  * errors survive JSON, a JSON body that looks like encoded bytes stays as it is) and option checks.
  */
 import { describe, expect, it } from 'vitest';
-import { FlowpoolError } from '../../src/errors/flowpool-error.js';
-import { parseQueueOptions, queueClientOptionsSchema } from '../../src/queue/options.js';
-import { msUntilNextSlot, rateSlots, slotIndex } from '../../src/queue/rate-slots.js';
-import { decideDelivery } from '../../src/queue/redelivery.js';
-import { decodeJob, encodeError, encodeJob, encodeResult, parseOutcome, settleOutcome } from '../../src/queue/wire.js';
-import type { HttpResult } from '../../src/api/runtime.js';
+import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
+import { parseQueueOptions, queueClientOptionsSchema } from '../../dist/src/queue/options.js';
+import { msUntilNextSlot, rateSlots, slotIndex } from '../../dist/src/queue/rate-slots.js';
+import { decideDelivery } from '../../dist/src/queue/redelivery.js';
+import {
+  decodeJob,
+  encodeError,
+  encodeJob,
+  encodeResult,
+  parseOutcome,
+  settleOutcome,
+} from '../../dist/src/queue/wire.js';
+import type { HttpResult } from '../../dist/src/api/runtime.js';
 
 describe('rate windows', () => {
   // 5 s at rps 50: 51 windows of 5 at most, 255 requests (51/s), under the 55/s the issue allows.

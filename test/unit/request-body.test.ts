@@ -1,6 +1,6 @@
 /** The pure parts of request payloads: body preparation, multipart encoding, query and baseUrl. */
 import { describe, expect, it } from 'vitest';
-import { appendQuery, encodeMultipart, prepareBody, resolveAgainstBase } from '../../src/job/request-body.js';
+import { appendQuery, encodeMultipart, prepareBody, resolveAgainstBase } from '../../dist/src/job/request-body.js';
 
 describe('request bodies (pure)', () => {
   it('copies bytes so later writes by the caller do not change what is sent', () => {

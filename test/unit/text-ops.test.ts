@@ -13,7 +13,7 @@ import {
   repeat,
   titlecase,
   uppercase,
-} from '../../src/engine/text-ops.js';
+} from '../../dist/src/engine/text-ops.js';
 
 type Row = readonly [input: string, expected: string];
 

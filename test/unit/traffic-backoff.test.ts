@@ -1,6 +1,6 @@
 /** Full-jitter backoff and Retry-After parsing: pure functions, random and wall clock injected. */
 import { describe, expect, it } from 'vitest';
-import { fullJitterDelay, parseRetryAfter } from '../../src/traffic/backoff.js';
+import { fullJitterDelay, parseRetryAfter } from '../../dist/src/traffic/backoff.js';
 import { seededRandom } from '../fixtures/fake-clock.js';
 
 const JUST_BELOW_ONE = () => 0.999_999;

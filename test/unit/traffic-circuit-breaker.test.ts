@@ -1,6 +1,6 @@
 /** The circuit breaker's state machine, on a fake clock. */
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type CircuitState } from '../../src/traffic/circuit-breaker.js';
+import { CircuitBreaker, type CircuitState } from '../../dist/src/traffic/circuit-breaker.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 function breaker(threshold = 3, cooldownMs = 1_000) {

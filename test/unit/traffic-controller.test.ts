@@ -4,10 +4,10 @@
  * random draw.
  */
 import { describe, expect, it } from 'vitest';
-import { normalizeJob, type NormalizedJob } from '../../src/job/job.js';
-import { parseOptions, type RuntimeOptions } from '../../src/config/options.js';
-import type { CircuitState } from '../../src/traffic/circuit-breaker.js';
-import { TrafficController, type AttemptResult } from '../../src/traffic/traffic-controller.js';
+import { normalizeJob, type NormalizedJob } from '../../dist/src/job/job.js';
+import { parseOptions, type RuntimeOptions } from '../../dist/src/config/options.js';
+import type { CircuitState } from '../../dist/src/traffic/circuit-breaker.js';
+import { TrafficController, type AttemptResult } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 const ORIGIN = 'http://api.test';

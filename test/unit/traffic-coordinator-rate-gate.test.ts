@@ -10,7 +10,7 @@ import {
   type OriginRules,
   type RateGate,
   type Ticket,
-} from '../../src/scheduling/coordinator.js';
+} from '../../dist/src/scheduling/coordinator.js';
 
 /** Tokens are handed out by the test; without one, take() says "come back in `waitMs`". */
 class FakeGate implements RateGate {

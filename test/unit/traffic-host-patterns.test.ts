@@ -3,7 +3,7 @@
  * (port keys in detail: traffic-regression-host-limit-port-keys.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { HostPatterns } from '../../src/policy/host-patterns.js';
+import { HostPatterns } from '../../dist/src/policy/host-patterns.js';
 
 describe('HostPatterns', () => {
   const table = new HostPatterns({

@@ -1,6 +1,6 @@
 /** The fixed-memory latency histogram behind `latencyP50Ms` / `latencyP99Ms`. */
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../../src/traffic/latency-histogram.js';
+import { LatencyHistogram } from '../../dist/src/traffic/latency-histogram.js';
 import { seededRandom } from '../fixtures/fake-clock.js';
 
 function within(actual: number, expected: number, tolerance = 0.1): void {

@@ -10,7 +10,7 @@
  * slot (and closes or re-opens the circuit); 'pass' records are ignored unless the circuit is closed.
  */
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type AttemptVerdict } from '../../src/traffic/circuit-breaker.js';
+import { CircuitBreaker, type AttemptVerdict } from '../../dist/src/traffic/circuit-breaker.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 /** Threshold 2, cool-down 1 s: one slow request in flight from before the opening, then the probe. */

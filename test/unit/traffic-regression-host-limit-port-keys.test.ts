@@ -14,9 +14,9 @@
  * port key is still missed at runtime (see also traffic-rate-limit.test.ts, the host:port case).
  */
 import { describe, expect, it } from 'vitest';
-import { parseOptions, type RuntimeOptions } from '../../src/config/options.js';
-import { HostPatterns } from '../../src/policy/host-patterns.js';
-import { TrafficController } from '../../src/traffic/traffic-controller.js';
+import { parseOptions, type RuntimeOptions } from '../../dist/src/config/options.js';
+import { HostPatterns } from '../../dist/src/policy/host-patterns.js';
+import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 /** The origin's rules as the runtime asks for them (runtime.ts: `originRules(origin, url.hostname, url.host)`). */

@@ -10,9 +10,9 @@
  * is counted once per wait.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../src/scheduling/coordinator.js';
-import { parseOptions } from '../../src/config/options.js';
-import { TrafficController } from '../../src/traffic/traffic-controller.js';
+import { Coordinator, type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { parseOptions } from '../../dist/src/config/options.js';
+import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 const NO_SOCKETS: ConnectionView = { total: () => 0, open: () => 0 };

@@ -11,8 +11,8 @@
  * token. With every timer 2 ms late the paced rate is now 50.03 rps (exactly 50 for 1, 3 and 5 ms).
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView } from '../../src/scheduling/coordinator.js';
-import { TokenBucket } from '../../src/traffic/token-bucket.js';
+import { Coordinator, type ConnectionView } from '../../dist/src/scheduling/coordinator.js';
+import { TokenBucket } from '../../dist/src/traffic/token-bucket.js';
 import { FakeClock, seededRandom } from '../fixtures/fake-clock.js';
 
 const NO_SOCKETS: ConnectionView = { total: () => 0, open: () => 0 };

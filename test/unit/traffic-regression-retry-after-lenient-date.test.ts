@@ -9,10 +9,10 @@
  * (src/traffic/backoff.ts, `HTTP_DATE`).
  */
 import { describe, expect, it } from 'vitest';
-import { normalizeJob } from '../../src/job/job.js';
-import { parseOptions } from '../../src/config/options.js';
-import { parseRetryAfter } from '../../src/traffic/backoff.js';
-import { TrafficController } from '../../src/traffic/traffic-controller.js';
+import { normalizeJob } from '../../dist/src/job/job.js';
+import { parseOptions } from '../../dist/src/config/options.js';
+import { parseRetryAfter } from '../../dist/src/traffic/backoff.js';
+import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 const NOW = Date.UTC(2025, 0, 1, 0, 0, 0);

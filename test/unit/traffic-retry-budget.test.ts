@@ -1,6 +1,6 @@
 /** The per-host retry budget: a share of recent requests plus a floor, over a sliding window. */
 import { describe, expect, it } from 'vitest';
-import { RetryBudget } from '../../src/traffic/retry-budget.js';
+import { RetryBudget } from '../../dist/src/traffic/retry-budget.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 function takeAll(budget: RetryBudget, max = 1_000): number {

@@ -1,6 +1,6 @@
 /** The token bucket behind `hostLimits.rps/burst`, driven by a fake clock. */
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/traffic/token-bucket.js';
+import { TokenBucket } from '../../dist/src/traffic/token-bucket.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
 
 describe('TokenBucket', () => {

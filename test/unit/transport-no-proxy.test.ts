@@ -1,6 +1,6 @@
 /** NO_PROXY matching (src/worker/connect/no-proxy.ts), pure: the rules curl and undici's EnvHttpProxyAgent follow. */
 import { describe, expect, it } from 'vitest';
-import { NoProxy } from '../../src/worker/connect/no-proxy.js';
+import { NoProxy } from '../../dist/src/worker/connect/no-proxy.js';
 
 describe('NoProxy', () => {
   it.each([

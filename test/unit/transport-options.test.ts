@@ -3,12 +3,12 @@
  * rules, default headers and auth are added under the job's own, and TLS failures map to words and codes.
  */
 import { describe, expect, it } from 'vitest';
-import { FlowpoolError } from '../../src/errors/flowpool-error.js';
-import { normalizeJob } from '../../src/job/job.js';
-import { parseOptions, retrySchema } from '../../src/config/options.js';
-import { addDefaultHeaders, DEFAULT_USER_AGENT } from '../../src/job/request-headers.js';
-import { resolveProxy } from '../../src/config/transport-options.js';
-import { tlsFailure } from '../../src/worker/connect/tls-errors.js';
+import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
+import { normalizeJob } from '../../dist/src/job/job.js';
+import { parseOptions, retrySchema } from '../../dist/src/config/options.js';
+import { addDefaultHeaders, DEFAULT_USER_AGENT } from '../../dist/src/job/request-headers.js';
+import { resolveProxy } from '../../dist/src/config/transport-options.js';
+import { tlsFailure } from '../../dist/src/worker/connect/tls-errors.js';
 
 function optionsError(input: unknown): FlowpoolError {
   try {

@@ -6,8 +6,8 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobBatch, JobOutcome, JobRequest, OutcomeBatch } from '../../src/wire/protocol.js';
-import { WorkerLink } from '../../src/threads/worker-link.js';
+import type { JobBatch, JobOutcome, JobRequest, OutcomeBatch } from '../../dist/src/wire/protocol.js';
+import { WorkerLink } from '../../dist/src/threads/worker-link.js';
 import { waitUntil } from '../fixtures/wait.js';
 
 function job(id: number, body?: Uint8Array): JobRequest {

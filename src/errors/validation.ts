@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { describeReceived, FlowpoolError, isFlowpoolError, type FlowpoolErrorCode } from '../errors/flowpool-error.js';
-import { describeKind } from '../errors/received-kind.js';
+import { describeReceived, FlowpoolError, isFlowpoolError, type FlowpoolErrorCode } from './flowpool-error.js';
+import { describeKind } from './received-kind.js';
 
 /**
  * Turns zod issues into one message that names the field, what was expected and what was received,
