@@ -29,6 +29,16 @@ export const DEFAULTS = {
   runManyConcurrency: 256,
   /** Young generation of each worker's V8 heap, MiB (see `workerResourceLimits`). */
   workerYoungGenerationMb: 6,
+  balancing: 'affinity',
+  retry: {
+    attempts: 1,
+    minDelayMs: 100,
+    maxDelayMs: 10_000,
+    statuses: [429, 502, 503, 504],
+    errorCodes: ['FLOWPOOL_CONNECTION_FAILED'],
+  },
+  retryBudget: { ratio: 0.2, minRetries: 10, windowMs: 10_000 },
+  circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000, failOn5xx: true },
 } as const;
 
 const positiveInt = (max: number) => z.int().min(1).max(max);
@@ -62,27 +72,27 @@ export const retrySchema = z.strictObject({
    * Attempts in total, the first included: 1 means no retries.
    * @default 1
    */
-  attempts: retryFields.attempts.default(1),
+  attempts: retryFields.attempts.default(DEFAULTS.retry.attempts),
   /**
    * Base of the exponential backoff (full jitter: a random delay up to base x 2^(retry-1)).
    * @default 100
    */
-  minDelayMs: retryFields.minDelayMs.default(100),
+  minDelayMs: retryFields.minDelayMs.default(DEFAULTS.retry.minDelayMs),
   /**
    * Cap of one backoff delay.
    * @default 10000
    */
-  maxDelayMs: retryFields.maxDelayMs.default(10_000),
+  maxDelayMs: retryFields.maxDelayMs.default(DEFAULTS.retry.maxDelayMs),
   /**
    * Statuses that are retried. 429 and 503 honour `Retry-After` (within the job's deadline).
    * @default [429, 502, 503, 504]
    */
-  statuses: retryFields.statuses.default([429, 502, 503, 504]),
+  statuses: retryFields.statuses.default([...DEFAULTS.retry.statuses]),
   /**
    * Error codes that are retried.
    * @default ['FLOWPOOL_CONNECTION_FAILED']
    */
-  errorCodes: retryFields.errorCodes.default(['FLOWPOOL_CONNECTION_FAILED']),
+  errorCodes: retryFields.errorCodes.default([...DEFAULTS.retry.errorCodes]),
 });
 
 /** A job's own retry settings: any field of the runtime's `retry`, overriding it (merged once, at normalisation). */
@@ -194,7 +204,7 @@ export const runtimeOptionsSchema = z.strictObject({
    * workers x connectionsPerHost connections. Not meant for production.
    * @default 'affinity'
    */
-  balancing: z.enum(['affinity', 'least-busy']).default('affinity'),
+  balancing: z.enum(['affinity', 'least-busy']).default(DEFAULTS.balancing),
   /**
    * Base a job's relative `url` is resolved against, by WHATWG URL rules (`items` under
    * `https://api.example.com/v1/` is `.../v1/items`; `/items` replaces the path). A job's own
@@ -258,11 +268,11 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   retryBudget: z
     .strictObject({
-      ratio: z.number().min(0).max(10).default(0.2),
-      minRetries: z.int().min(0).max(1_000_000).default(10),
-      windowMs: z.int().min(100).max(3_600_000).default(10_000),
+      ratio: z.number().min(0).max(10).default(DEFAULTS.retryBudget.ratio),
+      minRetries: z.int().min(0).max(1_000_000).default(DEFAULTS.retryBudget.minRetries),
+      windowMs: z.int().min(100).max(3_600_000).default(DEFAULTS.retryBudget.windowMs),
     })
-    .default({ ratio: 0.2, minRetries: 10, windowMs: 10_000 }),
+    .default({ ...DEFAULTS.retryBudget }),
   /**
    * Per-host limits keyed by host, `*.suffix` or `*` (the default for every other host): `rps` and
    * `burst` (a token bucket on the main thread; jobs wait for a token within their deadline) and
@@ -289,9 +299,9 @@ export const runtimeOptionsSchema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        failureThreshold: z.int().min(1).max(10_000).default(5),
-        cooldownMs: z.int().min(1).max(3_600_000).default(10_000),
-        failOn5xx: z.boolean().default(true),
+        failureThreshold: z.int().min(1).max(10_000).default(DEFAULTS.circuitBreaker.failureThreshold),
+        cooldownMs: z.int().min(1).max(3_600_000).default(DEFAULTS.circuitBreaker.cooldownMs),
+        failOn5xx: z.boolean().default(DEFAULTS.circuitBreaker.failOn5xx),
       }),
     ])
     .default(false),

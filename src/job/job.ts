@@ -180,7 +180,6 @@ export interface NormalizedJob extends Pick<
   | 'maxResponseBytes'
   | 'followRedirects'
   | 'maxRedirects'
-  | 'idempotent'
   | 'payload'
 > {
   readonly id: string | undefined;
@@ -309,7 +308,6 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     // A streamed request body can be read once, and a streamed response is handed over as it arrives:
     // neither is sent again (no retry, no resend, no re-run).
     repeatable: isRepeatable(method, job.idempotent) && !streamed,
-    idempotent: isRepeatable(method, job.idempotent) && !streamed,
     payload: payloadOf(job),
     cookieJar: jarFor(job.cookies),
     tenant: job.tenant ?? DEFAULT_TENANT,

@@ -6,6 +6,7 @@
  * anything doubtful, returns undefined and goes through the full parser (job.ts), which also gives every error:
  * this path never refuses a job, so its errors cannot drift from the schema's.
  */
+import { DEFAULTS } from '../config/options.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { DestinationPolicy, PolicyVerdict } from '../policy/index.js';
 import { DEFAULT_TENANT } from '../scheduling/tenants.js';
@@ -86,7 +87,6 @@ export class PlainJobs {
       transform: undefined,
       retry: defaults.retry,
       repeatable,
-      idempotent: repeatable,
       payload: undefined,
       cookieJar: undefined,
       tenant: fields.tenant ?? DEFAULT_TENANT,
@@ -130,7 +130,10 @@ export class PlainJobs {
       bytes += name.length + value.length + 4;
     }
     const defaults = this.#defaults;
-    if (headers.length / 2 > (defaults.maxRequestHeaders ?? 100) || bytes > (defaults.maxRequestHeaderBytes ?? 16_384))
+    if (
+      headers.length / 2 > (defaults.maxRequestHeaders ?? DEFAULTS.maxRequestHeaders) ||
+      bytes > (defaults.maxRequestHeaderBytes ?? DEFAULTS.maxRequestHeaderBytes)
+    )
       return undefined;
     const ownCount = headers.length;
     const extra = facts.defaultHeaders;

@@ -9,16 +9,25 @@ import type { ResolvedOptions } from '../config/options.js';
 import { jobRetryChannel, jobStartChannel } from '../observe/diagnostics.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
-import type { Shards } from '../threads/shards.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import type { JobRequest } from '../wire/protocol.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
 
+/** What the lifecycle needs of the shards (threads/shards.ts): each worker's outbox. A fake serves tests. */
+export interface WorkerOutboxes {
+  /** Queues a request for the worker; it leaves with the others of this microtask checkpoint. */
+  send(worker: number, request: JobRequest): void;
+  /** Takes a request back out of the outbox; false when it has left already. */
+  unsend(worker: number, id: number): boolean;
+  /** Asks the worker to abort a request it was posted; the cancel travels behind it. */
+  cancel(worker: number, id: number): void;
+}
+
 export interface AttemptParts {
   readonly options: ResolvedOptions;
   readonly coordinator: Coordinator<JobRun>;
-  readonly shards: Shards;
+  readonly shards: WorkerOutboxes;
   readonly traffic: TrafficController;
   readonly stats: RuntimeCounters;
   readonly settlements: Settlements;
@@ -27,7 +36,7 @@ export interface AttemptParts {
 export class Attempts {
   readonly #options: ResolvedOptions;
   readonly #coordinator: Coordinator<JobRun>;
-  readonly #shards: Shards;
+  readonly #shards: WorkerOutboxes;
   readonly #traffic: TrafficController;
   readonly #stats: RuntimeCounters;
   readonly #settlements: Settlements;
@@ -155,7 +164,7 @@ export class Attempts {
       jobMaxRedirects: job.maxRedirects,
       // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
       slot: this.#options.balancing === 'least-busy' ? -1 : ticket.slot,
-      idempotent: job.repeatable,
+      repeatable: job.repeatable,
       transform: job.transform,
       // A plain job carries neither: no object is built for it.
       payload:

@@ -4,8 +4,7 @@
  */
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { Coordinator } from '../scheduling/coordinator.js';
-import type { Shards } from '../threads/shards.js';
-import type { Attempts } from './attempts.js';
+import type { Attempts, WorkerOutboxes } from './attempts.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
 
@@ -17,11 +16,11 @@ const DEADLINE_GRACE_MS = 1_000;
 
 export class Cancels {
   readonly #coordinator: Coordinator<JobRun>;
-  readonly #shards: Shards;
+  readonly #shards: WorkerOutboxes;
   readonly #attempts: Attempts;
   readonly #settlements: Settlements;
 
-  constructor(coordinator: Coordinator<JobRun>, shards: Shards, attempts: Attempts, settlements: Settlements) {
+  constructor(coordinator: Coordinator<JobRun>, shards: WorkerOutboxes, attempts: Attempts, settlements: Settlements) {
     this.#coordinator = coordinator;
     this.#shards = shards;
     this.#attempts = attempts;

@@ -11,21 +11,22 @@ import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator } from '../scheduling/coordinator.js';
-import type { ShardEvents, Shards } from '../threads/shards.js';
+import type { ShardEvents } from '../threads/shards.js';
 import type { TrafficController } from '../traffic/traffic-controller.js';
 import type { JobOutcome } from '../wire/protocol.js';
-import { Attempts } from './attempts.js';
+import { Attempts, type WorkerOutboxes } from './attempts.js';
 import { Cancels } from './cancels.js';
 import { JobRun } from './job-run.js';
 import { Outcomes } from './outcomes.js';
 import { Settlements } from './settlement.js';
 
 export { withJobId } from './settlement.js';
+export type { WorkerOutboxes } from './attempts.js';
 
 export interface PipelineParts {
   readonly options: ResolvedOptions;
   readonly coordinator: Coordinator<JobRun>;
-  readonly shards: Shards;
+  readonly shards: WorkerOutboxes;
   readonly traffic: TrafficController;
   readonly stats: RuntimeCounters;
 }

@@ -261,6 +261,7 @@ export class JobRun {
 
   /** A streamed body ended, failed or was cancelled: the job is done. Returns the ticket to release. */
   streamEnded(): Ticket<JobRun> | undefined {
+    this.#check('streaming');
     this.#move('settled');
     const ticket = this.#ticket;
     this.#ticket = undefined;

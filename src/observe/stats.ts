@@ -2,9 +2,9 @@
  * Counters kept on the main thread and their combination with what each worker reports.
  */
 import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
-import type { CoordinatorSnapshot } from '../scheduling/coordinator.js';
+import type { CoordinatorSnapshot } from '../scheduling/coordinator-types.js';
 import type { WorkerStats } from '../wire/protocol.js';
-import type { HostTrafficStats } from '../traffic/traffic-controller.js';
+import type { HostTrafficStats } from '../traffic/traffic-stats.js';
 import { TenantCounters } from './tenant-stats.js';
 
 export interface WorkerView {

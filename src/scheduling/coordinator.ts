@@ -22,86 +22,31 @@
  */
 import { FairQueue } from './fair-queue.js';
 import { DEFAULT_TENANT, UNIFORM_TENANTS, type TenantRules } from './tenants.js';
+import type {
+  ConnectionView,
+  CoordinatorConfig,
+  CoordinatorSnapshot,
+  OriginSnapshot,
+  OriginState,
+  Ticket,
+} from './coordinator-types.js';
+import { Placement } from './placement.js';
 
-/** Live read access to the shared connection counters. */
-export interface ConnectionView {
-  total(slot: number): number;
-  open(slot: number, worker: number): number;
-}
-
-export interface CoordinatorConfig {
-  readonly workers: number;
-  readonly connectionsPerHost: number;
-  readonly concurrencyPerWorker: number;
-  readonly maxQueue: number;
-  readonly maxOrigins: number;
-  readonly balancing: 'affinity' | 'least-busy';
-  /** Per-origin rules (concurrency cap, rate gate, retention); asked once, when the origin is first tracked. */
-  readonly originRules?: (originKey: string) => OriginRules;
-  /**
-   * The origin is forgotten (idle, no sockets, nothing retained): whoever keeps state for it drops it too, so
-   * every part of an origin's record ends by this one rule.
-   */
-  readonly onForget?: (originKey: string) => void;
-  /** Runs `wake` after `ms` (a timer; injected so tests control time). @default unref'd setTimeout */
-  readonly schedule?: (wake: () => void, ms: number) => void;
-  /** Each tenant's weight and queue cap. @default every tenant weight 1, no cap of its own */
-  readonly tenants?: TenantRules;
-  /** A timer placed tickets: take them with `takePlaced()`. */
-  readonly onWake?: () => void;
-}
-
-/** A rate limit checked at the moment of dispatch, so no queue between it and the wire can bunch jobs. */
-export interface RateGate {
-  /** Takes a token and returns 0, or takes nothing and returns the milliseconds until one is due. */
-  take(): number;
-}
-
-export interface OriginRules {
-  /** Jobs in flight to the origin at once, over all workers. */
-  readonly concurrency: number;
-  readonly rate: RateGate | undefined;
-  /**
-   * Whether the origin's record holds state that must outlive idleness (an open or half-open circuit, retries
-   * within the retry budget's window): such an origin is never forgotten.
-   */
-  readonly retained?: () => boolean;
-}
+export type {
+  ConnectionView,
+  CoordinatorConfig,
+  CoordinatorSnapshot,
+  OriginRules,
+  OriginSnapshot,
+  RateGate,
+  TenantSnapshot,
+  Ticket,
+  TicketState,
+} from './coordinator-types.js';
 
 const defaultSchedule = (wake: () => void, ms: number): void => {
   setTimeout(wake, ms).unref();
 };
-
-export type TicketState = 'queued' | 'running' | 'done' | 'cancelled';
-
-/** The coordinator's record of one job. */
-export interface Ticket<T> {
-  readonly payload: T;
-  readonly originKey: string;
-  readonly tenant: string;
-  state: TicketState;
-  /** Worker it runs on; -1 until dispatched. */
-  worker: number;
-  /** Connection-counter row of its origin; -1 until it has one. */
-  slot: number;
-  /** Its rate token is already taken (a job placed again after a worker handed it back unsent). */
-  readonly ratePaid: boolean;
-}
-
-interface OriginState<T> {
-  readonly key: string;
-  readonly slot: number;
-  home: number;
-  /** Jobs in flight allowed to this origin at once, over all workers. */
-  readonly limit: number;
-  readonly rate: RateGate | undefined;
-  readonly retained: (() => boolean) | undefined;
-  /** A wake-up is scheduled for when the rate gate has a token again. */
-  wakeScheduled: boolean;
-  inflightTotal: number;
-  readonly inflight: Int32Array;
-  readonly waiting: FairQueue<Ticket<T>>;
-}
 
 /** One tenant's jobs in the coordinator right now; the record is dropped when both reach 0. */
 interface TenantLoad {
@@ -112,36 +57,8 @@ interface TenantLoad {
   dropped: boolean;
 }
 
-export interface TenantSnapshot {
-  readonly tenant: string;
-  readonly queued: number;
-  readonly running: number;
-}
-
-export interface OriginSnapshot {
-  readonly origin: string;
-  readonly home: number;
-  readonly inFlight: number;
-  readonly inFlightPerWorker: readonly number[];
-  readonly queued: number;
-  readonly openConnections: number;
-}
-
-export interface CoordinatorSnapshot {
-  readonly queued: number;
-  readonly running: number;
-  readonly loads: readonly number[];
-  readonly originsTracked: number;
-  readonly origins: readonly OriginSnapshot[];
-  /** Tenants with jobs queued or running. */
-  readonly tenants: readonly TenantSnapshot[];
-}
-
 const NOTHING_PLACED: never[] = [];
 
-/** Below this many jobs in flight a home worker never spills: light load stays warm in one place. */
-const SPILL_MIN_LOAD = 8;
-const SPILL_FACTOR = 1.25;
 /** Idle origins inspected per eviction attempt, so a full table never costs a full scan. */
 const EVICTION_SCAN = 64;
 /** While jobs wait for a row, look again this often: idle origins' sockets close without telling us. */
@@ -164,21 +81,16 @@ export class Coordinator<T> {
   /** The record looked up last: jobs of one tenant in a row (the usual case) skip the map. */
   #lastLoad: TenantLoad | undefined;
   readonly #freeSlots: number[];
-  readonly #loads: Int32Array;
-  readonly #homed: Int32Array;
-  /** 1 when the shard's worker has booted and can take jobs; a job sent earlier would wait in piscina. */
-  readonly #ready: Uint8Array;
+  /** Per worker: load, origins homed, readiness; and where the next job of an origin goes. */
+  readonly #workers: Placement<T>;
   readonly #schedule: (wake: () => void, ms: number) => void;
   #queued = 0;
   #slotRetryScheduled = false;
-  #running = 0;
 
   constructor(config: CoordinatorConfig, connections: ConnectionView) {
     this.#config = config;
     this.#connections = connections;
-    this.#loads = new Int32Array(config.workers);
-    this.#homed = new Int32Array(config.workers);
-    this.#ready = new Uint8Array(config.workers).fill(1);
+    this.#workers = new Placement<T>(config, connections);
     this.#schedule = config.schedule ?? defaultSchedule;
     this.#tenants = config.tenants ?? UNIFORM_TENANTS;
     this.#slotWaiters = new FairQueue(this.#tenants.quantumOf);
@@ -198,7 +110,7 @@ export class Coordinator<T> {
   }
 
   get running(): number {
-    return this.#running;
+    return this.#workers.running;
   }
 
   /**
@@ -219,7 +131,7 @@ export class Coordinator<T> {
     if (origin !== undefined) {
       ticket.slot = origin.slot;
       if (origin.waiting.size === 0) {
-        const worker = this.#place(origin);
+        const worker = this.#workers.place(origin);
         if (worker >= 0 && (ratePaid || this.#passesRate(origin))) {
           this.#start(origin, ticket, worker);
           return ticket;
@@ -266,10 +178,10 @@ export class Coordinator<T> {
   release(ticket: Ticket<T>): void {
     if (ticket.state !== 'running') return;
     ticket.state = 'done';
-    this.#running--;
+    this.#workers.running--;
     this.#unload(ticket.tenant, 0, -1);
     const worker = ticket.worker;
-    this.#loads[worker] = (this.#loads[worker] ?? 1) - 1;
+    this.#workers.loads[worker] = (this.#workers.loads[worker] ?? 1) - 1;
     const origin = this.#origins.get(ticket.originKey);
     if (origin !== undefined) {
       origin.inflightTotal--;
@@ -288,7 +200,7 @@ export class Coordinator<T> {
     for (const origin of this.#origins.values()) {
       if (origin.home === worker) {
         origin.home = -1;
-        this.#homed[worker] = (this.#homed[worker] ?? 1) - 1;
+        this.#workers.homed[worker] = (this.#workers.homed[worker] ?? 1) - 1;
       }
     }
   }
@@ -298,7 +210,7 @@ export class Coordinator<T> {
    * Workers start ready unless the owner says otherwise.
    */
   setReady(worker: number, ready: boolean): void {
-    this.#ready[worker] = ready ? 1 : 0;
+    this.#workers.ready[worker] = ready ? 1 : 0;
     if (ready) this.#pumpAll();
   }
 
@@ -335,8 +247,8 @@ export class Coordinator<T> {
     }
     return {
       queued: this.#queued,
-      running: this.#running,
-      loads: Array.from(this.#loads),
+      running: this.#workers.running,
+      loads: Array.from(this.#workers.loads),
       originsTracked: this.#origins.size,
       origins,
       tenants: Array.from(this.#tenantLoads.values(), ({ tenant, queued, running }) => ({ tenant, queued, running })),
@@ -427,7 +339,7 @@ export class Coordinator<T> {
     this.#config.onForget?.(origin.key);
     this.#idle.delete(origin);
     this.#origins.delete(origin.key);
-    if (origin.home >= 0) this.#homed[origin.home] = (this.#homed[origin.home] ?? 1) - 1;
+    if (origin.home >= 0) this.#workers.homed[origin.home] = (this.#workers.homed[origin.home] ?? 1) - 1;
     this.#freeSlots.push(origin.slot);
   }
 
@@ -463,9 +375,9 @@ export class Coordinator<T> {
   #start(origin: OriginState<T>, ticket: Ticket<T>, worker: number): void {
     ticket.state = 'running';
     ticket.worker = worker;
-    this.#running++;
+    this.#workers.running++;
     this.#loadOf(ticket.tenant, this.#findLoad(ticket.tenant)).running++;
-    this.#loads[worker] = (this.#loads[worker] ?? 0) + 1;
+    this.#workers.loads[worker] = (this.#workers.loads[worker] ?? 0) + 1;
     origin.inflightTotal++;
     origin.inflight[worker] = (origin.inflight[worker] ?? 0) + 1;
     this.#placed.push(ticket);
@@ -486,7 +398,7 @@ export class Coordinator<T> {
         waiting.shift();
         continue;
       }
-      const worker = this.#place(origin);
+      const worker = this.#workers.place(origin);
       if (worker < 0 || (!head.ratePaid && !this.#passesRate(origin))) return false;
       waiting.shift();
       this.#queued--;
@@ -505,23 +417,13 @@ export class Coordinator<T> {
     // bound the pass to the origins waiting when it began.
     let remaining = this.#waitingOrigins.size;
     for (const origin of this.#waitingOrigins) {
-      if (remaining-- <= 0 || !this.#hasCapacity()) return;
+      if (remaining-- <= 0 || !this.#workers.hasCapacity()) return;
       if (!this.#pump(origin)) {
         // Served in turn: an origin that could not go now waits behind the others next time.
         this.#waitingOrigins.delete(origin);
         this.#waitingOrigins.add(origin);
       }
     }
-  }
-
-  #hasCapacity(): boolean {
-    for (let w = 0; w < this.#loads.length; w++) if (this.#free(w)) return true;
-    return false;
-  }
-
-  /** The worker is up and has an in-flight slot. */
-  #free(worker: number): boolean {
-    return this.#ready[worker] === 1 && (this.#loads[worker] ?? 0) < this.#config.concurrencyPerWorker;
   }
 
   /**
@@ -541,76 +443,5 @@ export class Coordinator<T> {
       this.#woke();
     }, wait);
     return false;
-  }
-
-  #place(origin: OriginState<T>): number {
-    if (this.#config.balancing === 'least-busy') return this.#leastBusy(origin, -1);
-    if (origin.home < 0) {
-      origin.home = this.#pickHome();
-      this.#homed[origin.home] = (this.#homed[origin.home] ?? 0) + 1;
-    }
-    const home = origin.home;
-    // A home still booting (or being replaced) is waited for, not spilled from: the first jobs would
-    // otherwise open the origin's pool on another worker, and the cap would keep it there.
-    if (this.#ready[home] !== 1) return -1;
-    const homeLoad = this.#loads[home] ?? 0;
-    const hot = this.#overloaded(homeLoad);
-    // A hot origin's home opens new sockets only up to its share of the cap, so the cap can still be
-    // split with the workers it spills to; once the load falls it may grow to the whole cap again.
-    const share = hot ? Math.ceil(this.#config.connectionsPerHost / this.#config.workers) : Infinity;
-    const homeUsable = this.#free(home) && this.#canUse(origin, home, share);
-    if (homeUsable && !hot) return home;
-    const other = this.#leastBusy(origin, home, share);
-    if (other >= 0 && (!homeUsable || (this.#loads[other] ?? 0) < homeLoad)) return other;
-    return homeUsable ? home : -1;
-  }
-
-  #overloaded(load: number): boolean {
-    const average = (this.#running + 1) / this.#config.workers;
-    return load >= Math.max(SPILL_MIN_LOAD, Math.ceil(SPILL_FACTOR * average));
-  }
-
-  /** The least-loaded worker (other than `except`) that can take a job for the origin; -1 if none. */
-  #leastBusy(origin: OriginState<T>, except: number, share = Infinity): number {
-    let best = -1;
-    let bestLoad = Infinity;
-    for (let w = 0; w < this.#loads.length; w++) {
-      const load = this.#loads[w] ?? 0;
-      if (w === except || !this.#free(w) || load >= bestLoad) continue;
-      if (!this.#canUse(origin, w, share)) continue;
-      best = w;
-      bestLoad = load;
-    }
-    return best;
-  }
-
-  #pickHome(): number {
-    let best = 0;
-    for (let w = 1; w < this.#homed.length; w++) {
-      const homed = this.#homed[w] ?? 0;
-      const bestHomed = this.#homed[best] ?? 0;
-      if (homed < bestHomed || (homed === bestHomed && (this.#loads[w] ?? 0) < (this.#loads[best] ?? 0))) best = w;
-    }
-    return best;
-  }
-
-  /**
-   * Can worker w run one more job for the origin without breaking the global connection cap (and, for a
-   * hot origin, without growing past its `share` of sockets on w)?
-   */
-  #canUse(origin: OriginState<T>, worker: number, share = Infinity): boolean {
-    if (origin.inflightTotal >= origin.limit) return false;
-    // The comparison baseline: every worker keeps its own pool of up to the cap, as a naive pool would.
-    if (this.#config.balancing === 'least-busy')
-      return (origin.inflight[worker] ?? 0) < this.#config.connectionsPerHost;
-    const inflight = origin.inflight[worker] ?? 0;
-    const open = this.#connections.open(origin.slot, worker);
-    if (open > inflight) return true; // an idle socket waits there
-    if (Math.max(open, inflight) >= share) return false;
-    let demand = 0;
-    for (let w = 0; w < origin.inflight.length; w++) {
-      demand += Math.max(this.#connections.open(origin.slot, w), origin.inflight[w] ?? 0);
-    }
-    return demand < this.#config.connectionsPerHost;
   }
 }

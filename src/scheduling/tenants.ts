@@ -3,6 +3,7 @@
  * wait at once (its maxQueued). The option's schema lives here, next to the one function that reads it.
  */
 import { z } from 'zod';
+import type { TenantRules } from './coordinator-types.js';
 
 /** The tenant of a job that names none, and the entry of `tenants` every unlisted tenant follows. */
 export const DEFAULT_TENANT = 'default';
@@ -32,12 +33,7 @@ export const tenantsSchema = z.record(tenantName, tenantSettingsSchema);
 export type TenantsOption = z.output<typeof tenantsSchema>;
 
 /** What the coordinator asks about a tenant. */
-export interface TenantRules {
-  /** The tenant's weight scaled so the smallest configured weight is 1 (a DRR quantum; see fair-queue.ts). */
-  readonly quantumOf: (tenant: string) => number;
-  /** Jobs of the tenant that may be queued at once. */
-  readonly maxQueuedOf: (tenant: string) => number;
-}
+export type { TenantRules } from './coordinator-types.js';
 
 /** Every tenant alike: plain FIFO order, no per-tenant cap. */
 export const UNIFORM_TENANTS: TenantRules = {

@@ -5,6 +5,7 @@
  * Pure logic over an injected clock. A host's state is part of its origin's one record: it is created with
  * the origin and dropped when the coordinator forgets the origin (see `forget`).
  */
+import type { HostTrafficStats } from './traffic-stats.js';
 import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { ResolvedOptions } from '../config/options.js';
@@ -28,24 +29,7 @@ export type AttemptResult =
   | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]> }
   | { readonly ok: false; readonly code: FlowpoolErrorCode };
 
-export interface HostTrafficStats {
-  readonly origin: string;
-  /** Jobs submitted to the host (retries not included; jobs refused by an open circuit included). */
-  readonly requests: number;
-  /** Attempts that got an HTTP response, whatever its status (retried ones included). */
-  readonly responses: number;
-  readonly errorsByCode: Partial<Record<FlowpoolErrorCode, number>>;
-  /** Responses by status class, e.g. `{ '2xx': 10, '5xx': 2 }`. */
-  readonly statuses: Record<string, number>;
-  readonly retries: number;
-  /** Retries the budget refused. */
-  readonly retriesDenied: number;
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
-  readonly circuit: CircuitState | 'off';
-  /** Times a job found no rate-limit token at dispatch and had to wait for the next one. */
-  readonly limiterWaits: number;
-}
+export type { HostTrafficStats } from './traffic-stats.js';
 
 export interface TrafficEvents {
   onCircuitChange(origin: string, from: CircuitState, to: CircuitState): void;
@@ -192,7 +176,7 @@ export class TrafficController {
   ): number | undefined {
     const settings = job.retry;
     const maxAttempts = settings.attempts;
-    if (attempts >= maxAttempts || !job.idempotent) return undefined;
+    if (attempts >= maxAttempts || !job.repeatable) return undefined;
     let delay: number | undefined;
     if (result.ok) {
       const statuses = settings.statuses;

@@ -30,7 +30,7 @@ export const OUTCOME_STRIDE = 8;
 
 const RESPONSE_TYPES: readonly ResponseType[] = ['text', 'json', 'bytes', 'stream'];
 const FOLLOW_REDIRECTS = 1;
-const IDEMPOTENT = 2;
+const REPEATABLE = 2;
 const RESPONSE_TYPE_SHIFT = 2;
 
 /** What few jobs carry: sent as one optional slot, undefined for a plain job. */
@@ -43,7 +43,7 @@ interface JobExtra {
 export function pushJob(message: JobsMessage, job: JobRequest): void {
   const flags =
     (job.followRedirects ? FOLLOW_REDIRECTS : 0) |
-    (job.idempotent ? IDEMPOTENT : 0) |
+    (job.repeatable ? REPEATABLE : 0) |
     (RESPONSE_TYPES.indexOf(job.responseType) << RESPONSE_TYPE_SHIFT);
   const extra: JobExtra | undefined =
     job.transform === undefined && job.payload === undefined
@@ -97,7 +97,7 @@ export function decodeJobs(
       headers: message[i + 4] as string[],
       body: message[i + 5] as WireBody | MessagePort | undefined,
       followRedirects: (flags & FOLLOW_REDIRECTS) !== 0,
-      idempotent: (flags & IDEMPOTENT) !== 0,
+      repeatable: (flags & REPEATABLE) !== 0,
       responseType: RESPONSE_TYPES[flags >> RESPONSE_TYPE_SHIFT] ?? 'text',
       timeoutMs: message[i + 7] as number,
       maxResponseBytes: message[i + 8] as number,

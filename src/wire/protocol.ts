@@ -94,8 +94,11 @@ export interface JobRequest {
   readonly slot: number;
   /** A registered transform to run on the decoded body, if any. */
   readonly transform?: string | undefined;
-  /** May be resent once if a reused socket fails before any response byte (idempotent method or marked so). */
-  readonly idempotent: boolean;
+  /**
+   * Safe to send more than once (job/repeatable.ts: an idempotent method or a job marked so, never a streamed
+   * body): resent once if a reused socket fails before any response byte.
+   */
+  readonly repeatable: boolean;
   /** Payload options beyond the request itself (saveTo, cookies, streams); absent for most jobs. */
   readonly payload?: JobPayload | undefined;
 }

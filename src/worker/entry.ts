@@ -126,9 +126,11 @@ function cancel(id: number): void {
   const execution = running.get(id);
   if (execution === undefined) return;
   const origin = execution.job.origin;
+  // Read before the abort: the job may end inside it (its outcome is built at once) and leave the count.
+  const last = (runningPerOrigin.get(origin) ?? 0) <= 1;
   execution.abort(CANCELLED);
   // The last job for the origin on this worker: nobody waits for a dial in progress any more.
-  if ((runningPerOrigin.get(origin) ?? 0) <= 1) dispatcher.abandonDials(origin);
+  if (last) dispatcher.abandonDials(origin);
 }
 
 /** piscina's task entry, required of the module but never called: jobs come on the job port. */

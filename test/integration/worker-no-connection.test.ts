@@ -47,7 +47,7 @@ function workerSide(origin: string): {
   };
   const policy = DestinationPolicy.compile(options.policy);
   const dispatcher = createAgent({ boot, policy, counters, originSlots: new Map([[origin, 0]]) });
-  const answers = new Map<JobExecution, (outcome: WorkerOutcome) => void>();
+  const answers = new Map<object, (outcome: WorkerOutcome) => void>();
   const context: ExecutionContext = {
     dispatcher,
     policy,
@@ -83,7 +83,7 @@ function job(id: number, origin: string): JobRequest {
     jobTimeoutMs: 30_000,
     jobMaxRedirects: 5,
     slot: 0,
-    idempotent: true,
+    repeatable: true,
   };
 }
 

@@ -36,7 +36,7 @@ function plainJob(id: number, origin: string): JobRequest {
     jobTimeoutMs: 30_000,
     jobMaxRedirects: 5,
     slot: 0,
-    idempotent: true,
+    repeatable: true,
   };
 }
 

@@ -183,7 +183,11 @@ describe('JobRun: named transitions', () => {
       'hand back while queued',
       (run: JobRun) => run.handBack({ origin: 'x', path: '/', method: 'GET', headers: [], body: undefined }, [], true),
     ],
-    ['a second start while queued', (run: JobRun) => run.startAttempt()],
+    ['a second start while queued', (run: JobRun) => run.startAttempt(undefined)],
+    ['unsend while queued', (run: JobRun) => run.unsend()],
+    ['stream end while queued', (run: JobRun) => run.streamEnded()],
+    ['hold a stream while queued', (run: JobRun) => run.holdForStream(undefined)],
+    ['backoff over while queued', (run: JobRun) => run.backoffOver()],
   ])('refuses an illegal move: %s', (_name, move) => {
     const { run } = newRun();
     run.startAttempt(undefined);

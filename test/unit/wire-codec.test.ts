@@ -31,12 +31,12 @@ const plain: JobRequest = {
   jobTimeoutMs: 60_000,
   jobMaxRedirects: 5,
   slot: 3,
-  idempotent: true,
+  repeatable: true,
 };
 
 const jobs: JobRequest[] = [
   plain,
-  { ...plain, id: 8, method: 'POST', body: '{"a":1}', idempotent: false, followRedirects: false, responseType: 'json' },
+  { ...plain, id: 8, method: 'POST', body: '{"a":1}', repeatable: false, followRedirects: false, responseType: 'json' },
   { ...plain, id: 9, body: new Uint8Array([1, 2, 3]), responseType: 'bytes', slot: -1, maxRedirects: 0 },
   { ...plain, id: 10, responseType: 'stream', transform: 'shout' },
   { ...plain, id: 11, payload: { saveTo: '/tmp/x.bin' } },

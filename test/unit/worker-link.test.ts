@@ -27,7 +27,7 @@ function job(id: number, body?: Uint8Array): JobRequest {
     jobTimeoutMs: 1_000,
     jobMaxRedirects: 5,
     slot: 0,
-    idempotent: body === undefined,
+    repeatable: body === undefined,
   };
 }
 

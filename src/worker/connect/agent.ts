@@ -13,29 +13,19 @@
  * target is tunnelled to the address step 2 checked, so step 4 has nothing left to check.
  * TLS settings come from the host's profile (tls.ts); HTTP/2 origins get a Pool whose clients multiplex.
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Client, Pool } from 'undici';
 import type { ConnectionCounters } from '../../wire/connection-counters.js';
 import type { DestinationPolicy } from '../../policy/index.js';
 import type { WorkerBootData } from '../../wire/protocol.js';
+import { ConnectGuardError, createGuardedLookup } from './address-guard.js';
 import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
+
+export { ConnectGuardError } from './address-guard.js';
 import { watchTlsAlerts } from './tls-errors.js';
 import { TlsProfiles } from './tls.js';
-
-/** Thrown inside the connector; request/failures.ts maps it by `code`. */
-export class ConnectGuardError extends Error {
-  readonly code: 'FLOWPOOL_BLOCKED_DESTINATION' | 'FLOWPOOL_CONNECTION_CAP';
-  readonly reason: string;
-
-  constructor(code: ConnectGuardError['code'], reason: string) {
-    super(code === 'FLOWPOOL_BLOCKED_DESTINATION' ? `destination blocked: ${reason}` : reason);
-    this.name = 'ConnectGuardError';
-    this.code = code;
-    this.reason = reason;
-  }
-}
 
 export interface AgentContext {
   readonly boot: WorkerBootData;
@@ -56,7 +46,6 @@ const H2_STREAMS = 100;
 /** Origins remembered as HTTP/1.1-only (see poolFor). */
 const MAX_H1_ORIGINS = 10_000;
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 type ConnectOptions = Parameters<buildConnector.connector>[0];
 type ConnectCallback = Parameters<buildConnector.connector>[1];
 
@@ -97,52 +86,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
   const hopsInFlight = new Map<string, number>();
   /** Sockets still dialling, per origin. */
   const dialling = new Map<string, Set<Socket>>();
-  const overrides = new Map<string, readonly string[]>();
-  for (const [name, addresses] of Object.entries(boot.resolve)) overrides.set(normalizeName(name), addresses);
-
-  // Node 20 asks for every address (`all: true`) when it may race IPv4 and IPv6 (autoSelectFamily).
-  function guardedLookup(
-    hostname: string,
-    options: { all?: boolean; family?: number },
-    callback: LookupCallback,
-  ): void {
-    const answer = (error: NodeJS.ErrnoException | null, found: readonly LookupAddress[]): void => {
-      if (error) {
-        callback(error, []);
-        return;
-      }
-      const allowed: LookupAddress[] = [];
-      let firstReason: string | undefined;
-      for (const entry of found) {
-        const verdict = policy.checkAddress(entry.address, hostname);
-        if (verdict.allowed) allowed.push(entry);
-        else firstReason ??= verdict.reason;
-      }
-      const first = allowed[0];
-      if (first === undefined) {
-        callback(
-          new ConnectGuardError(
-            'FLOWPOOL_BLOCKED_DESTINATION',
-            `${hostname} resolves only to blocked addresses (${firstReason ?? 'none found'})`,
-          ),
-          [],
-        );
-        return;
-      }
-      if (options.all === true) callback(null, allowed);
-      else callback(null, first.address, first.family);
-    };
-    const override = overrides.get(normalizeName(hostname));
-    if (override !== undefined) {
-      const wanted = options.family === 4 || options.family === 6 ? options.family : 0;
-      const entries = override
-        .map((address) => ({ address, family: isIP(address) }))
-        .filter((entry) => wanted === 0 || entry.family === wanted);
-      answer(null, entries);
-      return;
-    }
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses) => answer(error, addresses));
-  }
+  const guardedLookup = createGuardedLookup(policy, boot.resolve);
 
   const profiles = new TlsProfiles(boot.transport, {
     timeout: boot.agent.connectTimeoutMs,
@@ -464,9 +408,4 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       else hopsInFlight.delete(origin);
     },
   };
-}
-
-function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }

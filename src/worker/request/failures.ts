@@ -3,7 +3,7 @@
  * and the error a job stopped by its deadline or its caller gets.
  */
 import { FlowpoolError, type TimeoutPhase } from '../../errors/flowpool-error.js';
-import { ConnectGuardError } from '../connect/agent.js';
+import { ConnectGuardError } from '../connect/address-guard.js';
 
 /** Why a job was stopped early. */
 export type AbortCause =

@@ -8,14 +8,14 @@
  * only when the job or the response asks for them. Never throws: every failure becomes an outcome.
  */
 import type { Client, Dispatcher } from 'undici';
+import { hasHeader, STALE_SOCKET_CODES, type ExecutionContext } from './execution-context.js';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../../errors/flowpool-error.js';
-import type { DestinationPolicy } from '../../policy/index.js';
 import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
-import { ConnectGuardError, type WorkerDispatcher } from '../connect/agent.js';
+import { ConnectGuardError } from '../connect/address-guard.js';
 import { tlsFailure } from '../connect/tls-errors.js';
 import type { BodySink } from './body-sink.js';
 import { CookieSession } from './cookie-session.js';
-import type { Deadline, Deadlines } from './deadlines.js';
+import type { Deadline } from './deadlines.js';
 import {
   CANCELLED,
   HEADERS_TIMEOUT,
@@ -30,28 +30,8 @@ import { isRedirectStatus, nextHop, resendsBody, wireHop, type Hop } from './red
 import { ResponseReader, type ReaderOwner } from './response-reader.js';
 import { StreamSink } from './stream-sink.js';
 import { successBody } from './success-body.js';
-import type { TransformRegistry } from './transforms.js';
 
-/** What every job on a worker shares: built once at worker load. */
-export interface ExecutionContext {
-  readonly dispatcher: WorkerDispatcher;
-  readonly policy: DestinationPolicy;
-  readonly headersTimeoutMs: number;
-  readonly transforms: TransformRegistry;
-  readonly deadlines: Deadlines;
-  /** Counts resends after a stale keep-alive socket (for stats). */
-  onStaleRetry(): void;
-  /** The job's one outcome (called exactly once). */
-  complete(execution: JobExecution, outcome: WorkerOutcome): void;
-  /** A handed-over stream's body has ended (the job's deadline and hop bookkeeping end with it). */
-  streamEnded(execution: JobExecution): void;
-}
-
-/**
- * Socket-level failures that, before any response byte, mean the server closed a kept-alive socket
- * as we wrote to it (the keep-alive race), not that it refused the request.
- */
-const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+export type { ExecutionContext } from './execution-context.js';
 
 export class JobExecution implements ReaderOwner, Deadline {
   readonly job: JobRequest;
@@ -350,7 +330,7 @@ export class JobExecution implements ReaderOwner, Deadline {
       return true;
     }
     const code = (error as { code?: unknown } | null)?.code;
-    if (this.#resent || !this.job.idempotent || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) return false;
+    if (this.#resent || !this.job.repeatable || typeof code !== 'string' || !STALE_SOCKET_CODES.has(code)) return false;
     this.#resent = true;
     this.#context.onStaleRetry();
     this.#fresh = dispatcher.freshClient(hop.origin);
@@ -464,9 +444,4 @@ export class JobExecution implements ReaderOwner, Deadline {
   #stoppedError(cause: AbortCause): FlowpoolError {
     return stoppedError(cause, this.#phase, this.job.jobTimeoutMs, this.#context.headersTimeoutMs);
   }
-}
-
-function hasHeader(headers: readonly string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
 }

@@ -1,0 +1,36 @@
+/** What every job on a worker shares (built once at worker load), and the small rules every execution applies. */
+import type { DestinationPolicy } from '../../policy/index.js';
+import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
+import type { WorkerDispatcher } from '../connect/agent.js';
+import type { Deadlines } from './deadlines.js';
+import type { TransformRegistry } from './transforms.js';
+
+/** A job the context is told about (a JobExecution). */
+export interface RunningJob {
+  readonly job: JobRequest;
+}
+
+export interface ExecutionContext {
+  readonly dispatcher: WorkerDispatcher;
+  readonly policy: DestinationPolicy;
+  readonly headersTimeoutMs: number;
+  readonly transforms: TransformRegistry;
+  readonly deadlines: Deadlines;
+  /** Counts resends after a stale keep-alive socket (for stats). */
+  onStaleRetry(): void;
+  /** The job's one outcome (called exactly once). */
+  complete(execution: RunningJob, outcome: WorkerOutcome): void;
+  /** A handed-over stream's body has ended (the job's deadline and hop bookkeeping end with it). */
+  streamEnded(execution: RunningJob): void;
+}
+
+/**
+ * Socket-level failures that, before any response byte, mean the server closed a kept-alive socket
+ * as we wrote to it (the keep-alive race), not that it refused the request.
+ */
+export const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+export function hasHeader(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
+}
