@@ -1,4 +1,8 @@
-/** flowpool's public surface: named re-exports only. */
+/**
+ * flowpool's public surface: named re-exports only.
+ *
+ * @module flowpool
+ */
 export { createRuntime } from './api/runtime.js';
 export type { HttpResult, Runtime, RunOptions } from './api/runtime.js';
 export type { SavedFile, TypedHttpResult, TypedRun } from './api/result-types.js';

@@ -1,4 +1,8 @@
-/** `flowpool/queue`: queue mode on BullMQ and Redis. Named re-exports only. */
+/**
+ * `flowpool/queue`: queue mode on BullMQ and Redis. Named re-exports only.
+ *
+ * @module flowpool/queue
+ */
 export { createQueueClient } from './client.js';
 export type { QueueClient, QueueClientOptions, QueueRunOptions } from './client.js';
 export { startQueueWorker } from './worker.js';
