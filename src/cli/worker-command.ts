@@ -45,7 +45,7 @@ async function workerCommand(flags: WorkerFlags): Promise<number> {
   const worker = await startQueueWorker({
     redis: flags.redis ?? '',
     queue: flags.queue ?? '',
-    runtime,
+    runtime: { ...runtime },
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
     // Checked by startQueueWorker, which names any bad field.
     ...(cluster === undefined ? {} : { cluster }),
