@@ -1,8 +1,12 @@
-/** flowpool's public surface: named re-exports only. */
+/**
+ * flowpool's public surface: named re-exports only.
+ *
+ * @module flowpool
+ */
 export { createRuntime } from './api/runtime.js';
 export type { HttpResult, Runtime, RunOptions } from './api/runtime.js';
 export type { SavedFile, TypedHttpResult, TypedRun } from './api/result-types.js';
-export type { CookieJarLike } from './job/cookies.js';
+export type { CookieJarLike } from './job/cookie-jar.js';
 export type { RunManyOptions, RunManyResult } from './api/run-many.js';
 export { FlowpoolError, FLOWPOOL_ERROR_CODES, isFlowpoolError } from './errors/flowpool-error.js';
 export type { FlowpoolErrorCode, FlowpoolErrorDetails, TimeoutPhase } from './errors/flowpool-error.js';
@@ -13,8 +17,19 @@ export type {
   FlowpoolErrorSpecificDetails,
   FlowpoolErrorOptions,
 } from './errors/flowpool-error.js';
-export type { RuntimeOptions, ResolvedOptions } from './config/options.js';
-export type { HttpJob } from './job/job.js';
+export type {
+  RuntimeOptions,
+  TlsOptions,
+  HostTlsOptions,
+  HostLimitOptions,
+  TenantOptions,
+  Pem,
+  ResolvedRuntimeOptions,
+  ResolvedRuntimeOptions as ResolvedOptions,
+  AuthOptions,
+  JobRetryOptions,
+} from './config/runtime-options.js';
+export type { HttpJob, FormValue } from './job/http-job.js';
 export type { ResponseType } from './wire/protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './observe/stats.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';

@@ -5,7 +5,7 @@
  * (typed by the caller) when a transform runs. A job whose type is only known as `HttpJob` gets the
  * untyped {@link HttpResult}.
  */
-import type { HttpJob } from '../job/job.js';
+import type { HttpJob } from '../job/http-job.js';
 import type { HttpResult } from '../job/result.js';
 
 /** The body of a `saveTo` job: where the file is and how many bytes it holds. */

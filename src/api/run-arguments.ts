@@ -5,7 +5,7 @@
  * registered and leave it behind.
  */
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import type { HttpJob } from '../job/job.js';
+import type { HttpJob } from '../job/http-job.js';
 import { DEFAULTS } from '../config/options.js';
 import { describeKind } from '../errors/received-kind.js';
 import { guardedOptions } from '../errors/validation.js';

@@ -4,7 +4,7 @@
  * results the consumer has not taken yet, whatever the input's size.
  */
 import type { FlowpoolError } from '../errors/flowpool-error.js';
-import type { HttpJob } from '../job/job.js';
+import type { HttpJob } from '../job/http-job.js';
 import type { HttpResult } from '../job/result.js';
 
 export interface RunManyOptions {

@@ -7,12 +7,14 @@ import { ConnectionCounters } from '../wire/connection-counters.js';
 import { Coordinator } from '../scheduling/coordinator.js';
 import { circuitChangeChannel } from '../observe/diagnostics.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { normalizeJob, type HttpJob, type NormalizedJob } from '../job/job.js';
+import { normalizeJob, type NormalizedJob } from '../job/job.js';
+import type { HttpJob } from '../job/http-job.js';
 import { PlainJobs } from '../job/plain-job.js';
 import { JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
-import { parseOptions, type ResolvedOptions, type RuntimeOptions } from '../config/options.js';
+import { parseOptions, type ResolvedOptions } from '../config/options.js';
+import type { ResolvedRuntimeOptions, RuntimeOptions } from '../config/runtime-options.js';
 import { DestinationPolicy } from '../policy/index.js';
 import type { HttpResult } from '../job/result.js';
 import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
@@ -51,7 +53,7 @@ export interface Runtime {
   /** Rejects every queued and running job with `FLOWPOOL_CLOSED` and stops the workers. Idempotent. */
   destroy(): Promise<void>;
   /** The options in force, defaults filled in. */
-  readonly options: ResolvedOptions;
+  readonly options: ResolvedRuntimeOptions;
 }
 
 /**

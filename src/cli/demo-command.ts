@@ -24,7 +24,6 @@ import {
   type RuntimeFlags,
 } from './runtime-flags.js';
 import { startTargetProcess, type TargetProcess } from './target-process.js';
-import { clusterDemo } from './demo-cluster.js';
 
 interface DemoFlags extends RuntimeFlags {
   readonly jobs: number | string;
@@ -71,6 +70,8 @@ ${EXIT_CODES_HELP}`,
 
 async function demoCommand(flags: DemoFlags): Promise<number> {
   if (flags.cluster !== undefined) {
+    // Loaded only here: it needs queue mode's packages, optional peers the single-process demo runs without.
+    const { clusterDemo } = await import('./demo-cluster.js');
     return clusterDemo({
       processes: integerIn('--cluster', flags.cluster, 1, 64),
       // The default 20,000 suits one process; through a queue with a 50/s host, 3,000 shows the same.

@@ -5,7 +5,7 @@
  * like `fetch`, with the same exit codes.
  */
 import type { Command } from 'commander';
-import { createQueueClient, type QueueResult } from '../queue/index.js';
+import type { QueueResult } from '../queue/index.js';
 import { EXIT_CODES_HELP, exitWith } from './cli-errors.js';
 import { printResult, toJob, type FetchFlags } from './fetch-command.js';
 import { addQueueFlags, type QueueFlags } from './queue-flags.js';
@@ -51,6 +51,8 @@ async function enqueueCommand(url: string, flags: EnqueueFlags): Promise<number>
     ...(flags.deny === undefined ? {} : { deny: [...flags.deny] }),
   };
   // Options are checked by createQueueClient, which names any bad one.
+  // Loaded only here: queue mode's packages are optional peers, and the other commands run without them.
+  const { createQueueClient } = await import('../queue/index.js');
   const client = createQueueClient({
     redis: flags.redis ?? '',
     queue: flags.queue ?? '',

@@ -17,7 +17,6 @@ import {
 } from '../engine/index.js';
 import { EXIT, EXIT_CODES_HELP, exitWith, UsageError } from './cli-errors.js';
 import { addRuntimeFlags, openRuntime, type RuntimeFlags } from './runtime-flags.js';
-import { createQueueClient } from '../queue/index.js';
 import { addQueueFlags, asWorkflowRuntime, queueTarget, type QueueFlags } from './queue-flags.js';
 
 interface RunFlags extends RuntimeFlags, QueueFlags {
@@ -72,6 +71,8 @@ async function runCommand(source: string, flags: RunFlags): Promise<number> {
   let result: WorkflowResult;
   if (queue !== undefined) {
     // Queue mode: the http nodes run on the queue's workers; --allow / --deny are this client's early check.
+    // Loaded only here: queue mode's packages are optional peers, and the other commands run without them.
+    const { createQueueClient } = await import('../queue/index.js');
     const client = createQueueClient({
       ...queue,
       policy: { allow: [...(flags.allow ?? [])], deny: [...(flags.deny ?? [])] },

@@ -4,7 +4,6 @@
  * `--cluster-limits`. Runs until SIGINT or SIGTERM, then finishes the jobs it holds and exits 0.
  */
 import type { Command } from 'commander';
-import { startQueueWorker } from '../queue/index.js';
 import { EXIT, EXIT_CODES_HELP, exitWith } from './cli-errors.js';
 import { addQueueFlags, readClusterLimits, type QueueFlags } from './queue-flags.js';
 import { addRuntimeFlags, numberish, resolveRuntimeOptions, type RuntimeFlags } from './runtime-flags.js';
@@ -41,10 +40,12 @@ Example:
 async function workerCommand(flags: WorkerFlags): Promise<number> {
   const runtime = await resolveRuntimeOptions(flags);
   const cluster = flags.clusterLimits === undefined ? undefined : await readClusterLimits(flags.clusterLimits);
+  // Loaded only here: queue mode's packages are optional peers, and the other commands run without them.
+  const { startQueueWorker } = await import('../queue/index.js');
   const worker = await startQueueWorker({
     redis: flags.redis ?? '',
     queue: flags.queue ?? '',
-    runtime,
+    runtime: { ...runtime },
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
     // Checked by startQueueWorker, which names any bad field.
     ...(cluster === undefined ? {} : { cluster }),

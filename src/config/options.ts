@@ -6,6 +6,7 @@ import { validatePolicyEntry } from '../policy/index.js';
 import { transportOptionsShape } from './transport-options.js';
 import { tenantsSchema } from '../scheduling/tenants.js';
 import { guardedOptions, toValidationError } from '../errors/validation.js';
+import type { RuntimeOptions } from './runtime-options.js';
 
 /**
  * The one place where defaults live. Figures come from the Go executor flowpool grew from
@@ -325,8 +326,8 @@ export const runtimeOptionsSchema = z.strictObject({
   tenants: tenantsSchema.default({}),
 });
 
-/** What `createRuntime` accepts. */
-export type RuntimeOptions = z.input<typeof runtimeOptionsSchema>;
+/** What `createRuntime` accepts: a written interface (runtime-options.ts) that `runtimeOptionsSchema` checks. */
+export type { RuntimeOptions };
 
 /** Options after parsing: every default filled in. */
 export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'workers'> & {

@@ -14,7 +14,11 @@ import type { WorkerTransport } from '../wire/protocol.js';
 const HIDDEN = '(received value not shown: it may be a secret)';
 
 /** A PEM certificate or key: a string, or bytes (a Buffer is a Uint8Array). */
-const pem = z.union([z.string().min(1), z.instanceof(Uint8Array)]);
+const pem = z.union([
+  z.string().min(1),
+  // Any Uint8Array (z.instanceof would type it as Uint8Array<ArrayBuffer>, narrower than what is accepted).
+  z.custom<Uint8Array>((value) => value instanceof Uint8Array, { error: 'expected a PEM string or bytes (a Buffer)' }),
+]);
 
 /** Same forms as `hostLimits` keys, matched the same way (see src/policy/host-patterns.ts). */
 export const hostPatternKey = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/, {

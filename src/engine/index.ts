@@ -1,4 +1,8 @@
-/** The workflow layer: named re-exports only. Built on flowpool's public API and nothing else. */
+/**
+ * `flowpool/engine`, the workflow layer: named re-exports only. Built on flowpool's public API and nothing else.
+ *
+ * @module flowpool/engine
+ */
 export {
   createExecutor,
   runWorkflow,

@@ -14,12 +14,9 @@ import type { CookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import type { CookieRecord, JobOutcome, JobPayload } from '../wire/protocol.js';
 
-/** The methods flowpool uses, so a jar from another copy of tough-cookie works too. */
-export interface CookieJarLike {
-  readonly store: { readonly synchronous: boolean };
-  getCookiesSync(url: string, options?: { allPaths?: boolean }): { toJSON(): unknown }[];
-  setCookieSync(cookie: string, url: string, options?: { ignoreError?: boolean }): unknown;
-}
+import type { CookieJarLike } from './cookie-jar.js';
+
+export type { CookieJarLike } from './cookie-jar.js';
 
 function isSyncJar(value: unknown): value is CookieJarLike {
   if (typeof value !== 'object' || value === null) return false;

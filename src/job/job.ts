@@ -146,8 +146,8 @@ export const jobSchema = z
     path: ['form'],
   });
 
-/** A job as an engine writes it. */
-export type HttpJob = z.input<typeof jobSchema>;
+/** A job as an engine writes it: a written interface (http-job.ts) that `jobSchema` checks. */
+export type { HttpJob } from './http-job.js';
 
 /** Runtime-level defaults a job falls back to. */
 export interface JobDefaults extends HeaderDefaults {

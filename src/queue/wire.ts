@@ -79,7 +79,8 @@ export function decodeJob(data: unknown): {
   }
   const job: Record<string, unknown> = { ...parsed.data.job };
   if (parsed.data.bodyBase64 === true && typeof job.body === 'string') job.body = decodeBytes(job.body);
-  return { job: job as HttpJob, key: parsed.data.key, deadline: parsed.data.deadline };
+  // Plain data from Redis: runtime.run validates it as it would any caller's job.
+  return { job: job as unknown as HttpJob, key: parsed.data.key, deadline: parsed.data.deadline };
 }
 
 export function encodeResult(result: HttpResult, by: string): JobOutcome {
