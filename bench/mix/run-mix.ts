@@ -57,10 +57,7 @@ export async function runMix(config: BenchConfig, log: (line: string) => void): 
     const spec = mixSpec(config, targets.origins);
     const title = `Realistic mix: ${String(spec.jobs)} jobs per block (80% GET, 20% JSON POST, responseType json) from 200 tenants (one with 60%) over 40 hosts (fast, slow, flaky, rate-limited, refusing), ${String(spec.inflight)} in flight, 16 connections per host, flowpool with ${String(spec.workers)} workers`;
     log(`\n${title} (${String(spec.rounds)} round(s), one process)`);
-    const { stdout } = await run(process.execPath, [CHILD, JSON.stringify(spec)], {
-      timeout: config.variantTimeoutMs * 4,
-      maxBuffer: 1 << 22,
-    });
+    const stdout = await runChild(spec, config.variantTimeoutMs * 4);
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as MixReport;
     for (const [i, blocks] of report.rounds.entries()) {
       log(
@@ -77,6 +74,20 @@ export async function runMix(config: BenchConfig, log: (line: string) => void): 
     };
   } finally {
     await targets.stop();
+  }
+}
+
+/** The child's output; a child that fails is reported by its exit and its error line, not its argv. */
+async function runChild(spec: MixSpec, timeoutMs: number): Promise<string> {
+  try {
+    return (await run(process.execPath, [CHILD, JSON.stringify(spec)], { timeout: timeoutMs, maxBuffer: 1 << 22 }))
+      .stdout;
+  } catch (error) {
+    const { code, signal, stderr } = error as { code?: unknown; signal?: unknown; stderr?: unknown };
+    // Node prints its version last: the line that names the error is the one to show.
+    const lines = typeof stderr === 'string' ? stderr.trim().split('\n') : [];
+    const cause = lines.find((line) => /^mix child:|Error\b/.test(line)) ?? lines.at(-1) ?? '';
+    throw new Error(`the mix child failed (exit ${String(code)}, signal ${String(signal)}): ${cause}`);
   }
 }
 
