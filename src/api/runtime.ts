@@ -102,30 +102,32 @@ class FlowpoolRuntime implements Runtime {
         onForget: (origin) => {
           this.#traffic.forget(origin);
         },
+        onWake: () => {
+          this.#pipeline.placementsWaiting();
+        },
       },
       counters,
-      (ticket) => {
-        this.#pipeline.dispatch(ticket);
-      },
     );
-    this.#pipeline = new JobPipeline({
+    this.#shards = new Shards(options, counters);
+    const pipeline = new JobPipeline({
       options,
       coordinator: this.#coordinator,
-      shards: () => this.#shards,
+      shards: this.#shards,
       traffic: this.#traffic,
       stats: this.#stats,
     });
+    this.#pipeline = pipeline;
     // Jobs wait in the coordinator (where limits apply) until each worker has booted.
     for (let shard = 0; shard < options.workers; shard++) this.#coordinator.setReady(shard, false);
-    this.#shards = new Shards(options, counters, {
+    this.#shards.listen({
       onPosted: (ids) => {
-        this.#pipeline.onPosted(ids);
+        pipeline.onPosted(ids);
       },
       onOutcome: (id, outcome) => {
-        this.#pipeline.onOutcome(id, outcome);
+        pipeline.onOutcome(id, outcome);
       },
       onBatchFailed: (ids, error) => {
-        this.#pipeline.onBatchFailed(ids, error);
+        pipeline.onBatchFailed(ids, error);
       },
       onWorkerLost: (shard) => {
         this.#stats.restarts[shard] = (this.#stats.restarts[shard] ?? 0) + 1;
@@ -134,9 +136,13 @@ class FlowpoolRuntime implements Runtime {
       },
       onWorkerReady: (shard) => {
         this.#coordinator.setReady(shard, true);
+        pipeline.dispatchPlaced();
       },
     });
-    this.#sweepTimer = setInterval(() => this.#coordinator.sweep(), SWEEP_INTERVAL_MS);
+    this.#sweepTimer = setInterval(() => {
+      // A forgotten origin frees a counter row: jobs waiting for one may be placed now.
+      if (this.#coordinator.sweep() > 0) pipeline.dispatchPlaced();
+    }, SWEEP_INTERVAL_MS);
     this.#sweepTimer.unref();
   }
 

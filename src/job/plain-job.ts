@@ -1,7 +1,7 @@
 /**
  * The fast path for the job most engines send most of the time: a plain object with an absolute http(s) URL
  * and at most a method, string headers, a response type, a deadline, an id and a tenant. Such a job needs no
- * schema walk: a few type checks decide it, the URL is parsed once (and remembered), and what depends only on
+ * schema walk: a few type checks decide it, the URL is parsed once, and what depends only on
  * the origin (the policy's verdict, the default header lines) is computed once per origin. Anything else, or
  * anything doubtful, returns undefined and goes through the full parser (job.ts), which also gives every error:
  * this path never refuses a job, so its errors cannot drift from the schema's.
@@ -23,7 +23,7 @@ const METHODS: ReadonlyMap<string, string> = new Map(
 );
 const MAX_URL_LENGTH = 16_384;
 const MAX_DEADLINE_MS = 2_147_483_647;
-/** URLs and origins remembered at once; the tables start over when full (bounded under any flood). */
+/** Origins remembered at once; the table starts over when full (bounded under any flood). */
 const MAX_REMEMBERED = 4_096;
 
 /** What is the same for every plain job to one origin. */
@@ -36,7 +36,6 @@ interface OriginFacts {
 export class PlainJobs {
   readonly #defaults: JobDefaults;
   readonly #policy: DestinationPolicy;
-  readonly #urls = new Map<string, URL>();
   readonly #origins = new Map<string, OriginFacts>();
 
   constructor(defaults: JobDefaults, policy: DestinationPolicy) {
@@ -95,8 +94,6 @@ export class PlainJobs {
   }
 
   #url(text: string): URL | undefined {
-    const known = this.#urls.get(text);
-    if (known !== undefined) return known;
     let url: URL;
     try {
       url = new URL(text);
@@ -106,8 +103,6 @@ export class PlainJobs {
     // Credentials in the URL, or a URL the parser rewrote beyond recognition: the full path judges it.
     if (url.username !== '' || url.password !== '' || (url.protocol !== 'http:' && url.protocol !== 'https:'))
       return undefined;
-    if (this.#urls.size >= MAX_REMEMBERED) this.#urls.clear();
-    this.#urls.set(text, url);
     return url;
   }
 

@@ -105,8 +105,8 @@ export function decodeJobs(
       jobTimeoutMs: message[i + 10] as number,
       jobMaxRedirects: message[i + 11] as number,
       slot: message[i + 12] as number,
-      ...(extra?.transform === undefined ? {} : { transform: extra.transform }),
-      ...(extra?.payload === undefined ? {} : { payload: extra.payload }),
+      transform: extra?.transform,
+      payload: extra?.payload,
     };
     onJob(job);
   }

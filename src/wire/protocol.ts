@@ -93,11 +93,11 @@ export interface JobRequest {
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
   /** A registered transform to run on the decoded body, if any. */
-  readonly transform?: string;
+  readonly transform?: string | undefined;
   /** May be resent once if a reused socket fails before any response byte (idempotent method or marked so). */
   readonly idempotent: boolean;
   /** Payload options beyond the request itself (saveTo, cookies, streams); absent for most jobs. */
-  readonly payload?: JobPayload;
+  readonly payload?: JobPayload | undefined;
 }
 
 /** What a job asks of the worker beyond sending the request and reading the body into memory. */

@@ -149,8 +149,9 @@ export class ResponseReader {
       this.#draining = true;
       return true;
     }
-    this.#encoding = owner.decode ? encodingOf(headers.get('content-encoding')) : undefined;
-    const declared = Number(headers.get('content-length'));
+    this.#encoding = owner.decode ? encodingOf(joined(headers, 'content-encoding')) : undefined;
+    // A repeated content-length (or coding) reads as a list, which matches no single value.
+    const declared = Number(joined(headers, 'content-length'));
     const wireLimit = owner.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
     if (Number.isFinite(declared) && declared > wireLimit) {
       this.#refuse(tooLarge(owner.maxResponseBytes));
@@ -329,6 +330,12 @@ export class ResponseReader {
     this.#decoder?.destroy();
     this.#owner.onReaderFailed(this, error);
   }
+}
+
+/** Every value of a header, comma-joined; undefined when absent. */
+function joined(headers: ResponseHeaders, name: string): string | undefined {
+  const values = headers.all(name);
+  return values.length === 0 ? undefined : values.join(',');
 }
 
 /** The one coding we decode, or undefined: identity, and anything else, is passed through as bytes. */
