@@ -1,14 +1,26 @@
 /**
  * Command-line flags and the sizes they select. `--quick`: smaller sizes and one round (under a minute,
  * writes bench/results/quick.json). `--smoke` (CI): quick sizes, one round, only flowpool and undici in
- * the flood and sequential suites, nothing written; exits non-zero only if a variant crashed or got a
- * non-200. No mode asserts anything about timings.
+ * the flood and sequential suites plus a tiny mix, nothing written; exits non-zero only if a variant
+ * crashed or got a non-200 (the mix: crashed, or its clients' outcome classes far apart). No mode asserts
+ * anything about timings.
  */
 import type { VariantName } from './flood/protocol.js';
 
 export type Mode = 'full' | 'quick' | 'smoke';
 export type SuiteName =
-  'flood' | 'cpu-heavy' | 'sequential' | 'ab' | 'cold' | 'seed' | 'micro' | 'tracing' | 'https' | 'payload' | 'queue';
+  | 'flood'
+  | 'cpu-heavy'
+  | 'sequential'
+  | 'ab'
+  | 'cold'
+  | 'mix'
+  | 'seed'
+  | 'micro'
+  | 'tracing'
+  | 'https'
+  | 'payload'
+  | 'queue';
 
 export interface BenchConfig {
   readonly mode: Mode;
@@ -28,7 +40,7 @@ export interface BenchConfig {
   readonly output: { readonly json: string; readonly svg: string | undefined } | undefined;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,seed,micro,tracing,https,payload,queue]`;
+const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,mix,seed,micro,tracing,https,payload,queue]`;
 
 const ALL_SUITES: readonly SuiteName[] = [
   'flood',
@@ -36,6 +48,7 @@ const ALL_SUITES: readonly SuiteName[] = [
   'sequential',
   'ab',
   'cold',
+  'mix',
   'seed',
   'micro',
   'tracing',
@@ -78,7 +91,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   return {
     mode,
     rounds: rounds ?? (small ? 1 : 3),
-    suites: only ?? (smoke ? ['flood', 'sequential'] : ALL_SUITES),
+    suites: only ?? (smoke ? ['flood', 'sequential', 'mix'] : ALL_SUITES),
     onlyVariants: smoke ? ['flowpool', 'undici'] : undefined,
     floodJobs: small ? 5_000 : 20_000,
     heavyJobs: small ? 200 : 1_000,

@@ -3,7 +3,7 @@
  * Starts the loopback target servers in a process of their own, runs the suites (each load variant in
  * a child process of its own), prints a table per suite, and writes bench/results/latest.json and
  * latest.svg (quick mode: quick.json only; smoke mode: nothing). Exits non-zero only when a variant
- * crashed or saw a non-200 response; never on a timing.
+ * crashed or saw a non-200 response, or the mix's clients did visibly different work; never on a timing.
  */
 import { startTargetProcess, type TargetProcess } from '../src/cli/target-process.js';
 import { parseArgs, type BenchConfig } from './config.js';
@@ -21,6 +21,8 @@ import { runHttps } from './https/run-https.js';
 import { queueTable, runQueueBench } from './queue/run-queue.js';
 import { abFailures, abTable, runAb } from './ab/run-ab.js';
 import { coldTable, runCold } from './cold/run-cold.js';
+import { mixFailures, mixTables } from './mix/report.js';
+import { runMix, type MixResult } from './mix/run-mix.js';
 import type { TaskSummary } from './tinybench-summary.js';
 import { measureHeavy, type HeavyCost } from './workloads/measure-heavy.js';
 
@@ -54,6 +56,7 @@ async function main(): Promise<number> {
   let heavyCost: HeavyCost | undefined;
   let seed: TaskSummary[] | undefined;
   let micro: TaskSummary[] | undefined;
+  let mix: MixResult | undefined;
   const abFailed: string[] = [];
   try {
     for (const suite of loadSuites(config)) {
@@ -131,6 +134,20 @@ async function main(): Promise<number> {
     process.off('SIGTERM', onSignal);
     await targets.stop();
   }
+  // After the 8-host targets have stopped: the mix brings its own target process.
+  if (config.suites.includes('mix')) {
+    try {
+      mix = await runMix(config, log);
+      const text = mixTables(mix);
+      tables.push(`${mix.title}\n${text}`);
+      log(`\n${text}`);
+      abFailed.push(...mixFailures(mix));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`mix suite: ${message}\n`);
+      abFailed.push(`mix (crashed: ${message.split('\n')[0] ?? ''})`);
+    }
+  }
   if (config.suites.includes('payload')) {
     log('\nPayload: 100 MB bodies through flowpool vs undici on the main thread (a process per variant)');
     const table = await runPayload(config, log);
@@ -161,6 +178,7 @@ async function main(): Promise<number> {
       suites,
       ...(seed === undefined ? {} : { seed }),
       ...(micro === undefined ? {} : { micro }),
+      ...(mix === undefined ? {} : { mix }),
     };
     await writeAtomically(output.json, toJson(results));
     log(`wrote ${output.json}`);

@@ -3,6 +3,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BenchConfig } from '../config.js';
 import type { Machine } from '../machine.js';
+import type { MixResult } from '../mix/run-mix.js';
 import type { SuiteSummary } from '../rounds.js';
 import type { TaskSummary } from '../tinybench-summary.js';
 import type { HeavyCost } from '../workloads/measure-heavy.js';
@@ -17,6 +18,8 @@ export interface BenchResults {
   readonly suites: readonly SuiteSummary[];
   readonly seed?: readonly TaskSummary[];
   readonly micro?: readonly TaskSummary[];
+  /** The realistic mix: medians per client, outcomes, load averages and every block raw. */
+  readonly mix?: MixResult;
 }
 
 /** Writes through a temporary file, so an interrupted run never leaves half a file behind. */
