@@ -5,7 +5,13 @@ export type { SavedFile, TypedHttpResult, TypedRun } from './api/result-types.js
 export type { CookieJarLike } from './job/cookies.js';
 export type { RunManyOptions, RunManyResult } from './api/run-many.js';
 export { FlowpoolError, FLOWPOOL_ERROR_CODES, isFlowpoolError } from './errors/flowpool-error.js';
-export type { FlowpoolErrorCode, FlowpoolErrorDetails, TimeoutPhase } from './errors/flowpool-error.js';
+export type {
+  FlowpoolErrorCauseJSON,
+  FlowpoolErrorCode,
+  FlowpoolErrorDetails,
+  FlowpoolErrorJSON,
+  TimeoutPhase,
+} from './errors/flowpool-error.js';
 export type {
   FlowpoolErrorOf,
   FlowpoolErrorDetailsOf,

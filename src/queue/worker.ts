@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import { createRuntime, FlowpoolError, type HttpJob, type RuntimeStats } from '../index.js';
 import { ClusterLimits, type ClusterLimitStats } from './cluster-limits.js';
-import { closeRedis, openRedis } from './connections.js';
+import { closeRedis, openRedis, queueUnavailable } from './connections.js';
 import { idempotencyRecordKey, type QueueAddress } from './keys.js';
 import { parseQueueOptions, queueWorkerOptionsSchema, type QueueWorkerOptions } from './options.js';
 import { decideDelivery } from './redelivery.js';
@@ -173,7 +173,7 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
     await worker.waitUntilReady();
   } catch (error) {
     await Promise.allSettled([worker.close(true), runtime.destroy(), closeRedis(redis), closeRedis(workerRedis)]);
-    throw new FlowpoolError('FLOWPOOL_QUEUE_UNAVAILABLE', `cannot reach Redis: ${(error as Error).message}`);
+    throw queueUnavailable(workerRedis, `the worker could not start (${(error as Error).message})`, error);
   }
 
   let closing: Promise<void> | undefined;
