@@ -165,15 +165,16 @@ describe('payload: responses', () => {
     expect((await readdir(dir)).filter((name) => name.startsWith('limited.bin'))).toEqual([]);
   });
 
-  it('fails with FLOWPOOL_SAVE_FAILED when the file cannot be created', async () => {
-    const error = await runtime
-      .run({ url: `${server.origin}/latin1`, saveTo: join(dir, 'no', 'such', 'dir', 'f') })
-      .then(
-        () => undefined,
-        (e: unknown) => e as { code: string; details: { causeCode?: string } },
-      );
+  it('fails with FLOWPOOL_SAVE_FAILED naming the path and the system code when the file cannot be created', async () => {
+    const target = join(dir, 'no', 'such', 'dir', 'f');
+    const error = await runtime.run({ url: `${server.origin}/latin1`, saveTo: target }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; details: { causeCode?: string; path?: string } },
+    );
     expect(error?.code).toBe('FLOWPOOL_SAVE_FAILED');
     expect(error?.details.causeCode).toBe('ENOENT');
+    expect(error?.details.path).toBe(target);
+    expect(error?.message).toContain(target);
     // The runtime keeps serving.
     expect(await text('/latin1')).toBe('café');
   });
