@@ -20,7 +20,7 @@ export type {
   FlowpoolErrorOptions,
 } from './errors/flowpool-error.js';
 export type { RuntimeOptions, ResolvedOptions } from './config/options.js';
-export type { HttpJob } from './job/job.js';
+export type { HttpJob, JobBodyChoice, JobResponseChoice } from './job/job.js';
 export type { ResponseType } from './wire/protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './observe/stats.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';

@@ -176,8 +176,52 @@ export const jobSchema = z
     path: ['form'],
   });
 
-/** A job as an engine writes it. */
-export type HttpJob = z.input<typeof jobSchema>;
+/** The job as the schema reads it: every field on its own, the combinations checked by refinements. */
+export type HttpJobInput = z.input<typeof jobSchema>;
+
+/** Fields any job may carry, whatever it does with its body and its response. */
+type CommonJobFields = Omit<HttpJobInput, 'saveTo' | 'responseType' | 'transform' | 'body' | 'json' | 'form'>;
+
+/**
+ * Where the response body goes, and the combinations the runtime accepts: returned (text, json or bytes,
+ * through a transform or not), streamed (no transform), or saved to a file (nothing else).
+ */
+export type JobResponseChoice =
+  | {
+      saveTo?: undefined;
+      /** How the response body is returned. @default 'text' */
+      responseType?: 'text' | 'json' | 'bytes' | undefined;
+      /** Name of a transform registered in the runtime's `transforms` option, run on the body in the worker. */
+      transform?: string | undefined;
+    }
+  | { saveTo?: undefined; responseType: 'stream'; transform?: undefined }
+  | {
+      /**
+       * Writes the response body to this absolute file path in the worker instead of returning it; the
+       * result's body is `{ path, bytes }`. Not with `responseType` or `transform`.
+       */
+      saveTo: string;
+      responseType?: undefined;
+      transform?: undefined;
+    };
+
+/** What the request carries: a `body`, a `json` value or `form` fields, one of them at most. */
+export type JobBodyChoice =
+  | { body?: HttpJobInput['body']; json?: undefined; form?: undefined }
+  | {
+      /** A value sent as a JSON body with `content-type: application/json`. */
+      json: unknown;
+      body?: undefined;
+      form?: undefined;
+    }
+  | { form?: HttpJobInput['form']; body?: undefined; json?: undefined };
+
+/**
+ * A job as an engine writes it. Its type refuses what the runtime would refuse at run time: `saveTo` with
+ * a `responseType` or a `transform`, `responseType: 'stream'` with a transform, more than one of `body`,
+ * `json` and `form`.
+ */
+export type HttpJob = CommonJobFields & JobResponseChoice & JobBodyChoice;
 
 /** Runtime-level defaults a job falls back to. */
 export interface JobDefaults extends HeaderDefaults {
