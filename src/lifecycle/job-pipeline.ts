@@ -385,7 +385,7 @@ export class JobPipeline {
   }
 
   #recordAttempt(run: JobRun, attempt: AttemptResult, latencyMs: number): void {
-    this.#traffic.recordAttempt(run.job.origin, attempt, latencyMs, run.admitted ?? 'pass');
+    this.#traffic.recordAttempt(run.job.origin, attempt, latencyMs, run.admitted ?? 'pass', run.job.tenant);
     run.admitted = undefined;
   }
 

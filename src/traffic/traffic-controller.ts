@@ -10,10 +10,12 @@ import type { NormalizedJob } from '../job/job.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
 import type { OriginRules } from '../scheduling/coordinator.js';
+import { DEFAULT_TENANT } from '../scheduling/tenants.js';
 import { CircuitBreaker, type AttemptVerdict, type CircuitState, type PassKind } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import { HostPatterns } from '../policy/host-patterns.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { RequestDurations, type RequestDurationsSnapshot } from './request-durations.js';
 import { RetryBudget } from './retry-budget.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -45,6 +47,13 @@ export interface HostTrafficStats {
   readonly circuit: CircuitState | 'off';
   /** Times a job found no rate-limit token at dispatch and had to wait for the next one. */
   readonly limiterWaits: number;
+}
+
+/** What the traffic controller reports for stats and metrics. */
+export interface TrafficSnapshot {
+  readonly hosts: HostTrafficStats[];
+  /** Every request's duration, by the label sets of the `metrics` option. */
+  readonly requestDurations: RequestDurationsSnapshot;
 }
 
 export interface TrafficEvents {
@@ -94,6 +103,7 @@ export class TrafficController {
   readonly #events: TrafficEvents;
   readonly #limits: HostPatterns<HostLimit>;
   readonly #hosts = new Map<string, HostState>();
+  readonly #durations: RequestDurations;
   readonly #random: () => number;
   /** Wall-clock milliseconds, for Retry-After dates (absolute times). */
   readonly #wallNow: () => number;
@@ -109,6 +119,7 @@ export class TrafficController {
     this.#clock = clock;
     this.#events = events;
     this.#limits = new HostPatterns(options.hostLimits);
+    this.#durations = new RequestDurations(options.metrics);
     this.#random = random;
     this.#wallNow = wallNow;
   }
@@ -155,8 +166,19 @@ export class TrafficController {
     host.budget.recordRequest();
   }
 
-  /** Feeds the breaker (with how the attempt was admitted) and the counters with how an attempt ended. */
-  recordAttempt(origin: string, result: AttemptResult, latencyMs: number, pass: PassKind): void {
+  /**
+   * Feeds the breaker (with how the attempt was admitted), the counters and the request-duration histogram
+   * with how an attempt ended. `latencyMs` is 0 for an attempt nobody timed (answered after its caller
+   * was, lost with its worker, aborted): those are not observed.
+   */
+  recordAttempt(
+    origin: string,
+    result: AttemptResult,
+    latencyMs: number,
+    pass: PassKind,
+    tenant: string = DEFAULT_TENANT,
+  ): void {
+    if (latencyMs > 0) this.#durations.observe(origin, tenant, latencyMs / 1000);
     const host = this.#hosts.get(origin);
     if (host === undefined) return;
     let verdict: AttemptVerdict;
@@ -221,7 +243,11 @@ export class TrafficController {
     return delay;
   }
 
-  snapshot(limit = 1000): HostTrafficStats[] {
+  snapshot(limit = 1000): TrafficSnapshot {
+    return { hosts: this.#hostStats(limit), requestDurations: this.#durations.snapshot() };
+  }
+
+  #hostStats(limit: number): HostTrafficStats[] {
     const out: HostTrafficStats[] = [];
     for (const host of this.#hosts.values()) {
       if (out.length >= limit) break;
