@@ -2,7 +2,14 @@
 export { createQueueClient } from './client.js';
 export type { QueueClient, QueueClientOptions, QueueRunOptions } from './client.js';
 export { startQueueWorker } from './worker.js';
-export type { QueueWorker, QueueWorkerOptions, QueueWorkerStats } from './worker.js';
+export type {
+  QueueJobFailure,
+  QueueWorker,
+  QueueWorkerHealth,
+  QueueWorkerHooks,
+  QueueWorkerOptions,
+  QueueWorkerStats,
+} from './worker.js';
 export type { QueueResult } from './wire.js';
 export type { ClusterOptions, HostLimit, RedisTarget } from './options.js';
 export { QUEUE_DEFAULTS } from './options.js';
