@@ -53,18 +53,20 @@ function backloggedDispatch(config: CoordinatorConfig, tenants: number): () => v
   const coordinator = new Coordinator<number>(
     { ...config, maxQueue: 10 * BACKLOG, originRules: () => ({ concurrency: IN_FLIGHT, rate: undefined }) },
     NO_CONNECTIONS,
-    (ticket) => {
-      running.push(ticket);
-    },
   );
+  const takePlaced = (): void => {
+    for (const ticket of coordinator.takePlaced()) running.push(ticket);
+  };
   const names = Array.from({ length: tenants }, (_, i) => `tenant-${i}`);
   const origin = ORIGINS[0] ?? '';
   let op = 0;
   for (; op < BACKLOG + IN_FLIGHT; op++) coordinator.submit(origin, op, false, names[op % tenants]);
+  takePlaced();
   return () => {
     const oldest = running.shift();
     if (oldest !== undefined) coordinator.release(oldest);
     coordinator.submit(origin, op, false, names[op % tenants]);
+    takePlaced();
     op++;
   };
 }
@@ -102,7 +104,7 @@ export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
     maxOrigins: 1_000,
     balancing: 'affinity',
   };
-  const coordinator = new Coordinator<number>(coordinatorConfig, NO_CONNECTIONS, () => {});
+  const coordinator = new Coordinator<number>(coordinatorConfig, NO_CONNECTIONS);
   // A ring of IN_FLIGHT running tickets: each op submits one and releases the one submitted IN_FLIGHT ops ago.
   const ring: (Ticket<number> | undefined)[] = new Array<Ticket<number> | undefined>(IN_FLIGHT).fill(undefined);
   let op = 0;
@@ -111,6 +113,7 @@ export async function runMicro(config: BenchConfig): Promise<TaskSummary[]> {
     const old = ring[at];
     if (old !== undefined) coordinator.release(old);
     ring[at] = coordinator.submit(ORIGINS[op % ORIGINS.length] ?? '', op);
+    coordinator.takePlaced();
     op++;
   };
 

@@ -1,16 +1,21 @@
 /**
- * One submitted job on the main thread: what it is, where it stands (a {@link JobState}), and the promise it
- * owes its caller. Every change of state goes through a named transition here, checked against the table
- * in job-state.ts; the caller's promise is settled in exactly one place (`settle`). Pure: no timers are
- * started and no threads touched here (test/unit/lifecycle-job-run.test.ts).
+ * One submitted job on the main thread: what it is, where it stands (a {@link JobState}), what it holds (its
+ * coordinator ticket, its one timer, a pending cancel, the circuit breaker's admission) and the promise it
+ * owes its caller. Every field that changes is private and written only by the named transitions below, each
+ * checked against the table in job-state.ts (as each of BullMQ's `moveTo*` commands is the only writer of a
+ * job's state); the caller's promise is settled in exactly one place (`settle`). Pure: no timers are started
+ * and no threads touched here (test/unit/lifecycle-job-run.test.ts).
  */
-import type { Ticket } from '../scheduling/coordinator.js';
 import type { FlowpoolError } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';
-import type { HopRequest } from '../wire/protocol.js';
 import type { HttpResult } from '../job/result.js';
+import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
+import type { HopRequest } from '../wire/protocol.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
+
+export type Settlement =
+  { readonly ok: true; readonly value: HttpResult } | { readonly ok: false; readonly error: FlowpoolError };
 
 export class JobRun {
   readonly id: number;
@@ -21,33 +26,20 @@ export class JobRun {
   readonly #resolve: (result: HttpResult) => void;
   readonly #reject: (error: FlowpoolError) => void;
   #state: JobState = 'new';
-  /** Attempts started: the first, retries, and a re-run after a worker crash. */
-  attempts = 0;
-  /** Re-runs after a worker crash (at most one). */
-  crashReruns = 0;
-  /** When the current attempt was first dispatched (its later hops keep it). */
-  dispatchedAt = 0;
-  /** When the current hop was dispatched: dispatchedAt, or later for a redirect to another origin. */
-  hopDispatchedAt = 0;
-  /** The request the current attempt is at once a redirect to another origin came back; else the job's own. */
-  hop: HopRequest | undefined;
-  /** URLs the current attempt was redirected to before its current hop. */
-  redirects: readonly string[] | undefined;
-  /** The coordinator's ticket of the current hop, while it is queued or holds a worker. */
-  ticket: Ticket<JobRun> | undefined;
-  /** How the circuit breaker admitted the current attempt, until that attempt's outcome is recorded. */
-  admitted: PassKind | undefined;
-  /**
-   * A byte of some request of this job may have reached the network. Stays false only while no request of
-   * any attempt was written to a socket: what `details.sent` of FLOWPOOL_ABORTED reports.
-   */
-  networkSent = false;
-  /** The caller aborted while a worker held the attempt: its answer settles the job, nothing follows. */
-  cancelRequested = false;
-  /** The job's one timer: its deadline while queued, or its retry delay in backoff. */
-  timer: NodeJS.Timeout | undefined;
-  /** Removes the caller's abort listener, if one was added. */
-  detachSignal: (() => void) | undefined;
+  #attempts = 0;
+  #crashReruns = 0;
+  #dispatchedAt = 0;
+  #hopDispatchedAt = 0;
+  #hop: HopRequest | undefined;
+  #redirects: readonly string[] | undefined;
+  #ticket: Ticket<JobRun> | undefined;
+  #admitted: PassKind | undefined;
+  #networkSent = false;
+  #cancelPending = false;
+  /** From dispatch until the worker answers (or the job is taken back out of the outbox). */
+  #withWorker = false;
+  #timer: NodeJS.Timeout | undefined;
+  #detachSignal: (() => void) | undefined;
 
   constructor(
     id: number,
@@ -64,26 +56,156 @@ export class JobRun {
     this.#reject = reject;
   }
 
+  // ---- what it is now ------------------------------------------------------------------------------------
+
   get state(): JobState {
     return this.#state;
   }
 
-  /** The caller's promise is settled (the job may still hold a worker: see 'abandoned'). */
+  /** The caller's promise is settled (the job may still hold a worker or a stream's slot). */
   get callerSettled(): boolean {
     return isCallerSettled(this.#state);
   }
 
-  /** The origin the current hop goes to. */
-  get origin(): string {
-    return this.hop?.origin ?? this.job.origin;
+  /** A worker holds (or is about to hold) the current attempt: its answer is awaited. */
+  get awaitsWorker(): boolean {
+    return this.#withWorker;
   }
 
-  /** Starts an attempt (the first, a retry after its backoff, a re-run after a crash): queued for the job's origin. */
-  startAttempt(): void {
+  /** Attempts started: the first, retries, and a re-run after a worker crash. */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
+  /** Re-runs after a worker crash (at most one). */
+  get crashReruns(): number {
+    return this.#crashReruns;
+  }
+
+  /** When the current attempt was first dispatched (its later hops keep it). */
+  get dispatchedAt(): number {
+    return this.#dispatchedAt;
+  }
+
+  /** When the current hop was dispatched: dispatchedAt, or later for a redirect to another origin. */
+  get hopDispatchedAt(): number {
+    return this.#hopDispatchedAt;
+  }
+
+  /** The request the current attempt is at once a hop came back; undefined: the job's own. */
+  get hop(): HopRequest | undefined {
+    return this.#hop;
+  }
+
+  /** URLs the current attempt was redirected to before its current hop. */
+  get redirects(): readonly string[] | undefined {
+    return this.#redirects;
+  }
+
+  /** The coordinator's ticket of the current hop, while it is queued or holds a worker. */
+  get ticket(): Ticket<JobRun> | undefined {
+    return this.#ticket;
+  }
+
+  /**
+   * A byte of some request of this job may have reached the network. Stays false only while no request of
+   * any attempt was written to a socket: what `details.sent` of FLOWPOOL_ABORTED reports.
+   */
+  get networkSent(): boolean {
+    return this.#networkSent;
+  }
+
+  /** The caller aborted while a worker held the attempt: its answer settles the job, nothing follows. */
+  get cancelPending(): boolean {
+    return this.#cancelPending;
+  }
+
+  /** The origin the current hop goes to. */
+  get origin(): string {
+    return this.#hop?.origin ?? this.job.origin;
+  }
+
+  // ---- transitions ----------------------------------------------------------------------------------------
+
+  /** Keeps the caller's abort listener's remover, to detach it when the job settles. */
+  watchSignal(detach: () => void): void {
+    this.#detachSignal = detach;
+  }
+
+  /**
+   * Starts an attempt (the first, a retry after its backoff, a re-run after a crash): queued for the job's
+   * origin. `admitted`: how the circuit breaker let it through (undefined for a re-run, which is not admitted again).
+   */
+  startAttempt(admitted: PassKind | undefined, rerun = false): void {
     this.#move('queued');
-    this.attempts++;
-    this.hop = undefined;
-    this.redirects = undefined;
+    this.#attempts++;
+    if (rerun) this.#crashReruns++;
+    this.#admitted = admitted;
+    this.#hop = undefined;
+    this.#redirects = undefined;
+  }
+
+  /** The current hop waits in the coordinator's queue under `ticket`; `timer` fails it at the deadline. */
+  waitInQueue(ticket: Ticket<JobRun>, timer: NodeJS.Timeout): void {
+    this.#check('queued');
+    this.#ticket = ticket;
+    this.#timer = timer;
+  }
+
+  /** The queued hop's deadline passed: its timer is spent. */
+  queueTimerFired(): void {
+    this.#timer = undefined;
+  }
+
+  /** The coordinator gave the hop a worker; it waits in the outbox. */
+  dispatch(ticket: Ticket<JobRun>, now: number): void {
+    this.#move('dispatched');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#ticket = ticket;
+    this.#withWorker = true;
+    if (this.#hop === undefined) this.#dispatchedAt = now;
+    this.#hopDispatchedAt = now;
+  }
+
+  /** The outbox was posted to the worker. */
+  posted(): void {
+    this.#move('sent');
+  }
+
+  /** The caller aborted after the job was posted: the cancel goes to the worker, whose answer settles it. */
+  requestCancel(): void {
+    this.#cancelPending = true;
+  }
+
+  /**
+   * The worker answered (an outcome, its death, or a failed post), with whether any request of the dispatch
+   * reached the network. Returns the ticket to release (its slot is free again). The job is then 'answered'
+   * when the caller still waits, or 'settled' when it was already answered (abandoned).
+   */
+  answer(sent: boolean): Ticket<JobRun> | undefined {
+    if (sent) this.#networkSent = true;
+    const ticket = this.#ticket;
+    this.#ticket = undefined;
+    this.#withWorker = false;
+    this.#move(this.#state === 'abandoned' ? 'settled' : 'answered');
+    return ticket;
+  }
+
+  /** The job was taken out of the outbox before it left: nothing of it reached the worker. Returns its ticket. */
+  unsend(): Ticket<JobRun> | undefined {
+    this.#check('dispatched');
+    const ticket = this.#ticket;
+    this.#ticket = undefined;
+    this.#withWorker = false;
+    return ticket;
+  }
+
+  /** Takes how the circuit breaker admitted the current attempt (once: its outcome is recorded with it). */
+  takeAdmission(): PassKind | undefined {
+    const admitted = this.#admitted;
+    this.#admitted = undefined;
+    return admitted;
   }
 
   /**
@@ -93,68 +215,65 @@ export class JobRun {
    */
   handBack(next: HopRequest | undefined, redirects: readonly string[] | undefined, sent: boolean): void {
     this.#move('queued');
-    if (sent) this.networkSent = true;
-    this.redirects = joinRedirects(this.redirects, redirects);
-    this.hop = next;
-  }
-
-  /** The coordinator gave the hop a worker; it waits in the outbox. */
-  dispatch(ticket: Ticket<JobRun>, now: number): void {
-    this.#move('dispatched');
-    this.ticket = ticket;
-    if (this.hop === undefined) this.dispatchedAt = now;
-    this.hopDispatchedAt = now;
-  }
-
-  /** The outbox was posted to the worker. */
-  posted(): void {
-    this.#move('sent');
-  }
-
-  /**
-   * The worker answered (an outcome, its death, or a failed post), with whether any request of the dispatch
-   * reached the network. True when the caller still waits and what follows must be decided; false when the
-   * caller was already settled (the job is now settled).
-   */
-  answer(sent: boolean): boolean {
-    if (sent) this.networkSent = true;
-    if (this.#state === 'abandoned') {
-      this.#move('settled');
-      return false;
-    }
-    this.#move('answered');
-    return true;
+    if (sent) this.#networkSent = true;
+    this.#redirects = joinRedirects(this.#redirects, redirects);
+    this.#hop = next;
   }
 
   /** Waits out a retry's delay before the next attempt. */
   backoff(timer: NodeJS.Timeout): void {
     this.#move('backoff');
-    this.timer = timer;
+    this.#ticket = undefined;
+    this.#timer = timer;
+  }
+
+  /** The retry delay is over: its timer is spent. */
+  backoffOver(): void {
+    this.#check('backoff');
+    this.#timer = undefined;
   }
 
   /**
-   * Settles the caller's promise, once. A job whose attempt a worker still holds (`held`: dispatched or sent,
-   * not answered) becomes 'abandoned', and its slot is freed when the worker answers; any other becomes
-   * 'settled'. False if the caller was already settled.
+   * Settles the caller's promise, once. A job whose attempt a worker still holds becomes 'abandoned' (its slot
+   * is freed when the worker answers); a success whose body still streams becomes 'streaming' (its slot is
+   * freed when the body ends: {@link streamEnded}); any other becomes 'settled'. False if the caller was
+   * already settled.
    */
-  settle(
-    outcome: { readonly ok: true; readonly value: HttpResult } | { readonly ok: false; readonly error: FlowpoolError },
-    held: boolean,
-  ): boolean {
+  settle(outcome: Settlement, streaming = false): boolean {
     if (this.callerSettled) return false;
-    this.#move(held ? 'abandoned' : 'settled');
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.detachSignal?.();
-    this.detachSignal = undefined;
+    this.#move(streaming ? 'streaming' : this.awaitsWorker ? 'abandoned' : 'settled');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#detachSignal?.();
+    this.#detachSignal = undefined;
+    // An abandoned job's ticket is released when its worker answers, a streaming one's when its body ends.
+    if (this.#state === 'settled') this.#ticket = undefined;
     if (outcome.ok) this.#resolve(outcome.value);
     else this.#reject(outcome.error);
     return true;
   }
 
+  /** Keeps the ticket of a success whose body streams: released when the body ends. */
+  holdForStream(ticket: Ticket<JobRun> | undefined): void {
+    this.#check('answered');
+    this.#ticket = ticket;
+  }
+
+  /** A streamed body ended, failed or was cancelled: the job is done. Returns the ticket to release. */
+  streamEnded(): Ticket<JobRun> | undefined {
+    this.#move('settled');
+    const ticket = this.#ticket;
+    this.#ticket = undefined;
+    return ticket;
+  }
+
   #move(to: JobState): void {
     if (!canMove(this.#state, to)) throw new IllegalTransitionError(this.#state, to);
     this.#state = to;
+  }
+
+  #check(state: JobState): void {
+    if (this.#state !== state) throw new IllegalTransitionError(this.#state, state);
   }
 }
 

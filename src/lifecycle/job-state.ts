@@ -3,10 +3,11 @@
  * one small class: tested without threads (test/unit/lifecycle-job-state.test.ts).
  *
  * ```
- * new ──admit──> queued ──place──> dispatched ──post──> sent ──answer──> answered ──finish──> settled
- *                  ^                    │                  │                 │
- *                  │                    └─unsend (abort)─> settled            ├──retry──> backoff ──requeue──> queued
+ * new ──start──> queued ──place──> dispatched ──post──> sent ──answer──> answered ──finish──> settled
+ *                  ^                    │                  │                 │  │
+ *                  │                    └─unsend (abort)─> settled            │  └─stream──> streaming ──end──> settled
  *                  │                                       └─abandon─> abandoned ──answer──> settled
+ *                  │                                                         ├──retry──> backoff ──requeue──> queued
  *                  └──────────── hand back (redirect to another origin) / re-run after a crash ──┘
  * ```
  */
@@ -24,6 +25,8 @@ export type JobState =
   | 'answered'
   /** Waiting out a retry's delay; in no queue meanwhile. */
   | 'backoff'
+  /** The caller has its result, a stream whose body still flows: the job keeps its slot until the body ends. */
+  | 'streaming'
   /** The caller's promise is settled (deadline watchdog, destroy) while the worker still holds the attempt. */
   | 'abandoned'
   /** Done: the caller has its result or error, and no worker holds anything of the job. */
@@ -35,8 +38,9 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   queued: ['dispatched', 'settled'],
   dispatched: ['sent', 'answered', 'abandoned', 'settled'],
   sent: ['answered', 'abandoned'],
-  answered: ['queued', 'backoff', 'settled'],
+  answered: ['queued', 'backoff', 'streaming', 'settled'],
   backoff: ['queued', 'settled'],
+  streaming: ['settled'],
   abandoned: ['settled'],
   settled: [],
 };
@@ -55,10 +59,5 @@ export function canMove(from: JobState, to: JobState): boolean {
 
 /** Whether the caller's promise has been settled in this state. */
 export function isCallerSettled(state: JobState): boolean {
-  return state === 'settled' || state === 'abandoned';
-}
-
-/** Whether a worker holds (or is about to hold) the job's current attempt, with its coordinator slot. */
-export function holdsWorker(state: JobState): boolean {
-  return state === 'dispatched' || state === 'sent' || state === 'abandoned';
+  return state === 'settled' || state === 'abandoned' || state === 'streaming';
 }

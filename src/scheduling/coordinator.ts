@@ -1,6 +1,9 @@
 /**
  * Admission and placement: which worker runs each job, and when. Pure logic, no threads: the runtime
- * injects a view of the open-connection counters and a dispatch function, so tests drive it directly.
+ * injects a view of the open-connection counters, so tests drive it directly. It never calls its owner back
+ * with a placement: every call that may place tickets (submit, release, setReady, sweep) leaves them in a
+ * list the owner takes with {@link Coordinator.takePlaced}; a placement made by a timer (a rate-limit token
+ * due, a counter row freed) is announced by `onWake`, and taken the same way.
  *
  * Rules, in order:
  * - An origin has a home worker (the one with the fewest origins when it is first seen), so its
@@ -19,8 +22,6 @@
  */
 import { FairQueue } from './fair-queue.js';
 import { DEFAULT_TENANT, UNIFORM_TENANTS, type TenantRules } from './tenants.js';
-
-export { Fifo } from './fifo.js';
 
 /** Live read access to the shared connection counters. */
 export interface ConnectionView {
@@ -46,6 +47,8 @@ export interface CoordinatorConfig {
   readonly schedule?: (wake: () => void, ms: number) => void;
   /** Each tenant's weight and queue cap. @default every tenant weight 1, no cap of its own */
   readonly tenants?: TenantRules;
+  /** A timer placed tickets: take them with `takePlaced()`. */
+  readonly onWake?: () => void;
 }
 
 /** A rate limit checked at the moment of dispatch, so no queue between it and the wire can bunch jobs. */
@@ -134,6 +137,8 @@ export interface CoordinatorSnapshot {
   readonly tenants: readonly TenantSnapshot[];
 }
 
+const NOTHING_PLACED: never[] = [];
+
 /** Below this many jobs in flight a home worker never spills: light load stays warm in one place. */
 const SPILL_MIN_LOAD = 8;
 const SPILL_FACTOR = 1.25;
@@ -145,7 +150,8 @@ const SLOT_RETRY_MS = 50;
 export class Coordinator<T> {
   readonly #config: CoordinatorConfig;
   readonly #connections: ConnectionView;
-  readonly #dispatch: (ticket: Ticket<T>) => void;
+  /** Tickets placed since the owner last took them, in placement order. */
+  #placed: Ticket<T>[] = [];
   readonly #origins = new Map<string, OriginState<T>>();
   /** Origins with nothing in flight and nothing queued: the eviction candidates, oldest first. */
   readonly #idle = new Set<OriginState<T>>();
@@ -167,10 +173,9 @@ export class Coordinator<T> {
   #slotRetryScheduled = false;
   #running = 0;
 
-  constructor(config: CoordinatorConfig, connections: ConnectionView, dispatch: (ticket: Ticket<T>) => void) {
+  constructor(config: CoordinatorConfig, connections: ConnectionView) {
     this.#config = config;
     this.#connections = connections;
-    this.#dispatch = dispatch;
     this.#loads = new Int32Array(config.workers);
     this.#homed = new Int32Array(config.workers);
     this.#ready = new Uint8Array(config.workers).fill(1);
@@ -182,6 +187,14 @@ export class Coordinator<T> {
 
   get queued(): number {
     return this.#queued;
+  }
+
+  /** The tickets placed (given a worker) since the last call, in order; each is handed out once. */
+  takePlaced(): readonly Ticket<T>[] {
+    if (this.#placed.length === 0) return NOTHING_PLACED;
+    const placed = this.#placed;
+    this.#placed = [];
+    return placed;
   }
 
   get running(): number {
@@ -425,6 +438,7 @@ export class Coordinator<T> {
       this.#slotRetryScheduled = false;
       this.#serveSlotWaiters();
       this.#scheduleSlotRetry();
+      this.#woke();
     }, SLOT_RETRY_MS);
   }
 
@@ -454,7 +468,12 @@ export class Coordinator<T> {
     this.#loads[worker] = (this.#loads[worker] ?? 0) + 1;
     origin.inflightTotal++;
     origin.inflight[worker] = (origin.inflight[worker] ?? 0) + 1;
-    this.#dispatch(ticket);
+    this.#placed.push(ticket);
+  }
+
+  /** After a timer's pump: tell the owner there is something to take. */
+  #woke(): void {
+    if (this.#placed.length > 0) this.#config.onWake?.();
   }
 
   /** Dispatches as many of the origin's queued tickets as placement allows. True if none is left. */
@@ -519,6 +538,7 @@ export class Coordinator<T> {
     this.#schedule(() => {
       origin.wakeScheduled = false;
       if (this.#origins.get(origin.key) === origin) this.#pump(origin);
+      this.#woke();
     }, wait);
     return false;
   }

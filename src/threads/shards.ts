@@ -37,6 +37,14 @@ export interface ShardEvents {
   onWorkerReady(shard: number): void;
 }
 
+const IGNORED: ShardEvents = {
+  onPosted: () => undefined,
+  onOutcome: () => undefined,
+  onBatchFailed: () => undefined,
+  onWorkerLost: () => undefined,
+  onWorkerReady: () => undefined,
+};
+
 /** What waits to leave for one shard at the end of the current microtask checkpoint. */
 interface Outbox {
   jobs: JobRequest[];
@@ -49,16 +57,16 @@ export class Shards {
   /** The shard's previous thread, until it has exited: its sockets still hold their connection units. */
   readonly #exiting: (WorkerLink | undefined)[];
   readonly #counters: ConnectionCounters;
-  readonly #events: ShardEvents;
+  /** Set once by {@link listen}, before any thread can have announced itself (that takes an event-loop turn). */
+  #events: ShardEvents = IGNORED;
   readonly #outbox: Outbox[];
   #flushScheduled = false;
   #stopping = false;
   /** Callers of ready() waiting for every shard to have a worker that takes jobs. */
   #readyWaiters: (() => void)[] = [];
 
-  constructor(options: ResolvedOptions, counters: ConnectionCounters, events: ShardEvents) {
+  constructor(options: ResolvedOptions, counters: ConnectionCounters) {
     this.#counters = counters;
-    this.#events = events;
     this.#outbox = Array.from({ length: options.workers }, () => ({ jobs: [], cancels: [] }));
     this.#links = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
     this.#exiting = new Array<WorkerLink | undefined>(options.workers).fill(undefined);
@@ -86,8 +94,9 @@ export class Shards {
     });
   }
 
-  get size(): number {
-    return this.#hosts.length;
+  /** Where the shards' events go (the runtime's pipeline and coordinator). */
+  listen(events: ShardEvents): void {
+    this.#events = events;
   }
 
   /** Resolves once every shard has a worker that takes jobs (at once if they all do now). */
@@ -171,7 +180,7 @@ export class Shards {
           this.#failLater(jobs, this.#exiting[shard]?.diedOf ?? new Error('the worker is not running'));
         continue;
       }
-      if (link.post({ jobs, cancels })) {
+      if (link.post(jobs, cancels)) {
         if (jobs.length > 0) this.#events.onPosted(jobs.map((job) => job.id));
       } else {
         // Structured clone refused the batch (normalizeJob copies bodies, so nothing a caller passes should

@@ -3,7 +3,8 @@
  * another tenant's few jobs, the per-tenant queue cap at admission, and the option's resolution.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type CoordinatorConfig, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { type CoordinatorConfig, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
 import { normalizeJob } from '../../dist/src/job/job.js';
 import { parseOptions } from '../../dist/src/config/options.js';
@@ -24,7 +25,7 @@ function harness(overrides: Partial<CoordinatorConfig> = {}) {
     ...overrides,
   };
   const dispatched: Ticket<string>[] = [];
-  const coordinator = new Coordinator<string>(config, NO_SOCKETS, (ticket) => dispatched.push(ticket));
+  const coordinator = placingCoordinator<string>(config, NO_SOCKETS, (ticket) => dispatched.push(ticket));
   /** Finishes the oldest running job, letting the next one go: the order dispatches happen in. */
   const completeOne = (): void => {
     const running = dispatched.find((t) => t.state === 'running');

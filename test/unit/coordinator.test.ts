@@ -3,12 +3,8 @@
  * function that records tickets, and releases done by hand.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  Coordinator,
-  type ConnectionView,
-  type CoordinatorConfig,
-  type Ticket,
-} from '../../dist/src/scheduling/coordinator.js';
+import { type ConnectionView, type CoordinatorConfig, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 
 /** Open-socket counts per (slot, worker), set by the test. `total` is the sum over workers. */
 class FakeConnections implements ConnectionView {
@@ -46,7 +42,7 @@ function harness(overrides: Partial<CoordinatorConfig> = {}) {
   const config: CoordinatorConfig = { ...BASE, ...overrides };
   const connections = new FakeConnections();
   const dispatched: Ticket<Job>[] = [];
-  const coordinator = new Coordinator<Job>(config, connections, (ticket) => dispatched.push(ticket));
+  const coordinator = placingCoordinator<Job>(config, connections, (ticket) => dispatched.push(ticket));
   const running = (): Ticket<Job>[] => dispatched.filter((t) => t.state === 'running');
   /** Jobs running per worker right now. */
   const perWorker = (origin?: string): number[] => {

@@ -65,35 +65,41 @@ describe('JobRun: named transitions', () => {
   it('the happy path: new -> queued -> dispatched -> sent -> answered -> settled', () => {
     const { run, errors } = newRun();
     expect(run.state).toBe('new');
-    run.startAttempt();
+    run.startAttempt('pass');
     expect([run.state, run.attempts]).toEqual(['queued', 1]);
     run.dispatch(ticketFor(run), 5);
     expect([run.state, run.dispatchedAt]).toEqual(['dispatched', 5]);
     run.posted();
-    expect(run.answer(true)).toBe(true);
+    const ticket = ticketFor(run);
+    expect(run.awaitsWorker).toBe(true);
+    expect(run.answer(true)?.worker).toBe(ticket.worker);
+    expect([run.state, run.awaitsWorker, run.ticket]).toEqual(['answered', false, undefined]);
     expect(run.networkSent).toBe(true);
-    expect(run.settle(aborted, false)).toBe(true);
+    expect(run.takeAdmission()).toBe('pass');
+    expect(run.takeAdmission()).toBeUndefined();
+    expect(run.settle(aborted)).toBe(true);
     expect(run.state).toBe('settled');
     expect(errors).toHaveLength(1);
   });
 
   it('retry: answered -> backoff -> queued starts a new attempt', () => {
     const { run } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 1);
     run.posted();
     run.answer(false);
     const timer = setTimeout(() => {}, 0);
     run.backoff(timer);
-    expect(run.state).toBe('backoff');
-    run.startAttempt();
+    expect([run.state, run.ticket]).toEqual(['backoff', undefined]);
+    run.backoffOver();
+    run.startAttempt(undefined);
     expect([run.state, run.attempts]).toEqual(['queued', 2]);
     clearTimeout(timer);
   });
 
   it('redirect hand-back: answered -> queued on another origin, same attempt, keeps its first dispatch time', () => {
     const { run } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 10);
     run.posted();
     run.answer(true);
@@ -110,7 +116,7 @@ describe('JobRun: named transitions', () => {
 
   it('no-connection hand-back: answered -> queued with the same request, nothing marked sent', () => {
     const { run } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 10);
     run.posted();
     run.answer(false);
@@ -129,40 +135,43 @@ describe('JobRun: named transitions', () => {
 
   it('crash re-run: answered -> queued as a new attempt, the hop forgotten', () => {
     const { run } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 1);
     run.posted();
     run.answer(false);
-    run.startAttempt();
-    expect([run.state, run.attempts, run.hop]).toEqual(['queued', 2, undefined]);
+    run.startAttempt(undefined, true);
+    expect([run.state, run.attempts, run.hop, run.crashReruns]).toEqual(['queued', 2, undefined, 1]);
   });
 
   it('an abort in the outbox: dispatched -> settled, nothing was sent', () => {
     const { run, errors } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 1);
-    expect(run.settle(aborted, false)).toBe(true);
+    expect(run.unsend()?.payload).toBe(run);
+    expect(run.awaitsWorker).toBe(false);
+    expect(run.settle(aborted)).toBe(true);
     expect([run.state, run.networkSent, errors.length]).toEqual(['settled', false, 1]);
   });
 
   it('abandoned: the caller is settled while the worker holds it; its answer then settles the job', () => {
     const { run, errors } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     run.dispatch(ticketFor(run), 1);
     run.posted();
-    expect(run.settle(aborted, true)).toBe(true);
+    expect(run.settle(aborted)).toBe(true);
     expect(run.state).toBe('abandoned');
     expect(run.callerSettled).toBe(true);
-    expect(run.answer(true)).toBe(false);
+    // The slot is still held: the ticket comes back when the worker answers.
+    expect(run.answer(true)?.payload).toBe(run);
     expect(run.state).toBe('settled');
     expect(errors).toHaveLength(1);
   });
 
   it('the caller is settled exactly once', () => {
     const { run, results, errors } = newRun();
-    run.startAttempt();
-    expect(run.settle(aborted, false)).toBe(true);
-    expect(run.settle(aborted, false)).toBe(false);
+    run.startAttempt(undefined);
+    expect(run.settle(aborted)).toBe(true);
+    expect(run.settle(aborted)).toBe(false);
     expect(results.length + errors.length).toBe(1);
   });
 
@@ -177,16 +186,57 @@ describe('JobRun: named transitions', () => {
     ['a second start while queued', (run: JobRun) => run.startAttempt()],
   ])('refuses an illegal move: %s', (_name, move) => {
     const { run } = newRun();
-    run.startAttempt();
+    run.startAttempt(undefined);
     expect(() => move(run)).toThrow(IllegalTransitionError);
     expect(run.state).toBe('queued');
   });
 
   it('refuses any move after settled', () => {
     const { run } = newRun();
-    run.startAttempt();
-    run.settle(aborted, false);
-    expect(() => run.startAttempt()).toThrow(IllegalTransitionError);
+    run.startAttempt(undefined);
+    run.settle(aborted);
+    expect(() => run.startAttempt(undefined)).toThrow(IllegalTransitionError);
     expect(() => run.dispatch(ticketFor(run), 1)).toThrow(IllegalTransitionError);
+  });
+});
+
+describe('JobRun: what it holds', () => {
+  it('streaming: the caller has the stream, the ticket stays held until the body ends', () => {
+    const { run, results } = newRun();
+    run.startAttempt('pass');
+    const ticket = ticketFor(run);
+    run.dispatch(ticket, 1);
+    run.posted();
+    const answered = run.answer(true);
+    run.holdForStream(answered);
+    const result = { status: 200 } as HttpResult;
+    expect(run.settle({ ok: true, value: result }, true)).toBe(true);
+    expect([run.state, run.callerSettled, run.ticket]).toEqual(['streaming', true, ticket]);
+    expect(results).toEqual([result]);
+    expect(run.streamEnded()).toBe(ticket);
+    expect([run.state, run.ticket]).toEqual(['settled', undefined]);
+  });
+
+  it("a pending cancel is the record's own, readable by everyone and written by requestCancel only", () => {
+    const { run } = newRun();
+    run.startAttempt(undefined);
+    run.dispatch(ticketFor(run), 1);
+    run.posted();
+    expect(run.cancelPending).toBe(false);
+    run.requestCancel();
+    expect([run.cancelPending, run.state]).toEqual([true, 'sent']);
+  });
+
+  it('the queue timer and the abort listener go when the caller is settled', () => {
+    const { run } = newRun();
+    let detached = 0;
+    run.watchSignal(() => detached++);
+    run.startAttempt(undefined);
+    const timer = setTimeout(() => {}, 60_000);
+    run.waitInQueue(ticketFor(run), timer);
+    expect(run.ticket?.payload).toBe(run);
+    run.settle(aborted);
+    expect([detached, run.ticket, run.state]).toEqual([1, undefined, 'settled']);
+    clearTimeout(timer);
   });
 });

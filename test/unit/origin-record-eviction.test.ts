@@ -5,7 +5,8 @@
  * coordinator wired as the runtime wires them, a fake clock and a fake connection view.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 import { normalizeJob } from '../../dist/src/job/job.js';
 import { parseOptions, type RuntimeOptions } from '../../dist/src/config/options.js';
 import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
@@ -21,7 +22,7 @@ function wired(options: RuntimeOptions) {
   const view: ConnectionView = { total: () => sockets, open: () => sockets };
   const dispatched: Ticket<string>[] = [];
   const forgotten: string[] = [];
-  const coordinator = new Coordinator<string>(
+  const coordinator = placingCoordinator<string>(
     {
       workers: 1,
       connectionsPerHost: 10,

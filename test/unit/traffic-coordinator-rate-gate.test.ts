@@ -4,13 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Coordinator,
   type ConnectionView,
   type CoordinatorConfig,
   type OriginRules,
   type RateGate,
   type Ticket,
 } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 
 /** Tokens are handed out by the test; without one, take() says "come back in `waitMs`". */
 class FakeGate implements RateGate {
@@ -62,7 +62,7 @@ function harness(rules: Record<string, OriginRules>, overrides: Partial<Coordina
     ...overrides,
   };
   const dispatched: Ticket<Job>[] = [];
-  const coordinator = new Coordinator<Job>(config, NO_SOCKETS, (ticket) => dispatched.push(ticket));
+  const coordinator = placingCoordinator<Job>(config, NO_SOCKETS, (ticket) => dispatched.push(ticket));
   const submit = (origin: string, name: string) => coordinator.submit(origin, { name });
   const names = () => dispatched.map((t) => t.payload.name);
   const running = (origin: string) => dispatched.filter((t) => t.originKey === origin && t.state === 'running').length;

@@ -10,7 +10,8 @@
  * is counted once per wait.
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { type ConnectionView, type Ticket } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 import { parseOptions } from '../../dist/src/config/options.js';
 import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import { FakeClock } from '../fixtures/fake-clock.js';
@@ -30,7 +31,7 @@ function harness(rps: number, burst: number) {
   );
   const wakes: { readonly wake: () => void; readonly ms: number }[] = [];
   const running: Ticket<string>[] = [];
-  const coordinator = new Coordinator<string>(
+  const coordinator = placingCoordinator<string>(
     {
       workers: 2,
       connectionsPerHost: 1_000,

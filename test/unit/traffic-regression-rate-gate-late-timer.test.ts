@@ -11,7 +11,8 @@
  * token. With every timer 2 ms late the paced rate is now 50.03 rps (exactly 50 for 1, 3 and 5 ms).
  */
 import { describe, expect, it } from 'vitest';
-import { Coordinator, type ConnectionView } from '../../dist/src/scheduling/coordinator.js';
+import { type ConnectionView } from '../../dist/src/scheduling/coordinator.js';
+import { placingCoordinator } from '../fixtures/placing-coordinator.js';
 import { TokenBucket } from '../../dist/src/traffic/token-bucket.js';
 import { FakeClock, seededRandom } from '../fixtures/fake-clock.js';
 
@@ -23,7 +24,7 @@ function floodWithLateTimers(rps: number, burst: number, jobs: number, lateMs: (
   const bucket = new TokenBucket(rps, burst, clock);
   const wakes: { readonly wake: () => void; readonly ms: number }[] = [];
   const dispatchedAt: number[] = [];
-  const coordinator = new Coordinator<number>(
+  const coordinator = placingCoordinator<number>(
     {
       workers: 1,
       connectionsPerHost: 1_000,
