@@ -9,7 +9,13 @@ export type { SavedFile, TypedHttpResult, TypedRun } from './api/result-types.js
 export type { CookieJarLike } from './job/cookie-jar.js';
 export type { RunManyOptions, RunManyResult } from './api/run-many.js';
 export { FlowpoolError, FLOWPOOL_ERROR_CODES, isFlowpoolError } from './errors/flowpool-error.js';
-export type { FlowpoolErrorCode, FlowpoolErrorDetails, TimeoutPhase } from './errors/flowpool-error.js';
+export type {
+  FlowpoolErrorCauseJSON,
+  FlowpoolErrorCode,
+  FlowpoolErrorDetails,
+  FlowpoolErrorJSON,
+  TimeoutPhase,
+} from './errors/flowpool-error.js';
 export type {
   FlowpoolErrorOf,
   FlowpoolErrorDetailsOf,
@@ -28,8 +34,9 @@ export type {
   ResolvedRuntimeOptions as ResolvedOptions,
   AuthOptions,
   JobRetryOptions,
+  MetricsOptions,
 } from './config/runtime-options.js';
-export type { HttpJob, FormValue } from './job/http-job.js';
+export type { HttpJob, HttpJobFields, FormValue, JobBodyChoice, JobResponseChoice } from './job/http-job.js';
 export type { ResponseType } from './wire/protocol.js';
 export type { RuntimeStats, WorkerView, HostView } from './observe/stats.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';

@@ -32,6 +32,29 @@ export type StreamJob = HttpJob & { readonly responseType: 'stream' };
 /** The default: text, decoded by the response's charset. */
 export type TextJob = HttpJob & { readonly responseType?: 'text' | undefined };
 
+/**
+ * The body a job of type `J` resolves with, as `run()`'s overloads type it: `T` for a JSON job or a
+ * transform (the caller's, `unknown` by default), `SavedFile` for `saveTo`, `Uint8Array` for bytes, a
+ * stream for streams, `string` for text (the default). Distributes over a union of job types; a job only
+ * known as `HttpJob` gets `unknown`.
+ */
+export type BodyOf<J, T = unknown> = J extends { readonly transform: string }
+  ? T
+  : J extends { readonly saveTo: string }
+    ? SavedFile
+    : J extends { readonly responseType: 'json' }
+      ? T
+      : J extends { readonly responseType: 'bytes' }
+        ? Uint8Array
+        : J extends { readonly responseType: 'stream' }
+          ? ReadableStream<Uint8Array>
+          : J extends { readonly responseType?: 'text' | undefined }
+            ? string
+            : unknown;
+
+/** The result a job of type `J` resolves with: {@link HttpResult} with its body typed by {@link BodyOf}. */
+export type ResultOf<J, T = unknown> = TypedHttpResult<BodyOf<J, T>>;
+
 /** `run()`'s overloads, in the order TypeScript tries them. */
 export interface TypedRun {
   /** A JSON body, or a transform's result: typed by the caller's `T`. */

@@ -6,6 +6,7 @@
 import type { FlowpoolError } from '../errors/flowpool-error.js';
 import type { HttpJob } from '../job/http-job.js';
 import type { HttpResult } from '../job/result.js';
+import type { ResultOf } from './result-types.js';
 
 export interface RunManyOptions {
   /**
@@ -17,20 +18,29 @@ export interface RunManyOptions {
   readonly signal?: AbortSignal;
 }
 
-/** One settled job of `runMany`, in completion order; `index` is its position in the input. */
-export type RunManyResult =
-  | { readonly index: number; readonly ok: true; readonly value: HttpResult }
+/**
+ * One settled job of `runMany`, in completion order; `index` is its position in the input. The value is
+ * typed by the jobs' type `J` as `run()` types it (see `BodyOf`): text jobs give `string` bodies,
+ * JSON jobs `T` (`unknown` unless the caller says), bytes jobs `Uint8Array`; jobs only known as `HttpJob`
+ * give {@link HttpResult}.
+ */
+export type RunManyResult<J extends HttpJob = HttpJob, T = unknown> =
+  | { readonly index: number; readonly ok: true; readonly value: ResultOf<J, T> }
   | { readonly index: number; readonly ok: false; readonly error: FlowpoolError };
 
-export async function* runMany(
+/**
+ * The window itself. `R` is the result type the caller declares (its return type decides it): the worker
+ * produced the body each job asked for, which the runtime cannot see in the types.
+ */
+export async function* runMany<R extends RunManyResult = RunManyResult>(
   jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>,
   options: { readonly concurrency: number; readonly signal?: AbortSignal | undefined },
   runOne: (job: HttpJob, signal: AbortSignal | undefined) => Promise<HttpResult>,
-): AsyncGenerator<RunManyResult, void, undefined> {
+): AsyncGenerator<R, void, undefined> {
   const concurrency = options.concurrency;
   const iterator: Iterator<HttpJob> | AsyncIterator<HttpJob> =
     Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : jobs[Symbol.iterator]();
-  const ready: RunManyResult[] = [];
+  const ready: R[] = [];
   let wake: (() => void) | undefined;
   let inFlight = 0;
   let index = 0;
@@ -38,7 +48,8 @@ export async function* runMany(
 
   const settle = (result: RunManyResult): void => {
     inFlight--;
-    ready.push(result);
+    // The declared R: the body is the one the job asked for (the worker decoded it so).
+    ready.push(result as R);
     const resume = wake;
     wake = undefined;
     resume?.();

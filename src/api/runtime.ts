@@ -41,7 +41,10 @@ export interface Runtime {
    * Runs jobs from any (async) iterable with at most `concurrency` in flight, yielding settled results
    * in completion order. Reads its input only as fast as results are consumed, so memory stays bounded.
    */
-  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult>;
+  runMany<J extends HttpJob, T = unknown>(
+    jobs: Iterable<J> | AsyncIterable<J>,
+    options?: RunManyOptions,
+  ): AsyncIterable<RunManyResult<J, T>>;
   /** Resolves once every worker has loaded and can take jobs (jobs submitted earlier simply wait). */
   ready(): Promise<void>;
   /** Per worker, per host and total counters. */
@@ -155,7 +158,10 @@ class FlowpoolRuntime implements Runtime {
     });
   }
 
-  runMany(jobs: Iterable<HttpJob> | AsyncIterable<HttpJob>, options?: RunManyOptions): AsyncIterable<RunManyResult> {
+  runMany<J extends HttpJob, T = unknown>(
+    jobs: Iterable<J> | AsyncIterable<J>,
+    options?: RunManyOptions,
+  ): AsyncIterable<RunManyResult<J, T>> {
     let parsed: ParsedRunManyArguments;
     try {
       parsed = parseRunManyArguments(jobs, options);

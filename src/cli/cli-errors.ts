@@ -33,32 +33,70 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'FLOWPOOL_INVALID_WORKFLOW',
 ]);
 
-/** The flag that sets a runtime option, for messages about options given on the command line. */
-const FLAG_OF: Readonly<Record<string, string>> = {
-  'options.workers': '--workers',
-  'options.connectionsPerHost': '--connections-per-host',
-  'options.timeoutMs': '--timeout',
-  'options.maxResponseBytes': '--max-response-bytes',
-  'options.policy.allow': '--allow',
-  'options.policy.deny': '--deny',
+/**
+ * The flag that sets each option path (after `options.`), and the key commander stores it under: an
+ * error about an option a flag set names the flag, as the user typed it, not the library's option path.
+ */
+const OPTION_FLAGS: Readonly<Record<string, readonly [flag: string, key: string]>> = {
+  workers: ['--workers', 'workers'],
+  connectionsPerHost: ['--connections-per-host', 'connectionsPerHost'],
+  timeoutMs: ['--timeout', 'timeout'],
+  maxResponseBytes: ['--max-response-bytes', 'maxResponseBytes'],
+  'policy.allow': ['--allow', 'allow'],
+  'policy.deny': ['--deny', 'deny'],
+  'tls.ca': ['--cacert', 'cacert'],
+  'tls.cert': ['--cert', 'cert'],
+  'tls.key': ['--key', 'key'],
+  'tls.rejectUnauthorized': ['--insecure', 'insecure'],
+  proxy: ['--proxy', 'proxy'],
+  noProxy: ['--noproxy', 'noproxy'],
+  allowH2: ['--http2', 'http2'],
+  redis: ['--redis', 'redis'],
+  queue: ['--queue', 'queue'],
+  concurrency: ['--concurrency', 'concurrency'],
 };
+
+/** The flag (or argument) behind each job field, for the commands whose job is built from flags. */
+const JOB_FLAGS: Readonly<Record<string, string>> = {
+  url: '<url>',
+  method: '-X/--request',
+  headers: '-H/--header',
+  body: '-d/--data',
+  auth: '-u/--user',
+  followRedirects: '--no-follow',
+};
+
+/** What a command tells {@link exitWith} about itself, so its errors speak in its flags. */
+export interface CommandSpeech {
+  /** The job is built from this command's flags (`fetch`, `enqueue`): job fields are named by their flag. */
+  readonly jobFromFlags?: boolean;
+}
+
+/** The flags commander parsed, as `reportFailure` reads them: which were given, and the --config file. */
+export type GivenFlags = Readonly<Record<string, unknown>>;
 
 /**
  * A commander action that sets the process's exit code from `run`, or from what it threw (reportFailure):
- * every command ends the same way.
+ * every command ends the same way. Commander calls an action with the arguments, then the parsed flags,
+ * then the command; the flags let a failure name the flag the user typed.
  */
-export function exitWith<A extends unknown[]>(run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+export function exitWith<A extends unknown[]>(
+  run: (...args: A) => Promise<number>,
+  speech: CommandSpeech = {},
+): (...args: A) => Promise<void> {
   return async (...args) => {
     try {
       process.exitCode = await run(...args);
     } catch (error) {
-      process.exitCode = reportFailure(error);
+      const flags = args.at(-2);
+      const given = typeof flags === 'object' && flags !== null ? (flags as GivenFlags) : {};
+      process.exitCode = reportFailure(error, given, speech);
     }
   };
 }
 
 /** Writes why a command failed to stderr and returns the exit code. Branches on `code`, never on classes. */
-export function reportFailure(error: unknown): number {
+export function reportFailure(error: unknown, given: GivenFlags = {}, speech: CommandSpeech = {}): number {
   const { code, message, details } = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     message?: unknown;
@@ -67,12 +105,14 @@ export function reportFailure(error: unknown): number {
   if (typeof code === 'string' && typeof message === 'string') {
     if (code === 'FLOWPOOL_BLOCKED_DESTINATION') {
       const reason = typeof details?.reason === 'string' ? details.reason : message;
-      process.stderr.write(`blocked: ${reason}\n`);
+      process.stderr.write(
+        `blocked: ${reason}\n  nothing was sent; if this destination is meant, allow it with --allow <host|ip|cidr>\n`,
+      );
       return EXIT.blocked;
     }
     if (USAGE_CODES.has(code)) {
-      const flag = typeof details?.field === 'string' ? flagOf(details.field) : undefined;
-      process.stderr.write(`flowpool: ${message}${flag === undefined ? '' : ` (flag ${flag} or --config)`}\n`);
+      const text = typeof details?.field === 'string' ? inFlagTerms(message, details.field, given, speech) : message;
+      process.stderr.write(`flowpool: ${text}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`flowpool: ${code}: ${message}\n`);
@@ -83,7 +123,30 @@ export function reportFailure(error: unknown): number {
   return EXIT.failure;
 }
 
-function flagOf(field: string): string | undefined {
-  const parts = field.split(/[.[]/);
-  return FLAG_OF[parts.slice(0, 3).join('.')] ?? FLAG_OF[parts.slice(0, 2).join('.')];
+/**
+ * Rewrites the field paths of a validation message in the command's terms: `options.tls.ca` becomes
+ * `--cacert` when that flag was given, `tls.ca (in --config FILE)` when the config file set it; a job field
+ * of `fetch`/`enqueue` becomes its flag (`job.headers` -> `-H/--header`).
+ */
+export function inFlagTerms(message: string, field: string, given: GivenFlags, speech: CommandSpeech): string {
+  const config = typeof given.config === 'string' ? given.config : undefined;
+  let text = message;
+  for (const path of Object.keys(OPTION_FLAGS).sort((a, b) => b.length - a.length)) {
+    const [flag, key] = OPTION_FLAGS[path] ?? ['', ''];
+    const spelled = new RegExp(`\\boptions\\.${path.replaceAll('.', '\\.')}(?![\\w])`, 'g');
+    if (given[key] !== undefined && given[key] !== false) text = text.replace(spelled, flag);
+    else if (config !== undefined) text = text.replace(spelled, `${path} (in --config ${config})`);
+  }
+  if (speech.jobFromFlags === true) {
+    // A header is named as the user wrote it: -H 'name: ...'.
+    text = text.replace(/\bjob\.headers\.([!#$%&'*+.^_`|~0-9A-Za-z-]+)/g, "-H '$1: ...'");
+    for (const [path, flag] of Object.entries(JOB_FLAGS)) {
+      text = text.replace(new RegExp(`\\bjob\\.${path}(?![\\w])`, 'g'), flag);
+    }
+  }
+  // An option no flag sets, from a config file: say where it came from.
+  if (config !== undefined && field.startsWith('options.') && text === message) {
+    text = `${text} (in --config ${config})`;
+  }
+  return text;
 }

@@ -22,7 +22,10 @@ export function registerEnqueueCommand(program: Command): void {
     .argument('<url>', 'absolute http: or https: URL')
     .option('-X, --request <method>', 'request method (default: GET, or POST with -d)')
     .option('-H, --header <header>', "request header as 'name: value'; repeatable", collect)
-    .option('-d, --data <body>', 'request body (makes the default method POST)')
+    .option(
+      '-d, --data <body>',
+      'request body (makes the default method POST; content-type application/x-www-form-urlencoded unless -H sets one)',
+    )
     .option('-i, --include', 'print the status line and response headers before the body')
     .option('-f, --fail', 'exit 1 (and print no body) when the status is 400 or more')
     .option('--no-follow', 'do not follow redirects')
@@ -42,7 +45,7 @@ export function registerEnqueueCommand(program: Command): void {
 Example:
   flowpool enqueue --redis redis://127.0.0.1:6379 --queue http https://api.example.com/items -i`,
   );
-  command.action(exitWith((url: string, flags: EnqueueFlags) => enqueueCommand(url, flags)));
+  command.action(exitWith((url: string, flags: EnqueueFlags) => enqueueCommand(url, flags), { jobFromFlags: true }));
 }
 
 async function enqueueCommand(url: string, flags: EnqueueFlags): Promise<number> {

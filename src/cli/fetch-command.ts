@@ -33,7 +33,10 @@ export function registerFetchCommand(program: Command): void {
     .argument('<url>', 'absolute http: or https: URL')
     .option('-X, --request <method>', 'request method (default: GET, or POST with -d)')
     .option('-H, --header <header>', "request header as 'name: value'; repeatable", collect)
-    .option('-d, --data <body>', 'request body, or @file to send a file (makes the default method POST)')
+    .option(
+      '-d, --data <body>',
+      'request body, or @file to send a file (makes the default method POST; content-type application/x-www-form-urlencoded unless -H sets one, as curl)',
+    )
     .option(
       '-u, --user <user:password>',
       "basic auth credentials (sent only to the URL's origin, never after a redirect elsewhere)",
@@ -57,7 +60,7 @@ Examples:
 The proxy comes from HTTP_PROXY / HTTPS_PROXY / NO_PROXY unless --proxy says otherwise (--proxy "" goes
 direct). The destination policy judges every target before anything is sent to the proxy.`,
   );
-  command.action(exitWith((url: string, flags: FetchFlags) => fetchCommand(url, flags)));
+  command.action(exitWith((url: string, flags: FetchFlags) => fetchCommand(url, flags), { jobFromFlags: true }));
 }
 
 async function fetchCommand(url: string, flags: FetchFlags): Promise<number> {
@@ -103,6 +106,10 @@ export async function toJob(url: string, flags: FetchFlags): Promise<HttpJob> {
   if (flags.data !== undefined) job.body = await readData(flags.data);
   const headers = flags.header === undefined ? {} : parseHeaders(flags.header);
   if (flags.userAgent !== undefined) headers['user-agent'] = flags.userAgent;
+  // As curl: -d is form data unless a content-type header says otherwise.
+  if (flags.data !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
   if (Object.keys(headers).length > 0) job.headers = headers;
   if (flags.user !== undefined) {
     const colon = flags.user.indexOf(':');

@@ -40,6 +40,8 @@ export const DEFAULTS = {
   },
   retryBudget: { ratio: 0.2, minRetries: 10, windowMs: 10_000 },
   circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000, failOn5xx: true },
+  /** Distinct values one metrics label takes before new ones are counted under `other`. */
+  metricsMaxLabelValues: 100,
 } as const;
 
 const positiveInt = (max: number) => z.int().min(1).max(max);
@@ -324,6 +326,21 @@ export const runtimeOptionsSchema = z.strictObject({
    * @default {} (every tenant weight 1, capped only by `maxQueue`)
    */
   tenants: tenantsSchema.default({}),
+  /**
+   * The label sets of the Prometheus metrics (`runtime.metrics()`), so their cardinality is the caller's
+   * choice. `origin`: label per-host series by `origin` (scheme, host and port), by `host` (the host name
+   * alone: every port and scheme of a host in one series) or not at all (`false`: one series for every
+   * host). `tenant`: label per-tenant series by tenant, or not (`false`). `maxLabelValues`: distinct
+   * values each label takes at most; values seen after that many are counted under `other`.
+   * @default { origin: 'origin', tenant: true, maxLabelValues: 100 }
+   */
+  metrics: z
+    .strictObject({
+      origin: z.union([z.enum(['host', 'origin']), z.literal(false)]).default('origin'),
+      tenant: z.boolean().default(true),
+      maxLabelValues: z.int().min(1).max(100_000).default(DEFAULTS.metricsMaxLabelValues),
+    })
+    .default({ origin: 'origin', tenant: true, maxLabelValues: DEFAULTS.metricsMaxLabelValues }),
 });
 
 /** What `createRuntime` accepts: a written interface (runtime-options.ts) that `runtimeOptionsSchema` checks. */
@@ -350,7 +367,10 @@ function parseOptionsUnguarded(input: unknown): ResolvedOptions {
     refuseForbiddenKeys('FLOWPOOL_INVALID_OPTIONS', 'options', input, OPTION_RECORDS);
   }
   const result = runtimeOptionsSchema.safeParse(input ?? {});
-  if (!result.success) throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input);
+  if (!result.success)
+    throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input, {
+      schema: runtimeOptionsSchema,
+    });
   const workers = result.data.workers ?? Math.max(1, availableParallelism());
   return { ...result.data, workers };
 }

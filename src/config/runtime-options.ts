@@ -257,6 +257,24 @@ export interface RuntimeOptions {
    * @default {} (every tenant weight 1, capped only by `maxQueue`)
    */
   tenants?: Record<string, TenantOptions>;
+  /**
+   * The label sets of the Prometheus metrics (`runtime.metrics()`), so their cardinality is the caller's
+   * choice. `origin`: label per-host series by `origin` (scheme, host and port), by `host` (the host name
+   * alone) or not at all (`false`). `tenant`: label per-tenant series by tenant, or not. `maxLabelValues`:
+   * distinct values each label takes at most; values seen after that many are counted under `other`.
+   * @default { origin: 'origin', tenant: true, maxLabelValues: 100 }
+   */
+  metrics?: MetricsOptions;
+}
+
+/** The label sets of the Prometheus metrics (see {@link RuntimeOptions.metrics}). */
+export interface MetricsOptions {
+  /** @default 'origin' */
+  origin?: 'host' | 'origin' | false;
+  /** @default true */
+  tenant?: boolean;
+  /** @default 100 */
+  maxLabelValues?: number;
 }
 
 /**

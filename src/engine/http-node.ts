@@ -12,7 +12,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { FlowpoolError, type HttpJob } from '../index.js';
+import { FlowpoolError, type HttpJob, type JobBodyChoice } from '../index.js';
 import { jobSchema } from '../schema.js';
 import { NodeError, toNodeErrorInfo } from './errors.js';
 import { jsonText } from './json-text.js';
@@ -178,11 +178,15 @@ function parseJson(body: unknown): unknown {
  */
 function toJob(data: z.output<typeof fields>, id: string | undefined): HttpJob {
   // A fresh object every time: the tracing step adds a header to it.
-  const job: HttpJob = { url: data.url, responseType: 'text' };
+  // Both body and json are passed on when a node gives both, though HttpJob's type refuses the pair: the
+  // job schema then refuses this very job ("either body or json"), naming the node's field.
+  const payload = {
+    ...(data.body === undefined ? {} : { body: data.body }),
+    ...(data.json === undefined ? {} : { json: data.json }),
+  } as JobBodyChoice;
+  const job: HttpJob = { url: data.url, responseType: 'text', ...payload };
   if (data.method !== undefined) job.method = data.method;
   if (data.headers !== undefined) job.headers = data.headers;
-  if (data.body !== undefined) job.body = data.body;
-  if (data.json !== undefined) job.json = data.json;
   if (data.timeoutMs !== undefined) job.timeoutMs = data.timeoutMs;
   if (data.followRedirects !== undefined) job.followRedirects = data.followRedirects;
   if (id !== undefined) job.id = id;

@@ -44,7 +44,11 @@ export type TimeoutPhase = 'queued' | 'connect' | 'headers' | 'body' | 'total';
 export interface FlowpoolErrorDetails {
   /** For `FLOWPOOL_TIMEOUT`: the phase the job was in when the deadline fired. */
   readonly phase?: TimeoutPhase;
-  /** For `FLOWPOOL_BLOCKED_DESTINATION`: the policy rule that refused it (never contains secrets). */
+  /**
+   * For `FLOWPOOL_BLOCKED_DESTINATION`: the policy rule that refused it. For `FLOWPOOL_QUEUE_UNAVAILABLE`: why
+   * Redis could not be used (the connection's state or the underlying error's message). Never contains
+   * secrets (URL credentials are redacted on construction).
+   */
   readonly reason?: string;
   /** For `FLOWPOOL_INVALID_OPTIONS` / `FLOWPOOL_INVALID_JOB`: the path of the offending field. */
   readonly field?: string;
@@ -71,6 +75,15 @@ export interface FlowpoolErrorDetails {
   readonly headers?: Readonly<Record<string, string | string[]>>;
   /** For `FLOWPOOL_INVALID_RESPONSE` on a JSON job: the body's first bytes (at most 1 KiB), decoded as text. */
   readonly bodyPreview?: string;
+  /**
+   * For `FLOWPOOL_INVALID_OPTIONS` / `FLOWPOOL_INVALID_JOB` on an unknown key: the known key it is closest to
+   * (a likely typo), when one is close.
+   */
+  readonly suggestion?: string;
+  /** For `FLOWPOOL_QUEUE_UNAVAILABLE`: the Redis server as `host:port` (never credentials). */
+  readonly redis?: string;
+  /** For `FLOWPOOL_SAVE_FAILED`: the file the body was to be saved to (`job.saveTo`). */
+  readonly path?: string;
 }
 
 /** Details every code may carry. */
@@ -94,8 +107,9 @@ type NoSpecificDetails = object;
 
 /** The details specific to each code, on top of {@link FlowpoolErrorCommonDetails}. */
 export type FlowpoolErrorSpecificDetails = EveryCode<{
-  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string };
-  readonly FLOWPOOL_INVALID_JOB: { readonly field: string };
+  /** `suggestion` is there for an unknown key close to a known one. */
+  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string; readonly suggestion?: string };
+  readonly FLOWPOOL_INVALID_JOB: { readonly field: string; readonly suggestion?: string };
   readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
   readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase };
   readonly FLOWPOOL_RESPONSE_TOO_LARGE: NoSpecificDetails;
@@ -115,8 +129,10 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_TRANSFORM_FAILED: NoSpecificDetails;
   readonly FLOWPOOL_CIRCUIT_OPEN: { readonly retryInMs: number };
   readonly FLOWPOOL_TLS_FAILED: NoSpecificDetails;
-  readonly FLOWPOOL_QUEUE_UNAVAILABLE: NoSpecificDetails;
-  readonly FLOWPOOL_SAVE_FAILED: NoSpecificDetails;
+  /** The Redis server (`host:port`) and why it could not be used (`reason`; `causeCode` when the error had one). */
+  readonly FLOWPOOL_QUEUE_UNAVAILABLE: { readonly redis: string; readonly reason: string };
+  /** The target file; `causeCode` holds the system error code (`ENOENT`, `EACCES`, `ENOSPC`, ...) when there is one. */
+  readonly FLOWPOOL_SAVE_FAILED: { readonly path: string };
 }>;
 
 type SpecificKey = {
@@ -133,7 +149,58 @@ export type FlowpoolErrorDetailsOf<C extends FlowpoolErrorCode> = FlowpoolErrorC
     readonly [K in Exclude<SpecificKey, keyof FlowpoolErrorSpecificDetails[C]>]?: undefined;
   };
 
-/** The options of the constructor, as for `Error`: `cause` is kept on the error (never serialised). */
+/** The JSON form of a {@link FlowpoolError}: what `JSON.stringify(error)` writes and `FlowpoolError.fromJSON` reads. */
+export interface FlowpoolErrorJSON {
+  readonly name: string;
+  readonly code: FlowpoolErrorCode;
+  readonly message: string;
+  readonly details: FlowpoolErrorDetails;
+  /** The error's `cause`, summarised: its name, message (URL credentials redacted) and `code` if it had one. */
+  readonly cause?: FlowpoolErrorCauseJSON;
+}
+
+/** A summary of an error's `cause` in {@link FlowpoolErrorJSON}. */
+export interface FlowpoolErrorCauseJSON {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
+function summariseCause(cause: unknown): FlowpoolErrorCauseJSON | undefined {
+  if (cause === undefined) return undefined;
+  try {
+    if (typeof cause === 'object' && cause !== null) {
+      const { name, message, code } = cause as { name?: unknown; message?: unknown; code?: unknown };
+      return {
+        name: typeof name === 'string' ? name : 'Error',
+        message: typeof message === 'string' ? redactUrlCredentials(message) : '',
+        ...(typeof code === 'string' ? { code } : {}),
+      };
+    }
+    // A thrown primitive (a string, a number, ...): described as an error message would quote it.
+    return {
+      name: typeof cause,
+      message: typeof cause === 'string' ? redactUrlCredentials(cause) : describeReceived(cause),
+    };
+  } catch {
+    // A thrown Proxy (a stranger's getter) must not make logging an error throw.
+    return { name: 'Error', message: '' };
+  }
+}
+
+function causeFromJSON(value: unknown): Error {
+  const { name, message, code } = (typeof value === 'object' && value !== null ? value : {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+  };
+  const error = new Error(typeof message === 'string' ? message : '');
+  if (typeof name === 'string') error.name = name;
+  if (typeof code === 'string') Object.defineProperty(error, 'code', { value: code, enumerable: true });
+  return error;
+}
+
+/** The options of the constructor, as for `Error`: `cause` is kept on the error (summarised by `toJSON`, never sent across threads). */
 export interface FlowpoolErrorOptions {
   readonly cause?: unknown;
 }
@@ -173,6 +240,44 @@ class FlowpoolErrorBase extends Error {
       typeof details.reason === 'string' && details.reason.includes('@')
         ? { ...details, reason: redactUrlCredentials(details.reason) }
         : details;
+  }
+
+  /**
+   * What `JSON.stringify(error)` shows: name, code, message and details (an `Error`'s own `message` is not
+   * enumerable, so without this a logged error would lose it), and the cause summarised.
+   */
+  toJSON(): FlowpoolErrorJSON {
+    const cause = summariseCause(this.cause);
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      details: this.details,
+      ...(cause === undefined ? {} : { cause }),
+    };
+  }
+
+  /**
+   * Rebuilds an error from its JSON form ({@link FlowpoolErrorBase.toJSON}, or a parsed log line): the same
+   * code, message and details. A code this version does not know reads as `FLOWPOOL_CONNECTION_FAILED`
+   * (the message is kept); anything that is not an error's JSON at all throws a `TypeError`.
+   */
+  static fromJSON(value: unknown): FlowpoolError {
+    if (typeof value !== 'object' || value === null) throw new TypeError('expected the JSON form of a FlowpoolError');
+    const { code, message, details, cause } = value as Partial<Record<keyof FlowpoolErrorJSON, unknown>>;
+    if (typeof message !== 'string' || typeof code !== 'string') {
+      throw new TypeError('expected the JSON form of a FlowpoolError (a string code and message)');
+    }
+    const plainDetails =
+      typeof details === 'object' && details !== null && !Array.isArray(details)
+        ? (details as FlowpoolErrorDetails)
+        : {};
+    return new FlowpoolError(
+      isFlowpoolErrorCode(code) ? code : 'FLOWPOOL_CONNECTION_FAILED',
+      message,
+      plainDetails,
+      cause === undefined ? undefined : { cause: causeFromJSON(cause) },
+    );
   }
 
   // A brand, not class identity: two copies of flowpool (a dependency of a dependency) each have their own
@@ -215,6 +320,8 @@ export interface FlowpoolErrorConstructor {
   readonly prototype: FlowpoolError;
   /** True for any flowpool error, whichever copy of the package made it. */
   [Symbol.hasInstance](value: unknown): value is FlowpoolError;
+  /** Rebuilds an error from its JSON form (`JSON.parse(JSON.stringify(error))`): same code, message and details. */
+  fromJSON(value: unknown): FlowpoolError;
 }
 
 /**

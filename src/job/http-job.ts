@@ -11,7 +11,8 @@ import type { CookieJarLike } from './cookie-jar.js';
 export type FormValue = string | number | boolean;
 
 /** One HTTP job: plain data, validated by `run()` before it is queued (`FLOWPOOL_INVALID_JOB` names the field). */
-export interface HttpJob {
+/** Every field a job may carry, each on its own (see {@link HttpJob} for the combinations allowed). */
+export interface HttpJobFields {
   /** Absolute http(s) URL, or one relative to `baseUrl`. */
   url: string;
   /**
@@ -102,3 +103,46 @@ export interface HttpJob {
    */
   tenant?: string;
 }
+
+/**
+ * Where the response body goes, and the combinations the runtime accepts: returned (text, json or bytes,
+ * through a transform or not), streamed (no transform), or saved to a file (nothing else).
+ */
+export type JobResponseChoice =
+  | {
+      saveTo?: undefined;
+      /** How the response body is returned. @default 'text' */
+      responseType?: 'text' | 'json' | 'bytes' | undefined;
+      /** Name of a transform registered in the runtime's `transforms` option, run on the body in the worker. */
+      transform?: string | undefined;
+    }
+  | { saveTo?: undefined; responseType: 'stream'; transform?: undefined }
+  | {
+      /**
+       * Writes the response body to this absolute file path in the worker instead of returning it; the
+       * result's body is `{ path, bytes }`. Not with `responseType` or `transform`.
+       */
+      saveTo: string;
+      responseType?: undefined;
+      transform?: undefined;
+    };
+
+/** What the request carries: a `body`, a `json` value or `form` fields, one of them at most. */
+export type JobBodyChoice =
+  | { body?: HttpJobFields['body']; json?: undefined; form?: undefined }
+  | {
+      /** A value sent as a JSON body with `content-type: application/json`. */
+      json: unknown;
+      body?: undefined;
+      form?: undefined;
+    }
+  | { form?: HttpJobFields['form']; body?: undefined; json?: undefined };
+
+/**
+ * A job as an engine writes it. Its type refuses what the runtime would refuse at run time: `saveTo` with
+ * a `responseType` or a `transform`, `responseType: 'stream'` with a transform, more than one of `body`,
+ * `json` and `form`.
+ */
+export type HttpJob = Omit<HttpJobFields, 'saveTo' | 'responseType' | 'transform' | 'body' | 'json' | 'form'> &
+  JobResponseChoice &
+  JobBodyChoice;

@@ -236,7 +236,11 @@ function parseJob(input: unknown, defaults: JobDefaults): z.output<typeof jobSch
   }
   const result = jobSchema.safeParse(resolveAgainstBase(input, defaults.baseUrl));
   if (!result.success) {
-    throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, jobId, CONCEALED_FIELDS);
+    throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', result.error.issues, input, {
+      jobId,
+      concealed: CONCEALED_FIELDS,
+      schema: jobSchema,
+    });
   }
   return result.data;
 }

@@ -189,7 +189,7 @@ export class Attempts {
 
   /** Records an attempt's result with the traffic rules of the job's origin (breaker, budget, latency). */
   record(run: JobRun, attempt: AttemptResult, latencyMs: number): void {
-    this.#traffic.recordAttempt(run.job.origin, attempt, latencyMs, run.takeAdmission() ?? 'pass');
+    this.#traffic.recordAttempt(run.job.origin, attempt, latencyMs, run.takeAdmission() ?? 'pass', run.job.tenant);
   }
 
   /** Schedules another attempt if the traffic rules allow one; true when scheduled. */

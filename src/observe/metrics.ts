@@ -1,22 +1,28 @@
 /**
  * Prometheus text exposition of a runtime's stats, through prom-client. Values are read from one
- * `stats()` snapshot at scrape time, so metrics cost nothing on the job path. Per-host series are
- * labelled by origin; the runtime tracks at most `maxOrigins` of them, which bounds the cardinality.
+ * `stats()` snapshot at scrape time, so metrics cost nothing on the job path but the request-duration
+ * histogram's one observation per request (see src/traffic/request-durations.ts). Per-host and per-tenant
+ * series follow the `metrics` option's label sets: by origin, by host or not at all, by tenant or not, each
+ * label bounded by `maxLabelValues` (later values are summed under `other`).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { RuntimeStats } from './stats.js';
+import { labelFolding } from './label-folding.js';
+import { renderDurationHistogram } from './duration-histogram-text.js';
 
 type Labels = Record<string, string | number>;
 
 export async function renderMetrics(stats: RuntimeStats): Promise<string> {
   const registry = new Registry();
+  const fold = labelFolding(stats.requestDurations);
+  // Rows that fold into one label set are summed (prom-client's inc adds up; a gauge starts from 0).
   const counter = (name: string, help: string, labelNames: string[], rows: [Labels, number][]): void => {
     const metric = new Counter({ name, help, labelNames, registers: [registry] });
     for (const [labels, value] of rows) if (value > 0) metric.inc(labels, value);
   };
   const gauge = (name: string, help: string, labelNames: string[], rows: [Labels, number][]): void => {
     const metric = new Gauge({ name, help, labelNames, registers: [registry] });
-    for (const [labels, value] of rows) metric.set(labels, value);
+    for (const [labels, value] of rows) metric.inc(labels, value);
   };
   const { totals, hosts, workers } = stats;
 
@@ -76,105 +82,119 @@ export async function renderMetrics(stats: RuntimeStats): Promise<string> {
     workers.map((w) => [{ worker: w.worker }, w.heapUsedBytes]),
   );
 
+  const o = fold.originNames;
+  const byHost = (rows: [string, Labels, number][]): [Labels, number][] =>
+    rows.map(([origin, labels, value]) => [{ ...fold.origin(origin), ...labels }, value]);
   counter(
     'flowpool_host_requests_total',
     'Jobs per host.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.requests ?? 0]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.requests ?? 0])),
   );
   counter(
     'flowpool_host_responses_total',
     'Responses per host and status class.',
-    ['origin', 'class'],
-    hosts.flatMap((h) =>
-      Object.entries(h.statuses ?? {}).map(([cls, n]): [Labels, number] => [{ origin: h.origin, class: cls }, n]),
+    [...o, 'class'],
+    byHost(
+      hosts.flatMap((h) =>
+        Object.entries(h.statuses ?? {}).map(([cls, n]): [string, Labels, number] => [h.origin, { class: cls }, n]),
+      ),
     ),
   );
   counter(
     'flowpool_host_errors_total',
     'Failed attempts per host and error code.',
-    ['origin', 'code'],
-    hosts.flatMap((h) =>
-      Object.entries(h.errorsByCode ?? {}).map(([code, n]): [Labels, number] => [{ origin: h.origin, code }, n]),
+    [...o, 'code'],
+    byHost(
+      hosts.flatMap((h) =>
+        Object.entries(h.errorsByCode ?? {}).map(([code, n]): [string, Labels, number] => [h.origin, { code }, n]),
+      ),
     ),
   );
   counter(
     'flowpool_host_retries_total',
     'Retries per host.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.retries ?? 0]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.retries ?? 0])),
   );
   counter(
     'flowpool_host_retries_denied_total',
     'Retries the retry budget refused.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.retriesDenied ?? 0]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.retriesDenied ?? 0])),
   );
   counter(
     'flowpool_host_limiter_waits_total',
     'Dispatches deferred by the rate limit.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.limiterWaits ?? 0]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.limiterWaits ?? 0])),
   );
   gauge(
-    'flowpool_host_latency_seconds',
-    'Response latency per host (dispatch to body), by quantile.',
-    ['origin', 'quantile'],
-    hosts.flatMap((h): [Labels, number][] => [
-      [{ origin: h.origin, quantile: '0.5' }, (h.latencyP50Ms ?? 0) / 1000],
-      [{ origin: h.origin, quantile: '0.99' }, (h.latencyP99Ms ?? 0) / 1000],
-    ]),
+    'flowpool_host_jobs_queued',
+    'Jobs waiting in the coordinator per host (queue depth).',
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.queued])),
   );
   gauge(
     'flowpool_host_connections_open',
     'Sockets open to the host, all workers.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.openConnections]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.openConnections])),
   );
   gauge(
     'flowpool_host_in_flight',
     'Jobs in flight to the host.',
-    ['origin'],
-    hosts.map((h) => [{ origin: h.origin }, h.inFlight]),
+    o,
+    byHost(hosts.map((h) => [h.origin, {}, h.inFlight])),
   );
+  // Hosts folded into one label set show their worst circuit (states do not add up).
+  const circuits = new Map<string, [Labels, number]>();
+  for (const h of hosts) {
+    if (h.circuit === undefined || h.circuit === 'off') continue;
+    const labels = fold.origin(h.origin);
+    const state = h.circuit === 'open' ? 2 : h.circuit === 'half-open' ? 1 : 0;
+    const key = JSON.stringify(labels);
+    if ((circuits.get(key)?.[1] ?? -1) < state) circuits.set(key, [labels, state]);
+  }
   gauge(
     'flowpool_host_circuit_state',
-    'Circuit breaker state per host: 0 closed, 1 half-open, 2 open (absent when off).',
-    ['origin'],
-    hosts
-      .filter((h) => h.circuit !== undefined && h.circuit !== 'off')
-      .map((h) => [{ origin: h.origin }, h.circuit === 'open' ? 2 : h.circuit === 'half-open' ? 1 : 0]),
+    'Circuit breaker state per host: 0 closed, 1 half-open, 2 open (absent when off; the worst of the hosts folded together).',
+    o,
+    [...circuits.values()],
   );
-  const tenants = stats.tenants;
+  const t = fold.tenantNames;
+  const byTenant = (pick: (tenant: RuntimeStats['tenants'][number]) => number): [Labels, number][] =>
+    stats.tenants.map((tenant) => [fold.tenant(tenant.tenant), pick(tenant)]);
   counter(
     'flowpool_tenant_jobs_submitted_total',
     'Jobs submitted per tenant (invalid or blocked jobs count in the totals only).',
-    ['tenant'],
-    tenants.map((t) => [{ tenant: t.tenant }, t.submitted]),
+    t,
+    byTenant((x) => x.submitted),
   );
   counter(
     'flowpool_tenant_jobs_succeeded_total',
     'Jobs that resolved, per tenant.',
-    ['tenant'],
-    tenants.map((t) => [{ tenant: t.tenant }, t.succeeded]),
+    t,
+    byTenant((x) => x.succeeded),
   );
   counter(
     'flowpool_tenant_jobs_failed_total',
     'Jobs that rejected, per tenant (invalid or blocked jobs count in the totals only).',
-    ['tenant'],
-    tenants.map((t) => [{ tenant: t.tenant }, t.failed]),
+    t,
+    byTenant((x) => x.failed),
   );
   gauge(
     'flowpool_tenant_jobs_queued',
-    'Jobs waiting in the coordinator, per tenant.',
-    ['tenant'],
-    tenants.map((t) => [{ tenant: t.tenant }, t.queued]),
+    'Jobs waiting in the coordinator per tenant (queue depth).',
+    t,
+    byTenant((x) => x.queued),
   );
   gauge(
     'flowpool_tenant_jobs_in_flight',
     'Jobs running on workers, per tenant.',
-    ['tenant'],
-    tenants.map((t) => [{ tenant: t.tenant }, t.inFlight]),
+    t,
+    byTenant((x) => x.inFlight),
   );
-  return registry.metrics();
+  // The request-duration histogram comes first: the one `_seconds` histogram of the exposition.
+  return renderDurationHistogram(stats.requestDurations) + (await registry.metrics());
 }

@@ -4,7 +4,8 @@
 import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
 import type { CoordinatorSnapshot } from '../scheduling/coordinator-types.js';
 import type { WorkerStats } from '../wire/protocol.js';
-import type { HostTrafficStats } from '../traffic/traffic-stats.js';
+import type { HostTrafficStats, TrafficSnapshot } from '../traffic/traffic-stats.js';
+import type { RequestDurationsSnapshot } from '../traffic/request-durations.js';
 import { TenantCounters } from './tenant-stats.js';
 
 export interface WorkerView {
@@ -54,6 +55,11 @@ export interface RuntimeStats {
   readonly workers: readonly WorkerView[];
   readonly hosts: readonly HostView[];
   readonly tenants: readonly TenantView[];
+  /**
+   * The duration of every request a worker answered, as histogram series by the label sets of the
+   * `metrics` option (what `flowpool_request_duration_seconds` exports).
+   */
+  readonly requestDurations: RequestDurationsSnapshot;
   readonly totals: {
     readonly submitted: number;
     readonly succeeded: number;
@@ -99,7 +105,7 @@ export class RuntimeCounters {
 export function combineStats(
   counters: RuntimeCounters,
   coordinator: CoordinatorSnapshot,
-  traffic: readonly HostTrafficStats[],
+  traffic: TrafficSnapshot,
   workers: readonly (WorkerStats | undefined)[],
   threadIds: readonly (number | undefined)[],
 ): RuntimeStats {
@@ -134,7 +140,7 @@ export function combineStats(
   const openOf = (origin: string, counted: number): number => Math.max(counted, agentOpen.get(origin) ?? 0);
   const live = new Map(coordinator.origins.map((origin) => [origin.origin, origin]));
   const hosts: HostView[] = [];
-  for (const host of traffic) {
+  for (const host of traffic.hosts) {
     const { origin: _origin, ...trafficCounters } = host;
     const state = live.get(host.origin);
     live.delete(host.origin);
@@ -179,6 +185,7 @@ export function combineStats(
     workers: workerViews,
     hosts,
     tenants,
+    requestDurations: traffic.requestDurations,
     totals: {
       submitted: counters.submitted,
       succeeded: counters.succeeded,

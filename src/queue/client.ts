@@ -16,7 +16,7 @@ import { DEFAULTS, jobSchema } from '../schema.js';
 import { DestinationPolicy } from '../policy/index.js';
 import { runMany, type RunManyOptions, type RunManyResult } from '../api/run-many.js';
 import { toValidationError } from '../errors/validation.js';
-import { closeRedis, openRedis, whenReady } from './connections.js';
+import { closeRedis, openRedis, queueUnavailable, whenReady } from './connections.js';
 import { idempotencyRecordKey, keyedJobId, newJobId, type QueueAddress } from './keys.js';
 import {
   parseQueueOptions,
@@ -73,6 +73,7 @@ class FlowpoolQueueClient implements QueueClient {
   readonly #policy: DestinationPolicy;
   readonly #address: QueueAddress;
   readonly #producer: Redis;
+  #lastRedisError: Error | undefined;
   readonly #eventsRedis: Redis;
   readonly #queue: Queue;
   readonly #waiters = new ResultWaiters();
@@ -90,7 +91,8 @@ class FlowpoolQueueClient implements QueueClient {
     this.#producer = openRedis(options.redis, 'producer');
     this.#eventsRedis = openRedis(options.redis, 'consumer');
     // Without listeners an 'error' would crash the process; the connections reconnect by themselves.
-    this.#producer.on('error', () => undefined);
+    // Kept for the next FLOWPOOL_QUEUE_UNAVAILABLE: why the connection is down, not only that it is.
+    this.#producer.on('error', (error: Error) => (this.#lastRedisError = error));
     this.#producer.once('ready', () => (this.#producerWasReady = true));
     this.#eventsRedis.on('error', () => undefined);
     this.#queue = new Queue(options.queue, { connection: this.#producer, prefix: options.prefix });
@@ -136,7 +138,11 @@ class FlowpoolQueueClient implements QueueClient {
   #check(job: HttpJob, key: string | undefined): HttpJob {
     const parsed = jobSchema.safeParse(job);
     const id = typeof (job as { id?: unknown } | null)?.id === 'string' ? (job as { id: string }).id : undefined;
-    if (!parsed.success) throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', parsed.error.issues, job, id);
+    if (!parsed.success)
+      throw toValidationError('FLOWPOOL_INVALID_JOB', 'job', parsed.error.issues, job, {
+        jobId: id,
+        schema: jobSchema,
+      });
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)) {
       throw new FlowpoolError(
         'FLOWPOOL_INVALID_JOB',
@@ -192,7 +198,7 @@ class FlowpoolQueueClient implements QueueClient {
       };
       const onDeadline = (): void => {
         if (!waiter.accepted) {
-          waiter.fail(unavailable(`Redis did not accept the job within ${timeoutMs} ms`));
+          waiter.fail(this.#unavailable(`it did not accept the job within ${timeoutMs} ms`));
           return;
         }
         // The last chance for a missed event: read the stored state once before giving up.
@@ -207,7 +213,10 @@ class FlowpoolQueueClient implements QueueClient {
               ),
             );
           },
-          () => waiter.fail(unavailable(`the job was accepted but Redis could not be asked for its result`)),
+          (error: unknown) =>
+            waiter.fail(
+              queueUnavailable(this.#producer, 'the job was accepted but its result could not be read', error),
+            ),
         );
       };
       const onAbort = (): void => {
@@ -231,7 +240,7 @@ class FlowpoolQueueClient implements QueueClient {
         // Before Redis was first reached, wait for it (within the deadline); after, an outage fails at once:
         // the caller learns now that the job was not taken, rather than at its deadline.
         if (this.#producerWasReady && this.#producer.status !== 'ready') {
-          waiter.fail(unavailable(`Redis is unreachable (connection ${this.#producer.status})`));
+          waiter.fail(this.#unavailable('it is unreachable'));
           return;
         }
         try {
@@ -252,7 +261,9 @@ class FlowpoolQueueClient implements QueueClient {
           // BullMQ ignores an add whose jobId exists: a key submitted twice is one job.
           await this.#queue.add(JOB_NAME, encodeJob(job, key, deadline), { jobId });
         } catch (error) {
-          waiter.fail(unavailable(`Redis did not accept the job (${(error as Error).message})`));
+          waiter.fail(
+            queueUnavailable(this.#producer, `it did not accept the job (${(error as Error).message})`, error),
+          );
           return;
         }
         waiter.accepted = true;
@@ -294,6 +305,13 @@ class FlowpoolQueueClient implements QueueClient {
   }
 
   /** Reads a job's result where it is stored; settles its waiters and returns true when found. */
+  /** QUEUE_UNAVAILABLE with the connection's state and the last error it reported (ECONNREFUSED, ...). */
+  #unavailable(what: string): FlowpoolError {
+    const last = this.#lastRedisError;
+    const state = `connection ${this.#producer.status}${last === undefined ? '' : `, last error: ${last.message}`}`;
+    return queueUnavailable(this.#producer, `${what} (${state})`, last);
+  }
+
   async #lookUp(jobId: string, key: string | undefined): Promise<boolean> {
     if (key !== undefined) {
       const retained = parseOutcome(await this.#producer.get(idempotencyRecordKey(this.#address, key)));
@@ -320,10 +338,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
     promise.then(resolve, reject);
   });
-}
-
-function unavailable(message: string): FlowpoolError {
-  return new FlowpoolError('FLOWPOOL_QUEUE_UNAVAILABLE', message);
 }
 
 /**

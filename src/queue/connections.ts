@@ -10,6 +10,7 @@
  * eventually noticed rather than leaving an idle worker that looks healthy.
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { RedisTarget } from './options.js';
 
 export type ConnectionRole = 'producer' | 'consumer';
@@ -71,4 +72,30 @@ export async function closeRedis(redis: Redis): Promise<void> {
   } catch {
     redis.disconnect();
   }
+}
+
+/**
+ * Where `redis` connects, as `host:port` (`[v6]:port`; a unix socket's path): what an operator needs to
+ * find the server, and never the credentials a `redis://user:pass@host` target carried.
+ */
+export function redisAddress(redis: Redis): string {
+  const { host, port, path } = redis.options;
+  if (typeof path === 'string' && path !== '') return path;
+  const name = host ?? 'localhost';
+  return `${name.includes(':') ? `[${name}]` : name}:${String(port ?? 6379)}`;
+}
+
+/**
+ * `FLOWPOOL_QUEUE_UNAVAILABLE` for `redis`: its address, why it could not be used (`reason`) and, when an
+ * error caused it, that error's code (`ECONNREFUSED`, ...) and the error itself as `cause`.
+ */
+export function queueUnavailable(redis: Redis, reason: string, cause?: unknown): FlowpoolError {
+  const address = redisAddress(redis);
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return new FlowpoolError(
+    'FLOWPOOL_QUEUE_UNAVAILABLE',
+    `Redis at ${address} is unavailable: ${reason}`,
+    { redis: address, reason, ...(typeof code === 'string' ? { causeCode: code } : {}) },
+    cause === undefined ? undefined : { cause },
+  );
 }

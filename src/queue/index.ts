@@ -22,7 +22,14 @@ export const createQueueClient: typeof client.createQueueClient = client.createQ
  */
 export const startQueueWorker: typeof worker.startQueueWorker = worker.startQueueWorker;
 export type { QueueClient, QueueClientOptions, QueueRunOptions } from './client.js';
-export type { QueueWorker, QueueWorkerOptions, QueueWorkerStats } from './worker.js';
+export type {
+  QueueJobFailure,
+  QueueWorker,
+  QueueWorkerHealth,
+  QueueWorkerHooks,
+  QueueWorkerOptions,
+  QueueWorkerStats,
+} from './worker.js';
 export type { QueueResult } from './wire.js';
 export type { ClusterOptions, HostLimit, RedisTarget } from './options.js';
 export { QUEUE_DEFAULTS } from './options.js';

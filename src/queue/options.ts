@@ -185,6 +185,7 @@ export function parseQueueOptions<S extends z.ZodType>(schema: S, input: unknown
     );
   }
   const result = schema.safeParse(input);
-  if (!result.success) throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input);
+  if (!result.success)
+    throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input, { schema });
   return result.data;
 }

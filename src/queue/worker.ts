@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import { createRuntime, FlowpoolError, type HttpJob, type RuntimeStats } from '../index.js';
 import { ClusterLimits, type ClusterLimitStats } from './cluster-limits.js';
-import { closeRedis, openRedis } from './connections.js';
+import { closeRedis, openRedis, queueUnavailable } from './connections.js';
 import { idempotencyRecordKey, type QueueAddress } from './keys.js';
 import { parseQueueOptions, queueWorkerOptionsSchema, type QueueWorkerOptions } from './options.js';
 import { decideDelivery } from './redelivery.js';
@@ -39,6 +39,39 @@ export interface QueueWorker {
   /** Stops taking jobs, finishes the ones it holds, then stops the runtime. Idempotent. */
   close(): Promise<void>;
   stats(): Promise<QueueWorkerStats>;
+  /** Whether this worker can take jobs now: both Redis connections ready and not closing. */
+  health(): QueueWorkerHealth;
+  /** The runtime's metrics and this worker's queue counters, in the Prometheus text format. */
+  metrics(): Promise<string>;
+}
+
+/** What {@link QueueWorker.health} reports. */
+export interface QueueWorkerHealth {
+  readonly ok: boolean;
+  /** ioredis's state of the worker's blocking connection (`ready`, `reconnecting`, `end`, ...). */
+  readonly redis: string;
+  readonly closing: boolean;
+}
+
+/** A job this worker answered with an error, for {@link QueueWorkerHooks.onJobFailed}. */
+export interface QueueJobFailure {
+  /** This worker's name (as results carry it in `processedBy`). */
+  readonly worker: string;
+  /** BullMQ's id of the job. */
+  readonly queueJobId: string;
+  /** The job's own `id`, when it had one. */
+  readonly jobId?: string;
+  /** The destination's origin (never its path or query, which may carry tokens). */
+  readonly origin?: string;
+  readonly code: string;
+  readonly message: string;
+  /** From taking the job to answering it. */
+  readonly durationMs: number;
+}
+
+/** Callbacks of a queue worker (for logs); one that throws is ignored, never fails a job. */
+export interface QueueWorkerHooks {
+  onJobFailed?(failure: QueueJobFailure): void;
 }
 
 /** Options as `startQueueWorker` takes them. */
@@ -48,7 +81,7 @@ export type { QueueWorkerOptions };
  * Starts consuming `queue`. Resolves once connected to Redis and taking jobs; bad options reject with
  * FLOWPOOL_INVALID_OPTIONS (the runtime's own included) before any connection is opened.
  */
-export async function startQueueWorker(input: QueueWorkerOptions): Promise<QueueWorker> {
+export async function startQueueWorker(input: QueueWorkerOptions, hooks: QueueWorkerHooks = {}): Promise<QueueWorker> {
   const options = parseQueueOptions(queueWorkerOptionsSchema, input);
   const runtime = createRuntime(options.runtime);
   const name = options.name ?? `${hostname()}:${process.pid}`;
@@ -143,10 +176,14 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
     options.queue,
     async (job: Job, _token?: string, signal?: AbortSignal) => {
       counts.active++;
+      const takenAt = Date.now();
       try {
         const outcome = await answer(job, signal);
         counts.processed++;
-        if (!outcome.ok) counts.failed++;
+        if (!outcome.ok) {
+          counts.failed++;
+          reportFailure(hooks, name, job, outcome.error, Date.now() - takenAt);
+        }
         return outcome;
       } finally {
         counts.active--;
@@ -173,7 +210,7 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
     await worker.waitUntilReady();
   } catch (error) {
     await Promise.allSettled([worker.close(true), runtime.destroy(), closeRedis(redis), closeRedis(workerRedis)]);
-    throw new FlowpoolError('FLOWPOOL_QUEUE_UNAVAILABLE', `cannot reach Redis: ${(error as Error).message}`);
+    throw queueUnavailable(workerRedis, `the worker could not start (${(error as Error).message})`, error);
   }
 
   let closing: Promise<void> | undefined;
@@ -190,5 +227,59 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
     async stats() {
       return { name, ...counts, cluster: { ...limits.stats }, runtime: await runtime.stats() };
     },
+    health() {
+      const closingNow = closing !== undefined;
+      return {
+        ok: !closingNow && workerRedis.status === 'ready' && redis.status === 'ready',
+        redis: workerRedis.status,
+        closing: closingNow,
+      };
+    },
+    async metrics() {
+      return (await runtime.metrics()) + renderWorkerCounters(counts);
+    },
   };
+}
+
+function reportFailure(
+  hooks: QueueWorkerHooks,
+  worker: string,
+  job: Job,
+  error: { readonly code: string; readonly message: string },
+  durationMs: number,
+): void {
+  if (hooks.onJobFailed === undefined) return;
+  const data = job.data as { job?: { url?: unknown; id?: unknown } } | undefined;
+  const url = data?.job?.url;
+  const id = data?.job?.id;
+  try {
+    hooks.onJobFailed({
+      worker,
+      queueJobId: job.id ?? '',
+      ...(typeof id === 'string' ? { jobId: id } : {}),
+      ...(typeof url === 'string' && URL.canParse(url) ? { origin: new URL(url).origin } : {}),
+      code: error.code,
+      message: error.message,
+      durationMs,
+    });
+  } catch {
+    // A log line that could not be written must not turn an answered job into a failed one.
+  }
+}
+
+/** This worker's own counters, appended to the runtime's exposition. */
+function renderWorkerCounters(counts: Readonly<Record<string, number>>): string {
+  const lines: string[] = [];
+  const counter = (name: string, help: string, value: number | undefined): void => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${String(value ?? 0)}`);
+  };
+  counter('flowpool_queue_jobs_processed_total', 'Queue jobs this worker answered (any outcome).', counts.processed);
+  counter('flowpool_queue_jobs_failed_total', 'Queue jobs this worker answered with an error.', counts.failed);
+  counter('flowpool_queue_errors_total', 'Errors BullMQ reported (Redis unreachable, lost locks).', counts.queueErrors);
+  lines.push(
+    '# HELP flowpool_queue_jobs_active Queue jobs this worker holds now.',
+    '# TYPE flowpool_queue_jobs_active gauge',
+    `flowpool_queue_jobs_active ${String(counts.active ?? 0)}`,
+  );
+  return `${lines.join('\n')}\n`;
 }

@@ -5,16 +5,18 @@
  * Pure logic over an injected clock. A host's state is part of its origin's one record: it is created with
  * the origin and dropped when the coordinator forgets the origin (see `forget`).
  */
-import type { HostTrafficStats } from './traffic-stats.js';
+import type { HostTrafficStats, TrafficSnapshot } from './traffic-stats.js';
 import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { fullJitterDelay, parseRetryAfter } from './backoff.js';
 import type { OriginRules } from '../scheduling/coordinator.js';
+import { DEFAULT_TENANT } from '../scheduling/tenants.js';
 import { CircuitBreaker, type AttemptVerdict, type CircuitState, type PassKind } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
 import { HostPatterns } from '../policy/host-patterns.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { RequestDurations } from './request-durations.js';
 import { RetryBudget } from './retry-budget.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -29,7 +31,7 @@ export type AttemptResult =
   | { readonly ok: true; readonly status: number; readonly headers: Record<string, string | string[]> }
   | { readonly ok: false; readonly code: FlowpoolErrorCode };
 
-export type { HostTrafficStats } from './traffic-stats.js';
+export type { HostTrafficStats, TrafficSnapshot } from './traffic-stats.js';
 
 export interface TrafficEvents {
   onCircuitChange(origin: string, from: CircuitState, to: CircuitState): void;
@@ -78,6 +80,7 @@ export class TrafficController {
   readonly #events: TrafficEvents;
   readonly #limits: HostPatterns<HostLimit>;
   readonly #hosts = new Map<string, HostState>();
+  readonly #durations: RequestDurations;
   readonly #random: () => number;
   /** Wall-clock milliseconds, for Retry-After dates (absolute times). */
   readonly #wallNow: () => number;
@@ -93,6 +96,7 @@ export class TrafficController {
     this.#clock = clock;
     this.#events = events;
     this.#limits = new HostPatterns(options.hostLimits);
+    this.#durations = new RequestDurations(options.metrics);
     this.#random = random;
     this.#wallNow = wallNow;
   }
@@ -139,8 +143,19 @@ export class TrafficController {
     host.budget.recordRequest();
   }
 
-  /** Feeds the breaker (with how the attempt was admitted) and the counters with how an attempt ended. */
-  recordAttempt(origin: string, result: AttemptResult, latencyMs: number, pass: PassKind): void {
+  /**
+   * Feeds the breaker (with how the attempt was admitted), the counters and the request-duration histogram
+   * with how an attempt ended. `latencyMs` is 0 for an attempt nobody timed (answered after its caller
+   * was, lost with its worker, aborted): those are not observed.
+   */
+  recordAttempt(
+    origin: string,
+    result: AttemptResult,
+    latencyMs: number,
+    pass: PassKind,
+    tenant: string = DEFAULT_TENANT,
+  ): void {
+    if (latencyMs > 0) this.#durations.observe(origin, tenant, latencyMs / 1000);
     const host = this.#hosts.get(origin);
     if (host === undefined) return;
     let verdict: AttemptVerdict;
@@ -205,7 +220,11 @@ export class TrafficController {
     return delay;
   }
 
-  snapshot(limit = 1000): HostTrafficStats[] {
+  snapshot(limit = 1000): TrafficSnapshot {
+    return { hosts: this.#hostStats(limit), requestDurations: this.#durations.snapshot() };
+  }
+
+  #hostStats(limit: number): HostTrafficStats[] {
     const out: HostTrafficStats[] = [];
     for (const host of this.#hosts.values()) {
       if (out.length >= limit) break;

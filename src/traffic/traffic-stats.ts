@@ -1,6 +1,7 @@
 /** What traffic control reports per host (part of `runtime.stats()`); a type file of its own, free of zod. */
 import type { FlowpoolErrorCode } from '../errors/flowpool-error.js';
 import type { CircuitState } from './circuit-breaker.js';
+import type { RequestDurationsSnapshot } from './request-durations.js';
 
 export interface HostTrafficStats {
   readonly origin: string;
@@ -19,4 +20,11 @@ export interface HostTrafficStats {
   readonly circuit: CircuitState | 'off';
   /** Times a job found no rate-limit token at dispatch and had to wait for the next one. */
   readonly limiterWaits: number;
+}
+
+/** What the traffic controller reports for stats and metrics. */
+export interface TrafficSnapshot {
+  readonly hosts: HostTrafficStats[];
+  /** Every request's duration, by the label sets of the `metrics` option. */
+  readonly requestDurations: RequestDurationsSnapshot;
 }

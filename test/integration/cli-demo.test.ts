@@ -129,6 +129,6 @@ describe('flowpool demo', () => {
     expect(warmup.stderr).toContain('--warmup: expected an integer from 0 to 10000000, received -1');
     const runtimeOption = await cli(['demo', '--connections-per-host', 'lots'], { timeoutMs: 15_000 });
     expect(runtimeOption.code).toBe(2);
-    expect(runtimeOption.stderr).toContain('options.connectionsPerHost');
+    expect(runtimeOption.stderr).toContain('invalid options: --connections-per-host: ');
   });
 });

@@ -116,13 +116,13 @@ describe('flowpool fetch', () => {
   });
 
   it.each([
-    [['fetch', 'ftp://example.com/'], 'job.url: expected an http: or https: URL'],
+    [['fetch', 'ftp://example.com/'], 'invalid job: <url>: expected an http: or https: URL'],
     [['fetch', 'http://127.0.0.1/', '-H', 'no-colon'], '-H "no-colon": expected \'name: value\''],
     [
       ['fetch', 'http://127.0.0.1/', '--workers', 'many'],
-      'options.workers: expected number, received "many" (flag --workers or --config)',
+      'invalid options: --workers: expected number, received "many"',
     ],
-    [['fetch', 'http://127.0.0.1/', '--connections-per-host', '0'], 'options.connectionsPerHost'],
+    [['fetch', 'http://127.0.0.1/', '--connections-per-host', '0'], '--connections-per-host: '],
     [
       ['fetch', 'http://127.0.0.1/', '--config', '/definitely/not/here.json'],
       '--config /definitely/not/here.json: cannot read it',

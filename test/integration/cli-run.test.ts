@@ -123,7 +123,7 @@ describe('flowpool run', () => {
     });
     const options = await cli(['run', file, '--workers', '0']);
     expect(options.code).toBe(2);
-    expect(options.stderr).toContain('options.workers');
+    expect(options.stderr).toContain('invalid options: --workers: ');
     const unknownFlag = await cli(['run', file, '--wrkers', '2']);
     expect(unknownFlag.code).toBe(2);
   });

@@ -4,7 +4,7 @@
  * server sees; GET and DELETE may carry a body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
 import {
   filePart,
   parseMultipart,
@@ -162,7 +162,9 @@ describe('payload: request bodies', () => {
     expect(error?.code).toBe('FLOWPOOL_INVALID_JOB');
     expect(error?.details.field).toBe('job.body');
     expect(error?.message).toContain('URLSearchParams, FormData, Readable');
-    const both = await runtime.run({ url: `${server.origin}/`, method: 'POST', body: 'x', form: { a: '1' } }).then(
+    // The type refuses the pair too (test/unit/types-job-combinations.test.ts): this is an untyped caller.
+    const untyped: unknown = { url: `${server.origin}/`, method: 'POST', body: 'x', form: { a: '1' } };
+    const both = await runtime.run(untyped as HttpJob).then(
       () => undefined,
       (e: unknown) => e as { code: string; details: { field?: string } },
     );

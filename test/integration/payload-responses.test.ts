@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../dist/src/index.js';
+import { createRuntime, type HttpJob, type Runtime } from '../../dist/src/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
@@ -165,25 +165,28 @@ describe('payload: responses', () => {
     expect((await readdir(dir)).filter((name) => name.startsWith('limited.bin'))).toEqual([]);
   });
 
-  it('fails with FLOWPOOL_SAVE_FAILED when the file cannot be created', async () => {
-    const error = await runtime
-      .run({ url: `${server.origin}/latin1`, saveTo: join(dir, 'no', 'such', 'dir', 'f') })
-      .then(
-        () => undefined,
-        (e: unknown) => e as { code: string; details: { causeCode?: string } },
-      );
+  it('fails with FLOWPOOL_SAVE_FAILED naming the path and the system code when the file cannot be created', async () => {
+    const target = join(dir, 'no', 'such', 'dir', 'f');
+    const error = await runtime.run({ url: `${server.origin}/latin1`, saveTo: target }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; details: { causeCode?: string; path?: string } },
+    );
     expect(error?.code).toBe('FLOWPOOL_SAVE_FAILED');
     expect(error?.details.causeCode).toBe('ENOENT');
+    expect(error?.details.path).toBe(target);
+    expect(error?.message).toContain(target);
     // The runtime keeps serving.
     expect(await text('/latin1')).toBe('café');
   });
 
   it('refuses saveTo with a relative path or with responseType, naming job.saveTo', async () => {
-    for (const job of [
+    // saveTo with responseType is a type error too (test/unit/types-job-combinations.test.ts): untyped callers.
+    const jobs: unknown[] = [
       { url: `${server.origin}/big`, saveTo: 'relative/file' },
-      { url: `${server.origin}/big`, saveTo: join(dir, 'x'), responseType: 'bytes' as const },
-    ]) {
-      const error = await runtime.run(job).then(
+      { url: `${server.origin}/big`, saveTo: join(dir, 'x'), responseType: 'bytes' },
+    ];
+    for (const job of jobs) {
+      const error = await runtime.run(job as HttpJob).then(
         () => undefined,
         (e: unknown) => e as { code: string; details: { field?: string } },
       );

@@ -148,12 +148,12 @@ describe('queue client: checks before and after the queue', () => {
 });
 
 describe('queue client: Redis unreachable', () => {
-  it('fails with FLOWPOOL_QUEUE_UNAVAILABLE and sends nothing', async () => {
+  it('fails with FLOWPOOL_QUEUE_UNAVAILABLE naming host:port and the cause (never the password), and sends nothing', async () => {
     const gone = await startRedisServer();
-    const url = gone.url;
+    const address = new URL(gone.url);
     await gone.stop();
     const orphan = createQueueClient({
-      redis: url,
+      redis: `redis://flowpool:hunter2-secret@${address.host}`,
       queue: 'nowhere',
       policy: { allow: ['127.0.0.1'] },
       timeoutMs: 500,
@@ -163,7 +163,18 @@ describe('queue client: Redis unreachable', () => {
     const outcome = await settle(orphan.run({ url: `${server.origin}/never` }));
     await orphan.close();
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.error.code).toBe('FLOWPOOL_QUEUE_UNAVAILABLE');
+    if (!outcome.ok) {
+      const error = outcome.error as { code: string; message: string; details: Record<string, unknown> };
+      expect(error.code).toBe('FLOWPOOL_QUEUE_UNAVAILABLE');
+      expect(error.details.redis).toBe(address.host);
+      expect(error.details.causeCode).toBe('ECONNREFUSED');
+      expect(error.details.reason).toMatch(
+        /did not accept the job within 500 ms \(connection \w+, last error: .*ECONNREFUSED/,
+      );
+      expect(error.message).toContain(`Redis at ${address.host} is unavailable`);
+      expect(JSON.stringify(error)).not.toContain('hunter2');
+      expect(JSON.stringify(error)).toContain(address.host);
+    }
     expect(server.requests).toBe(requestsBefore);
   });
 });

@@ -35,8 +35,8 @@ describe('createRuntime: invalid options', () => {
     ['a non-address in resolve', { resolve: { x: ['not-an-ip'] } }, 'options.resolve.x[0]', '"not-an-ip"'],
     ['balancing: "random"', { balancing: 'random' }, 'options.balancing', '"random"'],
     ['maxQueue: -1', { maxQueue: -1 }, 'options.maxQueue', 'received -1'],
-    ['an unknown key', { workerz: 2 }, 'options', '"workerz"'],
-    ['an unknown key in policy', { policy: { alow: [] } }, 'options.policy', '"alow"'],
+    ['an unknown key', { workerz: 2 }, 'options.workerz', 'did you mean "workers"?'],
+    ['an unknown key in policy', { policy: { alow: [] } }, 'options.policy.alow', 'did you mean "allow"?'],
   ];
 
   for (const [name, options, field, received] of cases) {
@@ -114,7 +114,7 @@ describe('normalizeJob: invalid jobs', () => {
     ['a body with HEAD', { url: 'http://a.example/', method: 'HEAD', body: 'x' }, 'job.body', 'HEAD'],
     ['json with HEAD', { url: 'http://a.example/', method: 'HEAD', json: {} }, 'job.body', 'HEAD'],
     ['timeoutMs 0', { url: 'http://a.example/', timeoutMs: 0 }, 'job.timeoutMs', 'received 0'],
-    ['an unknown field', { url: 'http://a.example/', retries: 3 }, 'job', '"retries"'],
+    ['an unknown field', { url: 'http://a.example/', retries: 3 }, 'job.retries', 'unknown key "retries"'],
     ['a non-serialisable json', { url: 'http://a.example/', method: 'POST', json: { n: 1n } }, 'job.json', undefined],
     ['an unregistered transform', { url: 'http://a.example/', transform: 'nope' }, 'job.transform', '"nope"'],
     ['null', null, 'job', 'received null'],

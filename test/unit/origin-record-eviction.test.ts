@@ -53,7 +53,7 @@ function wired(options: RuntimeOptions) {
       admission.kind === 'go' ? admission.pass : 'pass',
     );
   };
-  const hostStats = () => traffic.snapshot().find((h) => h.origin === ORIGIN);
+  const hostStats = () => traffic.snapshot().hosts.find((h) => h.origin === ORIGIN);
   return {
     traffic,
     clock,

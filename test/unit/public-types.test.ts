@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { HttpJob, RuntimeOptions } from '../../dist/src/index.js';
+import type { HttpJob, HttpJobFields, RuntimeOptions } from '../../dist/src/index.js';
 import { jobSchema, runtimeOptionsSchema } from '../../dist/src/schema.js';
 
 type JobInput = z.input<typeof jobSchema>;
@@ -17,11 +17,13 @@ type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : fals
 /** Fails to compile unless given `true`. */
 type Holds<T extends true> = T;
 
-export type JobMatchesSchema = Holds<MutuallyAssignable<HttpJob, JobInput>>;
+export type JobMatchesSchema = Holds<MutuallyAssignable<HttpJobFields, JobInput>>;
+/** HttpJob narrows the fields to the combinations the runtime accepts: every HttpJob is a schema input. */
+export type JobIsSchemaInput = Holds<[HttpJob] extends [JobInput] ? true : false>;
 export type OptionsMatchSchema = Holds<MutuallyAssignable<RuntimeOptions, OptionsInput>>;
 
 describe('public types against their schemas', () => {
-  it('HttpJob is the job schema input, both ways', () => {
+  it('HttpJobFields is the job schema input, both ways; HttpJob is within it', () => {
     expect(jobSchema.safeParse({ url: 'https://example.com/' } satisfies HttpJob).success).toBe(true);
   });
 

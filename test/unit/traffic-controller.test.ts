@@ -28,7 +28,7 @@ function controller(options: RuntimeOptions = {}, random = () => 0.5) {
   );
   const job = (input: Record<string, unknown> = {}): NormalizedJob =>
     normalizeJob({ url: `${ORIGIN}/x`, ...input }, resolved);
-  const host = () => traffic.snapshot().find((h) => h.origin === ORIGIN);
+  const host = () => traffic.snapshot().hosts.find((h) => h.origin === ORIGIN);
   return { traffic, clock, changes, job, host };
 }
 
@@ -364,14 +364,14 @@ describe('TrafficController: breaker, limits and counters', () => {
     const t = controller({ maxOrigins: 3 });
     for (const name of ['a', 'b', 'c', 'd']) t.traffic.recordFirstAttempt(`http://${name}.test`, `${name}.test`);
     // No cap of its own: the coordinator's table bounds the origins.
-    expect(t.traffic.snapshot()).toHaveLength(4);
+    expect(t.traffic.snapshot().hosts).toHaveLength(4);
     t.traffic.forget('http://b.test');
     expect(
       t.traffic
         .snapshot()
-        .map((h) => h.origin)
+        .hosts.map((h) => h.origin)
         .sort(),
     ).toEqual(['http://a.test', 'http://c.test', 'http://d.test']);
-    expect(t.traffic.snapshot(2)).toHaveLength(2);
+    expect(t.traffic.snapshot(2).hosts).toHaveLength(2);
   });
 });

@@ -49,7 +49,7 @@ function harness(rps: number, burst: number) {
     traffic.recordFirstAttempt(ORIGIN, 'rate.test');
     coordinator.submit(ORIGIN, name);
   };
-  const limiterWaits = () => traffic.snapshot().find((h) => h.origin === ORIGIN)?.limiterWaits;
+  const limiterWaits = () => traffic.snapshot().hosts.find((h) => h.origin === ORIGIN)?.limiterWaits;
   return { clock, coordinator, wakes, running, submit, limiterWaits };
 }
 

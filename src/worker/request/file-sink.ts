@@ -32,7 +32,7 @@ export class FileSink implements BodySink {
     this.#temporary = `${target}.${randomBytes(6).toString('hex')}.flowpool-part`;
     this.#stream = createWriteStream(this.#temporary, { flags: 'wx', highWaterMark: WRITE_BUFFER_BYTES });
     this.#stream.once('error', (error: NodeJS.ErrnoException) => {
-      const failure = saveFailed(error);
+      const failure = saveFailed(error, target);
       this.#error = failure;
       onError(failure);
     });
@@ -61,7 +61,7 @@ export class FileSink implements BodySink {
       await rename(this.#temporary, this.#target);
     } catch (error) {
       await unlink(this.#temporary).catch(() => undefined);
-      throw saveFailed(error as NodeJS.ErrnoException);
+      throw saveFailed(error as NodeJS.ErrnoException, this.#target);
     }
     return { path: this.#target, bytes: this.#bytes };
   }
@@ -80,9 +80,14 @@ export class FileSink implements BodySink {
   }
 }
 
-function saveFailed(error: NodeJS.ErrnoException): FlowpoolError {
-  // The path is the caller's own, but an errno message is enough to act on; the code says which.
-  return new FlowpoolError('FLOWPOOL_SAVE_FAILED', `the body could not be saved: ${error.code ?? error.message}`, {
-    ...(error.code === undefined ? {} : { causeCode: error.code }),
-  });
+function saveFailed(error: NodeJS.ErrnoException, path: string): FlowpoolError {
+  // The path is the caller's own (job.saveTo): with the errno code it says which file and why.
+  return new FlowpoolError(
+    'FLOWPOOL_SAVE_FAILED',
+    `the body could not be saved to ${path}: ${error.code ?? error.message}`,
+    {
+      path,
+      ...(error.code === undefined ? {} : { causeCode: error.code }),
+    },
+  );
 }
