@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { FlowpoolError, type HttpJob } from '../index.js';
 import { jobSchema } from '../schema.js';
 import { NodeError, toNodeErrorInfo } from './errors.js';
+import { decodeGoBody } from './go-body.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';
 import { urlForSpan } from './tracing.js';
@@ -86,6 +87,8 @@ export const httpNode = defineNodeType({
   schema: httpNodeSchema,
   async execute(_inputs, data, context) {
     const job = toJob(fill(data, context), context.nodeId);
+    // Go's reading of a body needs its bytes: the runtime would decode them by charset and drop a BOM.
+    if (context.bodyDecoding === 'go') job.responseType = 'bytes';
     const method = (data.method ?? 'GET').toUpperCase();
     const result = await runTraced(job, method, context);
     if (result.status < 200 || result.status > 299) {
@@ -97,7 +100,8 @@ export const httpNode = defineNodeType({
         },
       );
     }
-    return data.responseType === 'json' ? parseJson(result.body) : result.body;
+    const body = result.body instanceof Uint8Array ? decodeGoBody(result.body) : result.body;
+    return data.responseType === 'json' ? parseJson(body) : body;
   },
 });
 
@@ -162,7 +166,8 @@ async function runTraced(
 }
 
 function parseJson(body: unknown): unknown {
-  const text = typeof body === 'string' ? body : '';
+  // A byte order mark is kept by Go's decoding; JSON parsers may ignore it (RFC 8259 section 8.1).
+  const text = typeof body === 'string' ? body.replace(/^\uFEFF/, '') : '';
   if (text.trim() === '') return null;
   try {
     return JSON.parse(text) as unknown;
