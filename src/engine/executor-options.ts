@@ -1,5 +1,6 @@
 /** The executor's options, their defaults, and their checks (once, when the executor is made). */
 import { FlowpoolError } from '../index.js';
+import { describeReceived } from '../errors/flowpool-error.js';
 import type { BodyDecoding } from './go-body.js';
 import type { NodeRegistry } from './registry.js';
 
@@ -11,7 +12,6 @@ export const DEFAULT_WORKFLOW_TIMEOUT_MS = 5 * 60 * 1000;
 export const DEFAULT_MAX_HTTP_CALLS_PER_RUN = 100;
 /** Go's client follows 9 redirects and fails at the 10th (`len(via) >= MaxHTTPRedirects`, 10). */
 export const DEFAULT_WORKFLOW_MAX_REDIRECTS = 9;
-
 
 export interface ExecutorOptions {
   /** Node types to use. @default createRegistry() (http, text_operation and the Go engine's input and context nodes) */
@@ -64,7 +64,7 @@ export function parseExecutorOptions(options: ExecutorOptions): ParsedExecutorOp
   if (bodyDecoding !== 'charset' && bodyDecoding !== 'go') {
     throw new FlowpoolError(
       'FLOWPOOL_INVALID_OPTIONS',
-      `bodyDecoding: expected "charset" or "go", received ${JSON.stringify(bodyDecoding) ?? String(bodyDecoding)}`,
+      `bodyDecoding: expected "charset" or "go", received ${describeReceived(bodyDecoding)}`,
     );
   }
   return {
@@ -72,7 +72,8 @@ export function parseExecutorOptions(options: ExecutorOptions): ParsedExecutorOp
     maxHttpCallsPerRun:
       checkInteger(options.maxHttpCallsPerRun, 'maxHttpCallsPerRun', 0, Number.MAX_SAFE_INTEGER) ??
       DEFAULT_MAX_HTTP_CALLS_PER_RUN,
-    maxRedirects: checkInteger(options.maxRedirects, 'maxRedirects', 0, MAX_REDIRECTS) ?? DEFAULT_WORKFLOW_MAX_REDIRECTS,
+    maxRedirects:
+      checkInteger(options.maxRedirects, 'maxRedirects', 0, MAX_REDIRECTS) ?? DEFAULT_WORKFLOW_MAX_REDIRECTS,
     bodyDecoding,
   };
 }

@@ -24,7 +24,12 @@ import {
 import { renderTemplate, renderValue, type TemplateScope } from './templates.js';
 import { toThaiyyalResult, type ThaiyyalResult } from './thaiyyal-result.js';
 import type { NodeResult, WorkflowResult } from './workflow-result.js';
-import { checkTimeout, parseExecutorOptions, type ExecutorOptions, type ParsedExecutorOptions } from './executor-options.js';
+import {
+  checkTimeout,
+  parseExecutorOptions,
+  type ExecutorOptions,
+  type ParsedExecutorOptions,
+} from './executor-options.js';
 import { runLimitedRunner } from './run-runner.js';
 
 export type { NodeResult, NodeStatus, WorkflowResult } from './workflow-result.js';

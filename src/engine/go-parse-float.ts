@@ -60,7 +60,7 @@ function scan(text: string): Scanned | undefined {
   let sawDot = false;
   let underscores = false;
   for (; i < text.length; i++) {
-    const char = text[i];
+    const char = text.charAt(i);
     if (char === '_') underscores = true;
     else if (char === '.' && !sawDot) sawDot = true;
     else if (isDigit(char, hex)) {
@@ -79,7 +79,7 @@ function scan(text: string): Scanned | undefined {
     let written = '';
     for (; i < text.length && (isDigit(text[i], false) || text[i] === '_'); i++) {
       if (text[i] === '_') underscores = true;
-      else written += text[i];
+      else written += text.charAt(i);
     }
     exponent = exponentSign * Math.min(Number(written.replace(/^0+(?=.)/, '').slice(0, 8)), 10_000_000);
   } else if (hex) return undefined;
