@@ -8,7 +8,8 @@
  * and the strings of `json` may use `{{ input }}`, `{{ nodes.<id>.output.path }}`, `{{ variable.x }}`
  * and `{{ const.x }}` (templates.ts). Values are URL-encoded where they land in the URL's path or query;
  * the runtime validates the final job and the SSRF policy judges the final URL. When tracing is on, the
- * job runs inside its own client span and carries that span's `traceparent` header.
+ * job runs inside its own client span and carries that span's `traceparent` header. With the executor's
+ * `bodyDecoding: 'go'` the body is read as the Go engine reads it (go-body.ts).
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
@@ -177,7 +178,8 @@ function parseJson(body: unknown): unknown {
 }
 
 /**
- * The body always comes back as text and JSON is parsed here, after the status check: the runtime rejects
+ * The body always comes back as text (as bytes for `bodyDecoding: 'go'`, decoded here) and JSON is parsed
+ * here, after the status check: the runtime rejects
  * a body that is not JSON with FLOWPOOL_INVALID_RESPONSE whatever the status, which would hide the
  * HTTP_STATUS of an HTML error page behind a parse error.
  */
