@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import { NodeError } from './errors.js';
+import { formatGoFloat } from './go-format-float.js';
+import { parseGoFloat } from './go-parse-float.js';
 import { shown } from './json-text.js';
 import { defineNodeType, type NodeType } from './registry.js';
 
@@ -86,18 +88,28 @@ function contextNode(type: string, kind: 'variable' | 'const'): NodeType<typeof 
 export const contextVariableNode = contextNode('context_variable', 'variable');
 export const contextConstantNode = contextNode('context_constant', 'const');
 
-/** Go's typed conversion; times come out as ISO 8601 UTC strings (Go's marshalled time.Time is RFC 3339). */
+/**
+ * Go's typed conversion (`convertTypedValue`): `number` reads a string by Go's `strconv.ParseFloat`
+ * (go-parse-float.ts), `string` writes a number as Go's `%v` does (`1e+06`); times come out as ISO 8601
+ * UTC strings (Go's marshalled time.Time is RFC 3339). Messages are Go's.
+ */
 export function convert(value: unknown, type: (typeof CONTEXT_VALUE_TYPES)[number], where: string): unknown {
   const fail = (why: string): never => {
     throw new NodeError(CONTEXT_VALUE_INVALID, `${where}: ${why}`);
   };
   switch (type) {
     case 'string':
+      if (typeof value === 'number') return formatGoFloat(value);
       return typeof value === 'string' ? value : shown(value);
-    case 'number':
+    case 'number': {
       if (typeof value === 'number') return value;
-      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-      return fail(`cannot convert ${shown(value)} to number`);
+      if (typeof value !== 'string') return fail(`cannot convert type ${goTypeName(value)} to number`);
+      const parsed = parseGoFloat(value);
+      if (parsed.ok) return parsed.value;
+      return fail(
+        `cannot convert ${JSON.stringify(value)} to number: strconv.ParseFloat: parsing ${JSON.stringify(value)}: ${parsed.reason}`,
+      );
+    }
     case 'boolean':
       if (typeof value === 'boolean') return value;
       if (typeof value === 'number') return value !== 0;
@@ -113,7 +125,8 @@ export function convert(value: unknown, type: (typeof CONTEXT_VALUE_TYPES)[numbe
     }
     case 'epoch_second':
     case 'epoch_ms': {
-      const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+      // Go's strconv.ParseInt(s, 10, 64): an optional sign and decimal digits, nothing else.
+      const number = typeof value === 'string' && /^[+-]?\d+$/.test(value) ? Number(value) : value;
       if (typeof number !== 'number' || !Number.isFinite(number))
         return fail(`cannot convert ${shown(value)} to ${type}`);
       const ms = type === 'epoch_second' ? Math.trunc(number) * 1000 : Math.trunc(number);
@@ -123,4 +136,13 @@ export function convert(value: unknown, type: (typeof CONTEXT_VALUE_TYPES)[numbe
     case 'null':
       return null;
   }
+}
+
+/** Go's `%T` of a value decoded from JSON, for messages. */
+function goTypeName(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'boolean') return 'bool';
+  if (Array.isArray(value)) return '[]interface {}';
+  if (typeof value === 'object') return 'map[string]interface {}';
+  return typeof value;
 }

@@ -11,7 +11,6 @@
  * default as in Go): past it, running nodes are aborted and the run fails with `WORKFLOW_TIMEOUT`.
  */
 import { randomBytes } from 'node:crypto';
-import { FlowpoolError } from '../index.js';
 import { toNodeErrorInfo, type NodeErrorInfo } from './errors.js';
 import { createRegistry } from './builtins.js';
 import type { JobRunner, NodeContext, NodeInput, NodeRegistry } from './registry.js';
@@ -25,6 +24,13 @@ import {
 import { renderTemplate, renderValue, type TemplateScope } from './templates.js';
 import { toThaiyyalResult, type ThaiyyalResult } from './thaiyyal-result.js';
 import type { NodeResult, WorkflowResult } from './workflow-result.js';
+import {
+  checkTimeout,
+  parseExecutorOptions,
+  type ExecutorOptions,
+  type ParsedExecutorOptions,
+} from './executor-options.js';
+import { runLimitedRunner } from './run-runner.js';
 
 export type { NodeResult, NodeStatus, WorkflowResult } from './workflow-result.js';
 import { NO_SPAN, startRootSpan, type TraceSpan } from './tracing.js';
@@ -34,23 +40,8 @@ export const WORKFLOW_ABORTED = 'WORKFLOW_ABORTED';
 /** The code of a workflow stopped by its deadline (`timeoutMs`). */
 export const WORKFLOW_TIMEOUT = 'WORKFLOW_TIMEOUT';
 
-/** The Go engine's default MaxExecutionTime. */
-export const DEFAULT_WORKFLOW_TIMEOUT_MS = 5 * 60 * 1000;
-
-export interface ExecutorOptions {
-  /** Node types to use. @default createRegistry() (http, text_operation and the Go engine's input and context nodes) */
-  readonly registry?: NodeRegistry;
-  /** Deadline of a whole run in ms (a run may set its own). @default 300000 (5 minutes, as in Go) */
-  readonly timeoutMs?: number;
-  /**
-   * OpenTelemetry spans (run, node, HTTP job) and a `traceparent` header on every job, when
-   * `@opentelemetry/api` is installed; without a registered tracer provider they record nothing.
-   * @default true
-   */
-  readonly tracing?: boolean;
-  /** The tracer's name. @default 'flowpool' */
-  readonly tracerName?: string;
-}
+export { DEFAULT_WORKFLOW_TIMEOUT_MS } from './executor-options.js';
+export type { BodyDecoding, ExecutorOptions } from './executor-options.js';
 
 export interface RunWorkflowOptions {
   /** Stops the run: nothing new starts, running nodes are aborted; the result has `WORKFLOW_ABORTED`. */
@@ -86,7 +77,7 @@ export function createExecutor(
   options: ExecutorOptions & { readonly format?: 'flowpool' | 'thaiyyal' } = {},
 ): WorkflowExecutor | WorkflowExecutor<ThaiyyalResult> {
   const registry = options.registry ?? createRegistry();
-  const defaultTimeout = checkTimeout(options.timeoutMs, 'timeoutMs') ?? DEFAULT_WORKFLOW_TIMEOUT_MS;
+  const settings = parseExecutorOptions(options);
   const tracerName = options.tracerName ?? 'flowpool';
   const validate = (input: unknown): ValidatedWorkflow => validateWorkflow(input, registry);
   const execute = async (
@@ -94,7 +85,7 @@ export function createExecutor(
     runOptions: RunWorkflowOptions = {},
   ): Promise<{ readonly result: WorkflowResult; readonly workflow: ValidatedWorkflow }> => {
     const valid = isValidatedWorkflow(workflow) ? workflow : validate(workflow);
-    const timeoutMs = checkTimeout(runOptions.timeoutMs, 'run options: timeoutMs') ?? defaultTimeout;
+    const timeoutMs = checkTimeout(runOptions.timeoutMs, 'run options: timeoutMs') ?? settings.timeoutMs;
     const executionId = randomBytes(8).toString('hex');
     const workflowId = runOptions.workflowId ?? valid.workflowId;
     const span =
@@ -110,7 +101,7 @@ export function createExecutor(
       runner,
       { ...runOptions, workflowId },
       executionId,
-      timeoutMs,
+      { ...settings, timeoutMs },
       span,
     ).start();
     return { result, workflow: valid };
@@ -137,18 +128,6 @@ export function runWorkflow(
   return createExecutor(runner, options).run(workflow, options);
 }
 
-/** setTimeout's own limit: a larger delay would fire at once. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
-
-function checkTimeout(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (Number.isInteger(value) && value >= 1 && value <= MAX_TIMEOUT_MS) return value;
-  throw new FlowpoolError(
-    'FLOWPOOL_INVALID_OPTIONS',
-    `${name}: expected an integer from 1 to ${MAX_TIMEOUT_MS} (ms), received ${String(value)}`,
-  );
-}
-
 type Outcome =
   | { readonly status: 'success'; readonly output: unknown }
   | { readonly status: 'error'; readonly error: NodeErrorInfo };
@@ -163,6 +142,7 @@ class WorkflowRun {
   readonly #options: RunSettings;
   readonly #executionId: string;
   readonly #timeoutMs: number;
+  readonly #bodyDecoding: ParsedExecutorOptions['bodyDecoding'];
   readonly #span: TraceSpan;
   readonly #startedAt = performance.now();
   readonly #byId = new Map<string, ValidatedNode>();
@@ -191,14 +171,16 @@ class WorkflowRun {
     runner: JobRunner,
     options: RunSettings,
     executionId: string,
-    timeoutMs: number,
+    settings: ParsedExecutorOptions,
     span: TraceSpan,
   ) {
     this.#workflow = workflow;
-    this.#runner = runner;
+    // One per run: the HTTP call count and the redirect default belong to this run only.
+    this.#runner = runLimitedRunner(runner, settings);
+    this.#bodyDecoding = settings.bodyDecoding;
     this.#options = options;
     this.#executionId = executionId;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = settings.timeoutMs;
     this.#span = span;
     this.#slot = new Int32Array(workflow.edges.length);
     for (const node of workflow.nodes) {
@@ -270,6 +252,7 @@ class WorkflowRun {
     };
     const context: NodeContext = {
       runtime: this.#runner,
+      bodyDecoding: this.#bodyDecoding,
       signal: controller.signal,
       nodeId: node.id,
       workflowId: this.#options.workflowId,

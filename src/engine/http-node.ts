@@ -8,13 +8,15 @@
  * and the strings of `json` may use `{{ input }}`, `{{ nodes.<id>.output.path }}`, `{{ variable.x }}`
  * and `{{ const.x }}` (templates.ts). Values are URL-encoded where they land in the URL's path or query;
  * the runtime validates the final job and the SSRF policy judges the final URL. When tracing is on, the
- * job runs inside its own client span and carries that span's `traceparent` header.
+ * job runs inside its own client span and carries that span's `traceparent` header. With the executor's
+ * `bodyDecoding: 'go'` the body is read as the Go engine reads it (go-body.ts).
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { FlowpoolError, type HttpJob, type JobBodyChoice } from '../index.js';
 import { jobSchema } from '../schema.js';
 import { NodeError, toNodeErrorInfo } from './errors.js';
+import { decodeGoBody } from './go-body.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';
 import { urlForSpan } from './tracing.js';
@@ -86,6 +88,8 @@ export const httpNode = defineNodeType({
   schema: httpNodeSchema,
   async execute(_inputs, data, context) {
     const job = toJob(fill(data, context), context.nodeId);
+    // Go's reading of a body needs its bytes: the runtime would decode them by charset and drop a BOM.
+    if (context.bodyDecoding === 'go') job.responseType = 'bytes';
     const method = (data.method ?? 'GET').toUpperCase();
     const result = await runTraced(job, method, context);
     if (result.status < 200 || result.status > 299) {
@@ -97,7 +101,8 @@ export const httpNode = defineNodeType({
         },
       );
     }
-    return data.responseType === 'json' ? parseJson(result.body) : result.body;
+    const body = result.body instanceof Uint8Array ? decodeGoBody(result.body) : result.body;
+    return data.responseType === 'json' ? parseJson(body) : body;
   },
 });
 
@@ -162,7 +167,8 @@ async function runTraced(
 }
 
 function parseJson(body: unknown): unknown {
-  const text = typeof body === 'string' ? body : '';
+  // A byte order mark is kept by Go's decoding; JSON parsers may ignore it (RFC 8259 section 8.1).
+  const text = typeof body === 'string' ? body.replace(/^\uFEFF/, '') : '';
   if (text.trim() === '') return null;
   try {
     return JSON.parse(text) as unknown;
@@ -172,7 +178,8 @@ function parseJson(body: unknown): unknown {
 }
 
 /**
- * The body always comes back as text and JSON is parsed here, after the status check: the runtime rejects
+ * The body always comes back as text (as bytes for `bodyDecoding: 'go'`, decoded here) and JSON is parsed
+ * here, after the status check: the runtime rejects
  * a body that is not JSON with FLOWPOOL_INVALID_RESPONSE whatever the status, which would hide the
  * HTTP_STATUS of an HTML error page behind a parse error.
  */

@@ -10,7 +10,14 @@ export {
   WORKFLOW_TIMEOUT,
   DEFAULT_WORKFLOW_TIMEOUT_MS,
 } from './executor.js';
+export { DEFAULT_MAX_HTTP_CALLS_PER_RUN, DEFAULT_WORKFLOW_MAX_REDIRECTS } from './executor-options.js';
+export { WORKFLOW_HTTP_CALL_LIMIT } from './run-runner.js';
+export { parseGoFloat } from './go-parse-float.js';
+export type { GoFloatResult } from './go-parse-float.js';
+export { formatGoFloat } from './go-format-float.js';
+export { decodeGoBody } from './go-body.js';
 export type {
+  BodyDecoding,
   ExecutorOptions,
   NodeResult,
   NodeStatus,

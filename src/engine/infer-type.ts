@@ -15,6 +15,9 @@ const nonEmpty = (key: string) => (data: Readonly<Record<string, unknown>>) =>
 const RULES: readonly Rule[] = [
   ['number', has('value')],
   ['text_input', has('text')],
+  ['boolean_input', has('boolean_value')],
+  ['date_input', has('date_value')],
+  ['datetime_input', has('datetime_value')],
   ['visualization', has('mode')],
   ['operation', has('op')],
   ['text_operation', has('text_op')],

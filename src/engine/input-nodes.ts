@@ -1,6 +1,9 @@
 /**
  * The Go engine's input nodes: `text_input` outputs `data.text` (its `{{ variable.x }}` and
  * `{{ const.x }}` templates filled, as Go fills them), `number` outputs `data.value`. Inputs are ignored.
+ * A text input may carry a text operation's keys (`text_op`, `separator`, `repeat_n`): Go infers
+ * `text_input` for a typeless node with `text` and `text_op` (`text` is checked first) and outputs the
+ * text, ignoring them; so does flowpool.
  */
 import { z } from 'zod';
 import { defineNodeType } from './registry.js';
@@ -9,6 +12,9 @@ const label = z.string().optional().describe('A name for people; ignored.');
 
 export const textInputSchema = z.strictObject({
   text: z.string().max(1_000_000).describe('The text to output (templates filled).'),
+  text_op: z.string().optional().describe('Accepted and ignored, as in Go (a text_operation node has the operation).'),
+  separator: z.string().optional().describe('Accepted and ignored, as in Go.'),
+  repeat_n: z.number().optional().describe('Accepted and ignored, as in Go.'),
   label,
 });
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { HttpJob, HttpResult, RunOptions } from '../index.js';
 import { NodeTypeError } from './errors.js';
+import type { BodyDecoding } from './go-body.js';
 import type { TemplateMode } from './templates.js';
 import type { TraceSpan } from './tracing.js';
 
@@ -33,6 +34,11 @@ export interface NodeInput {
 export interface NodeContext {
   /** Where HTTP work must go through (the runtime, or anything with its `run`). */
   readonly runtime: JobRunner;
+  /**
+   * How response bodies become text in this run (the executor's `bodyDecoding`).
+   * @default 'charset' (when a caller builds a context without it)
+   */
+  readonly bodyDecoding?: BodyDecoding;
   /** Aborted when the workflow stops (a failure elsewhere, or the caller's signal). */
   readonly signal: AbortSignal;
   readonly nodeId: string;

@@ -40,7 +40,8 @@ export const workflowEdgeSchema = z.strictObject({
 export const workflowSchema = z.strictObject({
   /** The Go format's workflow identifier: the run's `workflowId` unless the caller gives one. */
   workflow_id: z.string().max(256).optional(),
-  nodes: z.array(workflowNodeSchema).min(1).max(MAX_NODES),
+  /** May be empty: the run then succeeds at once with no results (as Go runs `{"nodes":[],"edges":[]}`). */
+  nodes: z.array(workflowNodeSchema).max(MAX_NODES),
   /** @default [] */
   edges: z.array(workflowEdgeSchema).max(MAX_EDGES).optional(),
 });

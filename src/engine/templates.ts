@@ -9,6 +9,7 @@
  * Text that is not one of these forms is left alone. Pure: no state, no I/O.
  */
 import { NodeError } from './errors.js';
+import { formatGoFloat } from './go-format-float.js';
 import { jsonText } from './json-text.js';
 
 /** A template names an input, node output, or path that has no value. */
@@ -114,7 +115,9 @@ export function renderTemplate(text: string, scope: TemplateScope, mode: Templat
       out += match[0];
       continue;
     }
-    const written = stringify(value);
+    // Go's own templates write a number as Go's %v does (1e+06); flowpool's input / nodes ones as JSON.
+    const goTemplate = reference.kind === 'variable' || reference.kind === 'const';
+    const written = goTemplate && typeof value === 'number' ? formatGoFloat(value) : stringify(value);
     if (mode === 'url' && !inOrigin(out)) {
       // Encoding cannot neutralise a whole "." or ".." segment: URL parsing resolves it (even as %2e).
       if ((written === '.' || written === '..') && !/[?#]/.test(out))

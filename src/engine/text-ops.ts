@@ -58,15 +58,23 @@ export function camelcase(text: string): string {
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/u;
 const WORDS = new Intl.Segmenter('en', { granularity: 'word' });
 
-/** Swaps the case of every character: `"Hello World"` -> `"hELLO wORLD"`; characters without case stay. */
+/**
+ * Swaps the case of every upper-case (Lu) and lower-case (Ll) letter: `"Hello World"` -> `"hELLO wORLD"`.
+ * Everything else stays, as in Go (`unicode.IsUpper` / `IsLower` test those categories): a title-case
+ * digraph (`ǅ`, Lt) and a mark with a case mapping (U+0345) are left as they are.
+ */
 export function inversecase(text: string): string {
   let out = '';
   for (const char of text) {
-    const upper = char.toUpperCase();
-    out += char === upper ? char.toLowerCase() : upper;
+    if (UPPER.test(char)) out += char.toLowerCase();
+    else if (LOWER.test(char)) out += char.toUpperCase();
+    else out += char;
   }
   return out;
 }
+
+const UPPER = /^\p{Lu}$/u;
+const LOWER = /^\p{Ll}$/u;
 
 /** Joins the parts in order with `separator` between them; no parts gives `""` (the node refuses none). */
 export function concat(parts: readonly string[], separator = ''): string {

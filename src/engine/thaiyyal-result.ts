@@ -6,7 +6,9 @@
  * Where flowpool decides differently from Go (listed in the README): `node_results` holds the nodes that
  * succeeded even when the run failed (Go returns none then); `final_output` is the output of the first
  * terminal node in `nodes` order that is not a context node (Go takes one from a map, in random order);
- * an error handled along an `error` edge is not in `errors` (Go has no error edges).
+ * an error handled along an `error` edge is not in `errors` (Go has no error edges). As in Go,
+ * `final_output` is null when the run failed (Go sets it only after every node succeeded) and for an
+ * empty workflow.
  */
 import type { WorkflowResult } from './workflow-result.js';
 import type { ValidatedWorkflow } from './schema.js';
@@ -42,7 +44,7 @@ export function toThaiyyalResult(result: WorkflowResult, workflow: ValidatedWork
     execution_id: result.executionId,
     ...(result.workflowId === undefined ? {} : { workflow_id: result.workflowId }),
     node_results: nodeResults,
-    final_output: final === undefined ? null : nodeResults[final.id],
+    final_output: final === undefined || result.status === 'error' ? null : nodeResults[final.id],
     errors,
   };
 }

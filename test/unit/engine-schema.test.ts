@@ -170,7 +170,6 @@ describe('workflow validation', () => {
 
   it.each([
     [{}, 'workflow.nodes: expected array, received undefined'],
-    [{ nodes: [] }, 'workflow.nodes: expected array to have >=1 items, received []'],
     [{ nodes: [http('a')], extra: true }, 'workflow: unknown key "extra"'],
     [{ nodes: [{ id: 'a', type: 'http', data: {}, x: 1 }] }, 'workflow.nodes[0]: unknown key "x" (node "a")'],
     [{ nodes: [{ id: 7, type: 'http' }] }, 'workflow.nodes[0].id: expected string, received 7'],
