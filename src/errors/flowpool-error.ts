@@ -48,6 +48,8 @@ export interface FlowpoolErrorDetails {
   readonly reason?: string;
   /** For `FLOWPOOL_INVALID_OPTIONS` / `FLOWPOOL_INVALID_JOB`: the path of the offending field. */
   readonly field?: string;
+  /** For `FLOWPOOL_INVALID_OPTIONS` from `proxy: 'env'`: the environment variable that holds the bad value. */
+  readonly variable?: string;
   /** The id of the job the error belongs to, when the job had one. */
   readonly jobId?: string;
   /** For `FLOWPOOL_CIRCUIT_OPEN`: milliseconds until the circuit lets a probe through. */
@@ -94,7 +96,8 @@ type NoSpecificDetails = object;
 
 /** The details specific to each code, on top of {@link FlowpoolErrorCommonDetails}. */
 export type FlowpoolErrorSpecificDetails = EveryCode<{
-  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string };
+  /** `variable`: the environment variable at fault, when `proxy: 'env'` read a bad value. */
+  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string; readonly variable?: string };
   readonly FLOWPOOL_INVALID_JOB: { readonly field: string };
   readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
   readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase };
