@@ -21,6 +21,11 @@ export const hostPatternKey = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)
   error: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
 });
 
+/** A `hostAuth` key: a host pattern, optionally naming its scheme (`http://` lets it go over plain HTTP). */
+const hostAuthKey = z.string().regex(/^(https?:\/\/)?(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/i, {
+  error: 'expected a host pattern as in hostLimits, optionally prefixed with http:// (to allow plain HTTP) or https://',
+});
+
 /** TLS settings, runtime-wide (`tls`) or for the hosts of one pattern (`hostTls`). */
 export const tlsSettingsSchema = z.strictObject({
   /** Extra trusted CA certificates (PEM), added to Node's roots unless `tlsReplaceRoots` is true. */
@@ -154,10 +159,12 @@ export const transportOptionsShape = {
   hostHeaders: z.record(hostPatternKey, headerTable).default({}),
   /**
    * Credentials per host pattern, used when a job has no `auth` and no `authorization` header of its own.
-   * Never sent to another origin on a redirect.
+   * Sent over https only: a key without a scheme (or with `https://`) never applies to an `http:` URL. To
+   * send a credential in clear, name the scheme in the key (`'http://intranet.test:8080'`): such a key
+   * applies to http: URLs only. Never sent to another origin on a redirect.
    * @default {}
    */
-  hostAuth: z.record(hostPatternKey, authSchema).default({}),
+  hostAuth: z.record(hostAuthKey, authSchema).default({}),
 };
 
 /** The transport options alone (for their types; the runtime parses them inside runtimeOptionsSchema). */

@@ -147,6 +147,30 @@ describe('default headers and auth', () => {
     expect(own[1]).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
+  it('applies a hostAuth key over https only, unless the key names http://', () => {
+    const defaults = {
+      hostAuth: {
+        'good.test': { bearer: 'tls-only' },
+        'https://*.tls.test': { bearer: 'tls-wild' },
+        'http://plain.test:8080': { bearer: 'clear' },
+      },
+    };
+    const sent = (href: string): string | undefined => {
+      const headers: string[] = [];
+      addDefaultHeaders(headers, new URL(href), undefined, false, defaults);
+      return headers[0] === 'authorization' ? headers[1] : undefined;
+    };
+    expect(sent('https://good.test/')).toBe('Bearer tls-only');
+    expect(sent('http://good.test/')).toBeUndefined();
+    expect(sent('https://a.tls.test/')).toBe('Bearer tls-wild');
+    expect(sent('http://a.tls.test/')).toBeUndefined();
+    expect(sent('http://plain.test:8080/')).toBe('Bearer clear');
+    expect(sent('https://plain.test:8080/')).toBeUndefined();
+    expect(sent('http://plain.test/')).toBeUndefined();
+    expect(optionsError({ hostAuth: { 'ftp://x.test': { bearer: 't' } } }).message).toMatch(/hostAuth/);
+    expect(parseOptions({ hostAuth: { 'HTTP://X.test': { bearer: 't' } } }).hostAuth).toHaveProperty('HTTP://X.test');
+  });
+
   it('normalizeJob applies them and refuses auth beside an authorization header', () => {
     const job = normalizeJob(
       { url: 'http://h.test/', auth: { bearer: 't' } },
