@@ -12,6 +12,7 @@ import { addRuntimeFlags, numberish, resolveRuntimeOptions, type RuntimeFlags } 
 interface WorkerFlags extends RuntimeFlags, QueueFlags {
   readonly concurrency?: number | string;
   readonly clusterLimits?: string;
+  readonly saveToDir?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -22,7 +23,8 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       '--cluster-limits <file>',
       'JSON { "hostLimits": { "<host>": { "rps", "burst", "concurrency" } }, "leaseMs"? }',
-    );
+    )
+    .option('--save-to-dir <dir>', 'jobs may save bodies (saveTo) only inside this directory (default: no files)');
   addQueueFlags(command, true);
   addRuntimeFlags(command);
   command.addHelpText(
@@ -46,6 +48,7 @@ async function workerCommand(flags: WorkerFlags): Promise<number> {
     queue: flags.queue ?? '',
     runtime,
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
+    ...(flags.saveToDir === undefined ? {} : { saveToDir: flags.saveToDir }),
     // Checked by startQueueWorker, which names any bad field.
     ...(cluster === undefined ? {} : { cluster }),
   });

@@ -25,7 +25,7 @@ import {
   type ResolvedQueueClientOptions,
 } from './options.js';
 import { ResultWaiters, type Waiter } from './result-waiters.js';
-import { encodeJob, parseOutcome, settleOutcome, type JobOutcome, type QueueResult } from './wire.js';
+import { encodeJob, parseOutcome, QUEUE_JOB_NAME, settleOutcome, type JobOutcome, type QueueResult } from './wire.js';
 
 export interface QueueRunOptions {
   /** Aborts waiting for this job; a job not yet taken by a worker is removed from the queue and never sent. */
@@ -49,7 +49,6 @@ export interface QueueClient {
 /** Options as `createQueueClient` takes them. */
 export type { QueueClientOptions };
 
-const JOB_NAME = 'http';
 /** Why a run stops waiting for Redis: it settled (deadline, abort or result) meanwhile. */
 const SETTLED = new Error('settled');
 const MAX_KEY_LENGTH = 1_024;
@@ -250,7 +249,7 @@ class FlowpoolQueueClient implements QueueClient {
             }
           }
           // BullMQ ignores an add whose jobId exists: a key submitted twice is one job.
-          await this.#queue.add(JOB_NAME, encodeJob(job, key, deadline), { jobId });
+          await this.#queue.add(QUEUE_JOB_NAME, encodeJob(job, key, deadline), { jobId });
         } catch (error) {
           waiter.fail(unavailable(`Redis did not accept the job (${(error as Error).message})`));
           return;

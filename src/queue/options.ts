@@ -167,6 +167,13 @@ export const queueWorkerOptionsSchema = z.strictObject({
    */
   finishedRetentionMs: durationMs.default(QUEUE_DEFAULTS.finishedRetentionMs),
   /**
+   * The directory jobs may save response bodies into (`saveTo`): a job's path must resolve inside it after
+   * symlinks. Without it this worker refuses every job with `saveTo` (FLOWPOOL_INVALID_JOB, field
+   * `saveTo`): anyone who can add jobs to the queue could otherwise write any file the process may write.
+   * @default undefined (no job may write files)
+   */
+  saveToDir: z.string().min(1).max(4096).optional(),
+  /**
    * A name for this process in results and stats.
    * @default `${hostname}:${pid}`
    */

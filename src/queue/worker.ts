@@ -11,7 +11,8 @@ import { closeRedis, openRedis } from './connections.js';
 import { idempotencyRecordKey, type QueueAddress } from './keys.js';
 import { parseQueueOptions, queueWorkerOptionsSchema, type QueueWorkerOptions } from './options.js';
 import { decideDelivery } from './redelivery.js';
-import { decodeJob, encodeError, encodeResult, parseOutcome, type JobOutcome } from './wire.js';
+import { confineSaveTo, resolveSaveDir } from './save-dir.js';
+import { decodeJob, encodeError, encodeResult, parseOutcome, QUEUE_JOB_NAME, type JobOutcome } from './wire.js';
 
 export interface QueueWorkerStats {
   /** This process's name, as results carry it in `processedBy`. */
@@ -50,6 +51,7 @@ export type { QueueWorkerOptions };
  */
 export async function startQueueWorker(input: QueueWorkerOptions): Promise<QueueWorker> {
   const options = parseQueueOptions(queueWorkerOptionsSchema, input);
+  const saveRoot = resolveSaveDir(options.saveToDir);
   const runtime = createRuntime(options.runtime);
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const address: QueueAddress = { prefix: options.prefix, queue: options.queue };
@@ -66,7 +68,10 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
   const answer = async (job: Job, signal: AbortSignal | undefined): Promise<JobOutcome> => {
     let decoded: ReturnType<typeof decodeJob>;
     try {
+      // Nothing a foreign or malformed job asks for is done: not the request, not a file, not a record.
+      if (job.name !== QUEUE_JOB_NAME) throw foreignJob(job.name);
       decoded = decodeJob(job.data);
+      decoded = { ...decoded, job: await confineSaveTo(decoded.job, saveRoot) };
     } catch (error) {
       return encodeError(error, name);
     }
@@ -191,4 +196,13 @@ export async function startQueueWorker(input: QueueWorkerOptions): Promise<Queue
       return { name, ...counts, cluster: { ...limits.stats }, runtime: await runtime.stats() };
     },
   };
+}
+
+function foreignJob(jobName: string): FlowpoolError {
+  const shown = jobName.length > 100 ? `${jobName.slice(0, 100)}...` : jobName;
+  return new FlowpoolError(
+    'FLOWPOOL_INVALID_JOB',
+    `invalid queue job: name: expected "${QUEUE_JOB_NAME}" (the name a flowpool queue client gives its jobs), received ${JSON.stringify(shown)}; not sent`,
+    { field: 'name' },
+  );
 }
