@@ -28,6 +28,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_TLS_FAILED',
   'FLOWPOOL_QUEUE_UNAVAILABLE',
   'FLOWPOOL_SAVE_FAILED',
+  'FLOWPOOL_IDEMPOTENCY_CONFLICT',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -120,6 +121,12 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_TLS_FAILED: NoSpecificDetails;
   readonly FLOWPOOL_QUEUE_UNAVAILABLE: NoSpecificDetails;
   readonly FLOWPOOL_SAVE_FAILED: NoSpecificDetails;
+  /**
+   * Queue mode: the idempotency key was already used, in this queue and namespace, for a job with another
+   * fingerprint (method, URL, body, the headers that matter). `field` is `'idempotencyKey'`; nothing of
+   * the first job is returned.
+   */
+  readonly FLOWPOOL_IDEMPOTENCY_CONFLICT: { readonly field: string };
 }>;
 
 type SpecificKey = {

@@ -111,6 +111,13 @@ export const queueClientOptionsSchema = z.strictObject({
    */
   timeoutMs: durationMs.default(QUEUE_DEFAULTS.timeoutMs),
   /**
+   * The scope of this client's idempotency keys within the queue: the same key in two namespaces names two
+   * jobs, and one never sees the other's result. An engine gives each tenant its own namespace (a client
+   * per tenant with `namespace: tenantId`), so one tenant's key can never return another tenant's data.
+   * @default undefined (the queue-wide scope, shared by every client without a namespace)
+   */
+  namespace: z.string().min(1).max(256).optional(),
+  /**
    * The destination policy checked before a job is enqueued (the worker enforces its own on the address
    * it dials). Same entries as the runtime's `policy`.
    * @default {} (public unicast addresses only)

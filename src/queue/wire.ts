@@ -25,7 +25,10 @@ export interface JobPayload {
   readonly key?: string;
 }
 
-/** What a worker returns for a job (BullMQ's return value). */
+/**
+ * What a worker returns for a job (BullMQ's return value), and what an idempotency record holds. `fp`: the
+ * fingerprint of the keyed job it answers (fingerprint.ts); a waiter whose job has another never takes it.
+ */
 export type JobOutcome =
   | {
       readonly ok: true;
@@ -33,8 +36,9 @@ export type JobOutcome =
       readonly result: Record<string, unknown>;
       readonly bodyBase64?: true;
       readonly by: string;
+      readonly fp?: string;
     }
-  | { readonly ok: false; readonly error: SerializedError; readonly by: string };
+  | { readonly ok: false; readonly error: SerializedError; readonly by: string; readonly fp?: string };
 
 /** A result from queue mode: the runtime's result, and which worker process produced it. */
 export type QueueResult = HttpResult & {
@@ -129,6 +133,7 @@ const outcomeSchema = z.union([
     result: z.record(z.string(), z.unknown()),
     bodyBase64: z.literal(true).optional(),
     by: z.string(),
+    fp: z.string().optional(),
   }),
   z.object({
     ok: z.literal(false),
@@ -139,6 +144,7 @@ const outcomeSchema = z.union([
       details: z.record(z.string(), z.unknown()).optional(),
     }),
     by: z.string(),
+    fp: z.string().optional(),
   }),
 ]);
 
