@@ -31,7 +31,7 @@ const HEADER_VALUE_INVALID = /[^\t\x20-\x7e\x80-\xff]/;
 /** Fields whose values may be secrets: an error names them and says what kind of value, never the value. */
 const CONCEALED_FIELDS: ReadonlySet<PropertyKey> = new Set(['headers', 'body', 'json']);
 /** Records of a job whose keys are checked for `__proto__`, `constructor`, `prototype`. */
-const JOB_RECORDS = ['headers'] as const;
+const JOB_RECORDS = ['headers', 'query', 'form'] as const;
 /** Bytes a header line adds beyond its name and value: ": " and CRLF. */
 const HEADER_LINE_OVERHEAD = 4;
 
