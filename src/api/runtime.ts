@@ -7,7 +7,8 @@ import { ConnectionCounters } from '../wire/connection-counters.js';
 import { Coordinator } from '../scheduling/coordinator.js';
 import { circuitChangeChannel } from '../observe/diagnostics.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { normalizeJob, type HttpJob } from '../job/job.js';
+import { normalizeJob, type HttpJob, type NormalizedJob } from '../job/job.js';
+import { PlainJobs } from '../job/plain-job.js';
 import { JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
@@ -73,12 +74,14 @@ class FlowpoolRuntime implements Runtime {
   readonly #traffic: TrafficController;
   readonly #pipeline: JobPipeline;
   readonly #sweepTimer: NodeJS.Timeout;
+  readonly #plainJobs: PlainJobs;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
+    this.#plainJobs = new PlainJobs(options, this.#policy);
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));
     this.#traffic = new TrafficController(options, systemClock, {
@@ -205,6 +208,21 @@ class FlowpoolRuntime implements Runtime {
     return this.#destroying;
   }
 
+  /** The full parser, for every job the plain path does not take; then the policy on its URL. */
+  #normalize(input: unknown): NormalizedJob {
+    const job = normalizeJob(input, this.options);
+    const verdict = this.#policy.checkUrl(job.url);
+    if (!verdict.allowed) {
+      const reason = verdict.reason ?? 'blocked';
+      throw new FlowpoolError(
+        'FLOWPOOL_BLOCKED_DESTINATION',
+        `destination blocked: ${reason}`,
+        withJobId(job, { reason }),
+      );
+    }
+    return job;
+  }
+
   #submit(
     input: unknown,
     options: unknown,
@@ -217,17 +235,9 @@ class FlowpoolRuntime implements Runtime {
       if (this.#closing !== undefined || this.#destroying !== undefined) {
         throw new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed');
       }
-      const { signal } = parseRunOptions(options);
-      const job = normalizeJob(input, this.options);
-      const verdict = this.#policy.checkUrl(job.url);
-      if (!verdict.allowed) {
-        const reason = verdict.reason ?? 'blocked';
-        throw new FlowpoolError(
-          'FLOWPOOL_BLOCKED_DESTINATION',
-          `destination blocked: ${reason}`,
-          withJobId(job, { reason }),
-        );
-      }
+      const signal = options === undefined ? undefined : parseRunOptions(options).signal;
+      // Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema.
+      const job = this.#plainJobs.normalize(input) ?? this.#normalize(input);
       if (signal?.aborted === true) {
         throw new FlowpoolError(
           'FLOWPOOL_ABORTED',

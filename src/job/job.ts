@@ -5,6 +5,7 @@ import type { JobRequest } from '../wire/protocol.js';
 import { DEFAULTS, retrySettingsSchema, type RetrySettings } from '../config/options.js';
 import { describeKind } from '../errors/received-kind.js';
 import { isRepeatable } from './repeatable.js';
+import { HEADER_VALUE_INVALID, REFUSED_HEADERS, REFUSED_METHODS, TOKEN } from './header-rules.js';
 import { addDefaultHeaders, type HeaderDefaults } from './request-headers.js';
 import { authSchema } from '../config/transport-options.js';
 import { DEFAULT_TENANT, tenantName } from '../scheduling/tenants.js';
@@ -20,43 +21,12 @@ import {
 import { payloadOf, saveToSchema } from './job-payload.js';
 import { cookiesSchema, jarFor, type CookieJarLike } from './cookies.js';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/**
- * undici's own rule for a header value (RFC 9110 field-value: visible ASCII, space, tab, obs-text): any
- * other character (a control character such as `\v`, `\x01` or DEL, anything above U+00FF) makes undici
- * throw when the request is dispatched, in the worker, where it would count as a connection failure,
- * be retried and feed the host's circuit breaker. Refused here instead, before anything is queued.
- */
-const HEADER_VALUE_INVALID = /[^\t\x20-\x7e\x80-\xff]/;
 /** Fields whose values may be secrets: an error names them and says what kind of value, never the value. */
 const CONCEALED_FIELDS: ReadonlySet<PropertyKey> = new Set(['headers', 'body', 'json']);
 /** Records of a job whose keys are checked for `__proto__`, `constructor`, `prototype`. */
 const JOB_RECORDS = ['headers', 'query', 'form'] as const;
 /** Bytes a header line adds beyond its name and value: ": " and CRLF. */
 const HEADER_LINE_OVERHEAD = 4;
-
-/**
- * Methods refused outright: CONNECT turns the connection into a tunnel (a proxy to anywhere), TRACE and
- * TRACK echo requests back (cross-site tracing).
- */
-const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE', 'TRACK']);
-
-/**
- * Headers flowpool or undici own: they describe the connection or the framing, and letting a stranger set
- * them invites request smuggling (`transfer-encoding`, `content-length`) or virtual-host tricks (`host`).
- */
-const REFUSED_HEADERS: ReadonlySet<string> = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'content-length',
-  'expect',
-]);
 
 const headerValue = z.union([z.string(), z.number()]).refine((v) => !HEADER_VALUE_INVALID.test(String(v)), {
   error: 'expected a header value of visible characters, spaces and tabs (no control characters, nothing above U+00FF)',

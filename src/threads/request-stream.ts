@@ -7,7 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
-import type { JobBatch, JobRequest } from '../wire/protocol.js';
+import { bodySlot, encodeJobs, type JobsMessage } from '../wire/codec.js';
+import type { JobRequest } from '../wire/protocol.js';
 import { chunkChannel } from '../wire/chunk-port.js';
 import { FlowpoolError, serializeError } from '../errors/flowpool-error.js';
 
@@ -100,21 +101,26 @@ function asFlowpoolError(error: unknown): FlowpoolError {
 /** The port each streamed request body is fed to, made once (a batch that could not be posted is posted again). */
 const portsOfBodies = new WeakMap<ReadableStream<Uint8Array>, MessagePort>();
 
-/** The batch as it crosses, streamed request bodies replaced by their ports, and the ports to transfer. */
-export function wireBatch(batch: JobBatch): { readonly message: JobBatch; readonly transfer: MessagePort[] } {
-  const transfer: MessagePort[] = [];
-  let jobs: JobRequest[] | undefined;
-  batch.jobs.forEach((job, i) => {
-    const body = job.body;
-    if (!(body instanceof ReadableStream)) return;
+/**
+ * A jobs message ready to post: each streamed request body replaced by the port its chunks go out on, and
+ * those ports, to transfer. Jobs without a streamed body (nearly all) cost one instanceof each.
+ */
+export function wireJobs(
+  jobs: readonly JobRequest[],
+  cancels: readonly number[],
+): { readonly message: JobsMessage; readonly transfer: MessagePort[] } {
+  const message = encodeJobs(jobs, cancels);
+  let transfer: MessagePort[] | undefined;
+  for (let i = 0; i < jobs.length; i++) {
+    const body = jobs[i]?.body;
+    if (!(body instanceof ReadableStream)) continue;
     let port = portsOfBodies.get(body);
     if (port === undefined) {
       port = sendChunks(body);
       portsOfBodies.set(body, port);
     }
-    transfer.push(port);
-    jobs ??= [...batch.jobs];
-    jobs[i] = { ...job, body: port };
-  });
-  return { message: jobs === undefined ? batch : { ...batch, jobs }, transfer };
+    (transfer ??= []).push(port);
+    message[bodySlot(i)] = port;
+  }
+  return { message, transfer: transfer ?? [] };
 }

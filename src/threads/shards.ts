@@ -171,7 +171,7 @@ export class Shards {
           this.#failLater(jobs, this.#exiting[shard]?.diedOf ?? new Error('the worker is not running'));
         continue;
       }
-      if (link.post({ jobs, cancels })) {
+      if (link.post(jobs, cancels)) {
         if (jobs.length > 0) this.#events.onPosted(jobs.map((job) => job.id));
       } else {
         // Structured clone refused the batch (normalizeJob copies bodies, so nothing a caller passes should

@@ -12,8 +12,9 @@ import * as Comlink from 'comlink';
 import { receiveChunks } from '../wire/chunk-port.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import { isPort } from '../wire/transfer-list.js';
-import { wireBatch } from './request-stream.js';
-import type { JobBatch, JobOutcome, OutcomeBatch, WorkerControl } from '../wire/protocol.js';
+import { wireJobs } from './request-stream.js';
+import { decodeOutcomes, type OutcomesMessage } from '../wire/codec.js';
+import type { JobOutcome, JobRequest, WorkerControl } from '../wire/protocol.js';
 
 export interface WorkerLinkEvents {
   onOutcome(id: number, outcome: JobOutcome): void;
@@ -43,13 +44,12 @@ export class WorkerLink {
     control.once('close', () => {
       this.#controlClosed = true;
     });
-    jobs.on('message', (message: OutcomeBatch) => {
-      const { ids, outcomes } = message;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i] as number;
-        this.#unanswered.delete(id);
-        events.onOutcome(id, this.#withStream(outcomes[i] as JobOutcome));
-      }
+    const onOutcome = (id: number, outcome: JobOutcome): void => {
+      this.#unanswered.delete(id);
+      events.onOutcome(id, this.#withStream(outcome));
+    };
+    jobs.on('message', (message: OutcomesMessage) => {
+      decodeOutcomes(message, onOutcome);
     });
     jobs.once('close', () => {
       this.#jobsClosed = true;
@@ -71,15 +71,15 @@ export class WorkerLink {
     return this.#jobsClosed;
   }
 
-  /** Sends a batch. False, with nothing sent or recorded, if structured clone refused it. */
-  post(batch: JobBatch): boolean {
+  /** Sends jobs and cancels as one message. False, with nothing sent or recorded, if structured clone refused it. */
+  post(jobs: readonly JobRequest[], cancels: readonly number[]): boolean {
     try {
-      const { message, transfer } = wireBatch(batch);
+      const { message, transfer } = wireJobs(jobs, cancels);
       this.#jobs.postMessage(message, transfer);
     } catch {
       return false;
     }
-    for (const job of batch.jobs) this.#unanswered.add(job.id);
+    for (const job of jobs) this.#unanswered.add(job.id);
     return true;
   }
 

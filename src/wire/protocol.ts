@@ -115,37 +115,13 @@ export type CookieRecord = Readonly<Record<string, unknown>>;
 export type SeenSetCookies = readonly (readonly [url: string, header: string])[];
 
 /**
- * Everything the main thread tells one worker, in one ordered stream on the worker's job port: the jobs the
- * coordinator sent to the shard together (in one microtask checkpoint) and the cancels decided meanwhile.
- * One port, so a cancel can never overtake the job it cancels (a job aborted before its batch left is
- * removed from the batch instead, and never posted). One structured clone for many jobs is what makes the
- * pure-I/O case cheap. Outcomes travel back on the same port in {@link OutcomeBatch} messages.
- */
-export interface JobBatch {
-  readonly jobs: readonly JobRequest[];
-  /** Ids of jobs posted earlier to abort; an id the worker no longer runs is ignored (its outcome is on its way). */
-  readonly cancels: readonly number[];
-}
-
-/** Outcomes finished in one turn of a worker's event loop, posted on the job port as one message. */
-export interface OutcomeBatch {
-  readonly type: 'flowpool:outcomes';
-  /** `ids[i]` is the `JobRequest.id` whose outcome is `outcomes[i]`. */
-  readonly ids: readonly number[];
-  readonly outcomes: readonly JobOutcome[];
-}
-
-export function isOutcomeBatch(value: unknown): value is OutcomeBatch {
-  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'flowpool:outcomes';
-}
-
-/**
  * A finished request. Kept lean because one crosses the thread boundary per job: fields the main
  * thread already knows are left out when they add nothing (the URL when nothing redirected).
  */
 export interface JobSuccess {
   readonly ok: true;
   readonly status: number;
+  /** Built on the main thread from the packed string the worker sent (wire/headers.ts). */
   readonly headers: Record<string, string | string[]>;
   /** text: string; json: the parsed value; bytes: Uint8Array. */
   readonly body: unknown;
@@ -202,8 +178,14 @@ export interface JobNoConnection {
   readonly sent: boolean;
 }
 
-/** What a worker returns for every job: never throws, never returns a non-cloneable value. */
+/** What the main thread receives for every job. */
 export type JobOutcome = JobSuccess | JobFailure | JobRedirect | JobNoConnection;
+
+/** A success as the worker sends it: its headers packed into one string (wire/headers.ts). */
+export type WireSuccess = Omit<JobSuccess, 'headers'> & { readonly headers: string };
+
+/** What a worker sends for every job: never throws, never a non-cloneable value. */
+export type WorkerOutcome = WireSuccess | JobFailure | JobRedirect | JobNoConnection;
 
 /** Per-origin view of a worker's undici Agent (`agent.stats`). */
 export interface OriginAgentStats {

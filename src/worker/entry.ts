@@ -10,21 +10,21 @@ import * as Comlink from 'comlink';
 import { ConnectionCounters } from '../wire/connection-counters.js';
 import { FlowpoolError, serializeError } from '../errors/flowpool-error.js';
 import { DestinationPolicy } from '../policy/index.js';
+import { decodeJobs, OUTCOME_STRIDE, pushOutcome, type JobsMessage, type OutcomesMessage } from '../wire/codec.js';
 import type {
   ControlPortMessage,
-  JobBatch,
-  JobOutcome,
   JobRequest,
-  OutcomeBatch,
   WorkerBootData,
   WorkerControl,
+  WorkerOutcome,
   WorkerStats,
 } from '../wire/protocol.js';
 import { receiveChunks } from '../wire/chunk-port.js';
 import { isPort, outcomeTransferables } from '../wire/transfer-list.js';
 import { createAgent } from './connect/agent.js';
-import { JobCancellation } from './request/cancellation.js';
-import { executeJob, type ExecuteContext } from './request/execute.js';
+import { Deadlines } from './request/deadlines.js';
+import { CANCELLED } from './request/failures.js';
+import { JobExecution, type ExecutionContext } from './request/job-execution.js';
 import { TransformRegistry } from './request/transforms.js';
 
 const boot = workerData as WorkerBootData;
@@ -36,22 +36,33 @@ const runningPerOrigin = new Map<string, number>();
 const dispatcher = createAgent({ boot, policy, counters, originSlots });
 const agent = dispatcher.agent;
 let staleConnectionRetries = 0;
-const context: ExecuteContext = {
+const running = new Map<number, JobExecution>();
+let jobsCompleted = 0;
+
+const context: ExecutionContext = {
   dispatcher,
   policy,
   headersTimeoutMs: boot.agent.headersTimeoutMs,
   transforms: new TransformRegistry(boot.transforms),
-  onStaleRetry: () => {
+  deadlines: new Deadlines(),
+  onStaleRetry() {
     staleConnectionRetries++;
   },
+  complete(execution, outcome) {
+    jobEnded(execution.job);
+    send(execution.job.id, outcome);
+  },
+  streamEnded() {
+    // The job was answered at its headers (jobEnded ran then); its hop's bookkeeping ended in the execution.
+  },
 };
-const running = new Map<number, { cancellation: JobCancellation; origin: string }>();
-let jobsCompleted = 0;
 
-// Batches in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must
+// Jobs in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must
 // deliver for as long as the thread lives.
 const { port1: jobPort, port2: jobPortRemote } = new MessageChannel();
-jobPort.on('message', runBatch);
+jobPort.on('message', (message: JobsMessage) => {
+  decodeJobs(message, runJob, cancel);
+});
 
 // Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
 let connectionsOpened = 0;
@@ -70,15 +81,15 @@ subscribe('undici:client:sendHeaders', (message) => {
  * Jobs and cancels arrive on the job port, in the order the main thread decided them: a cancel is always
  * behind the job it cancels. Jobs run concurrently; each outcome goes out through the outbox as its job
  * finishes. Not piscina tasks: a task costs piscina's per-task bookkeeping on both threads and a completion
- * message of its own, which on small batches doubled the messages per job. piscina owns the thread (start,
- * resource limits, replacement after a crash).
+ * message of its own. piscina owns the thread (start, resource limits, replacement after a crash).
  */
-function runBatch(batch: JobBatch): void {
-  for (const job of batch.jobs)
-    void runJob(withStreamedBody(job)).then((outcome) => {
-      send(job.id, outcome);
-    });
-  for (const id of batch.cancels) cancel(id);
+function runJob(received: JobRequest): void {
+  const job = withStreamedBody(received);
+  const execution = new JobExecution(job, context);
+  running.set(job.id, execution);
+  if (job.slot >= 0) originSlots.set(job.origin, job.slot);
+  runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
+  execution.start();
 }
 
 /** A streamed request body arrives as the port of its chunks: undici reads it as a web stream. */
@@ -91,16 +102,33 @@ function withStreamedBody(job: JobRequest): JobRequest {
   return { ...job, body };
 }
 
+/** The job has its outcome: it no longer runs here. */
+function jobEnded(job: JobRequest): void {
+  // A streamed body undici never began to read (the job was stopped, refused or failed to connect
+  // first): cancel it, which closes its port and cancels the caller's source, instead of leaving its
+  // window of chunks and the caller's generator hanging. One undici read is locked and ends with it.
+  if (job.body instanceof ReadableStream && !job.body.locked) void job.body.cancel().catch(() => undefined);
+  running.delete(job.id);
+  jobsCompleted++;
+  const left = (runningPerOrigin.get(job.origin) ?? 1) - 1;
+  if (left > 0) runningPerOrigin.set(job.origin, left);
+  else {
+    runningPerOrigin.delete(job.origin);
+    originSlots.delete(job.origin);
+  }
+}
+
 /**
  * Aborts one running job; the others on this worker are untouched. An id no longer running has already
  * finished: its outcome is in the outbox or on its way, and it answers the cancel.
  */
 function cancel(id: number): void {
-  const entry = running.get(id);
-  if (entry === undefined) return;
-  entry.cancellation.abort({ kind: 'cancel' });
+  const execution = running.get(id);
+  if (execution === undefined) return;
+  const origin = execution.job.origin;
+  execution.abort(CANCELLED);
   // The last job for the origin on this worker: nobody waits for a dial in progress any more.
-  if ((runningPerOrigin.get(entry.origin) ?? 0) <= 1) dispatcher.abandonDials(entry.origin);
+  if ((runningPerOrigin.get(origin) ?? 0) <= 1) dispatcher.abandonDials(origin);
 }
 
 /** piscina's task entry, required of the module but never called: jobs come on the job port. */
@@ -108,37 +136,10 @@ export default function unusedTask(): never {
   throw new Error('flowpool workers take jobs on their job port, not as piscina tasks');
 }
 
-async function runJob(job: JobRequest): Promise<JobOutcome> {
-  const cancellation = new JobCancellation();
-  running.set(job.id, { cancellation, origin: job.origin });
-  if (job.slot >= 0) originSlots.set(job.origin, job.slot);
-  runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
-  let outcome: JobOutcome;
-  try {
-    outcome = await executeJob(job, context, cancellation);
-  } finally {
-    // A streamed body undici never began to read (the job was stopped, refused or failed to connect
-    // first): cancel it, which closes its port and cancels the caller's source, instead of leaving its
-    // window of chunks and the caller's generator hanging. One undici read is locked and ends with it.
-    if (job.body instanceof ReadableStream && !job.body.locked) void job.body.cancel().catch(() => undefined);
-    running.delete(job.id);
-    jobsCompleted++;
-    const left = (runningPerOrigin.get(job.origin) ?? 1) - 1;
-    if (left > 0) runningPerOrigin.set(job.origin, left);
-    else {
-      runningPerOrigin.delete(job.origin);
-      originSlots.delete(job.origin);
-    }
-  }
-  return outcome;
-}
-
 // Outcomes finished in the same turn of the event loop (undici completes many sockets per poll
 // phase) leave as one message: setImmediate runs right after that poll phase.
-let outIds: number[] = [];
-let outOutcomes: JobOutcome[] = [];
+let outbox: OutcomesMessage = [];
 let flushScheduled = false;
-
 let oldestPendingAt = 0;
 /**
  * An outcome may wait for the end of the event-loop turn only this long. On pure I/O a turn is short and
@@ -148,9 +149,8 @@ let oldestPendingAt = 0;
 const MAX_OUTBOX_DELAY_MS = 1;
 
 /** Queues an outcome for the next flush. */
-function send(id: number, outcome: JobOutcome): void {
-  outIds.push(id);
-  outOutcomes.push(outcome);
+function send(id: number, outcome: WorkerOutcome): void {
+  pushOutcome(outbox, id, outcome);
   if (!flushScheduled) {
     flushScheduled = true;
     oldestPendingAt = performance.now();
@@ -164,40 +164,40 @@ function send(id: number, outcome: JobOutcome): void {
 function flush(): void {
   flushScheduled = false;
   // Flushed early by send() and nothing since: no empty message.
-  if (outIds.length > 0) post();
+  if (outbox.length > 0) post();
 }
 
 function post(): void {
-  const message: OutcomeBatch = { type: 'flowpool:outcomes', ids: outIds, outcomes: outOutcomes };
-  outIds = [];
-  outOutcomes = [];
+  const message = outbox;
+  outbox = [];
   try {
     jobPort.postMessage(message, outcomeTransferables(message));
   } catch {
     // A transform returned something structured clone refuses (a function, a socket): thrown here, it
-    // would kill the worker and every job on it. Resend one by one; the offender gets a typed error.
-    for (let i = 0; i < message.ids.length; i++) {
-      const single: OutcomeBatch = {
-        type: 'flowpool:outcomes',
-        ids: [message.ids[i] as number],
-        outcomes: [message.outcomes[i] as JobOutcome],
-      };
-      try {
-        jobPort.postMessage(single, outcomeTransferables(single));
-      } catch (error) {
-        const failure: JobOutcome = {
-          ok: false,
-          error: serializeError(
-            new FlowpoolError(
-              'FLOWPOOL_TRANSFORM_FAILED',
-              `result cannot be sent back to the caller: ${(error as Error).message}`,
-            ),
+    // would kill the worker and every job on it. Resend one record at a time; the offender gets a typed error.
+    postOneByOne(message);
+  }
+}
+
+function postOneByOne(message: OutcomesMessage): void {
+  for (let i = 0; i < message.length; i += OUTCOME_STRIDE) {
+    const single = message.slice(i, i + OUTCOME_STRIDE);
+    try {
+      jobPort.postMessage(single, outcomeTransferables(single));
+    } catch (error) {
+      const failed: OutcomesMessage = [];
+      pushOutcome(failed, single[0] as number, {
+        ok: false,
+        error: serializeError(
+          new FlowpoolError(
+            'FLOWPOOL_TRANSFORM_FAILED',
+            `result cannot be sent back to the caller: ${(error as Error).message}`,
           ),
-          // A transform runs on a response: the request was sent.
-          sent: true,
-        };
-        jobPort.postMessage({ ...single, outcomes: [failure] } satisfies OutcomeBatch);
-      }
+        ),
+        // A transform runs on a response: the request was sent.
+        sent: true,
+      });
+      jobPort.postMessage(failed);
     }
   }
 }

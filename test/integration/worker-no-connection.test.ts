@@ -9,11 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionCounters } from '../../dist/src/wire/connection-counters.js';
 import { parseOptions } from '../../dist/src/config/options.js';
 import { DestinationPolicy } from '../../dist/src/policy/index.js';
-import type { JobRequest, WorkerBootData } from '../../dist/src/wire/protocol.js';
+import type { JobRequest, WorkerBootData, WorkerOutcome } from '../../dist/src/wire/protocol.js';
 import { transportBootData } from '../../dist/src/config/transport-options.js';
 import { createAgent, type WorkerDispatcher } from '../../dist/src/worker/connect/agent.js';
-import { JobCancellation } from '../../dist/src/worker/request/cancellation.js';
-import { executeJob, type ExecuteContext } from '../../dist/src/worker/request/execute.js';
+import { Deadlines } from '../../dist/src/worker/request/deadlines.js';
+import { JobExecution, type ExecutionContext } from '../../dist/src/worker/request/job-execution.js';
 import { TransformRegistry } from '../../dist/src/worker/request/transforms.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 
@@ -24,7 +24,7 @@ const THIS_WORKER = 1;
 function workerSide(origin: string): {
   counters: ConnectionCounters;
   dispatcher: WorkerDispatcher;
-  context: ExecuteContext;
+  run: (job: JobRequest) => Promise<WorkerOutcome>;
 } {
   const options = parseOptions({ workers: 2, connectionsPerHost: CAP, policy: { allow: ['127.0.0.0/8'] } });
   const counters = ConnectionCounters.allocate(1, 2);
@@ -47,14 +47,24 @@ function workerSide(origin: string): {
   };
   const policy = DestinationPolicy.compile(options.policy);
   const dispatcher = createAgent({ boot, policy, counters, originSlots: new Map([[origin, 0]]) });
-  const context: ExecuteContext = {
+  const answers = new Map<JobExecution, (outcome: WorkerOutcome) => void>();
+  const context: ExecutionContext = {
     dispatcher,
     policy,
     headersTimeoutMs: options.headersTimeoutMs,
     transforms: new TransformRegistry({}),
+    deadlines: new Deadlines(),
     onStaleRetry: () => undefined,
+    complete: (execution, outcome) => answers.get(execution)?.(outcome),
+    streamEnded: () => undefined,
   };
-  return { counters, dispatcher, context };
+  const run = (request: JobRequest): Promise<WorkerOutcome> =>
+    new Promise((resolve) => {
+      const execution = new JobExecution(request, context);
+      answers.set(execution, resolve);
+      execution.start();
+    });
+  return { counters, dispatcher, run };
 }
 
 function job(id: number, origin: string): JobRequest {
@@ -91,15 +101,16 @@ describe('worker: no connection unit free here', () => {
     dispatcher = side.dispatcher;
     for (let i = 0; i < CAP; i++) expect(side.counters.tryAcquire(0, OTHER_WORKER, CAP)).toBe(true);
 
-    const refused = await executeJob(job(1, server.origin), side.context, new JobCancellation());
+    const refused = await side.run(job(1, server.origin));
     expect(refused).toEqual({ ok: 'no-connection', sent: false });
     expect(server.connections).toBe(0);
     expect(server.requests).toBe(0);
     expect(side.counters.open(0, THIS_WORKER)).toBe(0);
 
     side.counters.release(0, OTHER_WORKER);
-    const served = await executeJob(job(2, server.origin), side.context, new JobCancellation());
+    const served = await side.run(job(2, server.origin));
     expect(served).toMatchObject({ ok: true, status: 200, body: 'ok' });
+    expect(served.ok === true && served.headers.includes('content-length:2\n')).toBe(true);
     expect(server.connections).toBe(1);
     expect(server.requests).toBe(1);
     expect(side.counters.open(0, THIS_WORKER)).toBe(1);

@@ -6,7 +6,8 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobBatch, JobOutcome, JobRequest, OutcomeBatch } from '../../dist/src/wire/protocol.js';
+import type { JobOutcome, JobRequest, WorkerOutcome } from '../../dist/src/wire/protocol.js';
+import { jobsOf, pushOutcome, type JobsMessage, type OutcomesMessage } from '../../dist/src/wire/codec.js';
 import { WorkerLink } from '../../dist/src/threads/worker-link.js';
 import { waitUntil } from '../fixtures/wait.js';
 
@@ -30,7 +31,14 @@ function job(id: number, body?: Uint8Array): JobRequest {
   };
 }
 
-const ok = (status: number): JobOutcome => ({ ok: true, status, headers: {}, body: '', headersMs: 1, bytes: 0 });
+const ok = (status: number): WorkerOutcome => ({ ok: true, status, headers: '', body: '', headersMs: 1, bytes: 0 });
+
+/** An outcomes message as a worker posts it. */
+function outcomes(ids: readonly number[], status: number): OutcomesMessage {
+  const message: OutcomesMessage = [];
+  for (const id of ids) pushOutcome(message, id, ok(status + id));
+  return message;
+}
 
 interface Harness {
   readonly link: WorkerLink;
@@ -58,8 +66,8 @@ function harness(): Harness {
 }
 
 /** What a worker receives on its end: the next batch. */
-function nextBatch(worker: MessagePort): Promise<JobBatch> {
-  return new Promise((resolve) => worker.once('message', resolve));
+function nextBatch(worker: MessagePort): Promise<JobRequest[]> {
+  return new Promise((resolve) => worker.once('message', (message: JobsMessage) => resolve(jobsOf(message))));
 }
 
 afterEach(() => {
@@ -68,39 +76,37 @@ afterEach(() => {
 
 describe('WorkerLink', () => {
   it('delivers outcomes and forgets the jobs they answer', async () => {
-    const { link, worker, outcomes } = harness();
+    const { link, worker, outcomes: delivered } = harness();
     const received = nextBatch(worker);
-    expect(link.post({ jobs: [job(1), job(2), job(3)], cancels: [] })).toBe(true);
-    expect((await received).jobs.map((j) => j.id)).toEqual([1, 2, 3]);
+    expect(link.post([job(1), job(2), job(3)], [])).toBe(true);
+    expect((await received).map((j) => j.id)).toEqual([1, 2, 3]);
 
-    worker.postMessage({ type: 'flowpool:outcomes', ids: [2, 1], outcomes: [ok(202), ok(201)] } satisfies OutcomeBatch);
-    await waitUntil(() => outcomes.length === 2, 'both outcomes to arrive');
-    expect(outcomes.map(([id, outcome]) => [id, outcome.ok === true && outcome.status])).toEqual([
-      [2, 202],
-      [1, 201],
-    ]);
+    worker.postMessage(outcomes([2, 1], 200));
+    await waitUntil(() => delivered.length === 2, 'both outcomes to arrive');
+    expect(delivered.map(([id, outcome]: [number, JobOutcome]) => [id, outcome.ok === true && outcome.status])).toEqual(
+      [
+        [2, 202],
+        [1, 201],
+      ],
+    );
     expect(link.takeUnanswered()).toEqual([3]);
     expect(link.takeUnanswered()).toEqual([]);
   });
 
   it('hears the close only after every outcome posted before it (the order the crash path relies on)', async () => {
-    const { link, worker, outcomes, closedAfter } = harness();
+    const { link, worker, outcomes: delivered, closedAfter } = harness();
     const ids = Array.from({ length: 200 }, (_, i) => i + 1);
-    link.post({ jobs: ids.map((id) => job(id)), cancels: [] });
+    link.post(
+      ids.map((id) => job(id)),
+      [],
+    );
     // The worker answers 150 of them in 30 messages, then its end closes (the thread died).
-    for (let m = 0; m < 30; m++) {
-      const batch = ids.slice(m * 5, m * 5 + 5);
-      worker.postMessage({
-        type: 'flowpool:outcomes',
-        ids: batch,
-        outcomes: batch.map(() => ok(200)),
-      } satisfies OutcomeBatch);
-    }
+    for (let m = 0; m < 30; m++) worker.postMessage(outcomes(ids.slice(m * 5, m * 5 + 5), 100));
     worker.close();
 
     expect(await closedAfter).toBe(150);
     expect(link.jobsClosed).toBe(true);
-    expect(outcomes).toHaveLength(150);
+    expect(delivered).toHaveLength(150);
     expect(link.takeUnanswered()).toEqual(ids.slice(150));
   });
 
@@ -109,9 +115,9 @@ describe('WorkerLink', () => {
     const body = new Uint8Array(4);
     structuredClone(body.buffer, { transfer: [body.buffer] });
 
-    expect(link.post({ jobs: [job(1), job(2, body)], cancels: [] })).toBe(false);
+    expect(link.post([job(1), job(2, body)], [])).toBe(false);
     expect(link.takeUnanswered()).toEqual([]);
-    expect(link.post({ jobs: [job(3)], cancels: [] })).toBe(true);
+    expect(link.post([job(3)], [])).toBe(true);
     expect(link.takeUnanswered()).toEqual([3]);
   });
 

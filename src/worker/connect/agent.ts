@@ -24,7 +24,7 @@ import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
 import { watchTlsAlerts } from './tls-errors.js';
 import { TlsProfiles } from './tls.js';
 
-/** Thrown inside the connector; execute.ts maps it by `code`. */
+/** Thrown inside the connector; request/failures.ts maps it by `code`. */
 export class ConnectGuardError extends Error {
   readonly code: 'FLOWPOOL_BLOCKED_DESTINATION' | 'FLOWPOOL_CONNECTION_CAP';
   readonly reason: string;
@@ -74,8 +74,9 @@ export interface WorkerDispatcher {
    * connects or connectTimeoutMs passes.
    */
   abandonDials(origin: string): void;
-  /** Marks a request to `origin` in flight (every hop of every job); call the result when it ends. */
-  trackHop(origin: string): () => void;
+  /** Marks a request to `origin` in flight (every hop of every job); {@link hopEnded} when it ends. */
+  hopStarted(origin: string): void;
+  hopEnded(origin: string): void;
   /**
    * Whether this worker holds more sockets to `origin` than it has requests in flight there: an idle one
    * that a request sent again would be given (undici's Pool can dial although one is idle; see guardedConnect).
@@ -454,13 +455,13 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       const slot = originSlots.get(origin);
       return slot !== undefined && counters.open(slot, boot.shard) > (hopsInFlight.get(origin) ?? 0);
     },
-    trackHop(origin) {
+    hopStarted(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);
-      return () => {
-        const left = (hopsInFlight.get(origin) ?? 1) - 1;
-        if (left > 0) hopsInFlight.set(origin, left);
-        else hopsInFlight.delete(origin);
-      };
+    },
+    hopEnded(origin) {
+      const left = (hopsInFlight.get(origin) ?? 1) - 1;
+      if (left > 0) hopsInFlight.set(origin, left);
+      else hopsInFlight.delete(origin);
     },
   };
 }

@@ -12,7 +12,8 @@ export function parseJsonBody(
   text: string,
   bytes: Uint8Array,
   status: number,
-  headers: Record<string, string | string[]>,
+  /** Asked only when the body is not JSON: building the object costs, and the plain path never needs it. */
+  headersOf: () => Record<string, string | string[]>,
 ): unknown {
   // An empty body (204, or a 200 with nothing) is "no value", not a broken document.
   if (text.length === 0) return null;
@@ -24,7 +25,7 @@ export function parseJsonBody(
     throw new FlowpoolError(
       'FLOWPOOL_INVALID_RESPONSE',
       `response is not valid JSON (status ${status}): ${(error as Error).message}`,
-      { status, headers: withoutSetCookie(headers), bodyPreview: preview.toString('utf8') },
+      { status, headers: withoutSetCookie(headersOf()), bodyPreview: preview.toString('utf8') },
     );
   }
 }

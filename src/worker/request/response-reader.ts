@@ -5,7 +5,10 @@
  * Why a handler and not `agent.request()`: request() wraps every body in a Readable stream, an
  * AsyncResource and a signal listener, which on small responses costs more CPU than the HTTP itself.
  * Here chunks go straight into an array (small ones gathered into blocks first, see coalescer.ts: a
- * server framing one byte per chunk must not cost a Buffer, or a zlib round trip, per byte).
+ * server framing one byte per chunk must not cost a Buffer, or a zlib round trip, per byte). It speaks
+ * undici's older handler interface (`onConnect`, `onHeaders`, `onData`, `onComplete`, `onError`): a handler
+ * of the newer one (`onRequestStart`, ...) is wrapped by undici in an UnwrapHandler that parses every
+ * response's headers into an object. No promise either: the reader reports to its owner by direct calls.
  *
  * Sockets: a request aborted before undici has completed its message has its socket destroyed by
  * undici, so a body refused while it is still arriving (too large, cancelled, timed out) never leaves
@@ -24,39 +27,38 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate, type Zlib } from 'node:zlib';
 import type { Transform } from 'node:stream';
-
-/** A zlib decompression stream: `bytesWritten` counts the encoded bytes it consumed. */
-type Decoder = Transform & Zlib;
-import type { Dispatcher } from 'undici';
 import { FlowpoolError } from '../../errors/flowpool-error.js';
 import { Coalescer } from './coalescer.js';
 import type { BodySink } from './body-sink.js';
 import { pauseIsSafe } from './body-backpressure.js';
+import { ResponseHeaders } from './response-headers.js';
 
-export interface HopResponse {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  /** The decoded body, or empty when the response was drained instead (see `onHeaders`). */
-  readonly chunks: readonly Buffer[];
-  /** Bytes of decoded body received. */
-  readonly bytes: number;
-}
+/** A zlib decompression stream: `bytesWritten` counts the encoded bytes it consumed. */
+type Decoder = Transform & Zlib;
 
-export interface ReadLimits {
+/** Who reads through a ResponseReader: the limits it applies and where it reports (one job's execution). */
+export interface ReaderOwner {
   readonly maxResponseBytes: number;
-  /** false: keep the body as sent (the job asked for `decompress: false`). @default true */
-  readonly decode?: boolean;
+  /** false: keep the body as sent (the job asked for `decompress: false`). */
+  readonly decode: boolean;
   /**
    * Called when the final response headers arrive (1xx interim responses are skipped). Returns true
    * for a response whose body is not wanted (a redirect that will be followed): it is drained, up to
    * {@link DRAIN_LIMIT_BYTES}, so the socket can be reused, and never decoded or kept.
    */
-  onHeaders(status: number, headers: IncomingHttpHeaders): boolean;
+  onReaderHeaders(reader: ResponseReader): boolean;
   /** Asked first when the final response headers arrive: an error fails the hop there, its body unread. */
-  refuse?(status: number): FlowpoolError | undefined;
+  refuse(status: number): FlowpoolError | undefined;
   /** Where a wanted body goes instead of memory (saveTo, stream); asked once its headers are accepted. */
-  sinkFor?(status: number, headers: IncomingHttpHeaders): BodySink | undefined;
+  sinkFor(reader: ResponseReader): BodySink | undefined;
+  /** The exchange ended well: `reader.status`, `headers`, `chunks` and `bytes` hold the response. */
+  onReaderDone(reader: ResponseReader): void;
+  /** The exchange failed (once, and never after onReaderDone). */
+  onReaderFailed(reader: ResponseReader, error: unknown): void;
 }
+
+/** undici's abort function for one request (old handler interface). */
+type Abort = (reason?: Error) => void;
 
 /** A drained body larger than this is not worth reading to save its socket: the socket is dropped. */
 const DRAIN_LIMIT_BYTES = 65_536;
@@ -67,47 +69,45 @@ const BLOCK_BYTES = 65_536;
 
 type Encoding = 'gzip' | 'deflate' | 'br';
 
-export class ResponseReader implements Dispatcher.DispatchHandler {
-  /** Settles once: with the whole response, or with the first failure. */
-  readonly done: Promise<HopResponse>;
+export class ResponseReader {
   /** The response's first byte has arrived (onResponseStarted): a failure from here on is not a refused or stale connection. */
   started = false;
   /**
-   * undici began writing the request to a socket: it calls onRequestStart right before writing, and writes
+   * undici began writing the request to a socket: it calls onConnect right before writing, and writes
    * nothing when the handler aborts there. False means no byte of this request reached the network.
    */
   requestSent = false;
-  readonly #limits: ReadLimits;
-  #controller: Dispatcher.DispatchController | undefined;
-  /** Set by abort() before undici handed us a controller: applied as soon as it does. */
+  status = 0;
+  headers: ResponseHeaders | undefined;
+  /** The decoded body, or empty when the response was drained instead. */
+  chunks: Buffer[] = [];
+  /** Bytes of decoded body received. */
+  bytes = 0;
+  readonly #owner: ReaderOwner;
+  #abort: Abort | undefined;
+  #resume: (() => void) | undefined;
+  /** Set by abort() before undici handed us its abort function: applied as soon as it does. */
   #pendingAbort: Error | undefined;
   #settled = false;
-  #resolve!: (response: HopResponse) => void;
-  #reject!: (error: unknown) => void;
-  #status = 0;
-  #headers: IncomingHttpHeaders = {};
-  #chunks: Buffer[] = [];
-  /** Decoded body bytes. */
-  #bytes = 0;
   #draining = false;
   #encoding: Encoding | undefined;
   /** Created on the first body byte, so a bodiless response (HEAD, 204, 304) never meets zlib. */
   #decoder: Decoder | undefined;
   /** Encoded body bytes received; more than the decoder consumed when its stream ends are bytes after it. */
   #encodedBytes = 0;
-  /** Body bytes as they arrive, gathered into blocks: kept (identity) or fed to the decoder. */
-  readonly #incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
+  /** Body bytes as they arrive, gathered into blocks: kept (identity) or fed to the decoder. Made on first use. */
+  #incoming: Coalescer | undefined;
   #messageEnded = false;
   #decoderEnded = false;
   #sink: BodySink | undefined;
   #paused = false;
 
-  constructor(limits: ReadLimits) {
-    this.#limits = limits;
-    this.done = new Promise<HopResponse>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
+  constructor(owner: ReaderOwner) {
+    this.#owner = owner;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /**
@@ -117,13 +117,13 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   abort(reason: Error): void {
     if (this.#settled) return;
     this.#fail(reason);
-    if (this.#controller !== undefined) this.#controller.abort(reason);
+    if (this.#abort !== undefined) this.#abort(reason);
     else this.#pendingAbort = reason;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#pendingAbort !== undefined) controller.abort(this.#pendingAbort);
+  onConnect(abort: Abort): void {
+    this.#abort = abort;
+    if (this.#pendingAbort !== undefined) abort(this.#pendingAbort);
     else this.requestSent = true;
   }
 
@@ -132,63 +132,74 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     this.started = true;
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx interim responses (100 Continue, 103 Early Hints): the real one follows.
-    if (this.#settled || statusCode < 200) return;
-    this.#status = statusCode;
-    this.#headers = headers;
-    const refused = this.#limits.refuse?.(statusCode);
+    if (this.#settled || statusCode < 200) return true;
+    this.#resume = resume;
+    this.status = statusCode;
+    const headers = new ResponseHeaders(rawHeaders);
+    this.headers = headers;
+    const owner = this.#owner;
+    const refused = owner.refuse(statusCode);
     if (refused !== undefined) {
       this.#refuse(refused);
-      return;
+      return true;
     }
-    if (this.#limits.onHeaders(statusCode, headers)) {
+    if (owner.onReaderHeaders(this)) {
       this.#draining = true;
-      return;
+      return true;
     }
-    this.#encoding = this.#limits.decode === false ? undefined : encodingOf(headers['content-encoding']);
-    const declared = Number(headers['content-length']);
-    const wireLimit = this.#limits.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
+    this.#encoding = owner.decode ? encodingOf(headers.get('content-encoding')) : undefined;
+    const declared = Number(headers.get('content-length'));
+    const wireLimit = owner.maxResponseBytes + (this.#encoding === undefined ? 0 : ENCODED_SLACK_BYTES);
     if (Number.isFinite(declared) && declared > wireLimit) {
-      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
-      return;
+      this.#refuse(tooLarge(owner.maxResponseBytes));
+      return true;
     }
     // Only for a body that is wanted and not refused already (a stream's result is handed over from here).
-    this.#sink = this.#limits.sinkFor?.(statusCode, headers);
+    this.#sink = owner.sinkFor(this);
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#settled) return;
+  onData(chunk: Buffer): boolean {
+    if (this.#settled) return true;
     if (this.#draining) {
-      this.#bytes += chunk.length;
-      if (this.#bytes > DRAIN_LIMIT_BYTES) {
+      this.bytes += chunk.length;
+      if (this.bytes > DRAIN_LIMIT_BYTES) {
         // Not worth reading: the hop is done, its socket goes (the abort destroys it, unfinished).
         this.#succeed();
-        controller.abort(new FlowpoolError('FLOWPOOL_ABORTED', 'redirect body dropped'));
+        this.#abort?.(new FlowpoolError('FLOWPOOL_ABORTED', 'redirect body dropped'));
       }
-      return;
+      return true;
     }
+    const limit = this.#owner.maxResponseBytes;
     if (this.#encoding === undefined) {
       // Counted as it arrives, so a refusal does not wait for a block to fill.
-      this.#bytes += chunk.length;
-      if (this.#bytes > this.#limits.maxResponseBytes) {
-        this.#refuse(tooLarge(this.#limits.maxResponseBytes));
-        return;
+      this.bytes += chunk.length;
+      if (this.bytes > limit) {
+        this.#refuse(tooLarge(limit));
+        return true;
+      }
+      // The usual small body in one piece: kept as it is, no coalescer.
+      if (this.#incoming === undefined && this.#sink === undefined && this.chunks.length === 0) {
+        this.chunks.push(chunk);
+        return true;
       }
     } else {
       this.#encodedBytes += chunk.length;
-      if (this.#encodedBytes > this.#limits.maxResponseBytes + ENCODED_SLACK_BYTES) {
-        this.#refuse(tooLarge(this.#limits.maxResponseBytes));
-        return;
+      if (this.#encodedBytes > limit + ENCODED_SLACK_BYTES) {
+        this.#refuse(tooLarge(limit));
+        return true;
       }
     }
-    this.#incoming.push(chunk);
+    this.#coalescer().push(chunk);
+    return !this.#paused;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#settled) return;
     this.#messageEnded = true;
-    this.#incoming.flush();
+    this.#incoming?.flush();
     // flush() may have settled the exchange (a refused block), which TypeScript cannot see through the call.
     if (this.#isSettled()) return;
     const decoder = this.#decoder;
@@ -199,8 +210,21 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
     decoder.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     this.#fail(error);
+  }
+
+  #coalescer(): Coalescer {
+    if (this.#incoming !== undefined) return this.#incoming;
+    const incoming = new Coalescer(BLOCK_BYTES, (block) => this.#accept(block));
+    this.#incoming = incoming;
+    // A first chunk kept as it is (above) goes through the coalescer from now on, in order.
+    const first = this.chunks;
+    if (first.length > 0 && this.#encoding === undefined) {
+      this.chunks = [];
+      for (const chunk of first) incoming.push(chunk);
+    }
+    return incoming;
   }
 
   #decoderFor(encoding: Encoding): Decoder {
@@ -249,9 +273,9 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   /** Counts decoded bytes; past the limit the exchange fails (and an unfinished one loses its socket). */
   #take(chunk: Buffer): void {
     if (this.#settled) return;
-    this.#bytes += chunk.length;
-    if (this.#bytes > this.#limits.maxResponseBytes) {
-      this.#refuse(tooLarge(this.#limits.maxResponseBytes));
+    this.bytes += chunk.length;
+    if (this.bytes > this.#owner.maxResponseBytes) {
+      this.#refuse(tooLarge(this.#owner.maxResponseBytes));
       return;
     }
     this.#keep(chunk);
@@ -261,26 +285,30 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #keep(chunk: Buffer): void {
     const sink = this.#sink;
     if (sink === undefined) {
-      this.#chunks.push(chunk);
+      this.chunks.push(chunk);
       return;
     }
     if (sink.write(chunk) || this.#paused) return;
-    const controller = this.#controller;
-    const wire = this.#encoding === undefined ? this.#bytes : this.#encodedBytes;
-    if (controller === undefined || this.#messageEnded || !pauseIsSafe(this.#headers, wire)) return;
+    const resume = this.#resume;
+    const wire = this.#encoding === undefined ? this.bytes : this.#encodedBytes;
+    if (resume === undefined || this.#messageEnded || !pauseIsSafe(this.#headerObject(), wire)) return;
+    // Takes effect when onData returns (undici's older interface pauses by that return value).
     this.#paused = true;
-    controller.pause();
     sink.onDrain(() => {
       this.#paused = false;
-      if (!this.#settled) controller.resume();
+      if (!this.#settled) resume();
     });
+  }
+
+  #headerObject(): IncomingHttpHeaders {
+    return this.headers?.toObject() ?? {};
   }
 
   /** Fails the exchange and aborts it in undici, which drops the socket of an unfinished response. */
   #refuse(error: Error): void {
     if (this.#settled) return;
     this.#fail(error);
-    this.#controller?.abort(error);
+    this.#abort?.(error);
   }
 
   #isSettled(): boolean {
@@ -290,20 +318,16 @@ export class ResponseReader implements Dispatcher.DispatchHandler {
   #succeed(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#resolve({
-      status: this.#status,
-      headers: this.#headers,
-      chunks: this.#draining ? [] : this.#chunks,
-      bytes: this.#bytes,
-    });
+    if (this.#draining) this.chunks = [];
+    this.#owner.onReaderDone(this);
   }
 
   #fail(error: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#chunks = [];
+    this.chunks = [];
     this.#decoder?.destroy();
-    this.#reject(error);
+    this.#owner.onReaderFailed(this, error);
   }
 }
 

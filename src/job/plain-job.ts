@@ -1,0 +1,234 @@
+/**
+ * The fast path for the job most engines send most of the time: a plain object with an absolute http(s) URL
+ * and at most a method, string headers, a response type, a deadline, an id and a tenant. Such a job needs no
+ * schema walk: a few type checks decide it, the URL is parsed once (and remembered), and what depends only on
+ * the origin (the policy's verdict, the default header lines) is computed once per origin. Anything else, or
+ * anything doubtful, returns undefined and goes through the full parser (job.ts), which also gives every error:
+ * this path never refuses a job, so its errors cannot drift from the schema's.
+ */
+import { FlowpoolError } from '../errors/flowpool-error.js';
+import type { DestinationPolicy, PolicyVerdict } from '../policy/index.js';
+import { DEFAULT_TENANT } from '../scheduling/tenants.js';
+import type { JobDefaults, NormalizedJob } from './job.js';
+import { HEADER_VALUE_INVALID, REFUSED_HEADERS, TOKEN } from './header-rules.js';
+import { isRepeatable } from './repeatable.js';
+import { addDefaultHeaders } from './request-headers.js';
+
+/** Methods taken as they are written (either case); any other goes through the full parser. */
+const METHODS: ReadonlyMap<string, string> = new Map(
+  ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].flatMap((m) => [
+    [m, m],
+    [m.toLowerCase(), m],
+  ]),
+);
+const MAX_URL_LENGTH = 16_384;
+const MAX_DEADLINE_MS = 2_147_483_647;
+/** URLs and origins remembered at once; the tables start over when full (bounded under any flood). */
+const MAX_REMEMBERED = 4_096;
+
+/** What is the same for every plain job to one origin. */
+interface OriginFacts {
+  readonly verdict: PolicyVerdict;
+  /** The default lines a job without headers of its own is sent with (shared, never mutated). */
+  readonly defaultHeaders: readonly string[];
+}
+
+export class PlainJobs {
+  readonly #defaults: JobDefaults;
+  readonly #policy: DestinationPolicy;
+  readonly #urls = new Map<string, URL>();
+  readonly #origins = new Map<string, OriginFacts>();
+
+  constructor(defaults: JobDefaults, policy: DestinationPolicy) {
+    this.#defaults = defaults;
+    this.#policy = policy;
+  }
+
+  /**
+   * The normalised job, or undefined when `input` is not a plain job. Throws only
+   * FLOWPOOL_BLOCKED_DESTINATION, for a plain job the policy refuses.
+   */
+  normalize(input: unknown): NormalizedJob | undefined {
+    if (typeof input !== 'object' || input === null || Object.getPrototypeOf(input) !== Object.prototype)
+      return undefined;
+    let fields: PlainFields | undefined;
+    try {
+      fields = readPlainFields(input as Record<string, unknown>);
+    } catch {
+      // A getter or Proxy trap threw: the full parser says so properly.
+      return undefined;
+    }
+    if (fields === undefined) return undefined;
+    const url = this.#url(fields.url);
+    if (url === undefined) return undefined;
+    const facts = this.#facts(url);
+    if (!facts.verdict.allowed) {
+      const reason = facts.verdict.reason ?? 'blocked';
+      const details = fields.id === undefined ? { reason } : { reason, jobId: fields.id };
+      throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', `destination blocked: ${reason}`, details);
+    }
+    const headers = fields.headers === undefined ? facts.defaultHeaders : this.#withDefaults(fields.headers, facts);
+    if (headers === undefined) return undefined;
+    const method = fields.method;
+    const defaults = this.#defaults;
+    const repeatable = isRepeatable(method, undefined);
+    return {
+      id: fields.id,
+      url,
+      origin: url.origin,
+      method,
+      headers,
+      body: undefined,
+      responseType: fields.responseType,
+      timeoutMs: fields.timeoutMs ?? defaults.timeoutMs,
+      maxResponseBytes: defaults.maxResponseBytes,
+      followRedirects: true,
+      maxRedirects: defaults.maxRedirects,
+      transform: undefined,
+      retry: defaults.retry,
+      repeatable,
+      idempotent: repeatable,
+      payload: undefined,
+      cookieJar: undefined,
+      tenant: fields.tenant ?? DEFAULT_TENANT,
+    };
+  }
+
+  #url(text: string): URL | undefined {
+    const known = this.#urls.get(text);
+    if (known !== undefined) return known;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return undefined;
+    }
+    // Credentials in the URL, or a URL the parser rewrote beyond recognition: the full path judges it.
+    if (url.username !== '' || url.password !== '' || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      return undefined;
+    if (this.#urls.size >= MAX_REMEMBERED) this.#urls.clear();
+    this.#urls.set(text, url);
+    return url;
+  }
+
+  #facts(url: URL): OriginFacts {
+    const origin = url.origin;
+    const known = this.#origins.get(origin);
+    if (known !== undefined) return known;
+    const defaultHeaders: string[] = [];
+    addDefaultHeaders(defaultHeaders, url, undefined, true, this.#defaults);
+    const facts: OriginFacts = { verdict: this.#policy.checkUrl(url), defaultHeaders };
+    if (this.#origins.size >= MAX_REMEMBERED) this.#origins.clear();
+    this.#origins.set(origin, facts);
+    return facts;
+  }
+
+  /** The job's own header lines (checked here), then each default line whose name the job did not set. */
+  #withDefaults(own: Readonly<Record<string, string>>, facts: OriginFacts): string[] | undefined {
+    const headers: string[] = [];
+    let bytes = 0;
+    for (const name in own) {
+      const value = own[name] as string;
+      const lower = name.toLowerCase();
+      if (!TOKEN.test(name) || REFUSED_HEADERS.has(lower) || HEADER_VALUE_INVALID.test(value)) return undefined;
+      headers.push(lower, value);
+      bytes += name.length + value.length + 4;
+    }
+    const defaults = this.#defaults;
+    if (headers.length / 2 > (defaults.maxRequestHeaders ?? 100) || bytes > (defaults.maxRequestHeaderBytes ?? 16_384))
+      return undefined;
+    const ownCount = headers.length;
+    const extra = facts.defaultHeaders;
+    for (let i = 0; i < extra.length; i += 2) {
+      const name = extra[i] as string;
+      let set = false;
+      for (let j = 0; j < ownCount; j += 2) if (headers[j] === name) set = true;
+      if (!set) headers.push(name, extra[i + 1] as string);
+    }
+    return headers;
+  }
+}
+
+interface PlainFields {
+  url: string;
+  method: string;
+  headers: Readonly<Record<string, string>> | undefined;
+  responseType: 'text' | 'json' | 'bytes';
+  timeoutMs: number | undefined;
+  id: string | undefined;
+  tenant: string | undefined;
+}
+
+/** The fields of a plain job, or undefined at the first key or value the fast path does not take. */
+function readPlainFields(input: Record<string, unknown>): PlainFields | undefined {
+  if (hasUnusualKeys(input)) return undefined;
+  const fields: PlainFields = {
+    url: '',
+    method: 'GET',
+    headers: undefined,
+    responseType: 'text',
+    timeoutMs: undefined,
+    id: undefined,
+    tenant: undefined,
+  };
+  for (const key in input) {
+    const value = input[key];
+    if (value === undefined) continue;
+    switch (key) {
+      case 'url':
+        if (typeof value !== 'string' || value.length > MAX_URL_LENGTH) return undefined;
+        if (!value.startsWith('http://') && !value.startsWith('https://')) return undefined;
+        fields.url = value;
+        break;
+      case 'method': {
+        const method = typeof value === 'string' ? METHODS.get(value) : undefined;
+        if (method === undefined) return undefined;
+        fields.method = method;
+        break;
+      }
+      case 'headers':
+        if (!isStringRecord(value)) return undefined;
+        fields.headers = value;
+        break;
+      case 'responseType':
+        if (value !== 'text' && value !== 'json' && value !== 'bytes') return undefined;
+        fields.responseType = value;
+        break;
+      case 'timeoutMs':
+        if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_DEADLINE_MS) return undefined;
+        fields.timeoutMs = value as number;
+        break;
+      case 'id':
+        if (typeof value !== 'string' || value.length > 256) return undefined;
+        fields.id = value;
+        break;
+      case 'tenant':
+        if (typeof value !== 'string' || value.length < 1 || value.length > 128) return undefined;
+        fields.tenant = value;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return fields.url === '' ? undefined : fields;
+}
+
+function isStringRecord(value: unknown): value is Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (hasUnusualKeys(value)) return false;
+  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== 'string') return false;
+  return true;
+}
+
+/**
+ * Symbol keys, and the names refused in every record (config/forbidden-keys.ts): `for...in` may not report a
+ * JSON-parsed own `__proto__`, so it is asked for by name. The full parser refuses them with the right error.
+ */
+function hasUnusualKeys(value: object): boolean {
+  return (
+    Object.hasOwn(value, '__proto__') ||
+    Object.hasOwn(value, 'constructor') ||
+    Object.hasOwn(value, 'prototype') ||
+    Object.getOwnPropertySymbols(value).length > 0
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * Every running job's next deadline on one worker, behind ONE timer: a timer per job (two with the headers
+ * deadline) is a heap object, a closure and a timer-list update each on the worker's hot path. Entries form
+ * a doubly linked list sorted by due time, linked through fields of the entries themselves (no node objects).
+ * A job's deadline is almost always the latest so far (the same timeoutMs, submitted later), so insertion
+ * scans from the tail and usually stops at once; removal is O(1). The timer is armed for the head; when it
+ * fires it expires every entry that is due and re-arms for the next.
+ */
+
+/** Something with a deadline: a running job. The scheduler owns the three link fields. */
+export interface Deadline {
+  /** performance.now() at which `expire()` is due; set before `add`. */
+  dueAt: number;
+  prevDue: Deadline | undefined;
+  nextDue: Deadline | undefined;
+  /** Whether the entry is in the list (an entry not in it has both links undefined and this false). */
+  scheduled: boolean;
+  expire(now: number): void;
+}
+
+export class Deadlines {
+  #head: Deadline | undefined;
+  #tail: Deadline | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (Infinity when none is armed). */
+  #armedFor = Infinity;
+
+  /** Adds (or moves) `entry` for its `dueAt`. */
+  add(entry: Deadline): void {
+    if (entry.scheduled) this.remove(entry);
+    entry.scheduled = true;
+    let after = this.#tail;
+    while (after !== undefined && after.dueAt > entry.dueAt) after = after.prevDue;
+    entry.prevDue = after;
+    entry.nextDue = after === undefined ? this.#head : after.nextDue;
+    if (after === undefined) this.#head = entry;
+    else after.nextDue = entry;
+    if (entry.nextDue === undefined) this.#tail = entry;
+    else entry.nextDue.prevDue = entry;
+    if (entry.dueAt < this.#armedFor) this.#arm(entry.dueAt);
+  }
+
+  /** Takes `entry` out (its job ended or its deadline moves); a no-op when it is not in. */
+  remove(entry: Deadline): void {
+    if (!entry.scheduled) return;
+    entry.scheduled = false;
+    const { prevDue, nextDue } = entry;
+    if (prevDue === undefined) this.#head = nextDue;
+    else prevDue.nextDue = nextDue;
+    if (nextDue === undefined) this.#tail = prevDue;
+    else nextDue.prevDue = prevDue;
+    entry.prevDue = undefined;
+    entry.nextDue = undefined;
+    // The timer stays armed: when it fires early for a removed head, it simply re-arms for the new one.
+  }
+
+  get size(): number {
+    let count = 0;
+    for (let entry = this.#head; entry !== undefined; entry = entry.nextDue) count++;
+    return count;
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#armedFor = at;
+    this.#timer = setTimeout(
+      () => {
+        this.#fire();
+      },
+      Math.max(0, at - performance.now()),
+    );
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#armedFor = Infinity;
+    const now = performance.now();
+    for (let entry = this.#head; entry !== undefined && entry.dueAt <= now; entry = this.#head) {
+      this.remove(entry);
+      entry.expire(now);
+    }
+    if (this.#head !== undefined) this.#arm(this.#head.dueAt);
+  }
+}
