@@ -150,6 +150,20 @@ describe('security: raw queue jobs', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('a raw job reusing a key the worker recorded for another job gets FLOWPOOL_IDEMPOTENCY_CONFLICT, not the record', async () => {
+    paths.length = 0;
+    const first = await addRaw('plain', 'http', payload({ url: `${target.origin}/keyed/a` }, { key: 'raw-key' }));
+    expect(first.ok).toBe(true);
+    const other = await addRaw('plain', 'http', payload({ url: `${target.origin}/keyed/b` }, { key: 'raw-key' }));
+    expect(other.ok).toBe(false);
+    expect(other.error?.code).toBe('FLOWPOOL_IDEMPOTENCY_CONFLICT');
+    expect(JSON.stringify(other)).not.toContain('/keyed/a');
+    // Control: the same job under the key is answered from the record, without a second request.
+    const same = await addRaw('plain', 'http', payload({ url: `${target.origin}/keyed/a` }, { key: 'raw-key' }));
+    expect(same).toMatchObject({ ok: true, result: { status: 200 } });
+    expect(paths).toEqual(['/keyed/a']);
+  });
+
   it('decodes bodyBase64 strictly: invalid base64 is refused and not sent; valid base64 is sent as those bytes', async () => {
     paths.length = 0;
     for (const body of ['not base64!', 'AAE', 'AAF=', 42]) {
