@@ -3,7 +3,7 @@
  * free and results are handed out as they settle, so memory holds at most `concurrency` jobs plus the
  * results the consumer has not taken yet, whatever the input's size.
  */
-import type { FlowpoolError } from '../errors/flowpool-error.js';
+import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { HttpJob } from '../job/http-job.js';
 import type { HttpResult } from '../job/result.js';
 import type { ResultOf } from './result-types.js';
@@ -60,7 +60,7 @@ export async function* runMany<R extends RunManyResult = RunManyResult>(
       // Results not yet taken by the consumer count against the window too: a slow consumer must slow
       // the reading of the input, or a large input would be pulled in and buffered whole.
       while (!exhausted && inFlight + ready.length < concurrency) {
-        const next = await iterator.next();
+        const next = await pull(iterator, index);
         if (next.done === true) {
           exhausted = true;
           break;
@@ -85,5 +85,35 @@ export async function* runMany<R extends RunManyResult = RunManyResult>(
   } finally {
     // The consumer stopped early: close the input; jobs already running still settle on their own.
     if (!exhausted) await iterator.return?.();
+  }
+}
+
+/**
+ * The next job, or a FlowpoolError (FLOWPOOL_INVALID_JOB, `field: 'jobs'`) with the input's own error as
+ * `cause` when the caller's iterator throws: `runMany` rejects only with FlowpoolError.
+ */
+async function pull(
+  iterator: Iterator<HttpJob> | AsyncIterator<HttpJob>,
+  position: number,
+): Promise<IteratorResult<HttpJob>> {
+  try {
+    return await iterator.next();
+  } catch (error) {
+    if (error instanceof FlowpoolError) throw error;
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid jobs: the input of runMany threw while job ${position} was read (${kindOf(error)}); the jobs already started still run`,
+      { field: 'jobs' },
+      { cause: error },
+    );
+  }
+}
+
+/** The thrown value's kind for the message (its own message is the caller's, kept only as `cause`). */
+function kindOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.name : typeof error;
+  } catch {
+    return 'an object that threw while being inspected';
   }
 }

@@ -88,7 +88,7 @@ class FlowpoolRuntime implements Runtime {
     this.#policy = DestinationPolicy.compile(options.policy);
     this.#plainJobs = new PlainJobs(options, this.#policy);
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
-    this.#stats = new RuntimeCounters(options.workers);
+    this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));
     this.#traffic = new TrafficController(options, systemClock, {
       onCircuitChange: (origin, from, to) => {
         if (circuitChangeChannel.hasSubscribers) circuitChangeChannel.publish({ origin, from, to });

@@ -3,7 +3,8 @@
  *
  *   0  success
  *   1  failure: a workflow node failed (run), an HTTP status >= 400 with --fail or a runtime error (fetch)
- *   2  invalid input: usage, options (flags or --config), workflow file, URL or job
+ *   2  invalid input: usage, options (flags or --config), workflow file, URL or job, an idempotency key reused
+ *      for another request
  *   3  blocked destination (fetch): the policy refused it; nothing was sent
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2, blocked: 3 } as const;
@@ -31,6 +32,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'FLOWPOOL_INVALID_OPTIONS',
   'FLOWPOOL_INVALID_JOB',
   'FLOWPOOL_INVALID_WORKFLOW',
+  'FLOWPOOL_IDEMPOTENCY_CONFLICT',
 ]);
 
 /**

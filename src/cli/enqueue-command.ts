@@ -13,6 +13,7 @@ import { collect, numberish } from './runtime-flags.js';
 
 interface EnqueueFlags extends FetchFlags, QueueFlags {
   readonly idempotencyKey?: string;
+  readonly namespace?: string;
 }
 
 export function registerEnqueueCommand(program: Command): void {
@@ -29,7 +30,11 @@ export function registerEnqueueCommand(program: Command): void {
     .option('-i, --include', 'print the status line and response headers before the body')
     .option('-f, --fail', 'exit 1 (and print no body) when the status is 400 or more')
     .option('--no-follow', 'do not follow redirects')
-    .option('--idempotency-key <key>', 'run at most once for this key while its result is retained (24 h)')
+    .option(
+      '--idempotency-key <key>',
+      'run at most once for this key and this request while its result is retained (24 h); another request under the key fails',
+    )
+    .option('--namespace <name>', 'scope of idempotency keys (one per tenant); default: the queue-wide scope')
     .option('--timeout <ms>', 'deadline from submission to result, queue wait included (default: 60000)', numberish)
     .option(
       '--allow <entry>',
@@ -61,6 +66,7 @@ async function enqueueCommand(url: string, flags: EnqueueFlags): Promise<number>
     queue: flags.queue ?? '',
     policy,
     ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout as number }),
+    ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
   });
   let result: QueueResult;
   try {

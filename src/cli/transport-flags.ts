@@ -28,7 +28,7 @@ export function addTransportFlags(command: Command, proxyDefault: 'env' | 'none'
     )
     .option(
       '--proxy <url>',
-      `proxy for every request: http://[user:pass@]host:port, or "" to go direct (default: ${proxyDefault === 'env' ? 'HTTP_PROXY / HTTPS_PROXY from the environment' : 'none'})`,
+      `proxy for every request: http://[user:pass@]host:port, or "" to go direct (default: ${proxyDefault === 'env' ? 'http_proxy / HTTPS_PROXY from the environment, as curl' : 'none'})`,
     )
     .option('--noproxy <hosts>', 'comma-separated hosts reached directly (NO_PROXY syntax; * for all)')
     .option('--http2', 'negotiate HTTP/2 over TLS, falling back to HTTP/1.1');

@@ -16,6 +16,7 @@ interface WorkerFlags extends RuntimeFlags, QueueFlags {
   readonly clusterLimits?: string;
   readonly metricsPort?: number | string;
   readonly metricsHost: string;
+  readonly saveToDir?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -32,7 +33,8 @@ export function registerWorkerCommand(program: Command): void {
       'serve GET /metrics (Prometheus) and GET /healthz on this port (0: any free one)',
       numberish,
     )
-    .option('--metrics-host <address>', 'address the metrics port listens on', '127.0.0.1');
+    .option('--metrics-host <address>', 'address the metrics port listens on', '127.0.0.1')
+    .option('--save-to-dir <dir>', 'jobs may save bodies (saveTo) only inside this directory (default: no files)');
   addQueueFlags(command, true);
   addRuntimeFlags(command);
   command.addHelpText(
@@ -64,6 +66,7 @@ async function workerCommand(flags: WorkerFlags): Promise<number> {
       queue,
       runtime: { ...runtime },
       ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency as number }),
+      ...(flags.saveToDir === undefined ? {} : { saveToDir: flags.saveToDir }),
       // Checked by startQueueWorker, which names any bad field.
       ...(cluster === undefined ? {} : { cluster }),
     },

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { refuseForbiddenKeys } from './forbidden-keys.js';
 import { validatePolicyEntry } from '../policy/index.js';
-import { transportOptionsShape } from './transport-options.js';
+import { resolveProxy, transportOptionsShape } from './transport-options.js';
 import { tenantsSchema } from '../scheduling/tenants.js';
 import { guardedOptions, toValidationError } from '../errors/validation.js';
 import type { RuntimeOptions } from './runtime-options.js';
@@ -371,6 +371,8 @@ function parseOptionsUnguarded(input: unknown): ResolvedOptions {
     throw toValidationError('FLOWPOOL_INVALID_OPTIONS', 'options', result.error.issues, input, {
       schema: runtimeOptionsSchema,
     });
+  // Read once here so a bad proxy variable fails createRuntime before any thread or timer exists.
+  if (result.data.proxy === 'env') resolveProxy('env', result.data.noProxy, process.env);
   const workers = result.data.workers ?? Math.max(1, availableParallelism());
   return { ...result.data, workers };
 }

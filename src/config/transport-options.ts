@@ -4,7 +4,7 @@
  * a worker builds its connectors from (once, at load).
  */
 import { z } from 'zod';
-import { FlowpoolError } from '../errors/flowpool-error.js';
+import { proxiesFromEnv } from './proxy-env.js';
 import type { WorkerTransport } from '../wire/protocol.js';
 
 /**
@@ -23,6 +23,11 @@ const pem = z.union([
 /** Same forms as `hostLimits` keys, matched the same way (see src/policy/host-patterns.ts). */
 export const hostPatternKey = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/, {
   error: 'expected a host, host:port, [IPv6], a *.suffix wildcard or * (the default)',
+});
+
+/** A `hostAuth` key: a host pattern, optionally naming its scheme (`http://` lets it go over plain HTTP). */
+const hostAuthKey = z.string().regex(/^(https?:\/\/)?(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/i, {
+  error: 'expected a host pattern as in hostLimits, optionally prefixed with http:// (to allow plain HTTP) or https://',
 });
 
 /** TLS settings, runtime-wide (`tls`) or for the hosts of one pattern (`hostTls`). */
@@ -124,8 +129,10 @@ export const transportOptionsShape = {
    */
   hostTls: z.record(hostPatternKey, hostTlsSettingsSchema).default({}),
   /**
-   * Egress proxy: a URL (`http://user:pass@proxy:3128`), `'env'` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, lower
-   * case winning, read when the runtime is created) or false (direct). HTTPS goes through CONNECT, plain
+   * Egress proxy: a URL (`http://user:pass@proxy:3128`), `'env'` (read when the runtime is created, by curl's
+   * rules: `http_proxy` in lower case only for http: targets, `https_proxy` then `HTTPS_PROXY` for https:,
+   * `no_proxy` then `NO_PROXY`; empty counts as unset; `host:port` means `http://host:port`; any scheme but
+   * http: or https: is FLOWPOOL_INVALID_OPTIONS naming the variable) or false (direct). HTTPS goes through CONNECT, plain
    * HTTP in absolute form. The policy still judges every target before anything is sent to the proxy.
    * @default false
    */
@@ -156,10 +163,12 @@ export const transportOptionsShape = {
   hostHeaders: z.record(hostPatternKey, headerTable).default({}),
   /**
    * Credentials per host pattern, used when a job has no `auth` and no `authorization` header of its own.
-   * Never sent to another origin on a redirect.
+   * Sent over https only: a key without a scheme (or with `https://`) never applies to an `http:` URL. To
+   * send a credential in clear, name the scheme in the key (`'http://intranet.test:8080'`): such a key
+   * applies to http: URLs only. Never sent to another origin on a redirect.
    * @default {}
    */
-  hostAuth: z.record(hostPatternKey, authSchema).default({}),
+  hostAuth: z.record(hostAuthKey, authSchema).default({}),
 };
 
 /** The transport options alone (for their types; the runtime parses them inside runtimeOptionsSchema). */
@@ -183,9 +192,9 @@ export function transportBootData(
 }
 
 /**
- * The proxy route: one URL per scheme and the bypass list. `'env'` follows curl and undici's
- * EnvHttpProxyAgent: lower case wins over upper case, HTTP_PROXY alone serves both schemes, NO_PROXY is
- * split on commas and spaces.
+ * The proxy route: one URL per scheme and the bypass list. `'env'` follows curl (see proxy-env.ts): lower-case
+ * `http_proxy` only for http:, `https_proxy` then `HTTPS_PROXY` for https:, empty counts as unset, `host:port`
+ * means `http://host:port`, other schemes are refused here, at `createRuntime`. The worker gets normalised URLs.
  */
 export function resolveProxy(
   proxy: TransportOptions['proxy'],
@@ -194,27 +203,11 @@ export function resolveProxy(
 ): WorkerTransport['proxy'] {
   if (proxy === false) return undefined;
   if (proxy !== 'env') return { http: proxy, https: proxy, noProxy: [...noProxy] };
-  const read = (name: string): string | undefined => {
-    const value = env[name.toLowerCase()] ?? env[name.toUpperCase()];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const http = read('http_proxy');
-  const https = read('https_proxy') ?? http;
-  if (http === undefined && https === undefined) return undefined;
-  const fromEnv = (read('no_proxy') ?? '').split(/[\s,]+/).filter((entry) => entry !== '');
-  for (const url of [http, https]) {
-    if (url !== undefined && !URL.canParse(url)) {
-      // Checked here, so a typo in the environment is a clear error and not a request sent direct.
-      throw new FlowpoolError(
-        'FLOWPOOL_INVALID_OPTIONS',
-        "invalid options: proxy: 'env' expected HTTP_PROXY / HTTPS_PROXY to hold an http: or https: URL",
-        { field: 'options.proxy' },
-      );
-    }
-  }
+  const fromEnv = proxiesFromEnv(env);
+  if (fromEnv.http === undefined && fromEnv.https === undefined) return undefined;
   return {
-    ...(http === undefined ? {} : { http }),
-    ...(https === undefined ? {} : { https }),
-    noProxy: [...fromEnv, ...noProxy],
+    ...(fromEnv.http === undefined ? {} : { http: fromEnv.http }),
+    ...(fromEnv.https === undefined ? {} : { https: fromEnv.https }),
+    noProxy: [...fromEnv.noProxy, ...noProxy],
   };
 }

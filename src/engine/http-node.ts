@@ -7,6 +7,8 @@
  * Inputs order the node (it starts after them) and feed its templates: `url`, `headers` values, `body`
  * and the strings of `json` may use `{{ input }}`, `{{ nodes.<id>.output.path }}`, `{{ variable.x }}`
  * and `{{ const.x }}` (templates.ts). Values are URL-encoded where they land in the URL's path or query;
+ * the origin (scheme, host, port) may come from a template only as the whole start of the URL and only from
+ * `const` / `variable`, checked at validation (url-template-rule.ts) and again when filled (url-origin.ts);
  * the runtime validates the final job and the SSRF policy judges the final URL. When tracing is on, the
  * job runs inside its own client span and carries that span's `traceparent` header. With the executor's
  * `bodyDecoding: 'go'` the body is read as the Go engine reads it (go-body.ts).
@@ -20,6 +22,7 @@ import { decodeGoBody } from './go-body.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';
 import { urlForSpan } from './tracing.js';
+import { urlTemplateProblem } from './url-template-rule.js';
 
 /** A response status outside 200-299. */
 export const HTTP_STATUS = 'HTTP_STATUS';
@@ -57,6 +60,10 @@ export const httpNodeSchema = fields.check((ctx) => {
   const flagged = new Set(ctx.issues.map((issue) => issue.path?.[0]));
   // Fields with templates are judged once filled, at run time (the runtime validates every job).
   for (const key of ['url', 'headers', 'body', 'json'] as const) if (hasTemplate(ctx.value[key])) flagged.add(key);
+  // ... except where a template stands in the URL: that is known now and never depends on data.
+  const originProblem = flagged.has('url') ? urlTemplateProblem(ctx.value.url) : undefined;
+  if (originProblem !== undefined)
+    ctx.issues.push({ code: 'custom', message: originProblem, path: ['url'], input: ctx.value.url });
   const job = toJob(ctx.value, undefined);
   const parsed = jobSchema.safeParse(job);
   if (!parsed.success) {

@@ -11,11 +11,15 @@
 import { NodeError } from './errors.js';
 import { formatGoFloat } from './go-format-float.js';
 import { jsonText } from './json-text.js';
+import { inOrigin, urlPlacementProblem } from './url-origin.js';
 
 /** A template names an input, node output, or path that has no value. */
 export const TEMPLATE_MISSING_REFERENCE = 'TEMPLATE_MISSING_REFERENCE';
 
-/** A template's value cannot be placed where it is (a "." or ".." path segment of a URL). */
+/**
+ * A template's value cannot be placed where it is: data in a URL's scheme, host or port, or a "." or ".."
+ * path segment (see url-origin.ts).
+ */
 export const TEMPLATE_INVALID_VALUE = 'TEMPLATE_INVALID_VALUE';
 
 export type PathStep = string | number;
@@ -118,14 +122,11 @@ export function renderTemplate(text: string, scope: TemplateScope, mode: Templat
     // Go's own templates write a number as Go's %v does (1e+06); flowpool's input / nodes ones as JSON.
     const goTemplate = reference.kind === 'variable' || reference.kind === 'const';
     const written = goTemplate && typeof value === 'number' ? formatGoFloat(value) : stringify(value);
-    if (mode === 'url' && !inOrigin(out)) {
-      // Encoding cannot neutralise a whole "." or ".." segment: URL parsing resolves it (even as %2e).
-      if ((written === '.' || written === '..') && !/[?#]/.test(out))
-        throw new NodeError(
-          TEMPLATE_INVALID_VALUE,
-          `template ${match[0]}: the value "${written}" would move the URL's path`,
-        );
-      out += encodeURIComponent(written);
+    if (mode === 'url') {
+      // Data never writes the scheme, host or port (url-origin.ts); elsewhere values are encoded.
+      const problem = urlPlacementProblem(out, written, reference.kind);
+      if (problem !== undefined) throw new NodeError(TEMPLATE_INVALID_VALUE, `template ${match[0]}: ${problem}`);
+      out += inOrigin(out) ? written : encodeURIComponent(written);
     } else out += written;
   }
   return out + text.slice(last);
@@ -204,14 +205,4 @@ function stringify(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === null) return 'null';
   return jsonText(value) ?? '';
-}
-
-/**
- * True while the text written so far has not reached the end of a URL's authority: a value landing
- * there (a base URL from a constant, a host) is written as is; the SSRF policy judges the final URL.
- */
-function inOrigin(written: string): boolean {
-  const scheme = written.indexOf('://');
-  if (scheme === -1) return true;
-  return !/[/?#]/.test(written.slice(scheme + 3));
 }

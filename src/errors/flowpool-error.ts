@@ -28,6 +28,7 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_TLS_FAILED',
   'FLOWPOOL_QUEUE_UNAVAILABLE',
   'FLOWPOOL_SAVE_FAILED',
+  'FLOWPOOL_IDEMPOTENCY_CONFLICT',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
@@ -52,6 +53,8 @@ export interface FlowpoolErrorDetails {
   readonly reason?: string;
   /** For `FLOWPOOL_INVALID_OPTIONS` / `FLOWPOOL_INVALID_JOB`: the path of the offending field. */
   readonly field?: string;
+  /** For `FLOWPOOL_INVALID_OPTIONS` from `proxy: 'env'`: the environment variable that holds the bad value. */
+  readonly variable?: string;
   /** The id of the job the error belongs to, when the job had one. */
   readonly jobId?: string;
   /** For `FLOWPOOL_CIRCUIT_OPEN`: milliseconds until the circuit lets a probe through. */
@@ -107,8 +110,15 @@ type NoSpecificDetails = object;
 
 /** The details specific to each code, on top of {@link FlowpoolErrorCommonDetails}. */
 export type FlowpoolErrorSpecificDetails = EveryCode<{
-  /** `suggestion` is there for an unknown key close to a known one. */
-  readonly FLOWPOOL_INVALID_OPTIONS: { readonly field: string; readonly suggestion?: string };
+  /**
+   * `suggestion` is there for an unknown key close to a known one; `variable`: the environment variable at
+   * fault, when `proxy: 'env'` read a bad value.
+   */
+  readonly FLOWPOOL_INVALID_OPTIONS: {
+    readonly field: string;
+    readonly suggestion?: string;
+    readonly variable?: string;
+  };
   readonly FLOWPOOL_INVALID_JOB: { readonly field: string; readonly suggestion?: string };
   readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
   readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase };
@@ -133,6 +143,12 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_QUEUE_UNAVAILABLE: { readonly redis: string; readonly reason: string };
   /** The target file; `causeCode` holds the system error code (`ENOENT`, `EACCES`, `ENOSPC`, ...) when there is one. */
   readonly FLOWPOOL_SAVE_FAILED: { readonly path: string };
+  /**
+   * Queue mode: the idempotency key was already used, in this queue and namespace, for a job with another
+   * fingerprint (method, URL, body, the headers that matter). `field` is `'idempotencyKey'`; nothing of
+   * the first job is returned.
+   */
+  readonly FLOWPOOL_IDEMPOTENCY_CONFLICT: { readonly field: string };
 }>;
 
 type SpecificKey = {

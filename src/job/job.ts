@@ -24,7 +24,7 @@ import { cookiesSchema, jarFor, type CookieJarLike } from './cookies.js';
 /** Fields whose values may be secrets: an error names them and says what kind of value, never the value. */
 const CONCEALED_FIELDS: ReadonlySet<PropertyKey> = new Set(['headers', 'body', 'json']);
 /** Records of a job whose keys are checked for `__proto__`, `constructor`, `prototype`. */
-const JOB_RECORDS = ['headers'] as const;
+const JOB_RECORDS = ['headers', 'query', 'form'] as const;
 /** Bytes a header line adds beyond its name and value: ": " and CRLF. */
 const HEADER_LINE_OVERHEAD = 4;
 

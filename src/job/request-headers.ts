@@ -1,6 +1,7 @@
 /**
  * The headers a job is sent with, beyond its own: the runtime's `headers`, the host pattern's
- * `hostHeaders`, credentials (`auth` on the job, else `hostAuth`), and the defaults `user-agent` and
+ * `hostHeaders`, credentials (`auth` on the job, else `hostAuth`: over https only unless the key says
+ * `http://`), and the defaults `user-agent` and
  * `accept-encoding`. Applied once, on the main thread, when the job is normalised. A job's own header of
  * the same name always wins. Credentials ride as `authorization`, which a redirect to another origin drops
  * (src/worker/request/execute.ts, nextHop), so they never leave the origin they were meant for.
@@ -22,7 +23,7 @@ export const DEFAULT_USER_AGENT = `flowpool/${packageVersion()}`;
 
 /** Compiled pattern tables, per options object (options are parsed once per runtime). */
 const compiledHeaders = new WeakMap<object, HostPatterns<Readonly<Record<string, string>>>>();
-const compiledAuth = new WeakMap<object, HostPatterns<AuthSettings>>();
+const compiledAuth = new WeakMap<object, SchemeAuth>();
 
 /**
  * Appends to `headers` (flat `[name, value, ...]`, names lower-case, the job's own already in it) whatever
@@ -64,11 +65,33 @@ function matchHeaders(url: URL, table: HeaderDefaults['hostHeaders']): Readonly<
   return patterns.match(url.hostname, url.host);
 }
 
+/**
+ * `hostAuth` keys without a scheme (or with `https://`) apply to https: URLs only; a key that names `http://`
+ * applies to http: URLs (and only to them). A stranger who types `http://` in a URL never gets a credential
+ * meant for TLS sent in clear (issue 21).
+ */
+interface SchemeAuth {
+  readonly secure: HostPatterns<AuthSettings>;
+  readonly plain: HostPatterns<AuthSettings>;
+}
+
 function matchAuth(url: URL, table: HeaderDefaults['hostAuth']): AuthSettings | undefined {
   if (table === undefined || Object.keys(table).length === 0) return undefined;
   let patterns = compiledAuth.get(table);
-  if (patterns === undefined) compiledAuth.set(table, (patterns = new HostPatterns(table)));
-  return patterns.match(url.hostname, url.host);
+  if (patterns === undefined) compiledAuth.set(table, (patterns = compileAuth(table)));
+  const forScheme = url.protocol === 'https:' ? patterns.secure : url.protocol === 'http:' ? patterns.plain : undefined;
+  return forScheme?.match(url.hostname, url.host);
+}
+
+function compileAuth(table: Readonly<Record<string, AuthSettings>>): SchemeAuth {
+  const secure: Record<string, AuthSettings> = {};
+  const plain: Record<string, AuthSettings> = {};
+  for (const [key, auth] of Object.entries(table)) {
+    const lower = key.toLowerCase();
+    if (lower.startsWith('http://')) plain[lower.slice('http://'.length)] = auth;
+    else secure[lower.startsWith('https://') ? lower.slice('https://'.length) : lower] = auth;
+  }
+  return { secure: new HostPatterns(secure), plain: new HostPatterns(plain) };
 }
 
 function packageVersion(): string {

@@ -39,8 +39,10 @@ export interface HostView extends Partial<Omit<HostTrafficStats, 'origin'>> {
 
 /**
  * One tenant: its jobs waiting and running now, and its jobs since start. Jobs refused before they were
- * queued (invalid, blocked, closed runtime) are counted in the totals only. Past 10,000 tenant names, new
- * names are counted together under the tenant `''`.
+ * queued (invalid, blocked, closed runtime) are counted in the totals only. A tenant has a record while it
+ * has jobs queued or running and while it is listed in `tenants`; of the idle ones the 999 most recently
+ * active keep theirs, older ones are added into the aggregate record of tenant `''` (which also counts
+ * names beyond 10,000 busy at once). So `stats().tenants` stays small under any number of tenant names.
  */
 export interface TenantView {
   readonly tenant: string;
@@ -90,10 +92,12 @@ export class RuntimeCounters {
   retries = 0;
   readonly failedByCode: Partial<Record<FlowpoolErrorCode, number>> = {};
   readonly restarts: number[];
-  readonly tenants = new TenantCounters();
+  readonly tenants: TenantCounters;
 
-  constructor(workers: number) {
+  /** `listedTenants`: the keys of the `tenants` option, whose records are kept while idle. */
+  constructor(workers: number, listedTenants: Iterable<string> = []) {
     this.restarts = new Array<number>(workers).fill(0);
+    this.tenants = new TenantCounters(listedTenants);
   }
 
   recordFailure(code: FlowpoolErrorCode): void {

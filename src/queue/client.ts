@@ -17,7 +17,9 @@ import { DestinationPolicy } from '../policy/index.js';
 import { runMany, type RunManyOptions, type RunManyResult } from '../api/run-many.js';
 import { toValidationError } from '../errors/validation.js';
 import { closeRedis, openRedis, queueUnavailable, whenReady } from './connections.js';
-import { idempotencyRecordKey, keyedJobId, newJobId, type QueueAddress } from './keys.js';
+import { jobFingerprint } from './fingerprint.js';
+import { idempotencyConflict } from './idempotency-conflict.js';
+import { idempotencyRecordKey, keyedJobId, newJobId, scopedIdempotencyKey, type QueueAddress } from './keys.js';
 import {
   parseQueueOptions,
   queueClientOptionsSchema,
@@ -25,14 +27,26 @@ import {
   type ResolvedQueueClientOptions,
 } from './options.js';
 import { ResultWaiters, type Waiter } from './result-waiters.js';
-import { encodeJob, parseOutcome, settleOutcome, type JobOutcome, type QueueResult } from './wire.js';
+import {
+  decodeJob,
+  encodeJob,
+  parseOutcome,
+  QUEUE_JOB_NAME,
+  settleOutcome,
+  type JobOutcome,
+  type QueueResult,
+} from './wire.js';
 
 export interface QueueRunOptions {
   /** Aborts waiting for this job; a job not yet taken by a worker is removed from the queue and never sent. */
   readonly signal?: AbortSignal;
   /**
    * The job runs at most once for this key while its result is retained (`idempotencyRetentionMs`): a
-   * later `run` with the same key, from any client of the queue, gets the first result and sends nothing.
+   * later `run` with the same key and the same job, from any client of the queue with the same
+   * `namespace`, gets the first result and sends nothing. The key is bound to the job's fingerprint
+   * (method, URL, body, the content-type / content-encoding / authorization / cookie headers, `auth`,
+   * `responseType`, `saveTo`): the same key with another job fails with FLOWPOOL_IDEMPOTENCY_CONFLICT and
+   * gets nothing of the first.
    */
   readonly idempotencyKey?: string;
 }
@@ -49,7 +63,6 @@ export interface QueueClient {
 /** Options as `createQueueClient` takes them. */
 export type { QueueClientOptions };
 
-const JOB_NAME = 'http';
 /** Why a run stops waiting for Redis: it settled (deadline, abort or result) meanwhile. */
 const SETTLED = new Error('settled');
 const MAX_KEY_LENGTH = 1_024;
@@ -114,7 +127,10 @@ class FlowpoolQueueClient implements QueueClient {
     if (options.signal?.aborted === true) {
       return Promise.reject(new FlowpoolError('FLOWPOOL_ABORTED', 'aborted before it was enqueued; nothing was sent'));
     }
-    return this.#submit(checked, options.idempotencyKey, options.signal);
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.#submit(checked, undefined, options.signal);
+    const scoped = { key: scopedIdempotencyKey(this.#options.namespace, key), fp: jobFingerprint(checked) };
+    return this.#submit(checked, scoped, options.signal);
   }
 
   runMany(
@@ -161,7 +177,13 @@ class FlowpoolQueueClient implements QueueClient {
     return job;
   }
 
-  #submit(job: HttpJob, key: string | undefined, signal: AbortSignal | undefined): Promise<QueueResult> {
+  /** `keyed`: the scoped idempotency key and the job's fingerprint, for a keyed run. */
+  #submit(
+    job: HttpJob,
+    keyed: { readonly key: string; readonly fp: string } | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<QueueResult> {
+    const key = keyed?.key;
     const submittedAt = Date.now();
     const timeoutMs = this.#options.timeoutMs;
     const deadline = submittedAt + timeoutMs;
@@ -185,6 +207,11 @@ class FlowpoolQueueClient implements QueueClient {
         key,
         settleOutcome: (outcome) => {
           if (isSettled()) return;
+          // An answer for the same key but another job (another client's): never take any of it.
+          if (keyed !== undefined && outcome.fp !== undefined && outcome.fp !== keyed.fp) {
+            waiter.fail(idempotencyConflict());
+            return;
+          }
           finish();
           const answer = settleOutcome(outcome, Date.now() - submittedAt);
           if (answer.ok) resolve(answer.value);
@@ -259,7 +286,7 @@ class FlowpoolQueueClient implements QueueClient {
             }
           }
           // BullMQ ignores an add whose jobId exists: a key submitted twice is one job.
-          await this.#queue.add(JOB_NAME, encodeJob(job, key, deadline), { jobId });
+          await this.#queue.add(QUEUE_JOB_NAME, encodeJob(job, key, deadline), { jobId });
         } catch (error) {
           waiter.fail(
             queueUnavailable(this.#producer, `it did not accept the job (${(error as Error).message})`, error),
@@ -269,6 +296,11 @@ class FlowpoolQueueClient implements QueueClient {
         waiter.accepted = true;
         if (isSettled()) {
           if (key === undefined) void this.#queue.remove(jobId).catch(() => undefined);
+          return;
+        }
+        // The key may already name another job (the add above was then ignored): refuse before waiting.
+        if (keyed !== undefined && !(await this.#sameJob(jobId, keyed.fp).catch(() => true))) {
+          waiter.fail(idempotencyConflict());
           return;
         }
         // A keyed job may have finished before this client listened (an earlier run of the same key).
@@ -302,6 +334,20 @@ class FlowpoolQueueClient implements QueueClient {
     this.#events = events;
     await events.waitUntilReady();
     return events;
+  }
+
+  /**
+   * False when the queued job under `jobId` is another job than the one with fingerprint `fp` (a finished
+   * one is judged by its outcome's fingerprint instead, in the waiter).
+   */
+  async #sameJob(jobId: string, fp: string): Promise<boolean> {
+    const stored = await this.#queue.getJob(jobId);
+    if (stored === undefined || stored.finishedOn !== undefined) return true;
+    try {
+      return jobFingerprint(decodeJob(stored.data).job) === fp;
+    } catch {
+      return false; // not a flowpool payload under our job id: certainly not this job
+    }
   }
 
   /** Reads a job's result where it is stored; settles its waiters and returns true when found. */

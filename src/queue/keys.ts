@@ -14,6 +14,17 @@ export function newJobId(): string {
   return `j-${randomUUID()}`;
 }
 
+/**
+ * An idempotency key as it travels and is stored: the digest of the client's `namespace` and the caller's
+ * key together, so the same key in two namespaces (tenants) names two jobs and two records. The raw key
+ * never reaches Redis. Queue scoping comes from the names below (`<prefix>:<queue>:...`).
+ */
+export function scopedIdempotencyKey(namespace: string | undefined, idempotencyKey: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([namespace ?? null, idempotencyKey]))
+    .digest('hex');
+}
+
 /** The hash of an idempotency key: keys are the caller's strings, of any length and content. */
 export function keyDigest(idempotencyKey: string): string {
   return createHash('sha256').update(idempotencyKey).digest('hex');

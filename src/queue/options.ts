@@ -111,6 +111,13 @@ export const queueClientOptionsSchema = z.strictObject({
    */
   timeoutMs: durationMs.default(QUEUE_DEFAULTS.timeoutMs),
   /**
+   * The scope of this client's idempotency keys within the queue: the same key in two namespaces names two
+   * jobs, and one never sees the other's result. An engine gives each tenant its own namespace (a client
+   * per tenant with `namespace: tenantId`), so one tenant's key can never return another tenant's data.
+   * @default undefined (the queue-wide scope, shared by every client without a namespace)
+   */
+  namespace: z.string().min(1).max(256).optional(),
+  /**
    * The destination policy checked before a job is enqueued (the worker enforces its own on the address
    * it dials). Same entries as the runtime's `policy`.
    * @default {} (public unicast addresses only)
@@ -166,6 +173,13 @@ export const queueWorkerOptionsSchema = z.strictObject({
    * @default 3600000 (1 h)
    */
   finishedRetentionMs: durationMs.default(QUEUE_DEFAULTS.finishedRetentionMs),
+  /**
+   * The directory jobs may save response bodies into (`saveTo`): a job's path must resolve inside it after
+   * symlinks. Without it this worker refuses every job with `saveTo` (FLOWPOOL_INVALID_JOB, field
+   * `saveTo`): anyone who can add jobs to the queue could otherwise write any file the process may write.
+   * @default undefined (no job may write files)
+   */
+  saveToDir: z.string().min(1).max(4096).optional(),
   /**
    * A name for this process in results and stats.
    * @default `${hostname}:${pid}`

@@ -10,6 +10,9 @@ import type { HttpJob, HttpResult } from '../index.js';
 /** Version of the payload; a worker refuses what it cannot read rather than guessing. */
 export const WIRE_VERSION = 1;
 
+/** The BullMQ job name a client gives every job; a worker refuses any other (someone else's job). */
+export const QUEUE_JOB_NAME = 'http';
+
 /** BullMQ job data. */
 export interface JobPayload {
   readonly v: typeof WIRE_VERSION;
@@ -22,7 +25,10 @@ export interface JobPayload {
   readonly key?: string;
 }
 
-/** What a worker returns for a job (BullMQ's return value). */
+/**
+ * What a worker returns for a job (BullMQ's return value), and what an idempotency record holds. `fp`: the
+ * fingerprint of the keyed job it answers (fingerprint.ts); a waiter whose job has another never takes it.
+ */
 export type JobOutcome =
   | {
       readonly ok: true;
@@ -30,8 +36,9 @@ export type JobOutcome =
       readonly result: Record<string, unknown>;
       readonly bodyBase64?: true;
       readonly by: string;
+      readonly fp?: string;
     }
-  | { readonly ok: false; readonly error: SerializedError; readonly by: string };
+  | { readonly ok: false; readonly error: SerializedError; readonly by: string; readonly fp?: string };
 
 /** A result from queue mode: the runtime's result, and which worker process produced it. */
 export type QueueResult = HttpResult & {
@@ -69,6 +76,16 @@ export function decodeJob(data: unknown): {
   readonly key: string | undefined;
   readonly deadline: number;
 } {
+  // Before zod, which drops an own `__proto__` key silently: BullMQ's JSON.parse makes one an own property.
+  const proto = protoKeyPath(data, '');
+  if (proto !== undefined) {
+    const field = proto.startsWith('job.') ? proto.slice('job.'.length) : `payload${proto === '' ? '' : `.${proto}`}`;
+    throw new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid queue job: ${field}: expected a key other than __proto__, received the key "__proto__"`,
+      { field },
+    );
+  }
   const parsed = payloadSchema.safeParse(data);
   if (!parsed.success) {
     throw new FlowpoolError(
@@ -78,7 +95,17 @@ export function decodeJob(data: unknown): {
     );
   }
   const job: Record<string, unknown> = { ...parsed.data.job };
-  if (parsed.data.bodyBase64 === true && typeof job.body === 'string') job.body = decodeBytes(job.body);
+  if (parsed.data.bodyBase64 === true) {
+    const bytes = typeof job.body === 'string' ? decodeBase64Strict(job.body) : undefined;
+    if (bytes === undefined) {
+      throw new FlowpoolError(
+        'FLOWPOOL_INVALID_JOB',
+        `invalid queue job: body: expected canonical base64 (bodyBase64 is set), received ${typeof job.body === 'string' ? 'text that is not' : typeof job.body}`,
+        { field: 'body' },
+      );
+    }
+    job.body = bytes;
+  }
   // Plain data from Redis: runtime.run validates it as it would any caller's job.
   return { job: job as unknown as HttpJob, key: parsed.data.key, deadline: parsed.data.deadline };
 }
@@ -107,6 +134,7 @@ const outcomeSchema = z.union([
     result: z.record(z.string(), z.unknown()),
     bodyBase64: z.literal(true).optional(),
     by: z.string(),
+    fp: z.string().optional(),
   }),
   z.object({
     ok: z.literal(false),
@@ -117,6 +145,7 @@ const outcomeSchema = z.union([
       details: z.record(z.string(), z.unknown()).optional(),
     }),
     by: z.string(),
+    fp: z.string().optional(),
   }),
 ]);
 
@@ -148,6 +177,30 @@ function encodeBytes(bytes: Uint8Array): string {
 function decodeBytes(base64: string): Uint8Array {
   const buffer = Buffer.from(base64, 'base64');
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/**
+ * Base64 as a client writes it (Buffer's standard alphabet, padded), or undefined. Buffer's own decoder
+ * skips what it cannot read, so "not base64!" would become some bytes and be sent.
+ */
+function decodeBase64Strict(text: string): Uint8Array | undefined {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
+  const buffer = Buffer.from(text, 'base64');
+  // Non-zero padding bits decode too; a round trip rejects them.
+  if (buffer.toString('base64') !== text) return undefined;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+/** The dotted path of the first own `__proto__` key anywhere in `value` (depth-bounded), or undefined. */
+function protoKeyPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value !== 'object' || value === null || depth > 64) return undefined;
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (key === '__proto__') return at;
+    const found = protoKeyPath((value as Record<string, unknown>)[key], at, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function safeJson(text: string): unknown {

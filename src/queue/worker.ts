@@ -11,7 +11,10 @@ import { closeRedis, openRedis, queueUnavailable } from './connections.js';
 import { idempotencyRecordKey, type QueueAddress } from './keys.js';
 import { parseQueueOptions, queueWorkerOptionsSchema, type QueueWorkerOptions } from './options.js';
 import { decideDelivery } from './redelivery.js';
-import { decodeJob, encodeError, encodeResult, parseOutcome, type JobOutcome } from './wire.js';
+import { idempotencyConflict } from './idempotency-conflict.js';
+import { jobFingerprint } from './fingerprint.js';
+import { confineSaveTo, resolveSaveDir } from './save-dir.js';
+import { decodeJob, encodeError, encodeResult, parseOutcome, QUEUE_JOB_NAME, type JobOutcome } from './wire.js';
 
 export interface QueueWorkerStats {
   /** This process's name, as results carry it in `processedBy`. */
@@ -83,6 +86,7 @@ export type { QueueWorkerOptions };
  */
 export async function startQueueWorker(input: QueueWorkerOptions, hooks: QueueWorkerHooks = {}): Promise<QueueWorker> {
   const options = parseQueueOptions(queueWorkerOptionsSchema, input);
+  const saveRoot = resolveSaveDir(options.saveToDir);
   const runtime = createRuntime(options.runtime);
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const address: QueueAddress = { prefix: options.prefix, queue: options.queue };
@@ -98,21 +102,31 @@ export async function startQueueWorker(input: QueueWorkerOptions, hooks: QueueWo
 
   const answer = async (job: Job, signal: AbortSignal | undefined): Promise<JobOutcome> => {
     let decoded: ReturnType<typeof decodeJob>;
+    let submitted: HttpJob;
     try {
+      // Nothing a foreign or malformed job asks for is done: not the request, not a file, not a record.
+      if (job.name !== QUEUE_JOB_NAME) throw foreignJob(job.name);
       decoded = decodeJob(job.data);
+      submitted = decoded.job;
+      decoded = { ...decoded, job: await confineSaveTo(decoded.job, saveRoot) };
     } catch (error) {
       return encodeError(error, name);
     }
     const { job: httpJob, key, deadline } = decoded;
     const recordKey = key === undefined ? undefined : idempotencyRecordKey(address, key);
+    // The fingerprint of the job as decoded, before saveTo was moved to its real path (the client's view).
+    const fp = recordKey === undefined ? undefined : jobFingerprint(submitted);
     if (recordKey !== undefined) {
       const retained = parseOutcome(await redis.get(recordKey));
       if (retained !== undefined) {
+        if (retained.fp !== fp)
+          return { ...encodeError(idempotencyConflict(), name), ...(fp === undefined ? {} : { fp }) };
         counts.replayed++;
         return retained;
       }
     }
-    const outcome = await execute(job, httpJob, deadline, signal);
+    const executed = await execute(job, httpJob, deadline, signal);
+    const outcome: JobOutcome = fp === undefined ? executed : { ...executed, fp };
     // Written before BullMQ marks the job completed, so a caller that finds the job gone finds the record.
     // NX: the first outcome stays. A worker that lost its lock (paused, partitioned) may finish after the
     // redelivery already answered FLOWPOOL_WORKER_CRASHED; callers must keep seeing what the first saw.
@@ -282,4 +296,13 @@ function renderWorkerCounters(counts: Readonly<Record<string, number>>): string 
     `flowpool_queue_jobs_active ${String(counts.active ?? 0)}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+function foreignJob(jobName: string): FlowpoolError {
+  const shown = jobName.length > 100 ? `${jobName.slice(0, 100)}...` : jobName;
+  return new FlowpoolError(
+    'FLOWPOOL_INVALID_JOB',
+    `invalid queue job: name: expected "${QUEUE_JOB_NAME}" (the name a flowpool queue client gives its jobs), received ${JSON.stringify(shown)}; not sent`,
+    { field: 'name' },
+  );
 }

@@ -1,7 +1,7 @@
 /**
  * Data flowing into HTTP nodes through a real runtime: an upstream JSON body feeds the URL (encoded in
  * the path and query), a header and a JSON body, as the server received them; a URL taken whole from
- * upstream data is judged by the SSRF policy (a metadata address is blocked, nothing is sent); a value
+ * upstream data is refused at validation (issue 21: data never chooses the origin); a value
  * cannot move the request to another host; a missing reference fails the node before any request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,18 +75,14 @@ describe('templates in http nodes', () => {
     expect(seen[1]).toEqual({ url: '/items/a%20b%2F1?owner=ada&x=1', user: 'ada', body: '{"id":"a b/1","count":3}' });
   });
 
-  it('a URL taken from upstream data is judged by the SSRF policy: the metadata address is blocked', async () => {
+  it('a URL taken whole from upstream data is refused at validation: nothing is sent', async () => {
     seen.length = 0;
-    const result = await createExecutor(runtime).run({
+    const run = createExecutor(runtime).run({
       nodes: [list(), { id: 'follow', data: { url: '{{ nodes.list.output.next }}' } }],
       edges: [{ source: 'list', target: 'follow' }],
     });
-    expect(result).toMatchObject({
-      status: 'error',
-      failedNode: 'follow',
-      error: { code: 'FLOWPOOL_BLOCKED_DESTINATION' },
-    });
-    expect(seen.map((request) => request.url)).toEqual(['/list']);
+    await expect(run).rejects.toMatchObject({ code: 'FLOWPOOL_INVALID_WORKFLOW' });
+    expect(seen).toEqual([]);
   });
 
   it('a value in the path cannot move the request to another host', async () => {

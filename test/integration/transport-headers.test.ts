@@ -75,7 +75,7 @@ describe('transport: default headers and auth', () => {
     const seenA: IncomingHttpHeaders[] = [];
     const serverA = track(await recordingServer(seenA, () => `${serverB.origin}/landed`));
     const runtime = track(
-      createRuntime({ workers: 1, policy: LOOPBACK, hostAuth: { '127.0.0.1': { bearer: 'host-token' } } }),
+      createRuntime({ workers: 1, policy: LOOPBACK, hostAuth: { 'http://127.0.0.1': { bearer: 'host-token' } } }),
     );
     await runtime.run({ url: `${serverA.origin}/`, auth: { username: 'ann', password: 'pw' } });
     expect(seenA[0]?.authorization).toBe(`Basic ${Buffer.from('ann:pw').toString('base64')}`);

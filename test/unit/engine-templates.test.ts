@@ -14,6 +14,7 @@ import {
   WorkflowValidationError,
   type TemplateScope,
 } from '../../dist/src/engine/index.js';
+import { urlTemplateProblem } from '../../dist/src/engine/url-template-rule.js';
 
 const scope: TemplateScope = {
   inputs: ['a b/c?d', 'second'],
@@ -64,7 +65,32 @@ describe('renderTemplate', () => {
     expect(renderTemplate('{{ const.base }}/users/{{ variable.user }}', scope, 'url')).toBe(
       'http://127.0.0.1:8080/api/users/ada',
     );
-    expect(renderTemplate('http://{{ variable.user }}.example.com/x', scope, 'url')).toBe('http://ada.example.com/x');
+  });
+
+  it('lets only a const/variable at the very start write the origin; data there is TEMPLATE_INVALID_VALUE', () => {
+    const hostile: TemplateScope = { ...scope, inputs: [':18081/stolen'] };
+    for (const text of ['http://api.test{{ input }}', 'http://{{ variable.user }}.example.com/x', '{{ input }}/x'])
+      expect(failure(() => renderTemplate(text, hostile, 'url')).code).toBe('TEMPLATE_INVALID_VALUE');
+    expect(renderTemplate('{{ const.base }}/{{ input }}', hostile, 'url')).toBe(
+      'http://127.0.0.1:8080/api/%3A18081%2Fstolen',
+    );
+  });
+
+  it.each([
+    ['http://api.test{{ nodes.f.output.next }}', /stands in the URL's scheme, host or port/],
+    ['http://api.test:{{ const.port }}/x', /stands in the URL's scheme, host or port/],
+    ['https://{{ variable.host }}/x', /stands in the URL's scheme, host or port/],
+    ['{{ input }}', /would choose the URL's origin from data/],
+    ['{{ nodes.f.output.url }}/x', /would choose the URL's origin from data/],
+    ['{{ const.base }}{{ input }}', /stands in the URL's scheme, host or port/],
+    ['{{ const.base }}.evil.test/{{ input }}', undefined],
+    ['{{ const.base }}/items/{{ input }}?q={{ nodes.f.output.q }}', undefined],
+    ['{{ variable.base }}', undefined],
+    ['https://api.test/{{ input }}#{{ input }}', undefined],
+    ['https://api.test?x={{ input }}', undefined],
+  ])('validation rule for %s', (url, problem) => {
+    if (problem === undefined) expect(urlTemplateProblem(url)).toBeUndefined();
+    else expect(urlTemplateProblem(url)).toMatch(problem);
   });
 
   it('refuses a "." or ".." path segment from a value (encoding cannot neutralise it)', () => {

@@ -8,6 +8,8 @@ import { FlowpoolError } from '../../dist/src/errors/flowpool-error.js';
 import { parseQueueOptions, queueClientOptionsSchema } from '../../dist/src/queue/options.js';
 import { msUntilNextSlot, rateSlots, slotIndex } from '../../dist/src/queue/rate-slots.js';
 import { decideDelivery } from '../../dist/src/queue/redelivery.js';
+import { jobFingerprint } from '../../dist/src/queue/fingerprint.js';
+import { scopedIdempotencyKey } from '../../dist/src/queue/keys.js';
 import {
   decodeJob,
   encodeError,
@@ -116,5 +118,43 @@ describe('options', () => {
     expect(() => parseQueueOptions(queueClientOptionsSchema, { redis: 'redis://h', queue: 'a:b' })).toThrow(
       /options.queue/,
     );
+  });
+});
+
+describe('idempotency fingerprints', () => {
+  const roundTrip = (job: Parameters<typeof jobFingerprint>[0]) =>
+    jobFingerprint(decodeJob(JSON.parse(JSON.stringify(encodeJob(job, 'k', 1))) as unknown).job);
+
+  it('is the same for the client and for the job as the worker decodes it (bytes, json key order)', () => {
+    const bytes = { url: 'https://a.test/x', method: 'POST', body: new Uint8Array([0, 1, 255]) };
+    expect(roundTrip(bytes)).toBe(jobFingerprint(bytes));
+    expect(jobFingerprint({ url: 'https://a.test/x', method: 'post', json: { a: 1, b: [2, { c: 3, d: 4 }] } })).toBe(
+      jobFingerprint({ url: 'https://A.test/x', method: 'POST', json: { b: [2, { d: 4, c: 3 }], a: 1 } }),
+    );
+  });
+
+  it('changes with method, URL, body and the headers that matter; not with trace or request ids', () => {
+    const base = { url: 'https://a.test/orders', method: 'POST', body: 'A', headers: { 'content-type': 'text/plain' } };
+    const fp = jobFingerprint(base);
+    for (const other of [
+      { ...base, method: 'PUT' },
+      { ...base, url: 'https://a.test/orders?x=1' },
+      { ...base, url: 'https://b.test/orders' },
+      { ...base, body: 'B' },
+      { ...base, headers: { 'content-type': 'application/json' } },
+      { ...base, headers: { ...base.headers, Authorization: 'Bearer other' } },
+      { ...base, headers: { ...base.headers, cookie: 'sid=2' } },
+      { ...base, auth: { bearer: 't' } },
+    ])
+      expect(jobFingerprint(other)).not.toBe(fp);
+    expect(
+      jobFingerprint({ ...base, headers: { ...base.headers, traceparent: '00-1-2-01', 'x-request-id': 'r' } }),
+    ).toBe(fp);
+  });
+
+  it('scopes a key by namespace: the same key in two namespaces is two keys', () => {
+    expect(scopedIdempotencyKey('tenant-1', 'order-42')).not.toBe(scopedIdempotencyKey('tenant-2', 'order-42'));
+    expect(scopedIdempotencyKey(undefined, 'order-42')).not.toBe(scopedIdempotencyKey('order-42', ''));
+    expect(scopedIdempotencyKey('t', 'k')).toBe(scopedIdempotencyKey('t', 'k'));
   });
 });

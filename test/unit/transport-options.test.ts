@@ -51,19 +51,21 @@ describe('transport options schema', () => {
 });
 
 describe("proxy: 'env'", () => {
-  it('prefers lower case, lets HTTP_PROXY serve both schemes, splits NO_PROXY on commas and spaces', () => {
+  it('follows curl: http_proxy lower case only, https_proxy then HTTPS_PROXY, NO_PROXY split on commas and spaces', () => {
     expect(
       resolveProxy('env', ['extra.test'], {
         HTTP_PROXY: 'http://upper:1',
         http_proxy: 'http://lower:1',
         NO_PROXY: 'a.test, b.test c.test',
       }),
-    ).toEqual({
-      http: 'http://lower:1',
-      https: 'http://lower:1',
-      noProxy: ['a.test', 'b.test', 'c.test', 'extra.test'],
+    ).toEqual({ http: 'http://lower:1/', noProxy: ['a.test', 'b.test', 'c.test', 'extra.test'] });
+    // Upper-case HTTP_PROXY is never read (httpoxy), and serves neither scheme.
+    expect(resolveProxy('env', [], { HTTP_PROXY: 'http://upper:1' })).toBeUndefined();
+    expect(resolveProxy('env', [], { HTTPS_PROXY: 'http://s:1' })).toEqual({ https: 'http://s:1/', noProxy: [] });
+    expect(resolveProxy('env', [], { https_proxy: 'http://lo:1', HTTPS_PROXY: 'http://up:1' })).toEqual({
+      https: 'http://lo:1/',
+      noProxy: [],
     });
-    expect(resolveProxy('env', [], { HTTPS_PROXY: 'http://s:1' })).toEqual({ https: 'http://s:1', noProxy: [] });
     expect(resolveProxy('env', [], {})).toBeUndefined();
     expect(resolveProxy(false, [], { http_proxy: 'http://x:1' })).toBeUndefined();
     expect(resolveProxy('http://p:3128', ['n.test'], {})).toEqual({
@@ -71,7 +73,52 @@ describe("proxy: 'env'", () => {
       https: 'http://p:3128',
       noProxy: ['n.test'],
     });
-    expect(() => resolveProxy('env', [], { http_proxy: 'not a url' })).toThrow(/HTTP_PROXY/);
+  });
+
+  it('counts an empty or blank variable as unset, so it never hides the upper-case one', () => {
+    expect(resolveProxy('env', [], { https_proxy: '', HTTPS_PROXY: 'http://up:1' })).toEqual({
+      https: 'http://up:1/',
+      noProxy: [],
+    });
+    expect(
+      resolveProxy('env', [], { https_proxy: '  ', HTTPS_PROXY: 'up:2', no_proxy: '', NO_PROXY: 'n.test' }),
+    ).toEqual({ https: 'http://up:2/', noProxy: ['n.test'] });
+  });
+
+  it('reads a scheme-less host:port as http://host:port, as curl does', () => {
+    expect(resolveProxy('env', [], { http_proxy: 'localhost:3128', https_proxy: '[::1]:8080' })).toEqual({
+      http: 'http://localhost:3128/',
+      https: 'http://[::1]:8080/',
+      noProxy: [],
+    });
+    expect(resolveProxy('env', [], { https_proxy: 'https://u:p@proxy.test:443' })).toEqual({
+      https: 'https://u:p@proxy.test/',
+      noProxy: [],
+    });
+  });
+
+  it.each([
+    ['http_proxy', 'file:///etc/passwd', /received a file: URL/],
+    ['http_proxy', 'socks5://127.0.0.1:1080', /received a socks5: URL/],
+    ['HTTPS_PROXY', 'socks5h://user:hunter2@127.0.0.1:1080', /received a socks5h: URL/],
+    ['https_proxy', 'not a url', /received a value that is not a URL/],
+    ['http_proxy', 'file:/etc/passwd', /received a URL with a path or query/],
+    ['https_proxy', 'http://proxy.test:3128/path', /received a URL with a path or query/],
+  ])('refuses %s=%s naming the variable, never quoting the value', (variable, value, reason) => {
+    let thrown: unknown;
+    try {
+      resolveProxy('env', [], { [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(FlowpoolError);
+    const error = thrown as FlowpoolError;
+    expect(error.code).toBe('FLOWPOOL_INVALID_OPTIONS');
+    expect(error.details).toMatchObject({ field: 'options.proxy', variable });
+    expect(error.message).toContain(variable);
+    expect(error.message).toMatch(reason);
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).not.toContain('/etc/passwd');
   });
 });
 
@@ -98,6 +145,30 @@ describe('default headers and auth', () => {
     const own: string[] = [];
     addDefaultHeaders(own, url, { username: 'u', password: 'p' }, false, defaults);
     expect(own[1]).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+  });
+
+  it('applies a hostAuth key over https only, unless the key names http://', () => {
+    const defaults = {
+      hostAuth: {
+        'good.test': { bearer: 'tls-only' },
+        'https://*.tls.test': { bearer: 'tls-wild' },
+        'http://plain.test:8080': { bearer: 'clear' },
+      },
+    };
+    const sent = (href: string): string | undefined => {
+      const headers: string[] = [];
+      addDefaultHeaders(headers, new URL(href), undefined, false, defaults);
+      return headers[0] === 'authorization' ? headers[1] : undefined;
+    };
+    expect(sent('https://good.test/')).toBe('Bearer tls-only');
+    expect(sent('http://good.test/')).toBeUndefined();
+    expect(sent('https://a.tls.test/')).toBe('Bearer tls-wild');
+    expect(sent('http://a.tls.test/')).toBeUndefined();
+    expect(sent('http://plain.test:8080/')).toBe('Bearer clear');
+    expect(sent('https://plain.test:8080/')).toBeUndefined();
+    expect(sent('http://plain.test/')).toBeUndefined();
+    expect(optionsError({ hostAuth: { 'ftp://x.test': { bearer: 't' } } }).message).toMatch(/hostAuth/);
+    expect(parseOptions({ hostAuth: { 'HTTP://X.test': { bearer: 't' } } }).hostAuth).toHaveProperty('HTTP://X.test');
   });
 
   it('normalizeJob applies them and refuses auth beside an authorization header', () => {
