@@ -38,7 +38,9 @@ export type {
 } from './config/runtime-options.js';
 export type { HttpJob, HttpJobFields, FormValue, JobBodyChoice, JobResponseChoice } from './job/http-job.js';
 export type { ResponseType } from './wire/protocol.js';
-export type { RuntimeStats, WorkerView, HostView } from './observe/stats.js';
+export type { RuntimeStats, WorkerView, HostView, TenantView } from './observe/stats.js';
+export type { HostTrafficStats } from './traffic/traffic-stats.js';
+export type { DurationSeries, MetricLabelOptions, RequestDurationsSnapshot } from './traffic/request-durations.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';
 export { checkDestination, checkAddress } from './policy/index.js';
 export type { PolicyVerdict, DestinationPolicyInput } from './policy/index.js';

@@ -10,7 +10,7 @@ import { FlowpoolError } from '../errors/flowpool-error.js';
 import { normalizeJob, type NormalizedJob } from '../job/job.js';
 import type { HttpJob } from '../job/http-job.js';
 import { PlainJobs } from '../job/plain-job.js';
-import { JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
+import { callerStopped, JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
 import { parseOptions, type ResolvedOptions } from '../config/options.js';
@@ -144,6 +144,10 @@ class FlowpoolRuntime implements Runtime {
         pipeline.dispatchPlaced();
       },
     });
+    // A job submitted before every worker has started begins its timeoutMs when they have (or when one takes it).
+    void this.#shards.ready().then(() => {
+      pipeline.workersStarted();
+    });
     this.#sweepTimer = setInterval(() => {
       // A forgotten origin frees a counter row: jobs waiting for one may be placed now.
       if (this.#coordinator.sweep() > 0) pipeline.dispatchPlaced();
@@ -252,13 +256,7 @@ class FlowpoolRuntime implements Runtime {
       const signal = options === undefined ? undefined : parseRunOptions(options).signal;
       // Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema.
       const job = this.#plainJobs.normalize(input) ?? this.#normalize(input);
-      if (signal?.aborted === true) {
-        throw new FlowpoolError(
-          'FLOWPOOL_ABORTED',
-          'job was aborted before it started',
-          withJobId(job, { sent: false }),
-        );
-      }
+      if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);
       this.#pipeline.submit(job, signal, resolve, reject, overflow);
     } catch (error) {
       // run() rejects only with FlowpoolError, whatever went wrong before the job was queued.

@@ -20,6 +20,7 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   timeoutMs: 60_000,
+  startupTimeoutMs: 30_000,
   maxResponseBytes: 10 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   maxRequestHeaders: 100,
@@ -144,10 +145,17 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   headersTimeoutMs: durationMs.default(DEFAULTS.headersTimeoutMs),
   /**
-   * Total deadline of a job, body included, from the moment it is submitted. A job may lower it.
+   * Total deadline of a job, body included, from the moment it is submitted (or, for a job submitted while
+   * the workers start, from the moment a worker can take it: see `startupTimeoutMs`). A job may lower it.
    * @default 60000
    */
   timeoutMs: durationMs.default(DEFAULTS.timeoutMs),
+  /**
+   * How long a job submitted right after `createRuntime` may wait for the workers to start before its own
+   * `timeoutMs` begins; past it, the job fails with FLOWPOOL_TIMEOUT, phase `startup`.
+   * @default 30000
+   */
+  startupTimeoutMs: durationMs.default(DEFAULTS.startupTimeoutMs),
   /**
    * Largest response body a job may receive. A job may lower or raise it.
    * @default 10485760 (10 MiB)

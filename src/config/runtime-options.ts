@@ -121,10 +121,17 @@ export interface RuntimeOptions {
    */
   headersTimeoutMs?: number;
   /**
-   * Total deadline of a job, body included, from the moment it is submitted. A job may lower it.
+   * Total deadline of a job, body included, from the moment it is submitted (or, for a job submitted while
+   * the workers start, from the moment a worker can take it: see `startupTimeoutMs`). A job may lower it.
    * @default 60000
    */
   timeoutMs?: number;
+  /**
+   * How long a job submitted right after `createRuntime` may wait for the workers to start before its own
+   * `timeoutMs` begins; past it, the job fails with FLOWPOOL_TIMEOUT, phase `startup`.
+   * @default 30000
+   */
+  startupTimeoutMs?: number;
   /**
    * Largest response body a job may receive, after decompression. A job may lower or raise it.
    * @default 10485760 (10 MiB)

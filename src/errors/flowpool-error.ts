@@ -35,7 +35,7 @@ export const FLOWPOOL_ERROR_CODES = [
 export type FlowpoolErrorCode = (typeof FLOWPOOL_ERROR_CODES)[number];
 
 /** Where a deadline fired, for `FLOWPOOL_TIMEOUT`. */
-export type TimeoutPhase = 'queued' | 'connect' | 'headers' | 'body' | 'total';
+export type TimeoutPhase = 'startup' | 'queued' | 'connect' | 'headers' | 'body' | 'total' | 'signal';
 
 /**
  * Every detail any error may carry, all optional: the shape error-building code passes to the constructor.
@@ -121,7 +121,8 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   };
   readonly FLOWPOOL_INVALID_JOB: { readonly field: string; readonly suggestion?: string };
   readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
-  readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase };
+  /** `sent` with phase `signal` (the caller's `AbortSignal.timeout()`): whether any request was written. */
+  readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase; readonly sent?: boolean };
   readonly FLOWPOOL_RESPONSE_TOO_LARGE: NoSpecificDetails;
   readonly FLOWPOOL_TOO_MANY_REDIRECTS: NoSpecificDetails;
   readonly FLOWPOOL_CONNECTION_FAILED: NoSpecificDetails;

@@ -107,26 +107,38 @@ export class Attempts {
     }
     if (ticket.state === 'queued') {
       // The deadline covers waiting too: a job that cannot start in time fails as queued.
-      run.waitInQueue(
-        ticket,
-        setTimeout(() => this.#queuedTooLong(run, ticket), Math.max(0, run.deadline - performance.now())),
-      );
+      run.waitInQueue(ticket, this.#queueTimer(run, ticket));
       return;
     }
     this.dispatchPlaced();
   }
 
+  #queueTimer(run: JobRun, ticket: Ticket<JobRun>): NodeJS.Timeout {
+    return setTimeout(() => this.#queuedTooLong(run, ticket), Math.max(0, run.deadline - performance.now()));
+  }
+
   #queuedTooLong(run: JobRun, ticket: Ticket<JobRun>): void {
     run.queueTimerFired();
     if (!this.#coordinator.cancel(ticket)) return;
-    this.#settlements.fail(
-      run,
-      new FlowpoolError(
-        'FLOWPOOL_TIMEOUT',
-        `timeoutMs (${run.job.timeoutMs} ms) elapsed while queued`,
-        withJobId(run.job, { phase: 'queued' as const }),
-      ),
-    );
+    const error = run.clockStarted
+      ? new FlowpoolError(
+          'FLOWPOOL_TIMEOUT',
+          `timeoutMs (${run.job.timeoutMs} ms) elapsed while queued`,
+          withJobId(run.job, { phase: 'queued' as const }),
+        )
+      : new FlowpoolError(
+          'FLOWPOOL_TIMEOUT',
+          `the workers did not start within startupTimeoutMs (${this.#options.startupTimeoutMs} ms)`,
+          withJobId(run.job, { phase: 'startup' as const }),
+        );
+    this.#settlements.fail(run, error);
+  }
+
+  /** A worker can take the job now: its `timeoutMs` starts (a queued job's deadline timer follows it). */
+  startClock(run: JobRun, now: number): void {
+    if (!run.startClock(now)) return;
+    const ticket = run.ticket;
+    if (run.state === 'queued' && ticket !== undefined) run.rearmQueueTimer(this.#queueTimer(run, ticket));
   }
 
   /** Sends every ticket the coordinator placed since last asked to its worker's outbox. */
@@ -144,6 +156,8 @@ export class Attempts {
   #dispatch(ticket: Ticket<JobRun>): void {
     const run = ticket.payload;
     const now = performance.now();
+    // Its worker is ready to take it: a job submitted while the workers started begins its timeoutMs now.
+    if (!run.clockStarted) run.startClock(now);
     run.dispatch(ticket, now);
     const job = run.job;
     const hop = run.hop;

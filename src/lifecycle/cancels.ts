@@ -32,17 +32,17 @@ export class Cancels {
    * here and now, and nothing of the current attempt is ever sent. Once posted, the cancel travels on the
    * job port behind the job, and the worker's answer settles it, saying whether the request was written.
    */
-  abort(run: JobRun): void {
+  abort(run: JobRun, reason: unknown): void {
     if (run.callerSettled || run.cancelPending) return;
     switch (run.state) {
       case 'queued': {
         const ticket = run.ticket;
         if (ticket !== undefined) this.#coordinator.cancel(ticket);
-        this.#settlements.aborted(run);
+        this.#settlements.aborted(run, reason);
         return;
       }
       case 'backoff':
-        this.#settlements.aborted(run);
+        this.#settlements.aborted(run, reason);
         return;
       case 'dispatched': {
         const ticket = run.ticket;
@@ -50,17 +50,17 @@ export class Cancels {
           this.#attempts.release(run.unsend());
           // Taken out of the outbox: an attempt that ends before it starts, neutral for the breaker.
           this.#attempts.record(run, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
-          this.#settlements.aborted(run);
+          this.#settlements.aborted(run, reason);
           return;
         }
         // Not in the outbox and not posted: its batch failed to post, and its failure settles it (unsent).
-        run.requestCancel();
+        run.requestCancel(reason);
         return;
       }
       case 'sent': {
         const ticket = run.ticket;
         if (ticket === undefined) return;
-        run.requestCancel();
+        run.requestCancel(reason);
         this.#shards.cancel(ticket.worker, run.id);
         return;
       }

@@ -20,7 +20,7 @@ import { JobRun } from './job-run.js';
 import { Outcomes } from './outcomes.js';
 import { Settlements } from './settlement.js';
 
-export { withJobId } from './settlement.js';
+export { callerStopped, withJobId } from './settlement.js';
 export type { WorkerOutboxes } from './attempts.js';
 
 export interface PipelineParts {
@@ -39,13 +39,17 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
   readonly #attempts: Attempts;
   readonly #outcomes: Outcomes;
   readonly #cancels: Cancels;
+  readonly #startupTimeoutMs: number;
   #nextId = 1;
   #destroyed = false;
+  /** Every worker has started once: from then on a job's `timeoutMs` runs from its submission. */
+  #started = false;
 
   constructor(parts: PipelineParts) {
     this.#traffic = parts.traffic;
     this.#stats = parts.stats;
     this.#coordinator = parts.coordinator;
+    this.#startupTimeoutMs = parts.options.startupTimeoutMs;
     this.#settlements = new Settlements(parts.stats, parts.traffic, () => {
       this.#cancels.expireUnanswered();
     });
@@ -72,11 +76,12 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     reject: (error: FlowpoolError) => void,
     overflow: boolean,
   ): void {
-    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject);
+    const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
+    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject, startupBound);
     this.#settlements.track(run);
     if (signal !== undefined) {
       const onAbort = (): void => {
-        this.#cancels.abort(run);
+        this.#cancels.abort(run, signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       run.watchSignal(() => {
@@ -86,6 +91,17 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
     this.#stats.tenants.submitted(job.tenant);
     this.#attempts.admit(run, overflow);
+  }
+
+  /**
+   * Every worker has started (the first time): jobs submitted earlier start their `timeoutMs` now, and a
+   * queued one's deadline timer follows.
+   */
+  workersStarted(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const now = performance.now();
+    for (const run of this.#settlements.values()) this.#attempts.startClock(run, now);
   }
 
   /** A timer in the coordinator placed tickets (a rate-limit token came due, a counter row freed). */

@@ -21,8 +21,9 @@ export class JobRun {
   readonly id: number;
   readonly job: NormalizedJob;
   readonly submittedAt: number;
-  /** performance.now() at which the whole job's deadline (`timeoutMs`) passes. */
-  readonly deadline: number;
+  /** Set when a worker was ready to take the job: before that, the deadline is the startup bound's. */
+  #clockStarted: boolean;
+  #deadline: number;
   readonly #resolve: (result: HttpResult) => void;
   readonly #reject: (error: FlowpoolError) => void;
   #state: JobState = 'new';
@@ -36,27 +37,49 @@ export class JobRun {
   #admitted: PassKind | undefined;
   #networkSent = false;
   #cancelPending = false;
+  #cancelReason: unknown;
   /** From dispatch until the worker answers (or the job is taken back out of the outbox). */
   #withWorker = false;
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
 
+  /**
+   * `startupBoundMs`: undefined when a worker is ready to take the job now (its `timeoutMs` runs from
+   * submission); otherwise how long the job may wait for the workers to start before its `timeoutMs` begins.
+   */
   constructor(
     id: number,
     job: NormalizedJob,
     submittedAt: number,
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
+    startupBoundMs?: number,
   ) {
     this.id = id;
     this.job = job;
     this.submittedAt = submittedAt;
-    this.deadline = submittedAt + job.timeoutMs;
+    this.#clockStarted = startupBoundMs === undefined;
+    this.#deadline = submittedAt + (startupBoundMs ?? 0) + job.timeoutMs;
     this.#resolve = resolve;
     this.#reject = reject;
   }
 
   // ---- what it is now ------------------------------------------------------------------------------------
+
+  /** performance.now() at which the whole job's deadline (`timeoutMs`) passes. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Whether the job's `timeoutMs` runs (a worker was ready to take it); false while the workers start. */
+  get clockStarted(): boolean {
+    return this.#clockStarted;
+  }
+
+  /** Why the caller aborted (the signal's reason), once it did. */
+  get cancelReason(): unknown {
+    return this.#cancelReason;
+  }
 
   get state(): JobState {
     return this.#state;
@@ -127,6 +150,24 @@ export class JobRun {
 
   // ---- transitions ----------------------------------------------------------------------------------------
 
+  /**
+   * A worker is ready to take the job: its `timeoutMs` starts now (it waited for the workers to start). True
+   * when the deadline moved (a queued job's timer must follow it).
+   */
+  startClock(now: number): boolean {
+    if (this.#clockStarted || this.callerSettled) return false;
+    this.#clockStarted = true;
+    this.#deadline = Math.min(this.#deadline, now + this.job.timeoutMs);
+    return true;
+  }
+
+  /** Replaces a queued job's deadline timer (its deadline moved). */
+  rearmQueueTimer(timer: NodeJS.Timeout): void {
+    this.#check('queued');
+    clearTimeout(this.#timer);
+    this.#timer = timer;
+  }
+
   /** Keeps the caller's abort listener's remover, to detach it when the job settles. */
   watchSignal(detach: () => void): void {
     this.#detachSignal = detach;
@@ -174,8 +215,9 @@ export class JobRun {
   }
 
   /** The caller aborted after the job was posted: the cancel goes to the worker, whose answer settles it. */
-  requestCancel(): void {
+  requestCancel(reason?: unknown): void {
     this.#cancelPending = true;
+    this.#cancelReason = reason;
   }
 
   /**

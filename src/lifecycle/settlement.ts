@@ -91,17 +91,9 @@ export class Settlements {
     this.#close(run, { ok: false, error });
   }
 
-  /** The caller aborted: FLOWPOOL_ABORTED, saying whether any request of the job was written. */
-  aborted(run: JobRun): void {
-    const sent = run.networkSent;
-    this.fail(
-      run,
-      new FlowpoolError(
-        'FLOWPOOL_ABORTED',
-        sent ? 'job was aborted after its request was sent' : 'job was aborted before any request was sent',
-        withJobId(run.job, { sent }),
-      ),
-    );
+  /** The caller aborted (its signal's `reason`): see {@link callerStopped}. */
+  aborted(run: JobRun, reason: unknown = run.cancelReason): void {
+    this.fail(run, callerStopped(run.job, run.networkSent, reason));
   }
 
   /** A job whose caller was settled earlier is done now (its worker answered, or its stream ended). */
@@ -142,6 +134,26 @@ export class Settlements {
       idle();
     }
   }
+}
+
+/**
+ * What a job stopped by its caller's signal fails with: FLOWPOOL_TIMEOUT (phase `signal`) when the signal's
+ * reason is a TimeoutError (`AbortSignal.timeout()`: the caller's own deadline), else FLOWPOOL_ABORTED; both
+ * say whether any request of the job was written (`sent`).
+ */
+export function callerStopped(job: { readonly id: string | undefined }, sent: boolean, reason: unknown): FlowpoolError {
+  if ((reason as { name?: unknown } | null)?.name === 'TimeoutError') {
+    return new FlowpoolError(
+      'FLOWPOOL_TIMEOUT',
+      `the caller's signal timed out ${sent ? 'after the request was sent' : 'before any request was sent'}`,
+      withJobId(job, { phase: 'signal' as const, sent }),
+    );
+  }
+  return new FlowpoolError(
+    'FLOWPOOL_ABORTED',
+    sent ? 'job was aborted after its request was sent' : 'job was aborted before any request was sent',
+    withJobId(job, { sent }),
+  );
 }
 
 export function withJobId<T extends object>(

@@ -43,7 +43,10 @@ class FakeOutboxes implements WorkerOutboxes {
   }
 }
 
-function harness(overrides: RuntimeOptions = {}) {
+function harness(
+  overrides: RuntimeOptions = {},
+  { ready = true, started = ready }: { ready?: boolean; started?: boolean } = {},
+) {
   const options = parseOptions({ workers: 1, policy: { allow: ['127.0.0.0/8'] }, ...overrides });
   const traffic = new TrafficController(options, systemClock, { onCircuitChange: () => undefined });
   const stats = new RuntimeCounters(options.workers);
@@ -61,9 +64,11 @@ function harness(overrides: RuntimeOptions = {}) {
     },
     { total: () => 0, open: () => 0 },
   );
+  if (!ready) coordinator.setReady(0, false);
   const outboxes = new FakeOutboxes();
   const pipeline = new JobPipeline({ options, coordinator, shards: outboxes, traffic, stats });
   wired.pipeline = pipeline;
+  if (started) pipeline.workersStarted();
   const submit = (job: HttpJob, signal?: AbortSignal): Promise<HttpResult> =>
     new Promise<HttpResult>((resolve, reject) => {
       pipeline.submit(normalizeJob(job, options), signal, resolve, reject, false);
@@ -219,5 +224,41 @@ describe('JobPipeline: a job from submission to settlement', () => {
     h.outboxes.post(h.pipeline);
     h.pipeline.destroyAll();
     expect((await rejection(result)).code).toBe('FLOWPOOL_CLOSED');
+  });
+});
+
+describe('JobPipeline: deadlines that belong to the caller', () => {
+  it('a job submitted while the workers start begins its timeoutMs when one can take it, not before', () => {
+    const h = harness({ timeoutMs: 60_000, startupTimeoutMs: 30_000 }, { started: false });
+    const result = h.submit({ url: 'http://127.0.0.1:9/early' });
+    // Dispatched at once here (the fake workers are ready): its clock starts at that dispatch, so the
+    // worker is given the job's own timeoutMs, not the startup bound on top of it.
+    const [sent] = h.outboxes.sent;
+    expect(sent?.request.timeoutMs).toBeLessThanOrEqual(60_000);
+    expect(sent?.request.timeoutMs).toBeGreaterThan(0);
+    h.pipeline.destroyAll();
+    return expect(result).rejects.toMatchObject({ code: 'FLOWPOOL_CLOSED' });
+  });
+
+  it('a job that waits longer than startupTimeoutMs for its worker fails with phase startup', async () => {
+    const h = harness({ timeoutMs: 1, startupTimeoutMs: 1 }, { ready: false });
+    const error = await rejection(h.submit({ url: 'http://127.0.0.1:9/never' }));
+    expect([error.code, error.details]).toEqual(['FLOWPOOL_TIMEOUT', { phase: 'startup' }]);
+    expect(h.outboxes.sent).toEqual([]);
+  });
+
+  it('an AbortSignal.timeout() reason reads as FLOWPOOL_TIMEOUT, phase signal, with sent', async () => {
+    const h = harness();
+    const controller = new AbortController();
+    const result = h.submit({ url: 'http://127.0.0.1:9/' }, controller.signal);
+    const [id] = h.outboxes.post(h.pipeline);
+    controller.abort(new DOMException('the caller gave up', 'TimeoutError'));
+    h.pipeline.onOutcome(id ?? -1, {
+      ok: false,
+      sent: true,
+      error: { code: 'FLOWPOOL_ABORTED', name: 'FlowpoolError', message: 'job was cancelled' },
+    });
+    const error = await rejection(result);
+    expect([error.code, error.details]).toEqual(['FLOWPOOL_TIMEOUT', { phase: 'signal', sent: true }]);
   });
 });
