@@ -57,8 +57,8 @@ Examples:
   flowpool fetch https://internal.example/api --cacert ca.pem --cert me.pem --key me.key --http2
   flowpool fetch https://api.example.com/upload -d @payload.json -u alice:secret -o answer.json
 
-The proxy comes from HTTP_PROXY / HTTPS_PROXY / NO_PROXY unless --proxy says otherwise (--proxy "" goes
-direct). The destination policy judges every target before anything is sent to the proxy.`,
+The proxy comes from http_proxy / https_proxy / HTTPS_PROXY / no_proxy / NO_PROXY (curl's rules; never
+HTTP_PROXY) unless --proxy says otherwise (--proxy "" goes direct). The destination policy judges every target before anything is sent to the proxy.`,
   );
   command.action(exitWith((url: string, flags: FetchFlags) => fetchCommand(url, flags), { jobFromFlags: true }));
 }

@@ -1,7 +1,8 @@
 /**
  * TLS and proxy flags, shared by `fetch`, `run` and `demo` (curl's names where curl has one). The proxy
- * follows the environment by default, as curl does (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), unless the command
- * says otherwise (the demo talks only to its own loopback servers) or `--proxy`/`--config` choose.
+ * follows the environment by default, by curl's rules (http_proxy, https_proxy / HTTPS_PROXY, no_proxy /
+ * NO_PROXY; never HTTP_PROXY), unless the command says otherwise (the demo talks only to its own loopback
+ * servers) or `--proxy`/`--config` choose.
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';

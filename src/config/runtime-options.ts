@@ -230,7 +230,8 @@ export interface RuntimeOptions {
    */
   hostTls?: Record<string, HostTlsOptions>;
   /**
-   * Egress proxy: a URL (`http://user:pass@proxy:3128`), `'env'` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) or false.
+   * Egress proxy: a URL (`http://user:pass@proxy:3128`), `'env'` (curl's rules: `http_proxy` for http:,
+   * `https_proxy` then `HTTPS_PROXY` for https:, `no_proxy` then `NO_PROXY`; never `HTTP_PROXY`) or false.
    * @default false
    */
   proxy?: false | string;
