@@ -320,11 +320,13 @@ export class JobRun {
   }
 }
 
+const NO_REDIRECTS: readonly string[] = Object.freeze([]);
+
 /** The attempt's redirects so far followed by a dispatch's own (either may be absent). */
 export function joinRedirects(
   before: readonly string[] | undefined,
   after: readonly string[] | undefined,
 ): readonly string[] {
-  if (before === undefined) return after ?? [];
+  if (before === undefined) return after ?? NO_REDIRECTS;
   return after === undefined ? before : [...before, ...after];
 }
