@@ -4,7 +4,7 @@
  * `http://`), and the defaults `user-agent` and
  * `accept-encoding`. Applied once, on the main thread, when the job is normalised. A job's own header of
  * the same name always wins. Credentials ride as `authorization`, which a redirect to another origin drops
- * (src/worker/request/execute.ts, nextHop), so they never leave the origin they were meant for.
+ * (src/worker/request/redirects.ts, nextHop), so they never leave the origin they were meant for.
  */
 import { readFileSync } from 'node:fs';
 import type { AuthSettings } from '../config/transport-options.js';

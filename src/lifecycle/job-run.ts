@@ -4,7 +4,7 @@
  * owes its caller. Every field that changes is private and written only by the named transitions below, each
  * checked against the table in job-state.ts (as each of BullMQ's `moveTo*` commands is the only writer of a
  * job's state); the caller's promise is settled in exactly one place (`settle`). Pure: no timers are started
- * and no threads touched here (test/unit/lifecycle-job-run.test.ts).
+ * and no threads touched here (test/unit/lifecycle-job-state.test.ts).
  */
 import type { FlowpoolError } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';

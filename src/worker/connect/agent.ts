@@ -205,7 +205,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     // The coordinator only sends a job here when an idle socket waits or the cap has room, yet undici's
     // Pool can still dial: its free-client flags lag behind its sockets (seen under CPU load: 10 idle
     // sockets reported free 0, running 0). Waiting for a unit that idle sockets will never give back
-    // would hang the request, so wait briefly, then refuse this dial; execute.ts sends the request
+    // would hang the request, so wait briefly, then refuse this dial; request/job-execution.ts sends the request
     // again (it never left, so any method may be resent) and undici then picks an idle socket, or, when
     // this worker has none, hands the job back to the coordinator to run where one waits.
     counters.acquire(slot, boot.shard, cap, CAP_WAIT_MS).then(
