@@ -31,7 +31,7 @@ export interface DurationSeries {
   readonly origin?: string;
   /** Absent when the `tenant` label is off. */
   readonly tenant?: string;
-  /** Cumulative counts per bucket of {@link REQUEST_DURATION_BUCKETS}, then `+Inf` (equal to `count`). */
+  /** Cumulative counts per bucket (the upper bounds in seconds listed in docs/observability.md), then `+Inf` (equal to `count`). */
   readonly buckets: readonly number[];
   readonly sum: number;
   readonly count: number;
