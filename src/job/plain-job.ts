@@ -169,9 +169,15 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
     id: undefined,
     tenant: undefined,
   };
+  let keys = 0;
   for (const key in input) {
+    keys++;
     const value = input[key];
-    if (value === undefined) continue;
+    if (value === undefined) {
+      // An unknown key is refused even when undefined: the full parser names it.
+      if (!KNOWN_KEYS.has(key)) return undefined;
+      continue;
+    }
     switch (key) {
       case 'url':
         if (typeof value !== 'string' || value.length > MAX_URL_LENGTH) return undefined;
@@ -208,8 +214,20 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
         return undefined;
     }
   }
+  // A non-enumerable own property is invisible to for...in but read by the schema: the full parser takes it.
+  if (keys !== Object.getOwnPropertyNames(input).length) return undefined;
   return fields.url === '' ? undefined : fields;
 }
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set([
+  'url',
+  'method',
+  'headers',
+  'responseType',
+  'timeoutMs',
+  'id',
+  'tenant',
+]);
 
 function isStringRecord(value: unknown): value is Readonly<Record<string, string>> {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;

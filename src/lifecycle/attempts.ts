@@ -33,6 +33,9 @@ export interface AttemptParts {
   readonly settlements: Settlements;
 }
 
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class Attempts {
   readonly #options: ResolvedOptions;
   readonly #coordinator: Coordinator<JobRun>;
@@ -114,10 +117,16 @@ export class Attempts {
   }
 
   #queueTimer(run: JobRun, ticket: Ticket<JobRun>): NodeJS.Timeout {
-    return setTimeout(() => this.#queuedTooLong(run, ticket), Math.max(0, run.deadline - performance.now()));
+    // Node fires a longer delay after 1 ms: wait the longest it takes, and look again when it fires.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - performance.now()));
+    return setTimeout(() => this.#queuedTooLong(run, ticket), delay);
   }
 
   #queuedTooLong(run: JobRun, ticket: Ticket<JobRun>): void {
+    if (performance.now() < run.deadline && ticket.state === 'queued') {
+      run.rearmQueueTimer(this.#queueTimer(run, ticket));
+      return;
+    }
     run.queueTimerFired();
     if (!this.#coordinator.cancel(ticket)) return;
     const error = run.clockStarted

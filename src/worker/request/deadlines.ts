@@ -18,6 +18,9 @@ export interface Deadline {
   expire(now: number): void;
 }
 
+/** The longest delay setTimeout takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class Deadlines {
   #head: Deadline | undefined;
   #tail: Deadline | undefined;
@@ -63,11 +66,12 @@ export class Deadlines {
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#armedFor = at;
+    // Node fires a longer delay after 1 ms (with a warning): wait the longest it takes, then look again.
     this.#timer = setTimeout(
       () => {
         this.#fire();
       },
-      Math.max(0, at - performance.now()),
+      Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now())),
     );
   }
 

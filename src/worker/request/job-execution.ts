@@ -26,7 +26,7 @@ import {
   type AbortCause,
 } from './failures.js';
 import { FileSink } from './file-sink.js';
-import { isRedirectStatus, nextHop, resendsBody, wireHop, type Hop } from './redirects.js';
+import { hopUrl, isRedirectStatus, nextHop, resendsBody, wireHop, type Hop } from './redirects.js';
 import { ResponseReader, type ReaderOwner } from './response-reader.js';
 import { StreamSink } from './stream-sink.js';
 import { successBody } from './success-body.js';
@@ -90,6 +90,8 @@ export class JobExecution implements ReaderOwner, Deadline {
   }
 
   start(): void {
+    // The total deadline runs from now, also while cookies load before the first hop.
+    this.#schedule();
     const seed = this.job.payload?.cookies;
     if (seed === undefined) {
       this.#sendHop();
@@ -111,8 +113,14 @@ export class JobExecution implements ReaderOwner, Deadline {
   abort(cause: AbortCause): void {
     if (this.#cause !== undefined || this.#done) return;
     this.#cause = cause;
-    this.#reader?.abort(this.#stoppedError(cause));
-    // Between hops (cookies loading, a file being finished): the next step sees the cause.
+    const reader = this.#reader;
+    if (reader !== undefined && !reader.settled) {
+      reader.abort(this.#stoppedError(cause));
+      return;
+    }
+    // Nothing in flight (cookies loading, a file being finished, a transform running): the job ends now,
+    // and whatever that step brings later is dropped (#finish runs once).
+    this.#fail(this.#stoppedError(cause));
   }
 
   /** deadlines.ts: the nearer of the total and the headers deadline has passed. */
@@ -125,7 +133,8 @@ export class JobExecution implements ReaderOwner, Deadline {
 
   #sendHop(): void {
     if (this.#done) return;
-    const cause = this.#cause;
+    // A deadline that passed while nothing was in flight (cookies loading): nothing may be sent after it.
+    const cause = this.#cause ?? (performance.now() >= this.#totalDueAt ? TOTAL_TIMEOUT : undefined);
     if (cause !== undefined) {
       this.#fail(this.#stoppedError(cause));
       return;
@@ -166,7 +175,7 @@ export class JobExecution implements ReaderOwner, Deadline {
 
   #hopHref(): string {
     const hop = this.#hop;
-    return (hop.url ?? new URL(hop.path, hop.origin)).href;
+    return (hop.url ?? hopUrl(hop)).href;
   }
 
   // ---- the reader's calls -------------------------------------------------------------------------------
@@ -227,6 +236,16 @@ export class JobExecution implements ReaderOwner, Deadline {
   }
 
   onReaderDone(reader: ResponseReader): void {
+    // Called from inside undici's onComplete: a throw there would reach a reader already settled and be
+    // lost, leaving the job without an outcome. Every failure becomes the job's.
+    try {
+      this.#readerDone(reader);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #readerDone(reader: ResponseReader): void {
     this.#hopEnded();
     if (this.#fresh !== undefined) void this.#fresh.close().catch(() => undefined);
     this.#fresh = undefined;

@@ -34,7 +34,7 @@ export function resendsBody(hop: Hop, status: number): boolean {
 }
 
 export function nextHop(hop: Hop, status: number, location: string, policy: DestinationPolicy): Hop {
-  const base = hop.url ?? new URL(hop.path, hop.origin);
+  const base = hop.url ?? hopUrl(hop);
   if (!URL.canParse(location, base.href)) {
     throw new FlowpoolError('FLOWPOOL_BLOCKED_DESTINATION', 'redirect to an invalid URL', {
       reason: 'invalid redirect location',
@@ -64,6 +64,14 @@ export function nextHop(hop: Hop, status: number, location: string, policy: Dest
     headers,
     body: toGet ? undefined : hop.body,
   };
+}
+
+/**
+ * The hop's URL. Joined as text, never resolved as a reference against the origin: a path that starts with
+ * `//` (`http://a.test//b.test/x`) would resolve to another host.
+ */
+export function hopUrl(hop: { readonly origin: string; readonly path: string }): URL {
+  return new URL(`${hop.origin}${hop.path}`);
 }
 
 /** The hop as it crosses back to the main thread: without its URL object, which structured clone refuses. */
