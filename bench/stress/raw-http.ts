@@ -66,7 +66,8 @@ export function readRequests(socket: Socket, onRequest: (request: FramedRequest)
 
 /**
  * Connections accepted, open now, and the most open at once. A socket stops counting as open at the
- * client's FIN or at its close, whichever comes first; the peak is sampled after each poll phase,
+ * client's FIN, at its close, or when the server itself destroys it (see {@link closing}), whichever comes
+ * first; the peak is sampled after each poll phase,
  * because a client's FIN and its next SYN can be reported in the same phase in either order, and a
  * socket the client already closed must not count against its cap.
  */
@@ -75,6 +76,7 @@ export class SocketTally {
   #open = 0;
   #peakOpen = 0;
   #sampleScheduled = false;
+  readonly #gone = new WeakMap<Socket, () => void>();
 
   get accepted(): number {
     return this.#accepted;
@@ -101,7 +103,17 @@ export class SocketTally {
     };
     socket.once('end', gone);
     socket.once('close', gone);
+    this.#gone.set(socket, gone);
     return index;
+  }
+
+  /**
+   * The server is about to destroy `socket`: it is closed from this moment. Its 'close' event comes a turn
+   * later, and the client, which sees the close first, may dial its next socket in between: counting the
+   * closed one until then would show one socket more than were open.
+   */
+  closing(socket: Socket): void {
+    this.#gone.get(socket)?.();
   }
 
   #sample(): void {

@@ -68,6 +68,7 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
         socket,
         setTimeout(() => {
           idleTimers.delete(socket);
+          tally.closing(socket);
           socket.destroy();
         }, IDLE_CLOSE_MS),
       );
@@ -93,6 +94,8 @@ export async function startStressServer(kind: HostKind): Promise<StressServer> {
         return;
       case 'resetting': {
         const socket = req.socket;
+        // Closed by the server from here (the tally must not count it until its 'close' event).
+        if (turn % 4 !== 3) tally.closing(socket);
         switch (turn++ % 4) {
           case 0:
             return void socket.resetAndDestroy();
