@@ -26,7 +26,7 @@ import { TrafficController } from '../traffic/traffic-controller.js';
 import type { RunOptions, TypedHttpResult, TypedRun } from './result-types.js';
 
 export type { RunOptions } from './result-types.js';
-import { resolveTenants } from '../scheduling/tenants.js';
+import { coordinatorConfig } from './coordinator-config.js';
 
 export type { HttpResult } from '../job/result.js';
 
@@ -95,22 +95,9 @@ class FlowpoolRuntime implements Runtime {
       },
     });
     this.#coordinator = new Coordinator<JobRun>(
-      {
-        workers: options.workers,
-        connectionsPerHost: options.connectionsPerHost,
-        concurrencyPerWorker: options.concurrencyPerWorker,
-        maxQueue: options.maxQueue,
-        maxOrigins: options.maxOrigins,
-        balancing: options.balancing,
-        tenants: resolveTenants(options.tenants, options.maxQueue),
-        originRules: (origin) => this.#traffic.originRules(origin, new URL(origin).hostname),
-        onForget: (origin) => {
-          this.#traffic.forget(origin);
-        },
-        onWake: () => {
-          this.#pipeline.placementsWaiting();
-        },
-      },
+      coordinatorConfig(options, this.#traffic, () => {
+        this.#pipeline.dispatchPlaced();
+      }),
       counters,
     );
     this.#shards = new Shards(options, counters);

@@ -104,12 +104,10 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     for (const run of this.#settlements.values()) this.#attempts.startClock(run, now);
   }
 
-  /** A timer in the coordinator placed tickets (a rate-limit token came due, a counter row freed). */
-  placementsWaiting(): void {
-    this.#attempts.dispatchPlaced();
-  }
-
-  /** A worker became ready or was lost: placements may have changed. */
+  /**
+   * The coordinator placed tickets outside a call of the pipeline's (a worker became ready, the sweep freed a
+   * counter row, a timer's wake): they go to their workers now.
+   */
   dispatchPlaced(): void {
     this.#attempts.dispatchPlaced();
   }

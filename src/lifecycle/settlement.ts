@@ -59,17 +59,7 @@ export class Settlements {
   succeed(run: JobRun, result: HttpResult, streaming = false): void {
     this.#stats.succeeded++;
     this.#stats.tenants.succeeded(run.job.tenant);
-    if (jobEndChannel.hasSubscribers) {
-      jobEndChannel.publish({
-        id: run.id,
-        jobId: run.job.id,
-        origin: run.job.origin,
-        ok: true,
-        status: result.status,
-        attempts: run.attempts,
-        durationMs: result.timings.totalMs,
-      });
-    }
+    if (jobEndChannel.hasSubscribers) publishEnd(run, { ok: true, status: result.status }, result.timings.totalMs);
     this.#close(run, { ok: true, value: result }, streaming);
   }
 
@@ -78,15 +68,7 @@ export class Settlements {
     this.#stats.recordFailure(error.code);
     this.#stats.tenants.failed(run.job.tenant);
     if (jobEndChannel.hasSubscribers) {
-      jobEndChannel.publish({
-        id: run.id,
-        jobId: run.job.id,
-        origin: run.job.origin,
-        ok: false,
-        code: error.code,
-        attempts: run.attempts,
-        durationMs: performance.now() - run.submittedAt,
-      });
+      publishEnd(run, { ok: false, code: error.code }, performance.now() - run.submittedAt);
     }
     this.#close(run, { ok: false, error });
   }
@@ -134,6 +116,22 @@ export class Settlements {
       idle();
     }
   }
+}
+
+/** `flowpool:job:end`: how the job ended, with its ids, origin, attempts and duration. */
+function publishEnd(
+  run: JobRun,
+  end: { readonly ok: true; readonly status: number } | { readonly ok: false; readonly code: string },
+  durationMs: number,
+): void {
+  jobEndChannel.publish({
+    id: run.id,
+    jobId: run.job.id,
+    origin: run.job.origin,
+    ...end,
+    attempts: run.attempts,
+    durationMs,
+  });
 }
 
 /**

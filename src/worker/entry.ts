@@ -52,9 +52,6 @@ const context: ExecutionContext = {
     jobEnded(execution.job);
     send(execution.job.id, outcome);
   },
-  streamEnded() {
-    // The job was answered at its headers (jobEnded ran then); its hop's bookkeeping ended in the execution.
-  },
 };
 
 // Jobs in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must

@@ -12,6 +12,7 @@ import { JobPipeline, type WorkerOutboxes } from '../../dist/src/lifecycle/job-p
 import type { JobRun } from '../../dist/src/lifecycle/job-run.js';
 import { RuntimeCounters } from '../../dist/src/observe/stats.js';
 import { Coordinator } from '../../dist/src/scheduling/coordinator.js';
+import { coordinatorConfig } from '../../dist/src/api/coordinator-config.js';
 import { systemClock } from '../../dist/src/traffic/clock.js';
 import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import type { JobOutcome, JobRequest } from '../../dist/src/wire/protocol.js';
@@ -52,16 +53,7 @@ function harness(
   const stats = new RuntimeCounters(options.workers);
   const wired: { pipeline?: JobPipeline } = {};
   const coordinator = new Coordinator<JobRun>(
-    {
-      workers: options.workers,
-      connectionsPerHost: options.connectionsPerHost,
-      concurrencyPerWorker: options.concurrencyPerWorker,
-      maxQueue: options.maxQueue,
-      maxOrigins: options.maxOrigins,
-      balancing: options.balancing,
-      originRules: (origin) => traffic.originRules(origin, new URL(origin).hostname),
-      onWake: () => wired.pipeline?.placementsWaiting(),
-    },
+    coordinatorConfig(options, traffic, () => wired.pipeline?.dispatchPlaced()),
     { total: () => 0, open: () => 0 },
   );
   if (!ready) coordinator.setReady(0, false);

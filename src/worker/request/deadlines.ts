@@ -57,12 +57,6 @@ export class Deadlines {
     // The timer stays armed: when it fires early for a removed head, it simply re-arms for the new one.
   }
 
-  get size(): number {
-    let count = 0;
-    for (let entry = this.#head; entry !== undefined; entry = entry.nextDue) count++;
-    return count;
-  }
-
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#armedFor = at;

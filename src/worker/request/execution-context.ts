@@ -20,8 +20,6 @@ export interface ExecutionContext {
   onStaleRetry(): void;
   /** The job's one outcome (called exactly once). */
   complete(execution: RunningJob, outcome: WorkerOutcome): void;
-  /** A handed-over stream's body has ended (the job's deadline and hop bookkeeping end with it). */
-  streamEnded(execution: RunningJob): void;
 }
 
 /**

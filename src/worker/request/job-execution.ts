@@ -253,7 +253,6 @@ export class JobExecution implements ReaderOwner, Deadline {
     if (stream !== undefined) {
       stream.close();
       this.#end();
-      this.#context.streamEnded(this);
       return;
     }
     const headers = reader.headers;
@@ -311,7 +310,6 @@ export class JobExecution implements ReaderOwner, Deadline {
       this.#hopEnded();
       stream.fail(serializeError(toFlowpoolError(error)));
       this.#end();
-      this.#context.streamEnded(this);
       return;
     }
     if (
