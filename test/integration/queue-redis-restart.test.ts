@@ -10,7 +10,7 @@ import { createQueueClient } from '../../dist/src/queue/index.js';
 import { startCountingServer, type CountingServer } from '../fixtures/counting-server.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { spawnQueueWorkers, type WorkerProcess } from '../fixtures/queue-workers.js';
-import { waitUntil } from '../fixtures/wait.js';
+import { settle, waitUntil } from '../fixtures/wait.js';
 
 let redis: RedisServer;
 let server: CountingServer;
@@ -108,8 +108,21 @@ describe('queue mode: Redis stopped and restarted mid-flood', () => {
     // Every answer that came back was really fetched (no result invented from nothing).
     expect(seenUrls.size).toBeGreaterThanOrEqual(counts.ok);
 
-    // The workers reconnected by themselves: a new run after the restart goes through.
-    const after = await client.run({ url: `${server.origin}/after-restart` });
+    // The workers reconnected by themselves: a new run after the restart goes through. The client's own
+    // connection retries on a backoff of up to a second and refuses at once until it is back (that is the
+    // outage contract above), so wait for it to take a run, then check what that run brought back.
+    let after: Awaited<ReturnType<QueueClient['run']>> | undefined;
+    await waitUntil(
+      async () => {
+        const attempt = await settle(client.run({ url: `${server.origin}/after-restart` }));
+        if (attempt.ok) after = attempt.value;
+        else expect(attempt.error.code).toBe('FLOWPOOL_QUEUE_UNAVAILABLE');
+        return attempt.ok;
+      },
+      'the client to reconnect and run a job',
+      20_000,
+    );
+    if (after === undefined) throw new Error('unreachable: waitUntil returned without a result');
     expect(after.status).toBe(200);
     expect(after.body).toBe('/after-restart');
     process.stdout.write(
