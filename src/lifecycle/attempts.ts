@@ -10,6 +10,7 @@ import { jobRetryChannel, jobStartChannel } from '../observe/diagnostics.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
+import { Deadlines } from '../timing/deadlines.js';
 import type { JobRequest } from '../wire/protocol.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
@@ -33,9 +34,6 @@ export interface AttemptParts {
   readonly settlements: Settlements;
 }
 
-/** The longest delay setTimeout takes (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 export class Attempts {
   readonly #options: ResolvedOptions;
   readonly #coordinator: Coordinator<JobRun>;
@@ -43,6 +41,16 @@ export class Attempts {
   readonly #traffic: TrafficController;
   readonly #stats: RuntimeCounters;
   readonly #settlements: Settlements;
+  /**
+   * Every queued hop's deadline behind one timer (not one per job). Unreferenced: while a caller waits, the
+   * settlements' watchdog keeps the process alive.
+   */
+  readonly queueDeadlines = new Deadlines<JobRun>(
+    (run) => {
+      this.#queuedTooLong(run);
+    },
+    { unref: true },
+  );
 
   constructor(parts: AttemptParts) {
     this.#options = parts.options;
@@ -110,25 +118,16 @@ export class Attempts {
     }
     if (ticket.state === 'queued') {
       // The deadline covers waiting too: a job that cannot start in time fails as queued.
-      run.waitInQueue(ticket, this.#queueTimer(run, ticket));
+      run.waitInQueue(ticket);
       return;
     }
     this.dispatchPlaced();
   }
 
-  #queueTimer(run: JobRun, ticket: Ticket<JobRun>): NodeJS.Timeout {
-    // Node fires a longer delay after 1 ms: wait the longest it takes, and look again when it fires.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - performance.now()));
-    return setTimeout(() => this.#queuedTooLong(run, ticket), delay);
-  }
-
-  #queuedTooLong(run: JobRun, ticket: Ticket<JobRun>): void {
-    if (performance.now() < run.deadline && ticket.state === 'queued') {
-      run.rearmQueueTimer(this.#queueTimer(run, ticket));
-      return;
-    }
-    run.queueTimerFired();
-    if (!this.#coordinator.cancel(ticket)) return;
+  /** A queued hop's deadline passed (the list took it off): it fails as queued, or as never started. */
+  #queuedTooLong(run: JobRun): void {
+    const ticket = run.ticket;
+    if (run.state !== 'queued' || ticket === undefined || !this.#coordinator.cancel(ticket)) return;
     const error = run.clockStarted
       ? new FlowpoolError(
           'FLOWPOOL_TIMEOUT',
@@ -141,13 +140,6 @@ export class Attempts {
           withJobId(run.job, { phase: 'startup' as const }),
         );
     this.#settlements.fail(run, error);
-  }
-
-  /** A worker can take the job now: its `timeoutMs` starts (a queued job's deadline timer follows it). */
-  startClock(run: JobRun, now: number): void {
-    if (!run.startClock(now)) return;
-    const ticket = run.ticket;
-    if (run.state === 'queued' && ticket !== undefined) run.rearmQueueTimer(this.#queueTimer(run, ticket));
   }
 
   /** Sends every ticket the coordinator placed since last asked to its worker's outbox. */
@@ -166,7 +158,7 @@ export class Attempts {
     const run = ticket.payload;
     const now = performance.now();
     // Its worker is ready to take it: a job submitted while the workers started begins its timeoutMs now.
-    if (!run.clockStarted) run.startClock(now);
+    run.startClock(now);
     run.dispatch(ticket, now);
     const job = run.job;
     const hop = run.hop;

@@ -77,7 +77,15 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     overflow: boolean,
   ): void {
     const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
-    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject, startupBound);
+    const run = new JobRun(
+      this.#nextId++,
+      job,
+      performance.now(),
+      resolve,
+      reject,
+      this.#attempts.queueDeadlines,
+      startupBound,
+    );
     this.#settlements.track(run);
     if (signal !== undefined) {
       const onAbort = (): void => {
@@ -101,7 +109,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     if (this.#started) return;
     this.#started = true;
     const now = performance.now();
-    for (const run of this.#settlements.values()) this.#attempts.startClock(run, now);
+    for (const run of this.#settlements.values()) run.startClock(now);
   }
 
   /**

@@ -1,23 +1,24 @@
 /**
  * One submitted job on the main thread: what it is, where it stands (a {@link JobState}), what it holds (its
- * coordinator ticket, its one timer, a pending cancel, the circuit breaker's admission) and the promise it
- * owes its caller. Every field that changes is private and written only by the named transitions below, each
+ * coordinator ticket, its retry's timer or its place on the queue's deadline list, a pending cancel, the
+ * circuit breaker's admission) and the promise it owes its caller. Every field that changes is private and written only by the named transitions below, each
  * checked against the table in job-state.ts (as each of BullMQ's `moveTo*` commands is the only writer of a
- * job's state); the caller's promise is settled in exactly one place (`settle`). Pure: no timers are started
- * and no threads touched here (test/unit/lifecycle-job-state.test.ts).
+ * job's state); the caller's promise is settled in exactly one place (`settle`). No timer is started and no
+ * thread touched here (test/unit/lifecycle-job-state.test.ts): the queue's deadline list is given.
  */
 import type { FlowpoolError } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
 import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
+import type { Deadline, Deadlines } from '../timing/deadlines.js';
 import type { HopRequest } from '../wire/protocol.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
 
 export type Settlement =
   { readonly ok: true; readonly value: HttpResult } | { readonly ok: false; readonly error: FlowpoolError };
 
-export class JobRun {
+export class JobRun implements Deadline {
   readonly id: number;
   readonly job: NormalizedJob;
   readonly submittedAt: number;
@@ -40,8 +41,16 @@ export class JobRun {
   #cancelReason: unknown;
   /** From dispatch until the worker answers (or the job is taken back out of the outbox). */
   #withWorker = false;
+  /** A retry's delay. */
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
+  /** Queued hops fail at their deadline from this list (one timer for every queued job). */
+  readonly #queueDeadlines: Deadlines<JobRun>;
+  // The list's links (timing/deadlines.ts owns them): set while the current hop is queued.
+  dueAt = 0;
+  prevDue: Deadline | undefined;
+  nextDue: Deadline | undefined;
+  scheduled = false;
 
   /**
    * `startupBoundMs`: undefined when a worker is ready to take the job now (its `timeoutMs` runs from
@@ -53,8 +62,10 @@ export class JobRun {
     submittedAt: number,
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
+    queueDeadlines: Deadlines<JobRun>,
     startupBoundMs?: number,
   ) {
+    this.#queueDeadlines = queueDeadlines;
     this.id = id;
     this.job = job;
     this.submittedAt = submittedAt;
@@ -151,21 +162,17 @@ export class JobRun {
   // ---- transitions ----------------------------------------------------------------------------------------
 
   /**
-   * A worker is ready to take the job: its `timeoutMs` starts now (it waited for the workers to start). True
-   * when the deadline moved (a queued job's timer must follow it).
+   * A worker is ready to take the job: its `timeoutMs` starts now (it waited for the workers to start); a
+   * queued hop's place on the deadline list follows.
    */
-  startClock(now: number): boolean {
-    if (this.#clockStarted || this.callerSettled) return false;
+  startClock(now: number): void {
+    if (this.#clockStarted || this.callerSettled) return;
     this.#clockStarted = true;
     this.#deadline = Math.min(this.#deadline, now + this.job.timeoutMs);
-    return true;
-  }
-
-  /** Replaces a queued job's deadline timer (its deadline moved). */
-  rearmQueueTimer(timer: NodeJS.Timeout): void {
-    this.#check('queued');
-    clearTimeout(this.#timer);
-    this.#timer = timer;
+    if (this.scheduled) {
+      this.dueAt = this.#deadline;
+      this.#queueDeadlines.add(this);
+    }
   }
 
   /** Keeps the caller's abort listener's remover, to detach it when the job settles. */
@@ -186,23 +193,18 @@ export class JobRun {
     this.#redirects = undefined;
   }
 
-  /** The current hop waits in the coordinator's queue under `ticket`; `timer` fails it at the deadline. */
-  waitInQueue(ticket: Ticket<JobRun>, timer: NodeJS.Timeout): void {
+  /** The current hop waits in the coordinator's queue under `ticket`, on the deadline list until it leaves. */
+  waitInQueue(ticket: Ticket<JobRun>): void {
     this.#check('queued');
     this.#ticket = ticket;
-    this.#timer = timer;
-  }
-
-  /** The queued hop's deadline passed: its timer is spent. */
-  queueTimerFired(): void {
-    this.#timer = undefined;
+    this.dueAt = this.#deadline;
+    this.#queueDeadlines.add(this);
   }
 
   /** The coordinator gave the hop a worker; it waits in the outbox. */
   dispatch(ticket: Ticket<JobRun>, now: number): void {
     this.#move('dispatched');
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#queueDeadlines.remove(this);
     this.#ticket = ticket;
     this.#withWorker = true;
     if (this.#hop === undefined) this.#dispatchedAt = now;
@@ -284,6 +286,7 @@ export class JobRun {
   settle(outcome: Settlement, streaming = false): boolean {
     if (this.callerSettled) return false;
     this.#move(streaming ? 'streaming' : this.awaitsWorker ? 'abandoned' : 'settled');
+    this.#queueDeadlines.remove(this);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#detachSignal?.();

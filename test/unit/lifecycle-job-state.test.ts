@@ -7,6 +7,7 @@ import { JobRun } from '../../dist/src/lifecycle/job-run.js';
 import { canMove, IllegalTransitionError, TRANSITIONS, type JobState } from '../../dist/src/lifecycle/job-state.js';
 import type { Ticket } from '../../dist/src/scheduling/coordinator.js';
 import type { HttpResult } from '../../dist/src/job/result.js';
+import { Deadlines } from '../../dist/src/timing/deadlines.js';
 
 const STATES = Object.keys(TRANSITIONS) as JobState[];
 const DEFAULTS = {
@@ -17,17 +18,24 @@ const DEFAULTS = {
   retry: retrySchema.parse({}),
 };
 
-function newRun(): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[] } {
+function newRun(
+  submittedAt = 0,
+  startupBoundMs?: number,
+): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[]; expired: Promise<JobRun> } {
   const results: HttpResult[] = [];
   const errors: FlowpoolError[] = [];
+  let onExpired!: (run: JobRun) => void;
+  const expired = new Promise<JobRun>((resolve) => (onExpired = resolve));
   const run = new JobRun(
     1,
     normalizeJob({ url: 'http://a.example/x', method: 'POST', body: 'b' }, DEFAULTS),
-    0,
+    submittedAt,
     (r) => results.push(r),
     (e) => errors.push(e),
+    new Deadlines<JobRun>(onExpired, { unref: true }),
+    startupBoundMs,
   );
-  return { run, results, errors };
+  return { run, results, errors, expired };
 }
 
 function ticketFor(run: JobRun): Ticket<JobRun> {
@@ -231,16 +239,39 @@ describe('JobRun: what it holds', () => {
     expect([run.cancelPending, run.state]).toEqual([true, 'sent']);
   });
 
-  it('the queue timer and the abort listener go when the caller is settled', () => {
+  it('the queue deadline and the abort listener go when the caller is settled', () => {
     const { run } = newRun();
     let detached = 0;
     run.watchSignal(() => detached++);
     run.startAttempt(undefined);
-    const timer = setTimeout(() => {}, 60_000);
-    run.waitInQueue(ticketFor(run), timer);
-    expect(run.ticket?.payload).toBe(run);
+    run.waitInQueue(ticketFor(run));
+    expect([run.ticket?.payload, run.scheduled, run.dueAt]).toEqual([run, true, run.deadline]);
     run.settle(aborted);
-    expect([detached, run.ticket, run.state]).toEqual([1, undefined, 'settled']);
-    clearTimeout(timer);
+    expect([detached, run.ticket, run.state, run.scheduled]).toEqual([1, undefined, 'settled', false]);
+  });
+
+  it('a queued hop leaves the deadline list when dispatched, and is expired by it when its deadline passes', async () => {
+    const dispatched = newRun();
+    dispatched.run.startAttempt(undefined);
+    dispatched.run.waitInQueue(ticketFor(dispatched.run));
+    dispatched.run.dispatch(ticketFor(dispatched.run), 1);
+    expect(dispatched.run.scheduled).toBe(false);
+
+    // Submitted long ago: its deadline has passed, and the list's one timer hands it over.
+    const late = newRun(performance.now() - 10_000);
+    late.run.startAttempt(undefined);
+    late.run.waitInQueue(ticketFor(late.run));
+    expect(await late.expired).toBe(late.run);
+    expect(late.run.scheduled).toBe(false);
+  });
+
+  it("a queued hop's place on the list follows its deadline when the workers start", () => {
+    const { run } = newRun(0, 60_000);
+    run.startAttempt(undefined);
+    run.waitInQueue(ticketFor(run));
+    expect(run.dueAt).toBe(61_000);
+    run.startClock(100);
+    expect([run.clockStarted, run.dueAt, run.scheduled]).toEqual([true, 1_100, true]);
+    run.settle(aborted);
   });
 });
