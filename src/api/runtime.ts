@@ -112,8 +112,8 @@ class FlowpoolRuntime implements Runtime {
     // Jobs wait in the coordinator (where limits apply) until each worker has booted.
     for (let shard = 0; shard < options.workers; shard++) this.#coordinator.setReady(shard, false);
     this.#shards.listen({
-      onPosted: (ids) => {
-        pipeline.onPosted(ids);
+      onLinkLost: (link, error) => {
+        pipeline.onLinkLost(link, error);
       },
       onOutcome: (id, outcome) => {
         pipeline.onOutcome(id, outcome);

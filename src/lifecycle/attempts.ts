@@ -4,21 +4,20 @@
  * a named transition of the job's {@link JobRun}.
  */
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { dispatchPayload } from '../job/cookies.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { jobRetryChannel, jobStartChannel } from '../observe/diagnostics.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
+import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import { Deadlines } from '../timing/deadlines.js';
-import type { JobRequest } from '../wire/protocol.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
 
 /** What the lifecycle needs of the shards (threads/shards.ts): each worker's outbox. A fake serves tests. */
 export interface WorkerOutboxes {
-  /** Queues a request for the worker; it leaves with the others of this microtask checkpoint. */
-  send(worker: number, request: JobRequest): void;
+  /** Queues a job for the worker; its record is written when it leaves, with the others of this microtask checkpoint. */
+  send(worker: number, job: OutgoingJob): void;
   /** Takes a request back out of the outbox; false when it has left already. */
   unsend(worker: number, id: number): boolean;
   /** Asks the worker to abort a request it was posted; the cancel travels behind it. */
@@ -159,45 +158,20 @@ export class Attempts {
     const now = performance.now();
     // Its worker is ready to take it: a job submitted while the workers started begins its timeoutMs now.
     run.startClock(now);
-    run.dispatch(ticket, now);
-    const job = run.job;
-    const hop = run.hop;
-    const redirects = run.redirects;
-    const request: JobRequest = {
-      id: run.id,
-      origin: hop?.origin ?? job.origin,
-      path: hop?.path ?? `${job.url.pathname}${job.url.search}`,
-      method: hop?.method ?? job.method,
-      headers: hop?.headers ?? job.headers,
-      body: hop === undefined ? job.body : hop.body,
-      responseType: job.responseType,
-      timeoutMs: Math.max(1, Math.round(run.deadline - now)),
-      maxResponseBytes: job.maxResponseBytes,
-      followRedirects: job.followRedirects,
-      maxRedirects: job.maxRedirects - (redirects?.length ?? 0),
-      jobTimeoutMs: job.timeoutMs,
-      jobMaxRedirects: job.maxRedirects,
-      // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
-      slot: this.#options.balancing === 'least-busy' ? -1 : ticket.slot,
-      repeatable: job.repeatable,
-      transform: job.transform,
-      // A plain job carries neither: no object is built for it.
-      payload:
-        job.cookieJar === undefined
-          ? job.payload
-          : dispatchPayload(job.payload, job.cookieJar, hop?.origin ?? job.origin).payload,
-    };
-    this.#shards.send(ticket.worker, request);
+    // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
+    run.dispatch(ticket, now, this.#options.balancing === 'least-busy' ? -1 : ticket.slot);
+    this.#shards.send(ticket.worker, run);
     if (jobStartChannel.hasSubscribers) {
+      const job = run.job;
       jobStartChannel.publish({
         id: run.id,
         jobId: job.id,
-        origin: request.origin,
-        method: request.method,
+        origin: run.origin,
+        method: run.hop?.method ?? job.method,
         worker: ticket.worker,
         attempt: run.attempts,
         // 0 for the job's own request; n for a hop after n redirects (a redirect to another origin).
-        redirects: redirects?.length ?? 0,
+        redirects: run.redirects?.length ?? 0,
       });
     }
   }

@@ -31,7 +31,7 @@ export interface PipelineParts {
   readonly stats: RuntimeCounters;
 }
 
-export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' | 'onBatchFailed'> {
+export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost' | 'onBatchFailed'> {
   readonly #traffic: TrafficController;
   readonly #stats: RuntimeCounters;
   readonly #coordinator: Coordinator<JobRun>;
@@ -137,12 +137,12 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     this.#settlements.stop();
   }
 
-  onPosted(ids: readonly number[]): void {
-    this.#outcomes.posted(ids);
-  }
-
   onOutcome(id: number, outcome: JobOutcome): void {
     this.#outcomes.outcome(id, outcome);
+  }
+
+  onLinkLost(link: number, error: Error): void {
+    this.#outcomes.linkLost(link, error);
   }
 
   onBatchFailed(ids: readonly number[], error: Error): void {

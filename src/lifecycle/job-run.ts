@@ -7,18 +7,21 @@
  * thread touched here (test/unit/lifecycle-job-state.test.ts): the queue's deadline list is given.
  */
 import type { FlowpoolError } from '../errors/flowpool-error.js';
+import { dispatchPayload } from '../job/cookies.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
 import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
+import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { Deadline, Deadlines } from '../timing/deadlines.js';
+import { jobExtra, jobFlags, writeJob, type JobsMessage } from '../wire/codec.js';
 import type { HopRequest } from '../wire/protocol.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
 
 export type Settlement =
   { readonly ok: true; readonly value: HttpResult } | { readonly ok: false; readonly error: FlowpoolError };
 
-export class JobRun implements Deadline {
+export class JobRun implements Deadline, OutgoingJob {
   readonly id: number;
   readonly job: NormalizedJob;
   readonly submittedAt: number;
@@ -41,6 +44,10 @@ export class JobRun implements Deadline {
   #cancelReason: unknown;
   /** From dispatch until the worker answers (or the job is taken back out of the outbox). */
   #withWorker = false;
+  /** The origin slot the worker counts the hop's connections under (-1: the least-busy baseline's own pools). */
+  #wireSlot = -1;
+  /** The worker link the current hop was posted on (0: not posted since its dispatch). */
+  #postedOn = 0;
   /** A retry's delay. */
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
@@ -154,6 +161,11 @@ export class JobRun implements Deadline {
     return this.#cancelPending;
   }
 
+  /** The worker link the current hop was posted on; 0 while it waits in an outbox (or was never posted). */
+  get postedOn(): number {
+    return this.#postedOn;
+  }
+
   /** The origin the current hop goes to. */
   get origin(): string {
     return this.#hop?.origin ?? this.job.origin;
@@ -201,19 +213,56 @@ export class JobRun implements Deadline {
     this.#queueDeadlines.add(this);
   }
 
-  /** The coordinator gave the hop a worker; it waits in the outbox. */
-  dispatch(ticket: Ticket<JobRun>, now: number): void {
+  /** The coordinator gave the hop a worker; it waits in the outbox. `wireSlot`: see {@link writeTo}. */
+  dispatch(ticket: Ticket<JobRun>, now: number, wireSlot: number): void {
     this.#move('dispatched');
     this.#queueDeadlines.remove(this);
     this.#ticket = ticket;
+    this.#wireSlot = wireSlot;
+    this.#postedOn = 0;
     this.#withWorker = true;
     if (this.#hop === undefined) this.#dispatchedAt = now;
     this.#hopDispatchedAt = now;
   }
 
-  /** The outbox was posted to the worker. */
-  posted(): void {
-    this.#move('sent');
+  /**
+   * The current hop's wire record, written when its outbox leaves (threads/outgoing-job.ts): the job's own
+   * request or the hop handed back, with the time left to its deadline at `now`.
+   */
+  writeTo(message: JobsMessage, now: number): void {
+    const job = this.job;
+    const hop = this.#hop;
+    const origin = hop?.origin ?? job.origin;
+    writeJob(
+      message,
+      this.id,
+      origin,
+      hop?.path ?? `${job.url.pathname}${job.url.search}`,
+      hop?.method ?? job.method,
+      hop?.headers ?? job.headers,
+      hop === undefined ? job.body : hop.body,
+      jobFlags(job.followRedirects, job.repeatable, job.responseType),
+      Math.max(1, Math.round(this.#deadline - now)),
+      job.maxResponseBytes,
+      job.maxRedirects - (this.#redirects?.length ?? 0),
+      job.timeoutMs,
+      job.maxRedirects,
+      this.#wireSlot,
+      // A plain job carries none of these: no object is built for it.
+      job.transform === undefined && job.payload === undefined && job.cookieJar === undefined
+        ? undefined
+        : jobExtra(
+            job.transform,
+            job.cookieJar === undefined ? job.payload : dispatchPayload(job.payload, job.cookieJar, origin).payload,
+          ),
+    );
+  }
+
+  /** The outbox was posted on worker link `link`: the worker has the hop (unless the caller was answered meanwhile). */
+  posted(link: number): void {
+    // Abandoned in the outbox (the caller was answered): the worker still has it, its answer frees the slot.
+    if (this.#state !== 'abandoned') this.#move('sent');
+    this.#postedOn = link;
   }
 
   /** The caller aborted after the job was posted: the cancel goes to the worker, whose answer settles it. */
