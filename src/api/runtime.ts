@@ -216,7 +216,7 @@ class FlowpoolRuntime implements Runtime {
   /** The full parser, for every job the plain path does not take; then the policy on its URL. */
   #normalize(input: unknown): NormalizedJob {
     const job = normalizeJob(input, this.options);
-    const verdict = this.#policy.checkUrl(job.url);
+    const verdict = this.#policy.checkUrl(new URL(job.href));
     if (!verdict.allowed) {
       const reason = verdict.reason ?? 'blocked';
       throw new FlowpoolError(

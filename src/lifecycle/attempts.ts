@@ -63,7 +63,7 @@ export class Attempts {
   /** Per-host admission before the coordinator: the circuit breaker (rate limits apply at dispatch). */
   admit(run: JobRun, overflow: boolean): void {
     const job = run.job;
-    const admission = this.#traffic.admit(job.origin, job.url.hostname);
+    const admission = this.#traffic.admit(job.origin, job.hostname);
     if (admission.kind === 'circuit-open') {
       this.#settlements.fail(
         run,

@@ -96,7 +96,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
         signal.removeEventListener('abort', onAbort);
       });
     }
-    this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
+    this.#traffic.recordFirstAttempt(job.origin, job.hostname);
     this.#stats.tenants.submitted(job.tenant);
     this.#attempts.admit(run, overflow);
   }

@@ -237,7 +237,7 @@ export class JobRun implements Deadline, OutgoingJob {
       message,
       this.id,
       origin,
-      hop?.path ?? `${job.url.pathname}${job.url.search}`,
+      hop?.path ?? job.path,
       hop?.method ?? job.method,
       hop?.headers ?? job.headers,
       hop === undefined ? job.body : hop.body,

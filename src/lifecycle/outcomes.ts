@@ -185,7 +185,7 @@ export class Outcomes {
       status: outcome.status,
       headers: outcome.headers,
       body: outcome.body,
-      url: redirects.at(-1) ?? run.job.url.href,
+      url: redirects.at(-1) ?? run.job.href,
       redirects,
       bytes: outcome.bytes,
       timings: {
