@@ -236,16 +236,25 @@ export function decodeOutcomes(message: OutcomesMessage, onOutcome: (id: number,
     const setCookies = extra?.setCookies;
     switch (message[i + 1] as number) {
       case SUCCESS: {
-        const outcome: JobOutcome = {
-          ok: true,
-          status: message[i + 2] as number,
-          headers: unpackHeaders(message[i + 3] as string),
-          body: message[i + 4],
-          headersMs: message[i + 5] as number,
-          bytes: message[i + 6] as number,
-          ...(redirects === undefined ? {} : { redirects }),
-          ...(setCookies === undefined ? {} : { setCookies }),
-        };
+        const status = message[i + 2] as number;
+        const headers = unpackHeaders(message[i + 3] as string);
+        const body = message[i + 4];
+        const headersMs = message[i + 5] as number;
+        const bytes = message[i + 6] as number;
+        // Nearly every success has no extra: its object is built without spreading empty ones.
+        const outcome: JobOutcome =
+          extra === undefined
+            ? { ok: true, status, headers, body, headersMs, bytes }
+            : {
+                ok: true,
+                status,
+                headers,
+                body,
+                headersMs,
+                bytes,
+                ...(redirects === undefined ? {} : { redirects }),
+                ...(setCookies === undefined ? {} : { setCookies }),
+              };
         onOutcome(id, outcome);
         break;
       }
