@@ -90,6 +90,8 @@ export class PlainJobs {
       payload: undefined,
       cookieJar: undefined,
       tenant: fields.tenant ?? DEFAULT_TENANT,
+      // A job naming a profile never gets here (`profile` is not a plain key): the full parser looks it up.
+      profile: 0,
     };
   }
 

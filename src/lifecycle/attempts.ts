@@ -187,6 +187,7 @@ export class Attempts {
       jobMaxRedirects: job.maxRedirects,
       // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
       slot: this.#options.balancing === 'least-busy' ? -1 : ticket.slot,
+      profile: job.profile,
       repeatable: job.repeatable,
       transform: job.transform,
       // A plain job carries neither: no object is built for it.

@@ -14,7 +14,7 @@ import { FlowpoolError } from '../errors/flowpool-error.js';
 import { isPort } from '../wire/transfer-list.js';
 import { wireJobs } from './request-stream.js';
 import { decodeOutcomes, type OutcomesMessage } from '../wire/codec.js';
-import type { JobOutcome, JobRequest, WorkerControl } from '../wire/protocol.js';
+import type { JobOutcome, JobRequest, ProfilesMessage, WorkerControl, WorkerProfile } from '../wire/protocol.js';
 
 export interface WorkerLinkEvents {
   onOutcome(id: number, outcome: JobOutcome): void;
@@ -81,6 +81,12 @@ export class WorkerLink {
     }
     for (const job of jobs) this.#unanswered.add(job.id);
     return true;
+  }
+
+  /** Installs profiles in the worker, on the job port: ahead of every job posted after it. */
+  postProfiles(profiles: readonly (readonly [number, WorkerProfile])[]): void {
+    const message: ProfilesMessage = { type: 'profiles', profiles };
+    this.#jobs.postMessage(message);
   }
 
   /**

@@ -32,6 +32,9 @@ const RESPONSE_TYPES: readonly ResponseType[] = ['text', 'json', 'bytes', 'strea
 const FOLLOW_REDIRECTS = 1;
 const REPEATABLE = 2;
 const RESPONSE_TYPE_SHIFT = 2;
+const RESPONSE_TYPE_MASK = 3;
+/** The profile index rides in the flags' upper bits: a job without a profile (0) costs nothing more. */
+const PROFILE_SHIFT = 4;
 
 /** What few jobs carry: sent as one optional slot, undefined for a plain job. */
 interface JobExtra {
@@ -44,7 +47,8 @@ export function pushJob(message: JobsMessage, job: JobRequest): void {
   const flags =
     (job.followRedirects ? FOLLOW_REDIRECTS : 0) |
     (job.repeatable ? REPEATABLE : 0) |
-    (RESPONSE_TYPES.indexOf(job.responseType) << RESPONSE_TYPE_SHIFT);
+    (RESPONSE_TYPES.indexOf(job.responseType) << RESPONSE_TYPE_SHIFT) |
+    (job.profile << PROFILE_SHIFT);
   const extra: JobExtra | undefined =
     job.transform === undefined && job.payload === undefined
       ? undefined
@@ -98,13 +102,14 @@ export function decodeJobs(
       body: message[i + 5] as WireBody | MessagePort | undefined,
       followRedirects: (flags & FOLLOW_REDIRECTS) !== 0,
       repeatable: (flags & REPEATABLE) !== 0,
-      responseType: RESPONSE_TYPES[flags >> RESPONSE_TYPE_SHIFT] ?? 'text',
+      responseType: RESPONSE_TYPES[(flags >> RESPONSE_TYPE_SHIFT) & RESPONSE_TYPE_MASK] ?? 'text',
       timeoutMs: message[i + 7] as number,
       maxResponseBytes: message[i + 8] as number,
       maxRedirects: message[i + 9] as number,
       jobTimeoutMs: message[i + 10] as number,
       jobMaxRedirects: message[i + 11] as number,
       slot: message[i + 12] as number,
+      profile: flags >>> PROFILE_SHIFT,
       transform: extra?.transform,
       payload: extra?.payload,
     };

@@ -27,6 +27,7 @@ function job(id: number, body?: Uint8Array): JobRequest {
     jobTimeoutMs: 1_000,
     jobMaxRedirects: 5,
     slot: 0,
+    profile: 0,
     repeatable: body === undefined,
   };
 }
