@@ -1,0 +1,68 @@
+/**
+ * `runtime.setProfile` while running (credential rotation): the next job carries the new settings, a job in
+ * flight finishes on the old ones, and the replaced dispatcher's connection closes once it is idle. Counted
+ * at a loopback server: the headers of every request, and the connections open.
+ */
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createRuntime } from '../../dist/src/index.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
+import { closeAfterEach } from '../fixtures/teardown.js';
+import { waitUntil } from '../fixtures/wait.js';
+
+const LOOPBACK = { allow: ['127.0.0.0/8'] };
+
+describe('profiles: setProfile', () => {
+  const track = closeAfterEach();
+
+  it('changes a header between two jobs', async () => {
+    const keys: (string | undefined)[] = [];
+    const server = track(
+      await startCountingServer((req, res) => {
+        keys.push(req.headers['x-key'] as string | undefined);
+        res.end('ok');
+      }),
+    );
+    const runtime = track(
+      createRuntime({ workers: 2, policy: LOOPBACK, profiles: { tenant: { headers: { 'x-key': 'one' } } } }),
+    );
+    await runtime.run({ url: `${server.origin}/first`, profile: 'tenant' });
+    await runtime.setProfile('tenant', { headers: { 'x-key': 'two' } });
+    await runtime.run({ url: `${server.origin}/second`, profile: 'tenant' });
+    // A profile added while running works at once too; the runtime's own jobs carry neither header.
+    await runtime.setProfile('other', { headers: { 'x-key': 'three' } });
+    await runtime.run({ url: `${server.origin}/third`, profile: 'other' });
+    await runtime.run({ url: `${server.origin}/plain` });
+    expect(keys).toEqual(['one', 'two', 'three', undefined]);
+  });
+
+  it('lets a job in flight finish on the old settings and closes the old connection once idle', async () => {
+    const held: ServerResponse[] = [];
+    const keys: (string | undefined)[] = [];
+    const server = track(
+      await startCountingServer((req, res) => {
+        keys.push(req.headers['x-key'] as string | undefined);
+        if (req.url === '/slow') held.push(res);
+        else res.end('ok');
+      }),
+    );
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, profiles: { rotating: { headers: { 'x-key': 'old' } } } }),
+    );
+    const slow = runtime.run({ url: `${server.origin}/slow`, profile: 'rotating' });
+    await waitUntil(() => held.length === 1, 'the slow request to arrive');
+    await runtime.setProfile('rotating', { headers: { 'x-key': 'new' } });
+    const fresh = await runtime.run({ url: `${server.origin}/fresh`, profile: 'rotating' });
+    expect(fresh.status).toBe(200);
+    // The new settings have a dispatcher of their own: a second connection while the old one is busy.
+    expect(server.connections).toBe(2);
+    held[0]?.end('done');
+    const finished = await slow;
+    expect(finished.body).toBe('done');
+    expect(keys).toEqual(['old', 'new']);
+    // The old dispatcher has no job left: its kept-alive socket closes; the new one's stays.
+    await waitUntil(() => server.open === 1, 'the replaced profile’s idle connection to close');
+    await runtime.run({ url: `${server.origin}/reuse`, profile: 'rotating' });
+    expect(server.connections).toBe(2);
+  });
+});
