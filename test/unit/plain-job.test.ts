@@ -65,6 +65,20 @@ describe('plain jobs: the fast path agrees with the full parser', () => {
     expect(fast).toEqual(full);
   });
 
+  it('declines a job that names a profile: the full parser looks it up and applies its headers', () => {
+    expect(plain.normalize({ url: 'http://127.0.0.1:9/', profile: 'p' })).toBeUndefined();
+    const profiled = normalizeJob(
+      { url: 'http://127.0.0.1:9/', profile: 'p' },
+      {
+        ...options,
+        profileNamed: (name) => (name === 'p' ? { index: 3, defaults: { headers: { 'x-p': '1' } } } : undefined),
+      },
+    );
+    expect(profiled.profile).toBe(3);
+    expect(profiled.headers).toContain('x-p');
+    expect(plain.normalize({ url: 'http://127.0.0.1:9/' })?.profile).toBe(0);
+  });
+
   it('takes the common shapes (so the fast path is really used)', () => {
     expect(plain.normalize({ url: 'http://127.0.0.1:9/a' })).toBeDefined();
     expect(plain.normalize({ url: 'http://127.0.0.1:9/', method: 'post', headers: { 'X-A': '1' } })).toBeDefined();
