@@ -1,16 +1,20 @@
 /**
  * `runtime.setProfile` while running (credential rotation): the next job carries the new settings, a job in
- * flight finishes on the old ones, and the replaced dispatcher's connection closes once it is idle. Counted
- * at a loopback server: the headers of every request, and the connections open.
+ * flight finishes on the old ones, the replaced dispatcher's connection closes once it is idle, and a worker
+ * started after a crash is told every profile as last set. Counted at a loopback server: the headers of every
+ * request, and the connections open.
  */
 import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
 import { startCountingServer } from '../fixtures/counting-server.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
-import { waitUntil } from '../fixtures/wait.js';
+import { settle, waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
+/** A transform that ends its worker thread (test/fixtures/faults). */
+const EXIT_TRANSFORM = fileURLToPath(new URL('../fixtures/faults/exit.mjs', import.meta.url));
 
 describe('profiles: setProfile', () => {
   const track = closeAfterEach();
@@ -34,6 +38,33 @@ describe('profiles: setProfile', () => {
     await runtime.run({ url: `${server.origin}/third`, profile: 'other' });
     await runtime.run({ url: `${server.origin}/plain` });
     expect(keys).toEqual(['one', 'two', 'three', undefined]);
+  });
+
+  it('a worker started after a crash knows every profile as last set', async () => {
+    const keys: (string | undefined)[] = [];
+    const server = track(
+      await startCountingServer((req, res) => {
+        keys.push(req.headers['x-key'] as string | undefined);
+        res.end('ok');
+      }),
+    );
+    // The runtime's own policy refuses loopback: only the profile's, in the new worker too, lets jobs through.
+    const runtime = track(
+      createRuntime({
+        workers: 1,
+        transforms: { exit: EXIT_TRANSFORM },
+        profiles: { p: { policy: LOOPBACK, headers: { 'x-key': 'before' } } },
+      }),
+    );
+    await runtime.setProfile('p', { policy: LOOPBACK, headers: { 'x-key': 'after' } });
+    // A POST is not repeated: the crash happens once.
+    const crashed = await settle(
+      runtime.run({ url: `${server.origin}/crash`, method: 'POST', transform: 'exit', profile: 'p' }),
+    );
+    expect(crashed.ok ? 'succeeded' : crashed.error.code).toBe('FLOWPOOL_WORKER_CRASHED');
+    const after = await runtime.run({ url: `${server.origin}/after`, profile: 'p' });
+    expect(after.status).toBe(200);
+    expect(keys).toEqual(['after', 'after']);
   });
 
   it('lets a job in flight finish on the old settings and closes the old connection once idle', async () => {
