@@ -1,8 +1,9 @@
 /**
  * Worker entry, loaded by piscina. Built once per thread: the policy, the shared connection counters,
- * ONE undici Agent per profile in use (profile-lanes.ts) that every job of that profile reuses, the comlink control surface (stats) and the job port. Jobs and
- * cancels arrive in order on the job port and outcomes leave in batches on it; an outcome is plain data
- * only (a non-cloneable value would fail the post, see post()).
+ * ONE undici Agent per profile in use (profile-lanes.ts) that every job of that profile reuses, the comlink
+ * control surface (stats) and the job port. Jobs and cancels arrive in order on the job port (profiles too,
+ * ahead of the jobs that name them) and outcomes leave in batches on it; an outcome is plain data only (a
+ * non-cloneable value would fail the post, see post()).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
@@ -49,6 +50,8 @@ const lanes = new ProfileLanes(policy, (lanePolicy, profile) =>
     },
   }),
 );
+/** The runtime's own settings (profile 0): the plain path's lane, looked up once. */
+const defaultLane = lanes.default;
 let staleConnectionRetries = 0;
 const running = new Map<number, JobExecution>();
 let jobsCompleted = 0;
@@ -62,7 +65,8 @@ const context: ExecutionContext = {
   },
   complete(execution, outcome) {
     jobEnded(execution.job);
-    lanes.jobEnded(execution.lane);
+    // The runtime's own lane is never replaced: only a profile's jobs are counted (to close it once replaced).
+    if (execution.job.profile !== 0) lanes.jobEnded(execution.lane);
     send(execution.job.id, outcome);
   },
 };
@@ -95,7 +99,7 @@ subscribe('undici:client:sendHeaders', (message) => {
  * message of its own. piscina owns the thread (start, resource limits, replacement after a crash).
  */
 function runJob(received: JobRequest): void {
-  const lane = received.profile === 0 ? lanes.default : lanes.laneFor(received.profile);
+  const lane = received.profile === 0 ? defaultLane : lanes.laneFor(received.profile);
   if (lane === undefined) {
     // Profiles travel ahead of the jobs that name them, so this is a flowpool bug, answered as a failure.
     const error = new FlowpoolError(
@@ -108,7 +112,7 @@ function runJob(received: JobRequest): void {
   }
   const job = withStreamedBody(received);
   const execution = new JobExecution(job, context, lane);
-  lanes.jobStarted(lane);
+  if (received.profile !== 0) lanes.jobStarted(lane);
   running.set(job.id, execution);
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);

@@ -21,6 +21,7 @@ import type { ConnectionCounters } from '../../wire/connection-counters.js';
 import type { DestinationPolicy } from '../../policy/index.js';
 import type { WorkerBootData, WorkerTransport } from '../../wire/protocol.js';
 import { ConnectGuardError, createGuardedLookup } from './address-guard.js';
+import { HeldSockets } from './held-sockets.js';
 import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
 
 export { ConnectGuardError } from './address-guard.js';
@@ -96,13 +97,8 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
   const { boot, policy, transport, counters, originSlots } = context;
   /** Requests in flight per origin, so the connector can tell a wanted dial from an orphaned one. */
   const hopsInFlight = new Map<string, number>();
-  /**
-   * Sockets this dispatcher holds or dials per origin (each holds a connection unit). The shared counters count
-   * every dispatcher of the worker (one per profile), and an idle socket of another profile is no use here.
-   */
-  const openSockets = new Map<string, number>();
-  /** Connected sockets per origin (those holding a unit), for {@link WorkerDispatcher.dropIdleSockets}. */
-  const connectedSockets = new Map<string, Set<Socket>>();
+  /** This dispatcher's own sockets per origin (the shared counters count every profile's together). */
+  const held = new HeldSockets();
   /** Sockets still dialling, per origin. */
   const dialling = new Map<string, Set<Socket>>();
   const guardedLookup = createGuardedLookup(policy, boot.resolve);
@@ -246,27 +242,15 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
     );
   }
 
-  function trackConnected(origin: string, socket: Socket): void {
-    let set = connectedSockets.get(origin);
-    if (set === undefined) connectedSockets.set(origin, (set = new Set()));
-    set.add(socket);
-    socket.once('close', () => {
-      set.delete(socket);
-      if (set.size === 0 && connectedSockets.get(origin) === set) connectedSockets.delete(origin);
-    });
-  }
-
   function dialChecked(options: ConnectOptions, callback: ConnectCallback, slot: number | undefined): void {
     const origin = `${options.protocol}//${options.host}`;
-    if (slot !== undefined) openSockets.set(origin, (openSockets.get(origin) ?? 0) + 1);
+    if (slot !== undefined) held.taken(origin);
     let released = false;
     const release = (): void => {
       if (released || slot === undefined) return;
       released = true;
       counters.release(slot, boot.shard);
-      const left = (openSockets.get(origin) ?? 1) - 1;
-      if (left > 0) openSockets.set(origin, left);
-      else openSockets.delete(origin);
+      held.given(origin);
     };
     let pending: Socket | undefined;
     const settled = (): void => {
@@ -315,7 +299,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       }
       const netSocket = socket;
       netSocket.once('close', release);
-      if (slot !== undefined) trackConnected(origin, netSocket);
+      if (slot !== undefined) held.connected(origin, netSocket);
       handedAlpn = (netSocket as TLSSocket).alpnProtocol ?? false;
       if (options.protocol === 'https:') watchTlsAlerts(netSocket);
       // Through the proxy the peer is the proxy (configuration, not user input); the target's address
@@ -433,11 +417,11 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       return proxyRoute.for(url.protocol, url.hostname, Number(url.port || 80))?.url.host;
     },
     hasIdleSocket(origin) {
-      return originSlots.has(origin) && (openSockets.get(origin) ?? 0) > (hopsInFlight.get(origin) ?? 0);
+      return originSlots.has(origin) && held.count(origin) > (hopsInFlight.get(origin) ?? 0);
     },
     dropIdleSockets(origin) {
       if ((hopsInFlight.get(origin) ?? 0) > 0) return;
-      for (const socket of connectedSockets.get(origin) ?? []) socket.destroy();
+      held.destroyAll(origin);
     },
     hopStarted(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);
