@@ -40,6 +40,26 @@ describe('profiles: setProfile', () => {
     expect(keys).toEqual(['one', 'two', 'three', undefined]);
   });
 
+  it('rotates a hostAuth credential between two jobs', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = track(
+      await startCountingServer((req, res) => {
+        seen.push(req.headers.authorization);
+        res.end('ok');
+      }),
+    );
+    // Plain HTTP on loopback: the key names http:// so the credential may go in clear.
+    const key = `http://127.0.0.1:${server.port}`;
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, profiles: { api: { hostAuth: { [key]: { bearer: 'old' } } } } }),
+    );
+    await runtime.run({ url: `${server.origin}/a`, profile: 'api' });
+    await runtime.setProfile('api', { hostAuth: { [key]: { bearer: 'new' } } });
+    await runtime.run({ url: `${server.origin}/b`, profile: 'api' });
+    await runtime.run({ url: `${server.origin}/c` });
+    expect(seen).toEqual(['Bearer old', 'Bearer new', undefined]);
+  });
+
   it('a worker started after a crash knows every profile as last set', async () => {
     const keys: (string | undefined)[] = [];
     const server = track(
