@@ -18,13 +18,14 @@ import {
   type ProfileSettingsParsed,
 } from '../config/profile-options.js';
 import type { JobProfile } from '../job/job.js';
+import { PlainJobs, type PlainProfile } from '../job/plain-job.js';
 import { DestinationPolicy } from '../policy/index.js';
 import type { WorkerProfile } from '../wire/protocol.js';
 
 /** What `setProfile` parses: the same shape, and so the same field paths, as `createRuntime`'s `profiles`. */
 const oneProfileSchema = z.strictObject({ profiles: profilesSchema });
 
-interface ProfileEntry extends JobProfile {
+interface ProfileEntry extends JobProfile, PlainProfile {
   readonly policy: DestinationPolicy;
   readonly worker: WorkerProfile;
 }
@@ -43,6 +44,11 @@ export class ProfileTable {
 
   /** The profile a job names, or undefined for a name the runtime does not know. */
   named(name: string): JobProfile | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The same, for the plain-job fast path: its facts per origin under the profile's settings. */
+  plainNamed(name: string): PlainProfile | undefined {
     return this.#byName.get(name);
   }
 
@@ -87,10 +93,14 @@ export class ProfileTable {
     const index = this.#byName.get(name)?.index ?? this.#policies.length;
     // Built before anything changes: a bad proxy variable ('env') throws here and leaves the table as it was.
     const worker = profileBootData(resolved);
+    const defaults = { headers: resolved.headers, hostHeaders: resolved.hostHeaders, hostAuth: resolved.hostAuth };
+    const policy = DestinationPolicy.compile(resolved.policy);
     const entry: ProfileEntry = {
       index,
-      defaults: { headers: resolved.headers, hostHeaders: resolved.hostHeaders, hostAuth: resolved.hostAuth },
-      policy: DestinationPolicy.compile(resolved.policy),
+      defaults,
+      policy,
+      // A new one per change: the facts cached per origin under the old settings go with it.
+      plain: new PlainJobs({ ...this.#options, ...defaults }, policy),
       worker,
     };
     this.#byName.set(name, entry);

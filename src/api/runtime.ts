@@ -96,9 +96,9 @@ class FlowpoolRuntime implements Runtime {
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
-    this.#plainJobs = new PlainJobs(options, this.#policy);
     const profiles = new ProfileTable(options, this.#policy);
     this.#profiles = profiles;
+    this.#plainJobs = new PlainJobs(options, this.#policy, (name) => profiles.plainNamed(name));
     this.#jobDefaults = { ...options, profileNamed: (name) => profiles.named(name) };
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));

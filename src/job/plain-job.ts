@@ -1,8 +1,8 @@
 /**
  * The fast path for the job most engines send most of the time: a plain object with an absolute http(s) URL
- * and at most a method, string headers, a response type, a deadline, an id and a tenant. Such a job needs no
- * schema walk: a few type checks decide it, the URL is parsed once, and what depends only on
- * the origin (the policy's verdict, the default header lines) is computed once per origin. Anything else, or
+ * and at most a method, string headers, a response type, a deadline, an id, a tenant and a profile. Such a job
+ * needs no schema walk: a few type checks decide it, the URL is parsed once, and what depends only on the
+ * origin (the policy's verdict, the default header lines) is computed once per origin (and per profile). Anything else, or
  * anything doubtful, returns undefined and goes through the full parser (job.ts), which also gives every error:
  * this path never refuses a job, so its errors cannot drift from the schema's.
  */
@@ -34,14 +34,27 @@ interface OriginFacts {
   readonly defaultHeaders: readonly string[];
 }
 
+/** A profile as the fast path sees it: the index workers know it by, and its own per-origin facts. */
+export interface PlainProfile {
+  readonly index: number;
+  /** Built with the profile's header defaults and policy; replaced (with its cache) when the profile is. */
+  readonly plain: PlainJobs;
+}
+
 export class PlainJobs {
   readonly #defaults: JobDefaults;
   readonly #policy: DestinationPolicy;
   readonly #origins = new Map<string, OriginFacts>();
+  readonly #profileNamed: ((name: string) => PlainProfile | undefined) | undefined;
 
-  constructor(defaults: JobDefaults, policy: DestinationPolicy) {
+  constructor(
+    defaults: JobDefaults,
+    policy: DestinationPolicy,
+    profileNamed?: (name: string) => PlainProfile | undefined,
+  ) {
     this.#defaults = defaults;
     this.#policy = policy;
+    this.#profileNamed = profileNamed;
   }
 
   /**
@@ -59,9 +72,12 @@ export class PlainJobs {
       return undefined;
     }
     if (fields === undefined) return undefined;
+    // A profile's jobs take its facts (policy verdict, default headers); the full parser refuses an unknown name.
+    const named = fields.profile === undefined ? undefined : this.#profileNamed?.(fields.profile);
+    if (fields.profile !== undefined && named === undefined) return undefined;
     const url = this.#url(fields.url);
     if (url === undefined) return undefined;
-    const facts = this.#facts(url);
+    const facts = named === undefined ? this.#facts(url) : named.plain.#facts(url);
     if (!facts.verdict.allowed) {
       const reason = facts.verdict.reason ?? 'blocked';
       const details = fields.id === undefined ? { reason } : { reason, jobId: fields.id };
@@ -90,8 +106,7 @@ export class PlainJobs {
       payload: undefined,
       cookieJar: undefined,
       tenant: fields.tenant ?? DEFAULT_TENANT,
-      // A job naming a profile never gets here (`profile` is not a plain key): the full parser looks it up.
-      profile: 0,
+      profile: named?.index ?? 0,
     };
   }
 
@@ -157,6 +172,7 @@ interface PlainFields {
   timeoutMs: number | undefined;
   id: string | undefined;
   tenant: string | undefined;
+  profile: string | undefined;
 }
 
 /** The fields of a plain job, or undefined at the first key or value the fast path does not take. */
@@ -170,6 +186,7 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
     timeoutMs: undefined,
     id: undefined,
     tenant: undefined,
+    profile: undefined,
   };
   let keys = 0;
   for (const key in input) {
@@ -212,6 +229,10 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
         if (typeof value !== 'string' || value.length < 1 || value.length > 128) return undefined;
         fields.tenant = value;
         break;
+      case 'profile':
+        if (typeof value !== 'string' || value.length > 64) return undefined;
+        fields.profile = value;
+        break;
       default:
         return undefined;
     }
@@ -229,6 +250,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'timeoutMs',
   'id',
   'tenant',
+  'profile',
 ]);
 
 function isStringRecord(value: unknown): value is Readonly<Record<string, string>> {
