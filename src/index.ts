@@ -29,6 +29,7 @@ export type {
   HostTlsOptions,
   HostLimitOptions,
   TenantOptions,
+  ProfileSettings,
   Pem,
   ResolvedRuntimeOptions,
   ResolvedRuntimeOptions as ResolvedOptions,
