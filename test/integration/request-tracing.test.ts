@@ -12,7 +12,8 @@ import { createRuntime } from '../../dist/src/index.js';
 import { TestContextManager } from '../fixtures/otel-context.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { closedPort, startScriptedServer, type Reply } from '../fixtures/traffic-server.js';
-import { settle } from '../fixtures/wait.js';
+import { startCountingServer } from '../fixtures/counting-server.js';
+import { settle, waitUntil } from '../fixtures/wait.js';
 
 const LOOPBACK = { allow: ['127.0.0.0/8'] };
 const exporter = new InMemorySpanExporter();
@@ -204,6 +205,34 @@ describe('request spans', () => {
     const remote = `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`;
     await runtime.run({ url: `${server.origin}/remote`, headers: { traceparent: remote } });
     expect(received).toEqual([remote]);
+  });
+
+  it('a streamed body: the span ends with the body, not at its headers', async () => {
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const server = track(
+      await startCountingServer((req, res) => {
+        const value = req.headers.traceparent;
+        received.push(Array.isArray(value) ? value.join(',') : value);
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first ');
+        void finished.then(() => res.end('last'));
+      }),
+    );
+    const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK }));
+    trace.setGlobalTracerProvider(provider);
+    const result = await runtime.run({ url: `${server.origin}/stream`, responseType: 'stream' });
+    // The server holds the body's end: the attempt is not over.
+    expect(clientSpans()).toEqual([]);
+    finish();
+    const text = await new Response(result.body).text();
+    expect(text).toBe('first last');
+    await waitUntil(() => clientSpans().length === 1, 'the stream span to end');
+    const [span] = clientSpans();
+    expect(span?.attributes['http.response.status_code']).toBe(200);
+    expect(received).toEqual([traceparentOf(span as ReadableSpan)]);
   });
 
   it("the application's registered propagator writes the headers", async () => {
