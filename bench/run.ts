@@ -120,7 +120,7 @@ async function main(): Promise<number> {
       log(table);
     }
     if (config.suites.includes('tracing')) {
-      log('\nTracing (workflow layer, OpenTelemetry spans per run, node and HTTP job)');
+      log('\nTracing (workflow layer: OpenTelemetry spans per run and node, and the request spans under them)');
       const table = tracingTable(await runTracing(config, targets.origins[0] ?? ''), config);
       tables.push(`Tracing\n${table}`);
       log(table);
