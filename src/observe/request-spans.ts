@@ -98,7 +98,7 @@ export class RequestTrace {
       this.#parent,
     );
     this.#span = span;
-    this.#carried = span.isRecording() ? carrierOf(api, api.trace.setSpan(this.#parent, span)) : undefined;
+    this.#carried = span.isRecording() ? carrierOf(api, span, this.#parent) : undefined;
   }
 
   /**
@@ -181,17 +181,20 @@ function parentContext(api: OtelApi, headers: readonly string[]): Otel.Context {
   return api.isSpanContextValid(context) ? api.trace.setSpanContext(active, context) : active;
 }
 
-/** The headers that carry `context`: the registered propagator's, or W3C `traceparent` when none is registered. */
-function carrierOf(api: OtelApi, context: Otel.Context): string[] | undefined {
+/**
+ * The headers that carry `span` (under `parent`): the registered propagator's, or W3C `traceparent` when
+ * none is registered.
+ */
+function carrierOf(api: OtelApi, span: Otel.Span, parent: Otel.Context): string[] | undefined {
   if (api.propagation.fields().length > 0) {
     const carrier: Record<string, string> = {};
-    api.propagation.inject(context, carrier);
+    api.propagation.inject(api.trace.setSpan(parent, span), carrier);
     const pairs: string[] = [];
     for (const [name, value] of Object.entries(carrier)) pairs.push(name.toLowerCase(), value);
     return pairs;
   }
-  const spanContext = api.trace.getSpanContext(context);
-  if (spanContext === undefined || !api.isSpanContextValid(spanContext)) return undefined;
+  // No context object needed for the W3C header alone (a recording span's context is valid).
+  const spanContext = span.spanContext();
   const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, '0');
   return ['traceparent', `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`];
 }
