@@ -17,7 +17,7 @@ import type { JobRun } from './job-run.js';
 
 /** The run's current request was dispatched to `worker`. */
 export function requestStarted(run: JobRun, worker: number): void {
-  if (requestStartChannel.hasSubscribers) requestStartChannel.publish(messageOf(run, worker));
+  if (requestStartChannel.hasSubscribers) requestStartChannel.publish(startMessage(run, worker));
 }
 
 /**
@@ -58,12 +58,41 @@ function publishEnd(
   headersMs: number | undefined,
   now: number,
 ): void {
-  const message: RequestEndMessage = { ...messageOf(run, worker), status, timings: timingsOf(run, headersMs, now) };
+  const job = run.job;
+  const hop = run.hop;
+  // One literal per message: spreading a shared part into it cost microseconds per message in V8 (Node 20).
+  const message: RequestEndMessage = {
+    id: run.id,
+    jobId: job.id,
+    origin: run.origin,
+    method: hop?.method ?? job.method,
+    path: pathOf(run),
+    worker,
+    attempt: run.attempts,
+    tenant: job.tenant,
+    profile: undefined,
+    status,
+    timings: timingsOf(run, headersMs, now),
+  };
   requestEndChannel.publish(message);
 }
 
 function publishError(run: JobRun, worker: number, code: string, now: number): void {
-  const message: RequestErrorMessage = { ...messageOf(run, worker), code, timings: timingsOf(run, undefined, now) };
+  const job = run.job;
+  const hop = run.hop;
+  const message: RequestErrorMessage = {
+    id: run.id,
+    jobId: job.id,
+    origin: run.origin,
+    method: hop?.method ?? job.method,
+    path: pathOf(run),
+    worker,
+    attempt: run.attempts,
+    tenant: job.tenant,
+    profile: undefined,
+    code,
+    timings: timingsOf(run, undefined, now),
+  };
   requestErrorChannel.publish(message);
 }
 
@@ -71,21 +100,25 @@ function timingsOf(run: JobRun, headersMs: number | undefined, now: number): Req
   return { queuedMs: run.hopDispatchedAt - run.submittedAt, headersMs, totalMs: now - run.submittedAt };
 }
 
-function messageOf(run: JobRun, worker: number): RequestMessage {
+function startMessage(run: JobRun, worker: number): RequestMessage {
   const job = run.job;
   const hop = run.hop;
-  const target = hop?.path ?? job.path;
-  const query = target.indexOf('?');
-  const path = query === -1 ? target : target.slice(0, query);
   return {
     id: run.id,
     jobId: job.id,
     origin: run.origin,
     method: hop?.method ?? job.method,
-    path,
+    path: pathOf(run),
     worker,
     attempt: run.attempts,
     tenant: job.tenant,
     profile: undefined,
   };
+}
+
+/** The current request's path without its query. */
+function pathOf(run: JobRun): string {
+  const path = run.hop?.path ?? run.job.path;
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
 }
