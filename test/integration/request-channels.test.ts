@@ -89,6 +89,26 @@ describe('request channels', () => {
     expect(second?.timings).toEqual(result.timings);
   });
 
+  it('a redirect to another origin: its hop is a request of its own, the first ends without a status', async () => {
+    const target = track(await startScriptedServer(() => ({ status: 200 })));
+    const source = track(
+      await startScriptedServer(() => ({ status: 302, headers: { location: `${target.origin}/landed?x=1` } })),
+    );
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK }));
+    subscribeAll();
+    const result = await runtime.run({ url: `${source.origin}/moved` });
+    expect(result.status).toBe(200);
+    expect(source.requests + target.requests).toBe(2);
+    expect(
+      events.map((e) => [e.channel, e.message.origin, e.message.path, e.message.attempt, e.message.status]),
+    ).toEqual([
+      ['flowpool:request:start', source.origin, '/moved', 1, undefined],
+      ['flowpool:request:end', source.origin, '/moved', 1, undefined],
+      ['flowpool:request:start', target.origin, '/landed', 1, undefined],
+      ['flowpool:request:end', target.origin, '/landed', 1, 200],
+    ]);
+  });
+
   it('a refused connection: start, then error with its code', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 1 } }));

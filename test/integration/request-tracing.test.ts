@@ -144,6 +144,29 @@ describe('request spans', () => {
     for (const span of [first, second]) expect(span.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
   });
 
+  it('a redirect to another origin stays within its attempt: one span, each request carrying it', async () => {
+    const target = track(await recordingServer());
+    const source = track(
+      await startScriptedServer((_, req) => {
+        const value = req.headers.traceparent;
+        received.push(Array.isArray(value) ? value.join(',') : value);
+        return { status: 302, headers: { location: `${target.origin}/landed` } };
+      }),
+    );
+    const runtime = track(createRuntime({ workers: 2, policy: LOOPBACK }));
+    trace.setGlobalTracerProvider(provider);
+    const result = await runtime.run({ url: `${source.origin}/moved` });
+    expect(result.status).toBe(200);
+    const spans = clientSpans();
+    expect(spans).toHaveLength(1);
+    expect(spans[0]?.attributes).toMatchObject({
+      'url.full': `${source.origin}/moved`,
+      'http.response.status_code': 200,
+    });
+    const expected = traceparentOf(spans[0] as ReadableSpan);
+    expect(received).toEqual([expected, expected]);
+  });
+
   it('a refused connection: the span ends with error.type, the code', async () => {
     const down = `http://127.0.0.1:${await closedPort()}`;
     const runtime = track(createRuntime({ workers: 1, policy: LOOPBACK, retry: { attempts: 1 } }));
