@@ -49,7 +49,8 @@ const MAY_IMPORT = {
   worker: ['errors', 'policy', 'timing', 'wire'],
   // Consumers of the public API: the package's entry files (src/index.ts, src/schema.ts), src/api, the
   // errors and the destination policy (both public), and each other's public face (index.ts).
-  engine: ['errors', 'policy', 'api'],
+  // observe/otel: the one loader of the optional OpenTelemetry API, shared with the runtime's request spans.
+  engine: ['errors', 'policy', 'api', 'observe/otel'],
   queue: ['errors', 'policy', 'api'],
   cli: ['errors', 'policy', 'api', 'engine/index', 'queue/index'],
 };

@@ -17,6 +17,7 @@ import { sequentialTable, throughputTable, tinybenchTable } from './report/table
 import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
+import { requestTracingTable, runRequestTracing } from './request-tracing.js';
 import { runHttps } from './https/run-https.js';
 import { queueTable, runQueueBench } from './queue/run-queue.js';
 import { abFailures, abTable, runAb } from './ab/run-ab.js';
@@ -119,9 +120,15 @@ async function main(): Promise<number> {
       log(table);
     }
     if (config.suites.includes('tracing')) {
-      log('\nTracing (workflow layer, OpenTelemetry spans per run, node and HTTP job)');
+      log('\nTracing (workflow layer: OpenTelemetry spans per run and node, and the request spans under them)');
       const table = tracingTable(await runTracing(config, targets.origins[0] ?? ''), config);
       tables.push(`Tracing\n${table}`);
+      log(table);
+    }
+    if (config.suites.includes('request-tracing')) {
+      log('\nRequest observers (runtime: OpenTelemetry request spans, flowpool:request:end subscriber)');
+      const table = requestTracingTable(await runRequestTracing(config, targets.origins[0] ?? ''));
+      tables.push(`Request observers\n${table}`);
       log(table);
     }
     if (config.suites.includes('https')) {

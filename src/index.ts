@@ -40,6 +40,12 @@ export type {
 export type { HttpJob, HttpJobFields, FormValue, JobBodyChoice, JobResponseChoice } from './job/http-job.js';
 export type { ResponseType } from './wire/protocol.js';
 export type { RuntimeStats, WorkerView, HostView, TenantView } from './observe/stats.js';
+export type {
+  RequestEndMessage,
+  RequestErrorMessage,
+  RequestMessage,
+  RequestTimings,
+} from './observe/request-channels.js';
 export type { HostTrafficStats } from './traffic/traffic-stats.js';
 export type { DurationSeries, MetricLabelOptions, RequestDurationsSnapshot } from './traffic/request-durations.js';
 export type { CircuitState } from './traffic/circuit-breaker.js';

@@ -38,8 +38,10 @@ export interface ExecutorOptions {
    */
   readonly bodyDecoding?: BodyDecoding;
   /**
-   * OpenTelemetry spans (run, node, HTTP job) and a `traceparent` header on every job, when
-   * `@opentelemetry/api` is installed; without a registered tracer provider they record nothing.
+   * OpenTelemetry spans (run, node) and the node span's `traceparent` header on every http node's job,
+   * when `@opentelemetry/api` is installed; without a registered tracer provider they record nothing.
+   * The runtime's request spans (one per attempt) follow the registered provider whatever this says:
+   * with tracing on they are the node span's children, with it off roots (or the caller's children).
    * @default true
    */
   readonly tracing?: boolean;

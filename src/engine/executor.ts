@@ -91,7 +91,7 @@ export function createExecutor(
     const span =
       options.tracing === false
         ? NO_SPAN
-        : await startRootSpan(tracerName, 'workflow.run', {
+        : startRootSpan(tracerName, 'workflow.run', {
             'flowpool.execution.id': executionId,
             'flowpool.workflow.nodes': valid.nodes.length,
             ...(workflowId === undefined ? {} : { 'flowpool.workflow.id': workflowId }),

@@ -10,18 +10,17 @@
  * the origin (scheme, host, port) may come from a template only as the whole start of the URL and only from
  * `const` / `variable`, checked at validation (url-template-rule.ts) and again when filled (url-origin.ts);
  * the runtime validates the final job and the SSRF policy judges the final URL. When tracing is on, the
- * job runs inside its own client span and carries that span's `traceparent` header. With the executor's
+ * job carries the node span's `traceparent` header: the runtime's request spans become its children. With the executor's
  * `bodyDecoding: 'go'` the body is read as the Go engine reads it (go-body.ts).
  */
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { FlowpoolError, type HttpJob, type JobBodyChoice } from '../index.js';
 import { jobSchema } from '../schema.js';
-import { NodeError, toNodeErrorInfo } from './errors.js';
+import { NodeError } from './errors.js';
 import { decodeGoBody } from './go-body.js';
 import { jsonText } from './json-text.js';
 import { defineNodeType, type NodeContext } from './registry.js';
-import { urlForSpan } from './tracing.js';
 import { urlTemplateProblem } from './url-template-rule.js';
 
 /** A response status outside 200-299. */
@@ -98,7 +97,7 @@ export const httpNode = defineNodeType({
     // Go's reading of a body needs its bytes: the runtime would decode them by charset and drop a BOM.
     if (context.bodyDecoding === 'go') job.responseType = 'bytes';
     const method = (data.method ?? 'GET').toUpperCase();
-    const result = await runTraced(job, method, context);
+    const result = await runTraced(job, context);
     if (result.status < 200 || result.status > 299) {
       throw new NodeError(
         HTTP_STATUS,
@@ -140,37 +139,26 @@ function fill(data: HttpNodeData, context: NodeContext): HttpNodeData {
   return filled;
 }
 
-/** The job through the runner, inside a client span whose `traceparent` the job carries. */
-async function runTraced(
-  job: HttpJob,
-  method: string,
-  context: NodeContext,
-): ReturnType<NodeContext['runtime']['run']> {
-  const span = context.span.child(`HTTP ${method}`, { 'http.request.method': method }, true);
-  // Parsing the URL again costs more than a span that records nothing: only for a recording span.
-  if (span.recording) span.set({ 'url.full': urlForSpan(job.url) });
+/**
+ * The job through the runner, under the node's span: the node span's `traceparent` rides in the job's
+ * headers, and the runtime makes its request spans (one CLIENT span per attempt) children of the span a
+ * job's `traceparent` names, in this process or, in queue mode, in the worker's (docs/observability.md).
+ */
+async function runTraced(job: HttpJob, context: NodeContext): ReturnType<NodeContext['runtime']['run']> {
+  const span = context.span;
   const traceparent = span.traceparent();
   if (traceparent !== undefined) {
     const headers = Object.entries(job.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'traceparent');
     job.headers = { ...Object.fromEntries(headers), traceparent };
   }
-  try {
-    const result = await context.runtime.run(job, { signal: context.signal });
-    if (span.recording)
-      span.set({
-        'http.response.status_code': result.status,
-        'flowpool.attempts': result.attempts,
-        'flowpool.worker': result.worker,
-      });
-    if (result.status >= 400) span.fail(String(result.status), `answered ${result.status}`);
-    return result;
-  } catch (error) {
-    const info = toNodeErrorInfo(error);
-    span.fail(info.code, info.message);
-    throw error;
-  } finally {
-    span.end();
-  }
+  const result = await context.runtime.run(job, { signal: context.signal });
+  if (span.recording)
+    span.set({
+      'http.response.status_code': result.status,
+      'flowpool.attempts': result.attempts,
+      'flowpool.worker': result.worker,
+    });
+  return result;
 }
 
 function parseJson(body: unknown): unknown {

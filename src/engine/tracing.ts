@@ -1,14 +1,18 @@
 /**
- * Optional OpenTelemetry spans for workflow runs. `@opentelemetry/api` is an optional peer dependency:
- * it is loaded on the first traced run, and when it is not installed every span is a no-op. No SDK is
+ * Optional OpenTelemetry spans for workflow runs. `@opentelemetry/api` is an optional peer dependency,
+ * loaded once by observe/otel.ts (shared with the runtime's request spans); when it is not installed
+ * every span is a no-op. No SDK is
  * bundled: spans go wherever the application registered its tracer provider (none registered: the
  * API's own no-op spans, which record nothing).
  *
- * Shape: `workflow.run` (one per run) > `workflow.node` (one per node that runs) > `HTTP <method>`
- * (one per HTTP job, kind client, made on the main thread around the runner's `run`). The job span's
- * W3C `traceparent` goes into the job's headers, so the server (and the trace) sees the job as its child.
+ * Shape: `workflow.run` (one per run) > `workflow.node` (one per node that runs) > `<method>` (the
+ * runtime's CLIENT span per attempt, observe/request-spans.ts). An http node's job carries its node span's
+ * W3C `traceparent`, which the runtime takes as its request spans' parent and replaces with theirs.
  */
 import type * as Otel from '@opentelemetry/api';
+import { otelApi, type OtelApi } from '../observe/otel.js';
+
+export { urlForSpan } from '../observe/otel.js';
 
 export type SpanAttributes = Record<string, string | number | boolean>;
 
@@ -35,25 +39,14 @@ export const NO_SPAN: TraceSpan = Object.freeze({
   traceparent: () => undefined,
 });
 
-type Api = typeof Otel;
-
-let loading: Promise<Api | undefined> | undefined;
-
-/** The API module, once; undefined when it is not installed. */
-function loadApi(): Promise<Api | undefined> {
-  loading ??= import('@opentelemetry/api').then(
-    (api) => api,
-    () => undefined,
-  );
-  return loading;
-}
+type Api = OtelApi;
 
 /**
  * Starts a run's root span under the caller's active context (so a run inside the application's own
  * span joins its trace). NO_SPAN when `@opentelemetry/api` is not installed.
  */
-export async function startRootSpan(tracerName: string, name: string, attributes: SpanAttributes): Promise<TraceSpan> {
-  const api = await loadApi();
+export function startRootSpan(tracerName: string, name: string, attributes: SpanAttributes): TraceSpan {
+  const api = otelApi();
   if (api === undefined) return NO_SPAN;
   const tracer = api.trace.getTracer(tracerName);
   return new OtelSpan(api, tracer, tracer.startSpan(name, { attributes }, api.context.active()));
@@ -99,20 +92,4 @@ class OtelSpan implements TraceSpan {
     const flags = (context.traceFlags & 0xff).toString(16).padStart(2, '0');
     return `00-${context.traceId}-${context.spanId}-${flags}`;
   }
-}
-
-/**
- * A URL as a span may carry it: no user name or password, and query values replaced by `REDACTED`
- * (keys kept), as OpenTelemetry's HTTP conventions advise; tokens often travel in queries.
- */
-export function urlForSpan(url: string): string {
-  if (!URL.canParse(url)) return '';
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  parsed.hash = '';
-  const keys = [...parsed.searchParams.keys()];
-  if (keys.length === 0) return parsed.href;
-  parsed.search = '';
-  return `${parsed.href}?${keys.map((key) => `${encodeURIComponent(key)}=REDACTED`).join('&')}`;
 }

@@ -12,6 +12,7 @@ import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import { Deadlines } from '../timing/deadlines.js';
 import type { JobRun } from './job-run.js';
+import { requestStarted } from './request-events.js';
 import { withJobId, type Settlements } from './settlement.js';
 
 /** What the lifecycle needs of the shards (threads/shards.ts): each worker's outbox. A fake serves tests. */
@@ -161,6 +162,7 @@ export class Attempts {
     // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
     run.dispatch(ticket, now, this.#options.balancing === 'least-busy' ? -1 : ticket.slot);
     this.#shards.send(ticket.worker, run);
+    requestStarted(run, ticket.worker);
     if (jobStartChannel.hasSubscribers) {
       const job = run.job;
       jobStartChannel.publish({

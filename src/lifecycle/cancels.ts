@@ -6,6 +6,7 @@ import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { Coordinator } from '../scheduling/coordinator.js';
 import type { Attempts, WorkerOutboxes } from './attempts.js';
 import type { JobRun } from './job-run.js';
+import { requestFailed } from './request-events.js';
 import { withJobId, type Settlements } from './settlement.js';
 
 /**
@@ -48,6 +49,7 @@ export class Cancels {
         const ticket = run.ticket;
         if (ticket !== undefined && this.#shards.unsend(ticket.worker, run.id)) {
           this.#attempts.release(run.unsend());
+          requestFailed(run, ticket.worker, 'FLOWPOOL_ABORTED', 'the job was aborted before its request left');
           // Taken out of the outbox: an attempt that ends before it starts, neutral for the breaker.
           this.#attempts.record(run, { ok: false, code: 'FLOWPOOL_ABORTED' }, 0);
           this.#settlements.aborted(run, reason);

@@ -9,6 +9,7 @@ import type { ResolvedOptions } from '../config/options.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
+import { RequestSpans } from '../observe/request-spans.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator } from '../scheduling/coordinator.js';
 import type { ShardEvents } from '../threads/shards.js';
@@ -40,6 +41,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
   readonly #outcomes: Outcomes;
   readonly #cancels: Cancels;
   readonly #startupTimeoutMs: number;
+  readonly #spans = new RequestSpans();
   #nextId = 1;
   #destroyed = false;
   /** Every worker has started once: from then on a job's `timeoutMs` runs from its submission. */
@@ -77,6 +79,8 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
     overflow: boolean,
   ): void {
     const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
+    // In the caller's context (run() is synchronous up to here): the spans' parent is the caller's span.
+    const trace = this.#spans.begin(job);
     const run = new JobRun(
       this.#nextId++,
       job,
@@ -85,6 +89,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
       reject,
       this.#attempts.queueDeadlines,
       startupBound,
+      trace,
     );
     this.#settlements.track(run);
     if (signal !== undefined) {

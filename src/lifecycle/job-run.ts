@@ -10,6 +10,7 @@ import type { FlowpoolError } from '../errors/flowpool-error.js';
 import { dispatchPayload } from '../job/cookies.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
+import type { RequestTrace } from '../observe/request-spans.js';
 import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
 import type { OutgoingJob } from '../threads/outgoing-job.js';
@@ -25,6 +26,8 @@ export class JobRun implements Deadline, OutgoingJob {
   readonly id: number;
   readonly job: NormalizedJob;
   readonly submittedAt: number;
+  /** The job's OpenTelemetry spans, one per attempt; undefined when no tracer provider was registered at submission. */
+  readonly trace: RequestTrace | undefined;
   /** Set when a worker was ready to take the job: before that, the deadline is the startup bound's. */
   #clockStarted: boolean;
   #deadline: number;
@@ -62,6 +65,7 @@ export class JobRun implements Deadline, OutgoingJob {
   /**
    * `startupBoundMs`: undefined when a worker is ready to take the job now (its `timeoutMs` runs from
    * submission); otherwise how long the job may wait for the workers to start before its `timeoutMs` begins.
+   * `trace`: the job's spans (observe/request-spans.ts), when tracing.
    */
   constructor(
     id: number,
@@ -71,11 +75,13 @@ export class JobRun implements Deadline, OutgoingJob {
     reject: (error: FlowpoolError) => void,
     queueDeadlines: Deadlines<JobRun>,
     startupBoundMs?: number,
+    trace?: RequestTrace,
   ) {
     this.#queueDeadlines = queueDeadlines;
     this.id = id;
     this.job = job;
     this.submittedAt = submittedAt;
+    this.trace = trace;
     this.#clockStarted = startupBoundMs === undefined;
     this.#deadline = submittedAt + (startupBoundMs ?? 0) + job.timeoutMs;
     this.#resolve = resolve;
@@ -203,6 +209,7 @@ export class JobRun implements Deadline, OutgoingJob {
     this.#admitted = admitted;
     this.#hop = undefined;
     this.#redirects = undefined;
+    this.trace?.startAttempt(this.job, this.#attempts);
   }
 
   /** The current hop waits in the coordinator's queue under `ticket`, on the deadline list until it leaves. */
@@ -239,7 +246,8 @@ export class JobRun implements Deadline, OutgoingJob {
       origin,
       hop?.path ?? job.path,
       hop?.method ?? job.method,
-      hop?.headers ?? job.headers,
+      // The attempt's span context, when it records: per dispatch, so a plain job's shared headers stay as they are.
+      this.trace === undefined ? (hop?.headers ?? job.headers) : this.trace.headers(hop?.headers ?? job.headers),
       hop === undefined ? job.body : hop.body,
       jobFlags(job.followRedirects, job.repeatable, job.responseType, job.profile),
       Math.max(1, Math.round(this.#deadline - now)),

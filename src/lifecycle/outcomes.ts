@@ -13,6 +13,7 @@ import type { AttemptResult } from '../traffic/traffic-controller.js';
 import type { JobNoConnection, JobOutcome, JobRedirect, JobSuccess } from '../wire/protocol.js';
 import type { Attempts } from './attempts.js';
 import { joinRedirects, type JobRun } from './job-run.js';
+import { requestAnswered, requestFailed } from './request-events.js';
 import { withJobId, type Settlements } from './settlement.js';
 
 const DESTROYED = 'the runtime was destroyed before the job finished';
@@ -41,8 +42,11 @@ export class Outcomes {
     const stream = isStreamSuccess(outcome);
     const sent = outcome.ok === false || outcome.ok === 'no-connection' ? outcome.sent : true;
     const ticket = run.answer(sent);
+    const worker = ticket?.worker ?? -1;
+    const now = performance.now();
     if (run.state === 'settled') {
       // The caller was answered already (deadline watchdog): record the attempt, free the slot, nothing more.
+      requestAnswered(run, worker, outcome, now);
       if (stream) void outcome.body.cancel();
       this.#attempts.record(run, attemptOutcome(outcome), 0);
       this.#attempts.release(ticket);
@@ -50,12 +54,14 @@ export class Outcomes {
       return;
     }
     // A streamed body keeps its slot until it ends or is cancelled (the result is handed over at its headers).
-    if (!stream) this.#attempts.release(ticket);
+    if (!stream) {
+      this.#attempts.release(ticket);
+      requestAnswered(run, worker, outcome, now);
+    }
     if (outcome.ok === 'redirect' || outcome.ok === 'no-connection') {
       this.#handedBack(run, outcome);
       return;
     }
-    const now = performance.now();
     let attempt: AttemptResult;
     let error: FlowpoolError | undefined;
     if (outcome.ok) {
@@ -66,15 +72,14 @@ export class Outcomes {
       attempt = { ok: false, code: error.code };
     }
     this.#attempts.record(run, attempt, now - run.dispatchedAt);
-    const worker = ticket?.worker ?? -1;
     if (run.cancelPending) {
-      if (stream) this.#dropStream(outcome, ticket);
+      if (stream) this.#dropStream(run, outcome, ticket);
       this.#settlements.aborted(run);
       return;
     }
     if (!this.#destroyed() && this.#attempts.scheduleRetry(run, attempt, now)) {
       // Not for a stream (never repeatable), but its slot must not leak if the rules ever say so.
-      if (stream) this.#dropStream(outcome, ticket);
+      if (stream) this.#dropStream(run, outcome, ticket);
       return;
     }
     if (stream) this.#succeedStreaming(run, outcome, ticket, now, worker);
@@ -82,7 +87,8 @@ export class Outcomes {
     else if (error !== undefined) this.#settlements.fail(run, error);
   }
 
-  #dropStream(outcome: StreamSuccess, ticket: Ticket<JobRun> | undefined): void {
+  #dropStream(run: JobRun, outcome: StreamSuccess, ticket: Ticket<JobRun> | undefined): void {
+    requestAnswered(run, ticket?.worker ?? -1, outcome, performance.now());
     void outcome.body.cancel();
     this.#attempts.release(ticket);
   }
@@ -113,6 +119,7 @@ export class Outcomes {
       // Posted to a thread that died: its request may have been written. Never posted: certainly not.
       const mayHaveSent = run.state !== 'dispatched';
       const ticket = run.answer(mayHaveSent);
+      requestFailed(run, ticket?.worker ?? -1, 'FLOWPOOL_WORKER_CRASHED', error.message);
       this.#attempts.record(run, { ok: false, code: 'FLOWPOOL_WORKER_CRASHED' }, 0);
       this.#attempts.release(ticket);
       if (run.state === 'settled') {
@@ -173,6 +180,7 @@ export class Outcomes {
   ): void {
     run.holdForStream(ticket);
     const held = holdUntilBodyEnds(outcome, () => {
+      requestAnswered(run, worker, outcome, performance.now());
       this.#attempts.release(run.streamEnded());
       this.#settlements.finished(run);
     });

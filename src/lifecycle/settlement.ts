@@ -65,6 +65,8 @@ export class Settlements {
 
   fail(run: JobRun, error: FlowpoolError): void {
     if (run.callerSettled) return;
+    // An attempt that ends with the job, before any outcome (queued too long, aborted, the deadline backstop).
+    run.trace?.failed(error.code, error.message);
     this.#stats.recordFailure(error.code);
     this.#stats.tenants.failed(run.job.tenant);
     if (jobEndChannel.hasSubscribers) {

@@ -6,6 +6,8 @@
  * - `flowpool:job:end`    `{ id, jobId?, origin, ok, status?, code?, attempts, durationMs }` once it settles
  * - `flowpool:job:retry`  `{ id, jobId?, origin, attempt, delayMs, status?, code? }` when a retry is scheduled
  * - `flowpool:circuit:change` `{ origin, from, to }` when a host's circuit breaker changes state
+ *
+ * One per request given to a worker: `flowpool:request:start`, `:end`, `:error` (request-channels.ts).
  */
 import { channel } from 'node:diagnostics_channel';
 

@@ -1,8 +1,9 @@
 /**
  * OpenTelemetry spans of a workflow run, recorded by the SDK's in-memory exporter: one span per run, a
- * child per node, a child per HTTP job (kind client: method, URL without query values, status, attempts,
- * worker), all in one trace; the job's W3C `traceparent` crosses to the worker thread with the job and
- * the loopback server sees it, naming the job's span as parent. With tracing off: no spans, no header.
+ * child per node, and under an http node the runtime's own CLIENT span per attempt (method, URL without
+ * query values, status), all in one trace; the request span's W3C `traceparent` crosses to the worker
+ * thread with the job and the loopback server sees it. With the executor's tracing off: no workflow spans,
+ * and the runtime's request span (it follows the registered provider) is a root.
  */
 import { trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('tracing', () => {
-  it('records run > node > HTTP job spans, and the server sees the job span as parent', async () => {
+  it('records run > node > request spans, and the server sees the request span as parent', async () => {
     const result = await createExecutor(runtime).run({
       workflow_id: 'traced',
       nodes: [
@@ -53,7 +54,7 @@ describe('tracing', () => {
     expect(result.status).toBe('success');
     const spans = exporter.getFinishedSpans();
     expect(spans.map((span) => span.name).sort()).toEqual([
-      'HTTP GET',
+      'GET',
       'workflow.node fetch',
       'workflow.node shout',
       'workflow.run',
@@ -62,7 +63,7 @@ describe('tracing', () => {
     const root = byName('workflow.run');
     const fetch = byName('workflow.node fetch');
     const shout = byName('workflow.node shout');
-    const job = byName('HTTP GET');
+    const job = byName('GET');
     if (root === undefined || fetch === undefined || shout === undefined || job === undefined)
       throw new Error('missing span');
     const traceId = root.spanContext().traceId;
@@ -76,15 +77,20 @@ describe('tracing', () => {
       'flowpool.execution.id': result.executionId,
       'flowpool.workflow.status': 'success',
     });
-    expect(fetch.attributes).toMatchObject({ 'flowpool.node.id': 'fetch', 'flowpool.node.type': 'http' });
+    expect(fetch.attributes).toMatchObject({
+      'flowpool.node.id': 'fetch',
+      'flowpool.node.type': 'http',
+      'http.response.status_code': 200,
+      'flowpool.attempts': 1,
+    });
+    expect(typeof fetch.attributes['flowpool.worker']).toBe('number');
     expect(job.kind).toBe(SpanKind.CLIENT);
     expect(job.attributes).toMatchObject({
       'http.request.method': 'GET',
       'url.full': `${server.origin}/trace?token=REDACTED&page=REDACTED`,
       'http.response.status_code': 200,
-      'flowpool.attempts': 1,
+      'http.request.resend_count': 0,
     });
-    expect(typeof job.attributes['flowpool.worker']).toBe('number');
     expect(traceparents).toEqual([`00-${traceId}-${job.spanContext().spanId}-01`]);
   });
 
@@ -94,20 +100,24 @@ describe('tracing', () => {
     });
     expect(result.status).toBe('error');
     const spans = exporter.getFinishedSpans();
-    for (const name of ['workflow.run', 'workflow.node gone', 'HTTP GET']) {
+    for (const name of ['workflow.run', 'workflow.node gone', 'GET']) {
       const span = spans.find((candidate) => candidate.name === name);
       expect(span?.status.code).toBe(SpanStatusCode.ERROR);
     }
     expect(spans.find((span) => span.name === 'workflow.node gone')?.attributes['error.type']).toBe('HTTP_STATUS');
+    expect(spans.find((span) => span.name === 'GET')?.attributes['error.type']).toBe('404');
     expect(traceparents).toHaveLength(1);
   });
 
-  it('tracing: false records nothing and sends no traceparent', async () => {
+  it("tracing: false records no workflow span; the runtime's request span is a root", async () => {
     const result = await createExecutor(runtime, { tracing: false }).run({
       nodes: [{ id: 'fetch', data: { url: `${server.origin}/plain` } }],
     });
     expect(result.status).toBe('success');
-    expect(exporter.getFinishedSpans()).toEqual([]);
-    expect(traceparents).toEqual([undefined]);
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.name)).toEqual(['GET']);
+    const [job] = spans;
+    expect(job?.parentSpanContext).toBeUndefined();
+    expect(traceparents).toEqual([`00-${job?.spanContext().traceId}-${job?.spanContext().spanId}-01`]);
   });
 });
