@@ -14,7 +14,9 @@ import { callerStopped, JobPipeline, withJobId } from '../lifecycle/job-pipeline
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
 import { parseOptions, type ResolvedOptions } from '../config/options.js';
-import type { ResolvedRuntimeOptions, RuntimeOptions } from '../config/runtime-options.js';
+import type { ResolvedRuntimeOptions } from '../config/runtime-options.js';
+import { CallerHooks, takeHooks } from './hooks.js';
+import type { RuntimeHooks, RuntimeOptions } from './hook-types.js';
 import { DestinationPolicy } from '../policy/index.js';
 import type { HttpResult } from '../job/result.js';
 import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
@@ -29,6 +31,7 @@ export type { RunOptions } from './result-types.js';
 import { coordinatorConfig } from './coordinator-config.js';
 
 export type { HttpResult } from '../job/result.js';
+export type { RuntimeOptions } from './hook-types.js';
 
 /** The runtime an engine embeds. */
 export interface Runtime {
@@ -64,7 +67,8 @@ export interface Runtime {
  * the option path, what was expected and what was received.
  */
 export function createRuntime(options?: RuntimeOptions): Runtime {
-  return new FlowpoolRuntime(parseOptions(options));
+  const { rest, hooks } = takeHooks(options);
+  return new FlowpoolRuntime(parseOptions(rest), hooks);
 }
 
 /** Origins forgotten when idle (and without open sockets) this often. */
@@ -80,13 +84,16 @@ class FlowpoolRuntime implements Runtime {
   readonly #pipeline: JobPipeline;
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #plainJobs: PlainJobs;
+  /** The caller's hooks; undefined for a runtime without any (its jobs never look further). */
+  readonly #hooks: CallerHooks | undefined;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, hooks: RuntimeHooks | undefined) {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
     this.#plainJobs = new PlainJobs(options, this.#policy);
+    this.#hooks = hooks === undefined ? undefined : new CallerHooks(hooks, (input) => this.#normalize(input));
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));
     this.#traffic = new TrafficController(options, systemClock, {
@@ -241,6 +248,14 @@ class FlowpoolRuntime implements Runtime {
         throw new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed');
       }
       const signal = options === undefined ? undefined : parseRunOptions(options).signal;
+      const hooks = this.#hooks;
+      if (hooks !== undefined) {
+        // Hooks see the job as the caller wrote it: the full parser has checked that it is an object.
+        const job = this.#normalize(input);
+        if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);
+        this.#pipeline.submit(job, signal, resolve, reject, overflow, hooks.forJob(input as object, job));
+        return;
+      }
       // Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema.
       const job = this.#plainJobs.normalize(input) ?? this.#normalize(input);
       if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);

@@ -16,12 +16,15 @@ import type { TrafficController } from '../traffic/traffic-controller.js';
 import type { JobOutcome } from '../wire/protocol.js';
 import { Attempts, type WorkerOutboxes } from './attempts.js';
 import { Cancels } from './cancels.js';
+import { HookSteps } from './hooks.js';
+import type { JobHooks } from './job-hooks.js';
 import { JobRun } from './job-run.js';
 import { Outcomes } from './outcomes.js';
 import { Settlements } from './settlement.js';
 
 export { callerStopped, withJobId } from './settlement.js';
 export type { WorkerOutboxes } from './attempts.js';
+export type { AfterResponseDecision, FlowpoolRetry, JobHooks } from './job-hooks.js';
 
 export interface PipelineParts {
   readonly options: ResolvedOptions;
@@ -39,6 +42,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
   readonly #attempts: Attempts;
   readonly #outcomes: Outcomes;
   readonly #cancels: Cancels;
+  readonly #hookSteps: HookSteps;
   readonly #startupTimeoutMs: number;
   #nextId = 1;
   #destroyed = false;
@@ -53,8 +57,24 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     this.#settlements = new Settlements(parts.stats, parts.traffic, () => {
       this.#cancels.expireUnanswered();
     });
-    this.#attempts = new Attempts({ ...parts, settlements: this.#settlements });
-    this.#outcomes = new Outcomes(this.#attempts, this.#settlements, parts.stats, () => this.#destroyed);
+    this.#hookSteps = new HookSteps({
+      settlements: this.#settlements,
+      traffic: parts.traffic,
+      admit: (run, overflow) => {
+        this.#attempts.admit(run, overflow);
+      },
+      release: (ticket) => {
+        this.#attempts.release(ticket);
+      },
+    });
+    this.#attempts = new Attempts({ ...parts, settlements: this.#settlements, hookSteps: this.#hookSteps });
+    this.#outcomes = new Outcomes(
+      this.#attempts,
+      this.#settlements,
+      parts.stats,
+      () => this.#destroyed,
+      this.#hookSteps,
+    );
     this.#cancels = new Cancels(parts.coordinator, parts.shards, this.#attempts, this.#settlements);
   }
 
@@ -68,16 +88,20 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     return this.#settlements.whenIdle();
   }
 
-  /** Takes a validated job. `overflow` lets runMany queue past maxQueue (it bounds its own concurrency). */
+  /**
+   * Takes a validated job. `overflow` lets runMany queue past maxQueue (it bounds its own concurrency).
+   * `hooks`: the caller's hooks for this job, when the runtime has any.
+   */
   submit(
     job: NormalizedJob,
     signal: AbortSignal | undefined,
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
     overflow: boolean,
+    hooks?: JobHooks,
   ): void {
     const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
-    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject, startupBound);
+    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject, startupBound, hooks);
     this.#settlements.track(run);
     if (signal !== undefined) {
       const onAbort = (): void => {
@@ -88,8 +112,12 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
         signal.removeEventListener('abort', onAbort);
       });
     }
-    this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
     this.#stats.tenants.submitted(job.tenant);
+    if (hooks !== undefined) {
+      this.#hookSteps.first(run, hooks, overflow);
+      return;
+    }
+    this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
     this.#attempts.admit(run, overflow);
   }
 

@@ -12,6 +12,7 @@ import type { HttpResult } from '../job/result.js';
 import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
 import type { HopRequest } from '../wire/protocol.js';
+import type { JobHooks } from './job-hooks.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
 
 export type Settlement =
@@ -19,8 +20,10 @@ export type Settlement =
 
 export class JobRun {
   readonly id: number;
-  readonly job: NormalizedJob;
   readonly submittedAt: number;
+  /** The caller's hooks for this job (lifecycle/hooks.ts); undefined for a runtime without hooks. */
+  readonly hooks: JobHooks | undefined;
+  #job: NormalizedJob;
   /** Set when a worker was ready to take the job: before that, the deadline is the startup bound's. */
   #clockStarted: boolean;
   #deadline: number;
@@ -42,6 +45,8 @@ export class JobRun {
   #withWorker = false;
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
+  /** While a hook runs: what to let go of (a streamed body) if the job is settled before it returns. */
+  #abandonHook: (() => void) | undefined;
 
   /**
    * `startupBoundMs`: undefined when a worker is ready to take the job now (its `timeoutMs` runs from
@@ -54,9 +59,11 @@ export class JobRun {
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
     startupBoundMs?: number,
+    hooks?: JobHooks,
   ) {
     this.id = id;
-    this.job = job;
+    this.#job = job;
+    this.hooks = hooks;
     this.submittedAt = submittedAt;
     this.#clockStarted = startupBoundMs === undefined;
     this.#deadline = submittedAt + (startupBoundMs ?? 0) + job.timeoutMs;
@@ -65,6 +72,11 @@ export class JobRun {
   }
 
   // ---- what it is now ------------------------------------------------------------------------------------
+
+  /** The job the current attempt sends: the caller's, or what its `beforeRequest` hook returned for it. */
+  get job(): NormalizedJob {
+    return this.#job;
+  }
 
   /** performance.now() at which the whole job's deadline (`timeoutMs`) passes. */
   get deadline(): number {
@@ -262,6 +274,31 @@ export class JobRun {
     this.#hop = next;
   }
 
+  /**
+   * A hook of the caller's runs: the job is in no queue, `timer` ends it at its deadline, and `abandon` (if
+   * any) runs should the job be settled before the hook returns. A hook may follow another (still 'hook').
+   */
+  awaitHook(timer: NodeJS.Timeout, abandon?: () => void): void {
+    if (this.#state !== 'hook') this.#move('hook');
+    clearTimeout(this.#timer);
+    this.#timer = timer;
+    this.#abandonHook = abandon;
+  }
+
+  /** The hook returned in time: its deadline timer is spent. */
+  hookReturned(): void {
+    this.#check('hook');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#abandonHook = undefined;
+  }
+
+  /** The job to send from now on: what `beforeRequest` returned (or `afterResponse` asked), validated. */
+  useJob(job: NormalizedJob): void {
+    this.#check('hook');
+    this.#job = job;
+  }
+
   /** Waits out a retry's delay before the next attempt. */
   backoff(timer: NodeJS.Timeout): void {
     this.#move('backoff');
@@ -283,11 +320,14 @@ export class JobRun {
    */
   settle(outcome: Settlement, streaming = false): boolean {
     if (this.callerSettled) return false;
+    const abandonHook = this.#abandonHook;
+    this.#abandonHook = undefined;
     this.#move(streaming ? 'streaming' : this.awaitsWorker ? 'abandoned' : 'settled');
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#detachSignal?.();
     this.#detachSignal = undefined;
+    abandonHook?.();
     // An abandoned job's ticket is released when its worker answers, a streaming one's when its body ends.
     if (this.#state === 'settled') this.#ticket = undefined;
     if (outcome.ok) this.#resolve(outcome.value);
@@ -297,7 +337,8 @@ export class JobRun {
 
   /** Keeps the ticket of a success whose body streams: released when the body ends. */
   holdForStream(ticket: Ticket<JobRun> | undefined): void {
-    this.#check('answered');
+    // From 'hook': afterResponse handed the streamed result back.
+    if (this.#state !== 'hook') this.#check('answered');
     this.#ticket = ticket;
   }
 
