@@ -18,6 +18,7 @@ export type SuiteName =
   | 'seed'
   | 'micro'
   | 'tracing'
+  | 'hooks'
   | 'https'
   | 'payload'
   | 'queue';
@@ -40,7 +41,7 @@ export interface BenchConfig {
   readonly output: { readonly json: string; readonly svg: string | undefined } | undefined;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,mix,seed,micro,tracing,https,payload,queue]`;
+const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,mix,seed,micro,tracing,hooks,https,payload,queue]`;
 
 const ALL_SUITES: readonly SuiteName[] = [
   'flood',
@@ -52,6 +53,7 @@ const ALL_SUITES: readonly SuiteName[] = [
   'seed',
   'micro',
   'tracing',
+  'hooks',
   'https',
   'payload',
 ];

@@ -17,6 +17,7 @@ import { sequentialTable, throughputTable, tinybenchTable } from './report/table
 import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
+import { hooksTable, runHooks } from './hooks.js';
 import { runHttps } from './https/run-https.js';
 import { queueTable, runQueueBench } from './queue/run-queue.js';
 import { abFailures, abTable, runAb } from './ab/run-ab.js';
@@ -122,6 +123,12 @@ async function main(): Promise<number> {
       log('\nTracing (workflow layer, OpenTelemetry spans per run, node and HTTP job)');
       const table = tracingTable(await runTracing(config, targets.origins[0] ?? ''), config);
       tables.push(`Tracing\n${table}`);
+      log(table);
+    }
+    if (config.suites.includes('hooks')) {
+      log('\nHooks (createRuntime({ hooks }): no hooks against a trivial beforeRequest, one process)');
+      const table = hooksTable(await runHooks(config, targets.origins[0] ?? ''), config);
+      tables.push(`Hooks\n${table}`);
       log(table);
     }
     if (config.suites.includes('https')) {

@@ -84,8 +84,9 @@ export interface RuntimeHooks {
 /** What `createRuntime` accepts: the options the schema checks (config/runtime-options.ts), and `hooks`. */
 export interface RuntimeOptions extends RuntimeOptionsWithoutHooks {
   /**
-   * Functions run on the caller's thread around each attempt of every job (docs/hooks.md). A runtime with
-   * hooks sends every job through the full validation; one without them pays nothing.
+   * Functions run on the caller's thread around each attempt of every job (docs/hooks.md). A job of a
+   * runtime with hooks is validated again from what `beforeRequest` returns; a runtime without them pays a
+   * field check per job.
    * @default undefined (no hooks)
    */
   hooks?: RuntimeHooks;

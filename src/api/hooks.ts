@@ -72,7 +72,7 @@ function invalidHooks(field: string, what: string, suggestion?: string): Flowpoo
 /** The runtime's hooks: one {@link JobHooks} per job. */
 export class CallerHooks {
   readonly #hooks: RuntimeHooks;
-  /** The runtime's full validation and policy check of a job (what `run()` does). */
+  /** The runtime's validation and policy check of a job (what `run()` does). */
   readonly #normalize: (input: unknown) => NormalizedJob;
 
   constructor(hooks: RuntimeHooks, normalize: (input: unknown) => NormalizedJob) {

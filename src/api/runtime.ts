@@ -93,7 +93,8 @@ class FlowpoolRuntime implements Runtime {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
     this.#plainJobs = new PlainJobs(options, this.#policy);
-    this.#hooks = hooks === undefined ? undefined : new CallerHooks(hooks, (input) => this.#normalize(input));
+    // What a hook returns is validated as run() validates a job: the plain path, else the full parser.
+    this.#hooks = hooks === undefined ? undefined : new CallerHooks(hooks, (input) => this.#validate(input));
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));
     this.#traffic = new TrafficController(options, systemClock, {
@@ -220,6 +221,11 @@ class FlowpoolRuntime implements Runtime {
     return this.#destroying;
   }
 
+  /** Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema. */
+  #validate(input: unknown): NormalizedJob {
+    return this.#plainJobs.normalize(input) ?? this.#normalize(input);
+  }
+
   /** The full parser, for every job the plain path does not take; then the policy on its URL. */
   #normalize(input: unknown): NormalizedJob {
     const job = normalizeJob(input, this.options);
@@ -248,18 +254,12 @@ class FlowpoolRuntime implements Runtime {
         throw new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed');
       }
       const signal = options === undefined ? undefined : parseRunOptions(options).signal;
-      const hooks = this.#hooks;
-      if (hooks !== undefined) {
-        // Hooks see the job as the caller wrote it: the full parser has checked that it is an object.
-        const job = this.#normalize(input);
-        if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);
-        this.#pipeline.submit(job, signal, resolve, reject, overflow, hooks.forJob(input as object, job));
-        return;
-      }
-      // Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema.
-      const job = this.#plainJobs.normalize(input) ?? this.#normalize(input);
+      const job = this.#validate(input);
       if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);
-      this.#pipeline.submit(job, signal, resolve, reject, overflow);
+      const hooks = this.#hooks;
+      // Hooks see the job as the caller wrote it (validation has checked that it is an object).
+      if (hooks === undefined) this.#pipeline.submit(job, signal, resolve, reject, overflow);
+      else this.#pipeline.submit(job, signal, resolve, reject, overflow, hooks.forJob(input as object, job));
     } catch (error) {
       // run() rejects only with FlowpoolError, whatever went wrong before the job was queued.
       const failure =

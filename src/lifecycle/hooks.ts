@@ -153,7 +153,7 @@ export class HookSteps {
   /**
    * Runs one hook with the job in state `hook`, then `next` with what it returned, if the job still waits for
    * it (its deadline or its caller's abort may have settled it meanwhile: then `abandon` ran, and the value is
-   * dropped). A rejection fails the job with its FlowpoolError.
+   * dropped). A rejection fails the job with its FlowpoolError (and `abandon` runs then too).
    */
   #await<T>(
     run: JobRun,
@@ -170,8 +170,8 @@ export class HookSteps {
         next(value);
       },
       (error: unknown) => {
+        // Settling from 'hook' runs `abandon` (JobRun.settle).
         if (run.state !== 'hook') return;
-        abandon?.();
         this.#settlements.fail(run, asFlowpoolError(run, hook, error));
       },
     );
