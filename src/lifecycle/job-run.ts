@@ -327,11 +327,12 @@ export class JobRun {
     this.#timer = undefined;
     this.#detachSignal?.();
     this.#detachSignal = undefined;
-    abandonHook?.();
     // An abandoned job's ticket is released when its worker answers, a streaming one's when its body ends.
     if (this.#state === 'settled') this.#ticket = undefined;
     if (outcome.ok) this.#resolve(outcome.value);
     else this.#reject(outcome.error);
+    // A hook still running is let go of (a streamed result it held is cancelled, its slot freed).
+    abandonHook?.();
     return true;
   }
 
