@@ -148,11 +148,15 @@ export class Attempts {
     this.#settlements.fail(run, error);
   }
 
-  /** A worker can take the job now: its `timeoutMs` starts (a queued job's deadline timer follows it). */
+  /**
+   * A worker can take the job now: its `timeoutMs` starts (the deadline timer of a queued job, or of a job
+   * whose hook runs, follows it).
+   */
   startClock(run: JobRun, now: number): void {
     if (!run.startClock(now)) return;
     const ticket = run.ticket;
     if (run.state === 'queued' && ticket !== undefined) run.rearmQueueTimer(this.#queueTimer(run, ticket));
+    else if (run.state === 'hook') this.#hookSteps.deadlineMoved(run);
   }
 
   /** Sends every ticket the coordinator placed since last asked to its worker's outbox. */

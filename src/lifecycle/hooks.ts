@@ -44,6 +44,8 @@ export class HookSteps {
   readonly #traffic: TrafficController;
   readonly #admit: (run: JobRun, overflow: boolean) => void;
   readonly #release: (ticket: Ticket<JobRun> | undefined) => void;
+  /** The hook each job in state 'hook' runs (weak: a hook that never returns holds nothing here). */
+  readonly #running = new WeakMap<JobRun, HookName>();
 
   constructor(parts: HookStepParts) {
     this.#settlements = parts.settlements;
@@ -163,6 +165,7 @@ export class HookSteps {
     abandon?: () => void,
   ): void {
     run.awaitHook(this.#deadlineTimer(run, hook), abandon);
+    this.#running.set(run, hook);
     start().then(
       (value) => {
         if (run.state !== 'hook') return;
@@ -177,13 +180,19 @@ export class HookSteps {
     );
   }
 
+  /** The job's deadline moved earlier while a hook runs (its clock started with the workers): follow it. */
+  deadlineMoved(run: JobRun): void {
+    const hook = this.#running.get(run);
+    if (run.state === 'hook' && hook !== undefined) run.rearmHookTimer(this.#deadlineTimer(run, hook));
+  }
+
   #deadlineTimer(run: JobRun, hook: HookName): NodeJS.Timeout {
     // Node fires a longer delay after 1 ms: wait the longest it takes, and look again when it fires.
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - performance.now()));
     return setTimeout(() => {
       if (run.state !== 'hook') return;
       if (performance.now() < run.deadline) {
-        run.awaitHook(this.#deadlineTimer(run, hook));
+        run.rearmHookTimer(this.#deadlineTimer(run, hook));
         return;
       }
       this.#settlements.fail(

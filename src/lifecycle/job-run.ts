@@ -285,6 +285,13 @@ export class JobRun {
     this.#abandonHook = abandon;
   }
 
+  /** The job's deadline moved while a hook runs (the workers started): `timer` replaces its deadline timer. */
+  rearmHookTimer(timer: NodeJS.Timeout): void {
+    this.#check('hook');
+    clearTimeout(this.#timer);
+    this.#timer = timer;
+  }
+
   /** The hook returned in time: its deadline timer is spent. */
   hookReturned(): void {
     this.#check('hook');

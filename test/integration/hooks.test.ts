@@ -224,6 +224,20 @@ describe('hooks', () => {
     expect(server.requests).toBe(0);
   });
 
+  it('a hook hanging while the workers start ends at timeoutMs from their start, not at the startup bound', async () => {
+    const server = track(await startEchoServer());
+    const runtime = runtimeWith(
+      { beforeRequest: () => new Promise<HttpJob>(() => undefined) },
+      { startupTimeoutMs: 20_000 },
+    );
+    const started = performance.now();
+    // Submitted before ready(): its deadline is the startup bound's until a worker can take jobs.
+    const outcome = await settle(runtime.run({ url: `${server.origin}/early`, timeoutMs: 200 }));
+    expect(outcome.ok ? undefined : outcome.error.details).toMatchObject({ phase: 'hook', hook: 'beforeRequest' });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(server.requests).toBe(0);
+  });
+
   it("the caller's abort ends a job whose hook still runs: FLOWPOOL_ABORTED, sent false; what the hook returns later is dropped", async () => {
     const server = track(await startEchoServer());
     let release: ((job: HttpJob) => void) | undefined;
