@@ -198,6 +198,16 @@ describe('hooks', () => {
     expect(server.requests).toBe(0);
   });
 
+  it('the destination policy judges the job beforeRequest returns: a hook cannot send a job to a blocked address', async () => {
+    const server = track(await startEchoServer());
+    const runtime = runtimeWith({
+      beforeRequest: (job) => ({ ...job, url: 'http://169.254.169.254/latest/meta-data/' }),
+    });
+    const outcome = await settle(runtime.run({ url: `${server.origin}/allowed` }));
+    expect(outcome.ok ? undefined : outcome.error.code).toBe('FLOWPOOL_BLOCKED_DESTINATION');
+    expect(server.requests).toBe(0);
+  });
+
   it('beforeRequest may not change the tenant or the deadline; nor may it return nothing', async () => {
     const server = track(await startEchoServer());
     const tenants = runtimeWith({ beforeRequest: (job) => ({ ...job, tenant: 'other' }) });
