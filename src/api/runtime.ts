@@ -120,8 +120,8 @@ class FlowpoolRuntime implements Runtime {
     // Jobs wait in the coordinator (where limits apply) until each worker has booted.
     for (let shard = 0; shard < options.workers; shard++) this.#coordinator.setReady(shard, false);
     this.#shards.listen({
-      onPosted: (ids) => {
-        pipeline.onPosted(ids);
+      onLinkLost: (link, error) => {
+        pipeline.onLinkLost(link, error);
       },
       onOutcome: (id, outcome) => {
         pipeline.onOutcome(id, outcome);
@@ -229,7 +229,7 @@ class FlowpoolRuntime implements Runtime {
   /** The full parser, for every job the plain path does not take; then the policy on its URL. */
   #normalize(input: unknown): NormalizedJob {
     const job = normalizeJob(input, this.options);
-    const verdict = this.#policy.checkUrl(job.url);
+    const verdict = this.#policy.checkUrl(new URL(job.href));
     if (!verdict.allowed) {
       const reason = verdict.reason ?? 'blocked';
       throw new FlowpoolError(

@@ -183,7 +183,12 @@ export interface NormalizedJob extends Pick<
   | 'payload'
 > {
   readonly id: string | undefined;
-  readonly url: URL;
+  /** The URL as the WHATWG parser writes it (what the result's `url` says when nothing redirected). */
+  readonly href: string;
+  /** The URL's hostname (`[::1]` for an IPv6 literal): the key of per-host traffic rules. */
+  readonly hostname: string;
+  /** Path and query, as sent on the request line. */
+  readonly path: string;
   /** The job's whole deadline (a dispatch sends what is left of it). */
   readonly timeoutMs: number;
   readonly transform: string | undefined;
@@ -297,7 +302,9 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
   }
   return {
     id: job.id,
-    url,
+    href: url.href,
+    hostname: url.hostname,
+    path: `${url.pathname}${url.search}`,
     origin: url.origin,
     method,
     headers,

@@ -1,10 +1,13 @@
 /**
  * The fast path for the job most engines send most of the time: a plain object with an absolute http(s) URL
  * and at most a method, string headers, a response type, a deadline, an id and a tenant. Such a job needs no
- * schema walk: a few type checks decide it, the URL is parsed once, and what depends only on
- * the origin (the policy's verdict, the default header lines) is computed once per origin. Anything else, or
- * anything doubtful, returns undefined and goes through the full parser (job.ts), which also gives every error:
- * this path never refuses a job, so its errors cannot drift from the schema's.
+ * schema walk: a few type checks decide it, and what depends only on the URL's scheme and authority (the
+ * parsed origin and hostname, the policy's verdict, the default header lines) is computed once per distinct
+ * `scheme://authority` prefix. The rest of the URL is taken as it is written when it holds only characters
+ * the WHATWG parser leaves as they are and no dot segment (see {@link takenAsWritten}); any other URL is
+ * parsed whole. Anything else, or anything doubtful, returns undefined and goes through the full parser
+ * (job.ts), which also gives every error: this path never refuses a job, so its errors cannot drift from the
+ * schema's (test/unit/plain-job.test.ts holds the two side by side).
  */
 import { DEFAULTS } from '../config/options.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
@@ -27,16 +30,37 @@ const MAX_DEADLINE_MS = 2_147_483_647;
 /** Origins remembered at once; the table starts over when full (bounded under any flood). */
 const MAX_REMEMBERED = 4_096;
 
-/** What is the same for every plain job to one origin. */
+/** What is the same for every plain job to one origin (one `scheme://authority` prefix as written). */
 interface OriginFacts {
+  readonly origin: string;
+  readonly hostname: string;
   readonly verdict: PolicyVerdict;
   /** The default lines a job without headers of its own is sent with (shared, never mutated). */
   readonly defaultHeaders: readonly string[];
 }
 
+/** A prefix the parser does not take as a plain origin (credentials, no host, ...): such URLs are parsed whole. */
+const PARSE_WHOLE = null;
+
+/**
+ * The characters after the authority that the WHATWG URL parser leaves exactly as written in a path and in
+ * a query (none of its percent-encode sets holds them; no tab, newline, space, quote, backslash or `#`).
+ */
+const AS_WRITTEN = /^[/?][\w\-.~!$&()*+,;=:@/?%]*$/;
+/** A dot segment (`.`, `..`, or `%2e` forms) in the path part, which the parser would remove. */
+const DOT_SEGMENT = /^[^?]*\/(?:\.|%2e)/i;
+
+/** Whether `rest` (what follows the authority) is the path and query the parser would write. */
+function takenAsWritten(rest: string): boolean {
+  return AS_WRITTEN.test(rest) && !DOT_SEGMENT.test(rest);
+}
+
 export class PlainJobs {
   readonly #defaults: JobDefaults;
   readonly #policy: DestinationPolicy;
+  /** Per prefix as written (`http://Host:80` and `http://host` are two keys with the same facts). */
+  readonly #prefixes = new Map<string, OriginFacts | typeof PARSE_WHOLE>();
+  /** Per origin, for URLs parsed whole. */
   readonly #origins = new Map<string, OriginFacts>();
 
   constructor(defaults: JobDefaults, policy: DestinationPolicy) {
@@ -59,9 +83,29 @@ export class PlainJobs {
       return undefined;
     }
     if (fields === undefined) return undefined;
-    const url = this.#url(fields.url);
-    if (url === undefined) return undefined;
-    const facts = this.#facts(url);
+    const text = fields.url;
+    // After `http://` or `https://` (readPlainFields checked one of them), the authority runs to the first
+    // '/', '?', '#' or '\' (the parser's own rule for special schemes).
+    const start = text.charCodeAt(4) === 58 ? 7 : 8;
+    let end = start;
+    for (; end < text.length; end++) {
+      const c = text.charCodeAt(end);
+      if (c === 47 || c === 63 || c === 35 || c === 92) break;
+    }
+    const rest = end === text.length ? '' : text.slice(end);
+    let facts = rest === '' || takenAsWritten(rest) ? this.#prefixFacts(text.slice(0, end)) : PARSE_WHOLE;
+    let href: string;
+    let path: string;
+    if (facts !== PARSE_WHOLE) {
+      path = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? `/${rest}` : rest;
+      href = facts.origin + path;
+    } else {
+      const url = parseHttpUrl(text);
+      if (url === undefined) return undefined;
+      facts = this.#facts(url);
+      path = `${url.pathname}${url.search}`;
+      href = url.href;
+    }
     if (!facts.verdict.allowed) {
       const reason = facts.verdict.reason ?? 'blocked';
       const details = fields.id === undefined ? { reason } : { reason, jobId: fields.id };
@@ -74,8 +118,10 @@ export class PlainJobs {
     const repeatable = isRepeatable(method, undefined);
     return {
       id: fields.id,
-      url,
-      origin: url.origin,
+      href,
+      hostname: facts.hostname,
+      path,
+      origin: facts.origin,
       method,
       headers,
       body: undefined,
@@ -93,17 +139,16 @@ export class PlainJobs {
     };
   }
 
-  #url(text: string): URL | undefined {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return undefined;
-    }
-    // Credentials in the URL, or a URL the parser rewrote beyond recognition: the full path judges it.
-    if (url.username !== '' || url.password !== '' || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-      return undefined;
-    return url;
+  /** The facts of a `scheme://authority` prefix as written, parsed once; PARSE_WHOLE when it is not a plain origin. */
+  #prefixFacts(prefix: string): OriginFacts | typeof PARSE_WHOLE {
+    const known = this.#prefixes.get(prefix);
+    if (known !== undefined) return known;
+    const url = parseHttpUrl(prefix);
+    // No host (`http:///x` skips slashes to find one further on), or not what was written: parse such URLs whole.
+    const facts = url === undefined || url.hostname === '' || url.pathname !== '/' ? PARSE_WHOLE : this.#facts(url);
+    if (this.#prefixes.size >= MAX_REMEMBERED) this.#prefixes.clear();
+    this.#prefixes.set(prefix, facts);
+    return facts;
   }
 
   #facts(url: URL): OriginFacts {
@@ -112,7 +157,7 @@ export class PlainJobs {
     if (known !== undefined) return known;
     const defaultHeaders: string[] = [];
     addDefaultHeaders(defaultHeaders, url, undefined, true, this.#defaults);
-    const facts: OriginFacts = { verdict: this.#policy.checkUrl(url), defaultHeaders };
+    const facts: OriginFacts = { origin, hostname: url.hostname, verdict: this.#policy.checkUrl(url), defaultHeaders };
     if (this.#origins.size >= MAX_REMEMBERED) this.#origins.clear();
     this.#origins.set(origin, facts);
     return facts;
@@ -145,6 +190,20 @@ export class PlainJobs {
     }
     return headers;
   }
+}
+
+/** An absolute http(s) URL without credentials, or undefined (the full parser then judges the job). */
+function parseHttpUrl(text: string): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  // Credentials in the URL, or a URL the parser rewrote beyond recognition: the full path judges it.
+  if (url.username !== '' || url.password !== '' || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    return undefined;
+  return url;
 }
 
 interface PlainFields {

@@ -4,21 +4,21 @@
  * a named transition of the job's {@link JobRun}.
  */
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { dispatchPayload } from '../job/cookies.js';
 import type { ResolvedOptions } from '../config/options.js';
 import { jobRetryChannel, jobStartChannel } from '../observe/diagnostics.js';
 import type { RuntimeCounters } from '../observe/stats.js';
 import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
+import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
-import type { JobRequest } from '../wire/protocol.js';
+import { Deadlines } from '../timing/deadlines.js';
 import type { HookSteps } from './hooks.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
 
 /** What the lifecycle needs of the shards (threads/shards.ts): each worker's outbox. A fake serves tests. */
 export interface WorkerOutboxes {
-  /** Queues a request for the worker; it leaves with the others of this microtask checkpoint. */
-  send(worker: number, request: JobRequest): void;
+  /** Queues a job for the worker; its record is written when it leaves, with the others of this microtask checkpoint. */
+  send(worker: number, job: OutgoingJob): void;
   /** Takes a request back out of the outbox; false when it has left already. */
   unsend(worker: number, id: number): boolean;
   /** Asks the worker to abort a request it was posted; the cancel travels behind it. */
@@ -36,9 +36,6 @@ export interface AttemptParts {
   readonly hookSteps: HookSteps;
 }
 
-/** The longest delay setTimeout takes (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 export class Attempts {
   readonly #options: ResolvedOptions;
   readonly #coordinator: Coordinator<JobRun>;
@@ -47,6 +44,16 @@ export class Attempts {
   readonly #stats: RuntimeCounters;
   readonly #settlements: Settlements;
   readonly #hookSteps: HookSteps;
+  /**
+   * Every queued hop's deadline behind one timer (not one per job). Unreferenced: while a caller waits, the
+   * settlements' watchdog keeps the process alive.
+   */
+  readonly queueDeadlines = new Deadlines<JobRun>(
+    (run) => {
+      this.#queuedTooLong(run);
+    },
+    { unref: true },
+  );
 
   constructor(parts: AttemptParts) {
     this.#options = parts.options;
@@ -61,7 +68,7 @@ export class Attempts {
   /** Per-host admission before the coordinator: the circuit breaker (rate limits apply at dispatch). */
   admit(run: JobRun, overflow: boolean): void {
     const job = run.job;
-    const admission = this.#traffic.admit(job.origin, job.url.hostname);
+    const admission = this.#traffic.admit(job.origin, job.hostname);
     if (admission.kind === 'circuit-open') {
       this.#settlements.fail(
         run,
@@ -115,25 +122,16 @@ export class Attempts {
     }
     if (ticket.state === 'queued') {
       // The deadline covers waiting too: a job that cannot start in time fails as queued.
-      run.waitInQueue(ticket, this.#queueTimer(run, ticket));
+      run.waitInQueue(ticket);
       return;
     }
     this.dispatchPlaced();
   }
 
-  #queueTimer(run: JobRun, ticket: Ticket<JobRun>): NodeJS.Timeout {
-    // Node fires a longer delay after 1 ms: wait the longest it takes, and look again when it fires.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - performance.now()));
-    return setTimeout(() => this.#queuedTooLong(run, ticket), delay);
-  }
-
-  #queuedTooLong(run: JobRun, ticket: Ticket<JobRun>): void {
-    if (performance.now() < run.deadline && ticket.state === 'queued') {
-      run.rearmQueueTimer(this.#queueTimer(run, ticket));
-      return;
-    }
-    run.queueTimerFired();
-    if (!this.#coordinator.cancel(ticket)) return;
+  /** A queued hop's deadline passed (the list took it off): it fails as queued, or as never started. */
+  #queuedTooLong(run: JobRun): void {
+    const ticket = run.ticket;
+    if (run.state !== 'queued' || ticket === undefined || !this.#coordinator.cancel(ticket)) return;
     const error = run.clockStarted
       ? new FlowpoolError(
           'FLOWPOOL_TIMEOUT',
@@ -146,17 +144,6 @@ export class Attempts {
           withJobId(run.job, { phase: 'startup' as const }),
         );
     this.#settlements.fail(run, error);
-  }
-
-  /**
-   * A worker can take the job now: its `timeoutMs` starts (the deadline timer of a queued job, or of a job
-   * whose hook runs, follows it).
-   */
-  startClock(run: JobRun, now: number): void {
-    if (!run.startClock(now)) return;
-    const ticket = run.ticket;
-    if (run.state === 'queued' && ticket !== undefined) run.rearmQueueTimer(this.#queueTimer(run, ticket));
-    else if (run.state === 'hook') this.#hookSteps.deadlineMoved(run);
   }
 
   /** Sends every ticket the coordinator placed since last asked to its worker's outbox. */
@@ -175,46 +162,21 @@ export class Attempts {
     const run = ticket.payload;
     const now = performance.now();
     // Its worker is ready to take it: a job submitted while the workers started begins its timeoutMs now.
-    if (!run.clockStarted) run.startClock(now);
-    run.dispatch(ticket, now);
-    const job = run.job;
-    const hop = run.hop;
-    const redirects = run.redirects;
-    const request: JobRequest = {
-      id: run.id,
-      origin: hop?.origin ?? job.origin,
-      path: hop?.path ?? `${job.url.pathname}${job.url.search}`,
-      method: hop?.method ?? job.method,
-      headers: hop?.headers ?? job.headers,
-      body: hop === undefined ? job.body : hop.body,
-      responseType: job.responseType,
-      timeoutMs: Math.max(1, Math.round(run.deadline - now)),
-      maxResponseBytes: job.maxResponseBytes,
-      followRedirects: job.followRedirects,
-      maxRedirects: job.maxRedirects - (redirects?.length ?? 0),
-      jobTimeoutMs: job.timeoutMs,
-      jobMaxRedirects: job.maxRedirects,
-      // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
-      slot: this.#options.balancing === 'least-busy' ? -1 : ticket.slot,
-      repeatable: job.repeatable,
-      transform: job.transform,
-      // A plain job carries neither: no object is built for it.
-      payload:
-        job.cookieJar === undefined
-          ? job.payload
-          : dispatchPayload(job.payload, job.cookieJar, hop?.origin ?? job.origin).payload,
-    };
-    this.#shards.send(ticket.worker, request);
+    run.startClock(now);
+    // least-busy is the no-affinity baseline: each worker's own pool is capped, not the origin's total.
+    run.dispatch(ticket, now, this.#options.balancing === 'least-busy' ? -1 : ticket.slot);
+    this.#shards.send(ticket.worker, run);
     if (jobStartChannel.hasSubscribers) {
+      const job = run.job;
       jobStartChannel.publish({
         id: run.id,
         jobId: job.id,
-        origin: request.origin,
-        method: request.method,
+        origin: run.origin,
+        method: run.hop?.method ?? job.method,
         worker: ticket.worker,
         attempt: run.attempts,
         // 0 for the job's own request; n for a hop after n redirects (a redirect to another origin).
-        redirects: redirects?.length ?? 0,
+        redirects: run.redirects?.length ?? 0,
       });
     }
   }

@@ -58,7 +58,7 @@ export class HookSteps {
   first(run: JobRun, hooks: JobHooks, overflow: boolean): void {
     const beforeRequest = hooks.beforeRequest;
     if (beforeRequest === undefined) {
-      this.#traffic.recordFirstAttempt(run.job.origin, run.job.url.hostname);
+      this.#traffic.recordFirstAttempt(run.job.origin, run.job.hostname);
       this.#admit(run, overflow);
       return;
     }
@@ -69,7 +69,7 @@ export class HookSteps {
       (job) => {
         run.useJob(job);
         // Counted against the origin the job really goes to, once its hook has said which.
-        this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
+        this.#traffic.recordFirstAttempt(job.origin, job.hostname);
         this.#admit(run, overflow);
       },
     );

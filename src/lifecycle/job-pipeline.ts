@@ -34,7 +34,7 @@ export interface PipelineParts {
   readonly stats: RuntimeCounters;
 }
 
-export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' | 'onBatchFailed'> {
+export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost' | 'onBatchFailed'> {
   readonly #traffic: TrafficController;
   readonly #stats: RuntimeCounters;
   readonly #coordinator: Coordinator<JobRun>;
@@ -101,7 +101,16 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     hooks?: JobHooks,
   ): void {
     const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
-    const run = new JobRun(this.#nextId++, job, performance.now(), resolve, reject, startupBound, hooks);
+    const run = new JobRun(
+      this.#nextId++,
+      job,
+      performance.now(),
+      resolve,
+      reject,
+      this.#attempts.queueDeadlines,
+      startupBound,
+      hooks,
+    );
     this.#settlements.track(run);
     if (signal !== undefined) {
       const onAbort = (): void => {
@@ -117,7 +126,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
       this.#hookSteps.first(run, hooks, overflow);
       return;
     }
-    this.#traffic.recordFirstAttempt(job.origin, job.url.hostname);
+    this.#traffic.recordFirstAttempt(job.origin, job.hostname);
     this.#attempts.admit(run, overflow);
   }
 
@@ -129,7 +138,11 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     if (this.#started) return;
     this.#started = true;
     const now = performance.now();
-    for (const run of this.#settlements.values()) this.#attempts.startClock(run, now);
+    for (const run of this.#settlements.values()) {
+      run.startClock(now);
+      // A job whose hook runs has a deadline timer of its own: it follows the deadline.
+      if (run.state === 'hook') this.#hookSteps.deadlineMoved(run);
+    }
   }
 
   /**
@@ -157,12 +170,12 @@ export class JobPipeline implements Pick<ShardEvents, 'onPosted' | 'onOutcome' |
     this.#settlements.stop();
   }
 
-  onPosted(ids: readonly number[]): void {
-    this.#outcomes.posted(ids);
-  }
-
   onOutcome(id: number, outcome: JobOutcome): void {
     this.#outcomes.outcome(id, outcome);
+  }
+
+  onLinkLost(link: number, error: Error): void {
+    this.#outcomes.linkLost(link, error);
   }
 
   onBatchFailed(ids: readonly number[], error: Error): void {

@@ -1,16 +1,20 @@
 /**
  * One submitted job on the main thread: what it is, where it stands (a {@link JobState}), what it holds (its
- * coordinator ticket, its one timer, a pending cancel, the circuit breaker's admission) and the promise it
- * owes its caller. Every field that changes is private and written only by the named transitions below, each
+ * coordinator ticket, its retry's timer or its place on the queue's deadline list, a pending cancel, the
+ * circuit breaker's admission) and the promise it owes its caller. Every field that changes is private and written only by the named transitions below, each
  * checked against the table in job-state.ts (as each of BullMQ's `moveTo*` commands is the only writer of a
- * job's state); the caller's promise is settled in exactly one place (`settle`). Pure: no timers are started
- * and no threads touched here (test/unit/lifecycle-job-state.test.ts).
+ * job's state); the caller's promise is settled in exactly one place (`settle`). No timer is started and no
+ * thread touched here (test/unit/lifecycle-job-state.test.ts): the queue's deadline list is given.
  */
 import type { FlowpoolError } from '../errors/flowpool-error.js';
+import { dispatchPayload } from '../job/cookies.js';
 import type { NormalizedJob } from '../job/job.js';
 import type { HttpResult } from '../job/result.js';
 import type { Ticket } from '../scheduling/coordinator.js';
 import type { PassKind } from '../traffic/circuit-breaker.js';
+import type { OutgoingJob } from '../threads/outgoing-job.js';
+import type { Deadline, Deadlines } from '../timing/deadlines.js';
+import { jobExtra, jobFlags, writeJob, type JobsMessage } from '../wire/codec.js';
 import type { HopRequest } from '../wire/protocol.js';
 import type { JobHooks } from './job-hooks.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
@@ -18,7 +22,7 @@ import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from 
 export type Settlement =
   { readonly ok: true; readonly value: HttpResult } | { readonly ok: false; readonly error: FlowpoolError };
 
-export class JobRun {
+export class JobRun implements Deadline, OutgoingJob {
   readonly id: number;
   readonly submittedAt: number;
   /** The caller's hooks for this job (lifecycle/hooks.ts); undefined for a runtime without hooks. */
@@ -43,8 +47,20 @@ export class JobRun {
   #cancelReason: unknown;
   /** From dispatch until the worker answers (or the job is taken back out of the outbox). */
   #withWorker = false;
+  /** The origin slot the worker counts the hop's connections under (-1: the least-busy baseline's own pools). */
+  #wireSlot = -1;
+  /** The worker link the current hop was posted on (0: not posted since its dispatch). */
+  #postedOn = 0;
+  /** A retry's delay, or the deadline of a hook of the caller's while it runs. */
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
+  /** Queued hops fail at their deadline from this list (one timer for every queued job). */
+  readonly #queueDeadlines: Deadlines<JobRun>;
+  // The list's links (timing/deadlines.ts owns them): set while the current hop is queued.
+  dueAt = 0;
+  prevDue: Deadline | undefined;
+  nextDue: Deadline | undefined;
+  scheduled = false;
   /** While a hook runs: what to let go of (a streamed body) if the job is settled before it returns. */
   #abandonHook: (() => void) | undefined;
 
@@ -58,9 +74,11 @@ export class JobRun {
     submittedAt: number,
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
+    queueDeadlines: Deadlines<JobRun>,
     startupBoundMs?: number,
     hooks?: JobHooks,
   ) {
+    this.#queueDeadlines = queueDeadlines;
     this.id = id;
     this.#job = job;
     this.hooks = hooks;
@@ -155,6 +173,11 @@ export class JobRun {
     return this.#cancelPending;
   }
 
+  /** The worker link the current hop was posted on; 0 while it waits in an outbox (or was never posted). */
+  get postedOn(): number {
+    return this.#postedOn;
+  }
+
   /** The origin the current hop goes to. */
   get origin(): string {
     return this.#hop?.origin ?? this.job.origin;
@@ -163,21 +186,17 @@ export class JobRun {
   // ---- transitions ----------------------------------------------------------------------------------------
 
   /**
-   * A worker is ready to take the job: its `timeoutMs` starts now (it waited for the workers to start). True
-   * when the deadline moved (a queued job's timer must follow it).
+   * A worker is ready to take the job: its `timeoutMs` starts now (it waited for the workers to start); a
+   * queued hop's place on the deadline list follows.
    */
-  startClock(now: number): boolean {
-    if (this.#clockStarted || this.callerSettled) return false;
+  startClock(now: number): void {
+    if (this.#clockStarted || this.callerSettled) return;
     this.#clockStarted = true;
     this.#deadline = Math.min(this.#deadline, now + this.job.timeoutMs);
-    return true;
-  }
-
-  /** Replaces a queued job's deadline timer (its deadline moved). */
-  rearmQueueTimer(timer: NodeJS.Timeout): void {
-    this.#check('queued');
-    clearTimeout(this.#timer);
-    this.#timer = timer;
+    if (this.scheduled) {
+      this.dueAt = this.#deadline;
+      this.#queueDeadlines.add(this);
+    }
   }
 
   /** Keeps the caller's abort listener's remover, to detach it when the job settles. */
@@ -198,32 +217,64 @@ export class JobRun {
     this.#redirects = undefined;
   }
 
-  /** The current hop waits in the coordinator's queue under `ticket`; `timer` fails it at the deadline. */
-  waitInQueue(ticket: Ticket<JobRun>, timer: NodeJS.Timeout): void {
+  /** The current hop waits in the coordinator's queue under `ticket`, on the deadline list until it leaves. */
+  waitInQueue(ticket: Ticket<JobRun>): void {
     this.#check('queued');
     this.#ticket = ticket;
-    this.#timer = timer;
+    this.dueAt = this.#deadline;
+    this.#queueDeadlines.add(this);
   }
 
-  /** The queued hop's deadline passed: its timer is spent. */
-  queueTimerFired(): void {
-    this.#timer = undefined;
-  }
-
-  /** The coordinator gave the hop a worker; it waits in the outbox. */
-  dispatch(ticket: Ticket<JobRun>, now: number): void {
+  /** The coordinator gave the hop a worker; it waits in the outbox. `wireSlot`: see {@link writeTo}. */
+  dispatch(ticket: Ticket<JobRun>, now: number, wireSlot: number): void {
     this.#move('dispatched');
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#queueDeadlines.remove(this);
     this.#ticket = ticket;
+    this.#wireSlot = wireSlot;
+    this.#postedOn = 0;
     this.#withWorker = true;
     if (this.#hop === undefined) this.#dispatchedAt = now;
     this.#hopDispatchedAt = now;
   }
 
-  /** The outbox was posted to the worker. */
-  posted(): void {
-    this.#move('sent');
+  /**
+   * The current hop's wire record, written when its outbox leaves (threads/outgoing-job.ts): the job's own
+   * request or the hop handed back, with the time left to its deadline at `now`.
+   */
+  writeTo(message: JobsMessage, now: number): void {
+    const job = this.job;
+    const hop = this.#hop;
+    const origin = hop?.origin ?? job.origin;
+    writeJob(
+      message,
+      this.id,
+      origin,
+      hop?.path ?? job.path,
+      hop?.method ?? job.method,
+      hop?.headers ?? job.headers,
+      hop === undefined ? job.body : hop.body,
+      jobFlags(job.followRedirects, job.repeatable, job.responseType),
+      Math.max(1, Math.round(this.#deadline - now)),
+      job.maxResponseBytes,
+      job.maxRedirects - (this.#redirects?.length ?? 0),
+      job.timeoutMs,
+      job.maxRedirects,
+      this.#wireSlot,
+      // A plain job carries none of these: no object is built for it.
+      job.transform === undefined && job.payload === undefined && job.cookieJar === undefined
+        ? undefined
+        : jobExtra(
+            job.transform,
+            job.cookieJar === undefined ? job.payload : dispatchPayload(job.payload, job.cookieJar, origin).payload,
+          ),
+    );
+  }
+
+  /** The outbox was posted on worker link `link`: the worker has the hop (unless the caller was answered meanwhile). */
+  posted(link: number): void {
+    // Abandoned in the outbox (the caller was answered): the worker still has it, its answer frees the slot.
+    if (this.#state !== 'abandoned') this.#move('sent');
+    this.#postedOn = link;
   }
 
   /** The caller aborted after the job was posted: the cancel goes to the worker, whose answer settles it. */
@@ -330,6 +381,7 @@ export class JobRun {
     const abandonHook = this.#abandonHook;
     this.#abandonHook = undefined;
     this.#move(streaming ? 'streaming' : this.awaitsWorker ? 'abandoned' : 'settled');
+    this.#queueDeadlines.remove(this);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#detachSignal?.();

@@ -39,14 +39,6 @@ export class Outcomes {
     this.#hookSteps = hookSteps;
   }
 
-  /** The outbox of a shard was posted: these jobs are with the worker now. */
-  posted(ids: readonly number[]): void {
-    for (const id of ids) {
-      const run = this.#settlements.get(id);
-      if (run?.state === 'dispatched') run.posted();
-    }
-  }
-
   outcome(id: number, outcome: JobOutcome): void {
     const run = this.#settlements.get(id);
     if (run?.awaitsWorker !== true) {
@@ -116,11 +108,29 @@ export class Outcomes {
     this.#attempts.release(ticket);
   }
 
-  /** Jobs a worker died under (or that could not be posted): nothing of them reached the caller. */
+  /** Jobs that never left their outbox (their worker was gone, or the batch could not be posted). */
   batchFailed(ids: readonly number[], error: Error): void {
+    const runs: JobRun[] = [];
     for (const id of ids) {
       const run = this.#settlements.get(id);
-      if (run?.awaitsWorker !== true) continue;
+      if (run !== undefined) runs.push(run);
+    }
+    this.#unanswered(runs, error);
+  }
+
+  /** The worker behind link `link` died: the hops posted on it that it never answered. */
+  linkLost(link: number, error: Error): void {
+    const runs: JobRun[] = [];
+    for (const run of this.#settlements.all()) {
+      if (run.postedOn === link && run.awaitsWorker) runs.push(run);
+    }
+    this.#unanswered(runs, error);
+  }
+
+  /** Jobs a worker died under (or that could not be posted): nothing of them reached the caller. */
+  #unanswered(runs: readonly JobRun[], error: Error): void {
+    for (const run of runs) {
+      if (!run.awaitsWorker) continue;
       // Posted to a thread that died: its request may have been written. Never posted: certainly not.
       const mayHaveSent = run.state !== 'dispatched';
       const ticket = run.answer(mayHaveSent);
@@ -196,7 +206,7 @@ export class Outcomes {
       status: outcome.status,
       headers: outcome.headers,
       body: outcome.body,
-      url: redirects.at(-1) ?? run.job.url.href,
+      url: redirects.at(-1) ?? run.job.href,
       redirects,
       bytes: outcome.bytes,
       timings: {

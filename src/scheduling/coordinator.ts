@@ -418,6 +418,9 @@ export class Coordinator<T> {
     let remaining = this.#waitingOrigins.size;
     for (const origin of this.#waitingOrigins) {
       if (remaining-- <= 0 || !this.#workers.hasCapacity()) return;
+      // Held by its own cap, or waiting for its rate's next token: no other origin's release can move it (its
+      // own release, or its token's timer, pumps it), so it keeps its turn.
+      if (origin.inflightTotal >= origin.limit || origin.wakeScheduled) continue;
       if (!this.#pump(origin)) {
         // Served in turn: an origin that could not go now waits behind the others next time.
         this.#waitingOrigins.delete(origin);

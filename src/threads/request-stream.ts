@@ -7,8 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import type { MessagePort } from 'node:worker_threads';
-import { bodySlot, encodeJobs, type JobsMessage } from '../wire/codec.js';
-import type { JobRequest } from '../wire/protocol.js';
+import { bodySlot, jobCount, type JobsMessage } from '../wire/codec.js';
 import { chunkChannel } from '../wire/chunk-port.js';
 import { FlowpoolError, serializeError } from '../errors/flowpool-error.js';
 
@@ -101,26 +100,26 @@ function asFlowpoolError(error: unknown): FlowpoolError {
 /** The port each streamed request body is fed to, made once (a batch that could not be posted is posted again). */
 const portsOfBodies = new WeakMap<ReadableStream<Uint8Array>, MessagePort>();
 
+const NO_TRANSFER: readonly MessagePort[] = Object.freeze([]);
+
 /**
- * A jobs message ready to post: each streamed request body replaced by the port its chunks go out on, and
- * those ports, to transfer. Jobs without a streamed body (nearly all) cost one instanceof each.
+ * Makes a jobs message ready to post: each streamed request body is replaced in it by the port its chunks go
+ * out on; returns those ports, to transfer. Jobs without a streamed body (nearly all) cost one instanceof each.
  */
-export function wireJobs(
-  jobs: readonly JobRequest[],
-  cancels: readonly number[],
-): { readonly message: JobsMessage; readonly transfer: MessagePort[] } {
-  const message = encodeJobs(jobs, cancels);
+export function transferStreamBodies(message: JobsMessage): readonly MessagePort[] {
   let transfer: MessagePort[] | undefined;
-  for (let i = 0; i < jobs.length; i++) {
-    const body = jobs[i]?.body;
+  const count = jobCount(message);
+  for (let i = 0; i < count; i++) {
+    const slot = bodySlot(i);
+    const body = message[slot];
     if (!(body instanceof ReadableStream)) continue;
-    let port = portsOfBodies.get(body);
+    let port = portsOfBodies.get(body as ReadableStream<Uint8Array>);
     if (port === undefined) {
-      port = sendChunks(body);
-      portsOfBodies.set(body, port);
+      port = sendChunks(body as ReadableStream<Uint8Array>);
+      portsOfBodies.set(body as ReadableStream<Uint8Array>, port);
     }
     (transfer ??= []).push(port);
-    message[bodySlot(i)] = port;
+    message[slot] = port;
   }
-  return { message, transfer: transfer ?? [] };
+  return transfer ?? NO_TRANSFER;
 }

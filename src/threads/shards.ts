@@ -11,25 +11,26 @@
  *
  * When a thread dies, the shard waits for two things: the thread's 'exit' (its sockets are gone, so its
  * connection units can be returned) and its job port's 'close' (every outcome it posted has been
- * delivered). Then the jobs still unanswered on it fail as crashed (see worker-link.ts).
+ * delivered). Then the jobs still unanswered on it fail as crashed (see worker-link.ts and outgoing-job.ts).
  */
 import type { Worker } from 'node:worker_threads';
 import type { ConnectionCounters } from '../wire/connection-counters.js';
 import type { ResolvedOptions } from '../config/options.js';
-import type { JobOutcome, JobRequest, WorkerBootData, WorkerStats } from '../wire/protocol.js';
+import type { JobOutcome, WorkerBootData, WorkerStats } from '../wire/protocol.js';
+import type { OutgoingJob } from './outgoing-job.js';
 import { ThreadHost, type AnnouncedThread } from './thread-host.js';
 import { WorkerLink } from './worker-link.js';
 import { transportBootData } from '../config/transport-options.js';
 
 export interface ShardEvents {
-  /** A shard's outbox was posted: these jobs are with its worker now. */
-  onPosted(ids: readonly number[]): void;
   /** A job finished on a worker (its outcome, success or typed failure). */
   onOutcome(id: number, outcome: JobOutcome): void;
   /**
-   * Jobs sent to a worker that died (or was stopped) before answering them. Called after every outcome
-   * the worker had posted was delivered.
+   * The worker behind the link numbered `link` died (or was stopped), and every outcome it had posted was
+   * delivered: the jobs posted on that link (OutgoingJob.posted) and not answered never will be.
    */
+  onLinkLost(link: number, error: Error): void;
+  /** Jobs that never left their outbox: their worker was gone, or the batch could not be posted. */
   onBatchFailed(ids: readonly number[], error: Error): void;
   /** A shard's worker died (crash, exit, out of memory); piscina starts a replacement. */
   onWorkerLost(shard: number): void;
@@ -38,8 +39,8 @@ export interface ShardEvents {
 }
 
 const IGNORED: ShardEvents = {
-  onPosted: () => undefined,
   onOutcome: () => undefined,
+  onLinkLost: () => undefined,
   onBatchFailed: () => undefined,
   onWorkerLost: () => undefined,
   onWorkerReady: () => undefined,
@@ -47,7 +48,7 @@ const IGNORED: ShardEvents = {
 
 /** What waits to leave for one shard at the end of the current microtask checkpoint. */
 interface Outbox {
-  jobs: JobRequest[];
+  jobs: OutgoingJob[];
   cancels: number[];
 }
 
@@ -128,8 +129,8 @@ export class Shards {
    * leaves as one message. (A setImmediate flush gathers more jobs per batch but measured no different on
    * the job port; the microtask keeps a lone job's latency lowest.)
    */
-  send(shard: number, request: JobRequest): void {
-    this.#outboxOf(shard).jobs.push(request);
+  send(shard: number, job: OutgoingJob): void {
+    this.#outboxOf(shard).jobs.push(job);
     this.#scheduleFlush();
   }
 
@@ -180,9 +181,7 @@ export class Shards {
           this.#failLater(jobs, this.#exiting[shard]?.diedOf ?? new Error('the worker is not running'));
         continue;
       }
-      if (link.post(jobs, cancels)) {
-        if (jobs.length > 0) this.#events.onPosted(jobs.map((job) => job.id));
-      } else {
+      if (!link.post(jobs, cancels)) {
         // Structured clone refused the batch (normalizeJob copies bodies, so nothing a caller passes should
         // get here). Thrown from this microtask it would be the engine's uncaught exception.
         this.#failLater(jobs, new Error('the jobs could not be sent to the worker (structured clone refused them)'));
@@ -190,7 +189,7 @@ export class Shards {
     }
   }
 
-  #failLater(jobs: readonly JobRequest[], error: Error): void {
+  #failLater(jobs: readonly OutgoingJob[], error: Error): void {
     const ids = jobs.map((job) => job.id);
     setImmediate(() => {
       this.#events.onBatchFailed(ids, error);
@@ -277,9 +276,7 @@ export class Shards {
   }
 
   #failUnanswered(link: WorkerLink): void {
-    const ids = link.takeUnanswered();
-    if (ids.length === 0) return;
-    this.#events.onBatchFailed(ids, link.diedOf ?? new Error(`the worker (thread ${link.threadId}) exited`));
+    this.#events.onLinkLost(link.serial, link.diedOf ?? new Error(`the worker (thread ${link.threadId}) exited`));
   }
 
   #detachAll(): void {

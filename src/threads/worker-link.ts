@@ -1,20 +1,22 @@
 /**
- * The main thread's end of one worker thread: comlink's control surface (stats), the job port that jobs and
- * cancels go out on and outcomes come back on, and the jobs posted there and not answered yet.
+ * The main thread's end of one worker thread: comlink's control surface (stats), and the job port that jobs
+ * and cancels go out on and outcomes come back on.
  *
- * What piscina does for its tasks when a worker dies, the link does for the jobs on its port: it knows
- * which ones never got an outcome. Node delivers a port's 'close' after every message the other side
- * posted before it closed (test/unit/worker-link.test.ts checks it), so once the job port has closed,
- * the unanswered jobs are exactly those the worker never finished.
+ * What piscina does for its tasks when a worker dies, the link makes possible for the jobs on its port: each
+ * job it posts is told the link's serial number (outgoing-job.ts), so the jobs that never got an outcome are
+ * those still marked with it when the port closes. Node delivers a port's 'close' after every message the
+ * other side posted before it closed (test/unit/worker-link.test.ts checks it), so once the job port has
+ * closed, those are exactly the jobs the worker never finished.
  */
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { receiveChunks } from '../wire/chunk-port.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
 import { isPort } from '../wire/transfer-list.js';
-import { wireJobs } from './request-stream.js';
-import { decodeOutcomes, type OutcomesMessage } from '../wire/codec.js';
-import type { JobOutcome, JobRequest, WorkerControl } from '../wire/protocol.js';
+import { transferStreamBodies } from './request-stream.js';
+import { decodeOutcomes, type JobsMessage, type OutcomesMessage } from '../wire/codec.js';
+import type { JobOutcome, WorkerControl } from '../wire/protocol.js';
+import type { OutgoingJob } from './outgoing-job.js';
 
 export interface WorkerLinkEvents {
   onOutcome(id: number, outcome: JobOutcome): void;
@@ -22,7 +24,11 @@ export interface WorkerLinkEvents {
   onJobsClosed(link: WorkerLink): void;
 }
 
+let nextSerial = 1;
+
 export class WorkerLink {
+  /** Names this link (never 0, never reused) to the jobs posted on it. */
+  readonly serial = nextSerial++;
   readonly threadId: number;
   /** stats() in the worker. Calls on a closed port never settle: check `reachable`. */
   readonly remote: Comlink.Remote<WorkerControl>;
@@ -32,7 +38,6 @@ export class WorkerLink {
   exited = false;
   readonly #control: MessagePort;
   readonly #jobs: MessagePort;
-  readonly #unanswered = new Set<number>();
   #controlClosed = false;
   #jobsClosed = false;
 
@@ -45,7 +50,6 @@ export class WorkerLink {
       this.#controlClosed = true;
     });
     const onOutcome = (id: number, outcome: JobOutcome): void => {
-      this.#unanswered.delete(id);
       events.onOutcome(id, this.#withStream(outcome));
     };
     jobs.on('message', (message: OutcomesMessage) => {
@@ -71,15 +75,22 @@ export class WorkerLink {
     return this.#jobsClosed;
   }
 
-  /** Sends jobs and cancels as one message. False, with nothing sent or recorded, if structured clone refused it. */
-  post(jobs: readonly JobRequest[], cancels: readonly number[]): boolean {
+  /**
+   * Sends jobs and cancels as one message, each job's record written now; each job is then told this link's
+   * serial. False, with nothing sent and no job told, if a record could not be written or structured clone
+   * refused the message.
+   */
+  post(jobs: readonly OutgoingJob[], cancels: readonly number[]): boolean {
     try {
-      const { message, transfer } = wireJobs(jobs, cancels);
-      this.#jobs.postMessage(message, transfer);
+      const message: JobsMessage = [jobs.length];
+      const now = performance.now();
+      for (const job of jobs) job.writeTo(message, now);
+      for (const id of cancels) message.push(id);
+      this.#jobs.postMessage(message, transferStreamBodies(message));
     } catch {
       return false;
     }
-    for (const job of jobs) this.#unanswered.add(job.id);
+    for (const job of jobs) job.posted(this.serial);
     return true;
   }
 
@@ -97,13 +108,6 @@ export class WorkerLink {
       );
     });
     return { ...outcome, body };
-  }
-
-  /** The jobs posted and never answered, each handed out once. */
-  takeUnanswered(): number[] {
-    const ids = [...this.#unanswered];
-    this.#unanswered.clear();
-    return ids;
   }
 
   /** Stops using the worker. The job port stays open unless `closeJobs`: a dead worker's closes itself. */

@@ -59,6 +59,9 @@ function hostAndPort(origin: string): string {
   return `${url.hostname}:${url.port === '' ? (url.protocol === 'https:' ? '443' : '80') : url.port}`;
 }
 
+/** The status class keys, made once rather than a string per response. */
+const STATUS_CLASSES: readonly string[] = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
 const PASS: Admission = { kind: 'go', pass: 'pass' };
 const PROBE: Admission = { kind: 'go', pass: 'probe' };
 
@@ -162,7 +165,7 @@ export class TrafficController {
     if (result.ok) {
       host.responses++;
       host.latency.record(latencyMs);
-      const statusClass = `${Math.floor(result.status / 100)}xx`;
+      const statusClass = STATUS_CLASSES[Math.floor(result.status / 100)] ?? `${Math.floor(result.status / 100)}xx`;
       host.statuses[statusClass] = (host.statuses[statusClass] ?? 0) + 1;
       const breakerOptions = this.#options.circuitBreaker;
       verdict = breakerOptions !== false && breakerOptions.failOn5xx && result.status >= 500 ? 'failure' : 'success';

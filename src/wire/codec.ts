@@ -34,39 +34,87 @@ const REPEATABLE = 2;
 const RESPONSE_TYPE_SHIFT = 2;
 
 /** What few jobs carry: sent as one optional slot, undefined for a plain job. */
-interface JobExtra {
+export interface JobExtra {
   readonly transform?: string;
   readonly payload?: JobPayload;
 }
 
-/** Appends one job's record to a jobs message under construction (after its count slot). */
-export function pushJob(message: JobsMessage, job: JobRequest): void {
-  const flags =
-    (job.followRedirects ? FOLLOW_REDIRECTS : 0) |
-    (job.repeatable ? REPEATABLE : 0) |
-    (RESPONSE_TYPES.indexOf(job.responseType) << RESPONSE_TYPE_SHIFT);
-  const extra: JobExtra | undefined =
-    job.transform === undefined && job.payload === undefined
-      ? undefined
-      : {
-          ...(job.transform === undefined ? {} : { transform: job.transform }),
-          ...(job.payload === undefined ? {} : { payload: job.payload }),
-        };
+/** The flags slot of a job record. */
+export function jobFlags(followRedirects: boolean, repeatable: boolean, responseType: ResponseType): number {
+  return (
+    (followRedirects ? FOLLOW_REDIRECTS : 0) |
+    (repeatable ? REPEATABLE : 0) |
+    (RESPONSE_TYPES.indexOf(responseType) << RESPONSE_TYPE_SHIFT)
+  );
+}
+
+/** The extra slot of a job record: undefined (no object) for a job with neither. */
+export function jobExtra(transform: string | undefined, payload: JobPayload | undefined): JobExtra | undefined {
+  if (transform === undefined && payload === undefined) return undefined;
+  return {
+    ...(transform === undefined ? {} : { transform }),
+    ...(payload === undefined ? {} : { payload }),
+  };
+}
+
+/**
+ * Appends one job's record, slot by slot: the main thread writes its jobs straight from their own records at
+ * the moment a batch leaves, with no object per job in between. `flags` from {@link jobFlags}, `extra` from
+ * {@link jobExtra}.
+ */
+export function writeJob(
+  message: JobsMessage,
+  id: number,
+  origin: string,
+  path: string,
+  method: string,
+  headers: readonly string[],
+  body: unknown,
+  flags: number,
+  timeoutMs: number,
+  maxResponseBytes: number,
+  maxRedirects: number,
+  jobTimeoutMs: number,
+  jobMaxRedirects: number,
+  slot: number,
+  extra: JobExtra | undefined,
+): void {
   message.push(
+    id,
+    origin,
+    path,
+    method,
+    headers,
+    body,
+    flags,
+    timeoutMs,
+    maxResponseBytes,
+    maxRedirects,
+    jobTimeoutMs,
+    jobMaxRedirects,
+    slot,
+    extra,
+  );
+}
+
+/** Appends the record of a job given as an object (tests, and any writer that has one). */
+export function pushJob(message: JobsMessage, job: JobRequest): void {
+  writeJob(
+    message,
     job.id,
     job.origin,
     job.path,
     job.method,
     job.headers,
     job.body,
-    flags,
+    jobFlags(job.followRedirects, job.repeatable, job.responseType),
     job.timeoutMs,
     job.maxResponseBytes,
     job.maxRedirects,
     job.jobTimeoutMs,
     job.jobMaxRedirects,
     job.slot,
-    extra,
+    jobExtra(job.transform, job.payload),
   );
 }
 
@@ -113,7 +161,12 @@ export function decodeJobs(
   for (; i < message.length; i++) onCancel(message[i] as number);
 }
 
-/** The jobs of a message (for the transfer list and for tests). */
+/** The number of jobs in a jobs message. */
+export function jobCount(message: JobsMessage): number {
+  return message[0] as number;
+}
+
+/** The jobs of a message (for tests). */
 export function jobsOf(message: JobsMessage): JobRequest[] {
   const jobs: JobRequest[] = [];
   decodeJobs(
@@ -183,16 +236,25 @@ export function decodeOutcomes(message: OutcomesMessage, onOutcome: (id: number,
     const setCookies = extra?.setCookies;
     switch (message[i + 1] as number) {
       case SUCCESS: {
-        const outcome: JobOutcome = {
-          ok: true,
-          status: message[i + 2] as number,
-          headers: unpackHeaders(message[i + 3] as string),
-          body: message[i + 4],
-          headersMs: message[i + 5] as number,
-          bytes: message[i + 6] as number,
-          ...(redirects === undefined ? {} : { redirects }),
-          ...(setCookies === undefined ? {} : { setCookies }),
-        };
+        const status = message[i + 2] as number;
+        const headers = unpackHeaders(message[i + 3] as string);
+        const body = message[i + 4];
+        const headersMs = message[i + 5] as number;
+        const bytes = message[i + 6] as number;
+        // Nearly every success has no extra: its object is built without spreading empty ones.
+        const outcome: JobOutcome =
+          extra === undefined
+            ? { ok: true, status, headers, body, headersMs, bytes }
+            : {
+                ok: true,
+                status,
+                headers,
+                body,
+                headersMs,
+                bytes,
+                ...(redirects === undefined ? {} : { redirects }),
+                ...(setCookies === undefined ? {} : { setCookies }),
+              };
         onOutcome(id, outcome);
         break;
       }

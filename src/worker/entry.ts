@@ -22,9 +22,10 @@ import type {
 import { receiveChunks } from '../wire/chunk-port.js';
 import { isPort, outcomeTransferables } from '../wire/transfer-list.js';
 import { createAgent } from './connect/agent.js';
-import { Deadlines } from './request/deadlines.js';
+import { Deadlines } from '../timing/deadlines.js';
 import { CANCELLED } from './request/failures.js';
 import { JobExecution, type ExecutionContext } from './request/job-execution.js';
+import type { ExpiringJob } from './request/execution-context.js';
 import { TransformRegistry } from './request/transforms.js';
 
 const boot = workerData as WorkerBootData;
@@ -44,7 +45,9 @@ const context: ExecutionContext = {
   policy,
   headersTimeoutMs: boot.agent.headersTimeoutMs,
   transforms: new TransformRegistry(boot.transforms),
-  deadlines: new Deadlines(),
+  deadlines: new Deadlines<ExpiringJob>((execution, now) => {
+    execution.expire(now);
+  }),
   onStaleRetry() {
     staleConnectionRetries++;
   },

@@ -12,6 +12,17 @@ describe('charset decoding', () => {
     expect(charsetLabel(['text/plain; charset=latin1', 'x'])).toBe('latin1');
   });
 
+  it('answers each value by its own label when values alternate and repeat (the last one is remembered)', () => {
+    const values = ['text/plain; charset=utf-8', 'text/html; charset=Shift_JIS', 'application/json', ''];
+    const labels = ['utf-8', 'shift_jis', undefined, undefined];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < values.length; i++) {
+        expect(charsetLabel(values[i])).toBe(labels[i]);
+        expect(charsetLabel(values[i])).toBe(labels[i]);
+      }
+    }
+  });
+
   it('maps every windows-1252 label to windows-1252, C1 holes kept', () => {
     const bytes = Uint8Array.of(0x80, 0x81, 0x9f, 0xe9);
     for (const label of ['latin1', 'iso-8859-1', 'windows-1252', 'us-ascii']) {

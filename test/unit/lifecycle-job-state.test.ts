@@ -7,6 +7,7 @@ import { JobRun } from '../../dist/src/lifecycle/job-run.js';
 import { canMove, IllegalTransitionError, TRANSITIONS, type JobState } from '../../dist/src/lifecycle/job-state.js';
 import type { Ticket } from '../../dist/src/scheduling/coordinator.js';
 import type { HttpResult } from '../../dist/src/job/result.js';
+import { Deadlines } from '../../dist/src/timing/deadlines.js';
 
 const STATES = Object.keys(TRANSITIONS) as JobState[];
 const DEFAULTS = {
@@ -17,17 +18,24 @@ const DEFAULTS = {
   retry: retrySchema.parse({}),
 };
 
-function newRun(): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[] } {
+function newRun(
+  submittedAt = 0,
+  startupBoundMs?: number,
+): { run: JobRun; results: HttpResult[]; errors: FlowpoolError[]; expired: Promise<JobRun> } {
   const results: HttpResult[] = [];
   const errors: FlowpoolError[] = [];
+  let onExpired!: (run: JobRun) => void;
+  const expired = new Promise<JobRun>((resolve) => (onExpired = resolve));
   const run = new JobRun(
     1,
     normalizeJob({ url: 'http://a.example/x', method: 'POST', body: 'b' }, DEFAULTS),
-    0,
+    submittedAt,
     (r) => results.push(r),
     (e) => errors.push(e),
+    new Deadlines<JobRun>(onExpired, { unref: true }),
+    startupBoundMs,
   );
-  return { run, results, errors };
+  return { run, results, errors, expired };
 }
 
 function ticketFor(run: JobRun): Ticket<JobRun> {
@@ -67,9 +75,9 @@ describe('JobRun: named transitions', () => {
     expect(run.state).toBe('new');
     run.startAttempt('pass');
     expect([run.state, run.attempts]).toEqual(['queued', 1]);
-    run.dispatch(ticketFor(run), 5);
+    run.dispatch(ticketFor(run), 5, 0);
     expect([run.state, run.dispatchedAt]).toEqual(['dispatched', 5]);
-    run.posted();
+    run.posted(1);
     const ticket = ticketFor(run);
     expect(run.awaitsWorker).toBe(true);
     expect(run.answer(true)?.worker).toBe(ticket.worker);
@@ -85,8 +93,8 @@ describe('JobRun: named transitions', () => {
   it('retry: answered -> backoff -> queued starts a new attempt', () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
-    run.posted();
+    run.dispatch(ticketFor(run), 1, 0);
+    run.posted(1);
     run.answer(false);
     const timer = setTimeout(() => {}, 0);
     run.backoff(timer);
@@ -100,8 +108,8 @@ describe('JobRun: named transitions', () => {
   it('redirect hand-back: answered -> queued on another origin, same attempt, keeps its first dispatch time', () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 10);
-    run.posted();
+    run.dispatch(ticketFor(run), 10, 0);
+    run.posted(1);
     run.answer(true);
     run.handBack(
       { origin: 'http://b.example', path: '/y', method: 'GET', headers: [], body: undefined },
@@ -109,7 +117,7 @@ describe('JobRun: named transitions', () => {
       true,
     );
     expect([run.state, run.attempts, run.origin]).toEqual(['queued', 1, 'http://b.example']);
-    run.dispatch(ticketFor(run), 20);
+    run.dispatch(ticketFor(run), 20, 0);
     expect([run.dispatchedAt, run.hopDispatchedAt]).toEqual([10, 20]);
     expect(run.redirects).toEqual(['http://b.example/y']);
   });
@@ -117,8 +125,8 @@ describe('JobRun: named transitions', () => {
   it('no-connection hand-back: answered -> queued with the same request, nothing marked sent', () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 10);
-    run.posted();
+    run.dispatch(ticketFor(run), 10, 0);
+    run.posted(1);
     run.answer(false);
     run.handBack(undefined, undefined, false);
     expect([run.state, run.attempts, run.hop, run.redirects, run.networkSent]).toEqual([
@@ -129,15 +137,15 @@ describe('JobRun: named transitions', () => {
       false,
     ]);
     // The job's own request, dispatched anew: its queued time includes the trip back.
-    run.dispatch(ticketFor(run), 20);
+    run.dispatch(ticketFor(run), 20, 0);
     expect([run.dispatchedAt, run.hopDispatchedAt]).toEqual([20, 20]);
   });
 
   it('crash re-run: answered -> queued as a new attempt, the hop forgotten', () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
-    run.posted();
+    run.dispatch(ticketFor(run), 1, 0);
+    run.posted(1);
     run.answer(false);
     run.startAttempt(undefined, true);
     expect([run.state, run.attempts, run.hop, run.crashReruns]).toEqual(['queued', 2, undefined, 1]);
@@ -146,7 +154,7 @@ describe('JobRun: named transitions', () => {
   it('an abort in the outbox: dispatched -> settled, nothing was sent', () => {
     const { run, errors } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
+    run.dispatch(ticketFor(run), 1, 0);
     expect(run.unsend()?.payload).toBe(run);
     expect(run.awaitsWorker).toBe(false);
     expect(run.settle(aborted)).toBe(true);
@@ -156,8 +164,8 @@ describe('JobRun: named transitions', () => {
   it('abandoned: the caller is settled while the worker holds it; its answer then settles the job', () => {
     const { run, errors } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
-    run.posted();
+    run.dispatch(ticketFor(run), 1, 0);
+    run.posted(1);
     expect(run.settle(aborted)).toBe(true);
     expect(run.state).toBe('abandoned');
     expect(run.callerSettled).toBe(true);
@@ -176,7 +184,7 @@ describe('JobRun: named transitions', () => {
   });
 
   it.each([
-    ['post before dispatch', (run: JobRun) => run.posted()],
+    ['post before dispatch', (run: JobRun) => run.posted(1)],
     ['answer while queued', (run: JobRun) => run.answer(false)],
     ['backoff while queued', (run: JobRun) => run.backoff(setTimeout(() => {}, 0))],
     [
@@ -200,7 +208,7 @@ describe('JobRun: named transitions', () => {
     run.startAttempt(undefined);
     run.settle(aborted);
     expect(() => run.startAttempt(undefined)).toThrow(IllegalTransitionError);
-    expect(() => run.dispatch(ticketFor(run), 1)).toThrow(IllegalTransitionError);
+    expect(() => run.dispatch(ticketFor(run), 1, 0)).toThrow(IllegalTransitionError);
   });
 });
 
@@ -209,8 +217,8 @@ describe('JobRun: what it holds', () => {
     const { run, results } = newRun();
     run.startAttempt('pass');
     const ticket = ticketFor(run);
-    run.dispatch(ticket, 1);
-    run.posted();
+    run.dispatch(ticket, 1, 0);
+    run.posted(1);
     const answered = run.answer(true);
     run.holdForStream(answered);
     const result = { status: 200 } as HttpResult;
@@ -224,24 +232,47 @@ describe('JobRun: what it holds', () => {
   it("a pending cancel is the record's own, readable by everyone and written by requestCancel only", () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
-    run.posted();
+    run.dispatch(ticketFor(run), 1, 0);
+    run.posted(1);
     expect(run.cancelPending).toBe(false);
     run.requestCancel();
     expect([run.cancelPending, run.state]).toEqual([true, 'sent']);
   });
 
-  it('the queue timer and the abort listener go when the caller is settled', () => {
+  it('the queue deadline and the abort listener go when the caller is settled', () => {
     const { run } = newRun();
     let detached = 0;
     run.watchSignal(() => detached++);
     run.startAttempt(undefined);
-    const timer = setTimeout(() => {}, 60_000);
-    run.waitInQueue(ticketFor(run), timer);
-    expect(run.ticket?.payload).toBe(run);
+    run.waitInQueue(ticketFor(run));
+    expect([run.ticket?.payload, run.scheduled, run.dueAt]).toEqual([run, true, run.deadline]);
     run.settle(aborted);
-    expect([detached, run.ticket, run.state]).toEqual([1, undefined, 'settled']);
-    clearTimeout(timer);
+    expect([detached, run.ticket, run.state, run.scheduled]).toEqual([1, undefined, 'settled', false]);
+  });
+
+  it('a queued hop leaves the deadline list when dispatched, and is expired by it when its deadline passes', async () => {
+    const dispatched = newRun();
+    dispatched.run.startAttempt(undefined);
+    dispatched.run.waitInQueue(ticketFor(dispatched.run));
+    dispatched.run.dispatch(ticketFor(dispatched.run), 1, 0);
+    expect(dispatched.run.scheduled).toBe(false);
+
+    // Submitted long ago: its deadline has passed, and the list's one timer hands it over.
+    const late = newRun(performance.now() - 10_000);
+    late.run.startAttempt(undefined);
+    late.run.waitInQueue(ticketFor(late.run));
+    expect(await late.expired).toBe(late.run);
+    expect(late.run.scheduled).toBe(false);
+  });
+
+  it("a queued hop's place on the list follows its deadline when the workers start", () => {
+    const { run } = newRun(0, 60_000);
+    run.startAttempt(undefined);
+    run.waitInQueue(ticketFor(run));
+    expect(run.dueAt).toBe(61_000);
+    run.startClock(100);
+    expect([run.clockStarted, run.dueAt, run.scheduled]).toEqual([true, 1_100, true]);
+    run.settle(aborted);
   });
 });
 
@@ -262,8 +293,8 @@ describe('JobRun: the hook state (createRuntime({ hooks }))', () => {
   it('answered -> hook -> hook (a retry asked, then beforeRequest) -> queued', () => {
     const { run } = newRun();
     run.startAttempt(undefined);
-    run.dispatch(ticketFor(run), 1);
-    run.posted();
+    run.dispatch(ticketFor(run), 1, 0);
+    run.posted(1);
     run.answer(true);
     const first = setTimeout(() => {}, 0);
     run.awaitHook(first);

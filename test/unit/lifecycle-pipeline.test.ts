@@ -16,15 +16,25 @@ import { coordinatorConfig } from '../../dist/src/api/coordinator-config.js';
 import { systemClock } from '../../dist/src/traffic/clock.js';
 import { TrafficController } from '../../dist/src/traffic/traffic-controller.js';
 import type { JobOutcome, JobRequest } from '../../dist/src/wire/protocol.js';
+import { jobsOf, type JobsMessage } from '../../dist/src/wire/codec.js';
+import type { OutgoingJob } from '../../dist/src/threads/outgoing-job.js';
+
+/** The worker link every fake post goes on. */
+const LINK = 1;
 
 class FakeOutboxes implements WorkerOutboxes {
+  /** Each job's wire record as it would leave, decoded as the worker decodes it. */
   readonly sent: { worker: number; request: JobRequest }[] = [];
   readonly cancels: number[] = [];
-  readonly #waiting = new Set<number>();
+  readonly #waiting = new Map<number, OutgoingJob>();
 
-  send(worker: number, request: JobRequest): void {
+  send(worker: number, job: OutgoingJob): void {
+    const message: JobsMessage = [1];
+    job.writeTo(message, performance.now());
+    const [request] = jobsOf(message);
+    if (request === undefined) throw new Error('the job wrote no record');
     this.sent.push({ worker, request });
-    this.#waiting.add(request.id);
+    this.#waiting.set(job.id, job);
   }
 
   unsend(_worker: number, id: number): boolean {
@@ -35,12 +45,12 @@ class FakeOutboxes implements WorkerOutboxes {
     this.cancels.push(id);
   }
 
-  /** What the shards do at the end of the microtask checkpoint: the outbox leaves. */
-  post(pipeline: JobPipeline): number[] {
-    const ids = [...this.#waiting];
+  /** What the shards do at the end of the microtask checkpoint: the outbox leaves, on link LINK. */
+  post(_pipeline: JobPipeline): number[] {
+    const jobs = [...this.#waiting.values()];
     this.#waiting.clear();
-    pipeline.onPosted(ids);
-    return ids;
+    for (const job of jobs) job.posted(LINK);
+    return jobs.map((job) => job.id);
   }
 }
 
@@ -181,8 +191,11 @@ describe('JobPipeline: a job from submission to settlement', () => {
     const h = harness();
     const get = h.submit({ url: 'http://127.0.0.1:9/get' });
     const post = h.submit({ url: 'http://127.0.0.1:9/post', method: 'POST', body: 'x' });
-    const ids = h.outboxes.post(h.pipeline);
-    h.pipeline.onBatchFailed(ids, new Error('worker exited with code 1'));
+    h.outboxes.post(h.pipeline);
+    // Another link's death concerns none of them.
+    h.pipeline.onLinkLost(LINK + 1, new Error('another worker exited'));
+    expect(h.outboxes.sent).toHaveLength(2);
+    h.pipeline.onLinkLost(LINK, new Error('worker exited with code 1'));
     const error = await rejection(post);
     expect(error.code).toBe('FLOWPOOL_WORKER_CRASHED');
     expect(h.outboxes.sent.map((s) => s.request.path)).toEqual(['/get', '/post', '/get']);
@@ -190,6 +203,18 @@ describe('JobPipeline: a job from submission to settlement', () => {
     h.pipeline.onOutcome(rerun ?? -1, ok(200));
     expect((await get).attempts).toBe(2);
     expect(h.stats.rerunsAfterCrash).toBe(1);
+  });
+
+  it('a POST whose batch never left its outbox is run again (it provably reached no server)', async () => {
+    const h = harness();
+    const post = h.submit({ url: 'http://127.0.0.1:9/post', method: 'POST', body: 'x' });
+    const [id] = [...h.outboxes.sent.map((s) => s.request.id)];
+    h.outboxes.unsend(0, id ?? -1);
+    h.pipeline.onBatchFailed([id ?? -1], new Error('the worker is not running'));
+    expect(h.outboxes.sent.map((s) => s.request.path)).toEqual(['/post', '/post']);
+    const [rerun] = h.outboxes.post(h.pipeline);
+    h.pipeline.onOutcome(rerun ?? -1, ok(200));
+    expect((await post).attempts).toBe(2);
   });
 
   it('a streamed body keeps the job (and its slot) until the caller has read it to the end', async () => {

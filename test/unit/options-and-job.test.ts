@@ -155,7 +155,7 @@ describe('normalizeJob: valid jobs', () => {
   it('applies the defaults', () => {
     const job = normalizeJob({ url: 'http://a.example:8080/p?q=1' }, DEFAULTS);
     expect(job.method).toBe('GET');
-    expect(job.url.href).toBe('http://a.example:8080/p?q=1');
+    expect(job.href).toBe('http://a.example:8080/p?q=1');
     expect(job.origin).toBe('http://a.example:8080');
     expect(job.headers).toEqual(DEFAULT_HEADERS);
     expect(job.body).toBeUndefined();

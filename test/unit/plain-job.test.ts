@@ -45,7 +45,61 @@ const INPUTS: readonly [string, () => unknown][] = [
   ['credentials in the URL', () => ({ url: 'http://u:p@127.0.0.1:9/' })],
   ['a deadline of 0', () => ({ url: 'http://127.0.0.1:9/', timeoutMs: 0 })],
   ['TRACE', () => ({ url: 'http://127.0.0.1:9/', method: 'TRACE' })],
+  ['a dot segment', () => ({ url: 'http://127.0.0.1:9/a/../b' })],
+  ['a hex IPv4 host and a default port', () => ({ url: 'http://0x7f.0.0.1:80/x?y' })],
+  ['a query without a path', () => ({ url: 'http://127.0.0.1:9?x=1' })],
+  ['characters the parser encodes', () => ({ url: 'http://127.0.0.1:9/a b"c?d e' })],
 ];
+
+/**
+ * URLs whose rest the fast path takes as written, and URLs it must parse whole: either way, what it keeps
+ * (href, origin, hostname, path) must be what the WHATWG parser says.
+ */
+const URLS: readonly string[] = [
+  'http://127.0.0.1:9/a?b=1',
+  'http://127.0.0.1:9',
+  'http://127.0.0.1:9?x=1',
+  'http://127.0.0.1:80/x',
+  'https://127.0.0.1:443/x',
+  'http://0x7f.0.0.1:9/x',
+  'http://127.1:9/x',
+  'http://127.0.0.1:/x',
+  'http://127.0.0.1:9 ',
+  'http://127.0.0.1:9/a/../b',
+  'http://127.0.0.1:9/a/./b',
+  'http://127.0.0.1:9/a/%2e%2E/b',
+  'http://127.0.0.1:9/.well-known/x',
+  'http://127.0.0.1:9/a?x=/../y',
+  'http://127.0.0.1:9/a b"c<d>?e f\'g',
+  'http://127.0.0.1:9/a#frag',
+  'http://127.0.0.1:9\\a\\b',
+  'http://127.0.0.1:9/a\tb',
+  'http:///127.0.0.1:9/x',
+  'http://127.0.0.1:9/a%20b?q=%zz',
+  'http://127.0.0.1:9/é?ü',
+  'http://127.0.0.1:9/{a}^`|',
+  'http://127.0.0.1:9/a!$&()*+,;=:@~-_.b?c/d?e',
+  'http://[::1]:9/x?y',
+  'http://[0:0::1]:9/x',
+];
+
+describe("plain jobs: the URL kept is the WHATWG parser's", () => {
+  const loose = parseOptions({ workers: 1, policy: { allow: ['127.0.0.0/8', '::1'] } });
+  const fast = new PlainJobs(loose, DestinationPolicy.compile(loose.policy));
+  it.each(URLS)('%s', (text) => {
+    const url = new URL(text);
+    // Twice: the second time the prefix's facts come from the table.
+    for (let i = 0; i < 2; i++) {
+      const job = fast.normalize({ url: text });
+      expect(job === undefined ? undefined : [job.href, job.origin, job.hostname, job.path]).toEqual([
+        url.href,
+        url.origin,
+        url.hostname,
+        `${url.pathname}${url.search}`,
+      ]);
+    }
+  });
+});
 
 function outcome(run: () => unknown): { ok: true; value: unknown } | { ok: false; code: string; field: unknown } {
   try {

@@ -36,8 +36,8 @@ describe('hostLimits keyed by host:port', () => {
   });
 
   it('applies when the runtime has already counted and admitted the job (its order of calls)', () => {
-    // runtime.ts #submit: recordFirstAttempt(job.origin, job.url.hostname), then #admit:
-    // admit(job.origin, job.url.hostname); the coordinator asks originRules only at submit, after both.
+    // runtime.ts #submit: recordFirstAttempt(job.origin, job.hostname), then #admit:
+    // admit(job.origin, job.hostname); the coordinator asks originRules only at submit, after both.
     const traffic = new TrafficController(
       parseOptions({ workers: 1, hostLimits: { 'api.test:8080': { rps: 5, concurrency: 2 } } }),
       new FakeClock(),

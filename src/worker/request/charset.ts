@@ -20,10 +20,25 @@ function sniffBom(bytes: Uint8Array): Bom | undefined {
   return undefined;
 }
 
+/**
+ * The content-type read last and its label: a server answers with the same value response after response, so
+ * the split below runs once per distinct value rather than once per response.
+ */
+let lastContentType = '';
+let lastLabel: string | undefined;
+
 /** The `charset` parameter of a content-type value, unquoted and lower-cased; undefined when absent. */
 export function charsetLabel(contentType: string | readonly string[] | undefined): string | undefined {
   const value = typeof contentType === 'string' ? contentType : contentType?.[0];
   if (typeof value !== 'string') return undefined;
+  if (value === lastContentType) return lastLabel;
+  const label = parseCharsetLabel(value);
+  lastContentType = value;
+  lastLabel = label;
+  return label;
+}
+
+function parseCharsetLabel(value: string): string | undefined {
   for (const parameter of value.split(';').slice(1)) {
     const equals = parameter.indexOf('=');
     if (equals === -1) continue;

@@ -2,7 +2,7 @@
 import type { DestinationPolicy } from '../../policy/index.js';
 import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
 import type { WorkerDispatcher } from '../connect/agent.js';
-import type { Deadlines } from './deadlines.js';
+import type { Deadline, Deadlines } from '../../timing/deadlines.js';
 import type { TransformRegistry } from './transforms.js';
 
 /** A job the context is told about (a JobExecution). */
@@ -10,12 +10,17 @@ export interface RunningJob {
   readonly job: JobRequest;
 }
 
+/** A running job on the worker's deadline list: it aborts itself when its deadline passes. */
+export interface ExpiringJob extends Deadline {
+  expire(now: number): void;
+}
+
 export interface ExecutionContext {
   readonly dispatcher: WorkerDispatcher;
   readonly policy: DestinationPolicy;
   readonly headersTimeoutMs: number;
   readonly transforms: TransformRegistry;
-  readonly deadlines: Deadlines;
+  readonly deadlines: Deadlines<ExpiringJob>;
   /** Counts resends after a stale keep-alive socket (for stats). */
   onStaleRetry(): void;
   /** The job's one outcome (called exactly once). */

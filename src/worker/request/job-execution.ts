@@ -8,14 +8,14 @@
  * only when the job or the response asks for them. Never throws: every failure becomes an outcome.
  */
 import type { Client, Dispatcher } from 'undici';
-import { hasHeader, STALE_SOCKET_CODES, type ExecutionContext } from './execution-context.js';
+import { hasHeader, STALE_SOCKET_CODES, type ExecutionContext, type ExpiringJob } from './execution-context.js';
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../../errors/flowpool-error.js';
 import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
 import { ConnectGuardError } from '../connect/address-guard.js';
 import { tlsFailure } from '../connect/tls-errors.js';
 import type { BodySink } from './body-sink.js';
 import { CookieSession } from './cookie-session.js';
-import type { Deadline } from './deadlines.js';
+import type { Deadline } from '../../timing/deadlines.js';
 import {
   CANCELLED,
   HEADERS_TIMEOUT,
@@ -33,11 +33,11 @@ import { successBody } from './success-body.js';
 
 export type { ExecutionContext } from './execution-context.js';
 
-export class JobExecution implements ReaderOwner, Deadline {
+export class JobExecution implements ReaderOwner, ExpiringJob {
   readonly job: JobRequest;
   readonly maxResponseBytes: number;
   readonly decode: boolean;
-  // Deadline links (deadlines.ts owns them).
+  // Deadline links (timing/deadlines.ts owns them).
   dueAt = 0;
   prevDue: Deadline | undefined;
   nextDue: Deadline | undefined;
@@ -123,7 +123,7 @@ export class JobExecution implements ReaderOwner, Deadline {
     this.#fail(this.#stoppedError(cause));
   }
 
-  /** deadlines.ts: the nearer of the total and the headers deadline has passed. */
+  /** timing/deadlines.ts: the nearer of the total and the headers deadline has passed. */
   expire(now: number): void {
     if (now >= this.#totalDueAt) this.abort(TOTAL_TIMEOUT);
     else this.abort(HEADERS_TIMEOUT);
