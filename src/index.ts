@@ -38,6 +38,7 @@ export type {
   HostTlsOptions,
   HostLimitOptions,
   TenantOptions,
+  ProfileSettings,
   Pem,
   ResolvedRuntimeOptions,
   ResolvedRuntimeOptions as ResolvedOptions,

@@ -7,14 +7,14 @@ import { ConnectionCounters } from '../wire/connection-counters.js';
 import { Coordinator } from '../scheduling/coordinator.js';
 import { circuitChangeChannel } from '../observe/diagnostics.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
-import { normalizeJob, type NormalizedJob } from '../job/job.js';
+import { normalizeJob, type JobDefaults, type NormalizedJob } from '../job/job.js';
 import type { HttpJob } from '../job/http-job.js';
 import { PlainJobs } from '../job/plain-job.js';
 import { callerStopped, JobPipeline, withJobId } from '../lifecycle/job-pipeline.js';
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
 import { parseOptions, type ResolvedOptions } from '../config/options.js';
-import type { ResolvedRuntimeOptions } from '../config/runtime-options.js';
+import type { ProfileSettings, ResolvedRuntimeOptions } from '../config/runtime-options.js';
 import { CallerHooks, takeHooks } from './hooks.js';
 import type { RuntimeHooks, RuntimeOptions } from './hook-types.js';
 import { DestinationPolicy } from '../policy/index.js';
@@ -29,6 +29,7 @@ import type { RunOptions, TypedHttpResult, TypedRun } from './result-types.js';
 
 export type { RunOptions } from './result-types.js';
 import { coordinatorConfig } from './coordinator-config.js';
+import { ProfileTable } from './profile-table.js';
 
 export type { HttpResult } from '../job/result.js';
 export type { RuntimeOptions } from './hook-types.js';
@@ -58,6 +59,12 @@ export interface Runtime {
   close(): Promise<void>;
   /** Rejects every queued and running job with `FLOWPOOL_CLOSED` and stops the workers. Idempotent. */
   destroy(): Promise<void>;
+  /**
+   * Adds or replaces a profile while running (credential rotation): jobs submitted from now on use the new
+   * settings; requests in flight finish on the old ones, whose connections close once idle. Rejects with
+   * `FLOWPOOL_INVALID_OPTIONS` naming the field (`options.profiles.<name>.tls.ca`) and changes nothing.
+   */
+  setProfile(name: string, settings: ProfileSettings): Promise<void>;
   /** The options in force, defaults filled in. */
   readonly options: ResolvedRuntimeOptions;
 }
@@ -84,6 +91,9 @@ class FlowpoolRuntime implements Runtime {
   readonly #pipeline: JobPipeline;
   readonly #sweepTimer: NodeJS.Timeout;
   readonly #plainJobs: PlainJobs;
+  readonly #profiles: ProfileTable;
+  /** The options as the full job parser reads them, with the profiles to look a job's up in. */
+  readonly #jobDefaults: JobDefaults;
   /** The caller's hooks; undefined for a runtime without any (its jobs never look further). */
   readonly #hooks: CallerHooks | undefined;
   #closing: Promise<void> | undefined;
@@ -92,7 +102,10 @@ class FlowpoolRuntime implements Runtime {
   constructor(options: ResolvedOptions, hooks: RuntimeHooks | undefined) {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
-    this.#plainJobs = new PlainJobs(options, this.#policy);
+    const profiles = new ProfileTable(options, this.#policy);
+    this.#profiles = profiles;
+    this.#plainJobs = new PlainJobs(options, this.#policy, (name) => profiles.plainNamed(name));
+    this.#jobDefaults = { ...options, profileNamed: (name) => profiles.named(name) };
     // What a hook returns is validated as run() validates a job: the plain path, else the full parser.
     this.#hooks = hooks === undefined ? undefined : new CallerHooks(hooks, (input) => this.#validate(input));
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
@@ -109,6 +122,7 @@ class FlowpoolRuntime implements Runtime {
       counters,
     );
     this.#shards = new Shards(options, counters);
+    for (const [index, profile] of profiles.workerProfiles()) this.#shards.setProfile(index, profile);
     const pipeline = new JobPipeline({
       options,
       coordinator: this.#coordinator,
@@ -186,6 +200,17 @@ class FlowpoolRuntime implements Runtime {
     return this.#shards.ready();
   }
 
+  setProfile(name: string, settings: ProfileSettings): Promise<void> {
+    try {
+      const [index, profile] = this.#profiles.set(name, settings);
+      // On each job port, ahead of every job normalised from now on: no worker sees a job before its profile.
+      this.#shards.setProfile(index, profile);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   async stats(): Promise<RuntimeStats> {
     const workers = await this.#shards.workerStats();
     return combineStats(
@@ -228,8 +253,8 @@ class FlowpoolRuntime implements Runtime {
 
   /** The full parser, for every job the plain path does not take; then the policy on its URL. */
   #normalize(input: unknown): NormalizedJob {
-    const job = normalizeJob(input, this.options);
-    const verdict = this.#policy.checkUrl(new URL(job.href));
+    const job = normalizeJob(input, this.#jobDefaults);
+    const verdict = this.#profiles.policyOf(job.profile).checkUrl(new URL(job.href));
     if (!verdict.allowed) {
       const reason = verdict.reason ?? 'blocked';
       throw new FlowpoolError(

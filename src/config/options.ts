@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { refuseForbiddenKeys } from './forbidden-keys.js';
-import { validatePolicyEntry } from '../policy/index.js';
+import { policySchema } from './policy-option.js';
+import { profilesSchema } from './profile-options.js';
 import { resolveProxy, transportOptionsShape } from './transport-options.js';
 import { tenantsSchema } from '../scheduling/tenants.js';
 import { guardedOptions, toValidationError } from '../errors/validation.js';
@@ -47,11 +48,6 @@ export const DEFAULTS = {
 
 const positiveInt = (max: number) => z.int().min(1).max(max);
 const durationMs = z.int().min(1).max(2_147_483_647);
-
-const policyEntry = z.string().superRefine((entry, ctx) => {
-  const problem = validatePolicyEntry(entry);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
 
 const ipAddress = z.string().refine((value) => isIP(value) !== 0, {
   error: 'expected an IPv4 or IPv6 address',
@@ -196,12 +192,7 @@ export const runtimeOptionsSchema = z.strictObject({
    * then the default: public unicast addresses only (loopback, private, link-local, metadata refused).
    * @default { allow: [], deny: [] }
    */
-  policy: z
-    .strictObject({
-      allow: z.array(policyEntry).max(10_000).default([]),
-      deny: z.array(policyEntry).max(10_000).default([]),
-    })
-    .default({ allow: [], deny: [] }),
+  policy: policySchema.default({ allow: [], deny: [] }),
   /**
    * Static name -> addresses overrides, like curl's `--resolve`. The policy still checks the addresses.
    * @default {}
@@ -335,6 +326,14 @@ export const runtimeOptionsSchema = z.strictObject({
    */
   tenants: tenantsSchema.default({}),
   /**
+   * Named sets of transport settings (TLS, proxy, policy, default headers and credentials) that a job picks
+   * with `job.profile`: per credential or per tenant what the options above set for the whole runtime. A
+   * field a profile gives replaces the runtime's; a field it leaves out is the runtime's. A job without
+   * `profile` uses the runtime's settings. `runtime.setProfile(name, settings)` adds or replaces one later.
+   * @default {}
+   */
+  profiles: profilesSchema.default({}),
+  /**
    * The label sets of the Prometheus metrics (`runtime.metrics()`), so their cardinality is the caller's
    * choice. `origin`: label per-host series by `origin` (scheme, host and port), by `host` (the host name
    * alone: every port and scheme of a host in one series) or not at all (`false`: one series for every
@@ -360,7 +359,7 @@ export type ResolvedOptions = Omit<z.output<typeof runtimeOptionsSchema>, 'worke
 };
 
 /** Records of the options whose keys are checked for `__proto__`, `constructor`, `prototype`. */
-const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy', 'tenants'] as const;
+const OPTION_RECORDS = ['resolve', 'hostLimits', 'transforms', 'policy', 'tenants', 'profiles'] as const;
 
 /**
  * Parses options once; throws `FLOWPOOL_INVALID_OPTIONS` naming the option path, and nothing else (a
@@ -381,6 +380,9 @@ function parseOptionsUnguarded(input: unknown): ResolvedOptions {
     });
   // Read once here so a bad proxy variable fails createRuntime before any thread or timer exists.
   if (result.data.proxy === 'env') resolveProxy('env', result.data.noProxy, process.env);
+  for (const profile of Object.values(result.data.profiles)) {
+    if (profile.proxy === 'env') resolveProxy('env', profile.noProxy ?? result.data.noProxy, process.env);
+  }
   const workers = result.data.workers ?? Math.max(1, availableParallelism());
   return { ...result.data, workers };
 }

@@ -273,6 +273,38 @@ export interface RuntimeOptions {
    * @default { origin: 'origin', tenant: true, maxLabelValues: 100 }
    */
   metrics?: MetricsOptions;
+  /**
+   * Named sets of transport settings a job picks with `job.profile` (per credential or per tenant what the
+   * options above set for the whole runtime). A field a profile gives replaces the runtime's; a field it
+   * leaves out is the runtime's. `runtime.setProfile(name, settings)` adds or replaces one while running.
+   * @default {}
+   */
+  profiles?: Record<string, ProfileSettings>;
+}
+
+/**
+ * One profile (see {@link RuntimeOptions.profiles}): each field as the runtime option of the same name. A
+ * field left out is the runtime's.
+ */
+export interface ProfileSettings {
+  /** @default the runtime's `tls` */
+  tls?: TlsOptions;
+  /** @default the runtime's `hostTls` */
+  hostTls?: Record<string, HostTlsOptions>;
+  /** @default the runtime's `proxy` */
+  proxy?: false | string;
+  /** @default the runtime's `noProxy` */
+  noProxy?: string[];
+  /** Destination rules for this profile's jobs and every redirect they follow. @default the runtime's `policy` */
+  policy?: { allow?: string[]; deny?: string[] };
+  /** @default the runtime's `hostAuth` */
+  hostAuth?: Record<string, AuthOptions>;
+  /** @default the runtime's `headers` */
+  headers?: Record<string, string>;
+  /** @default the runtime's `hostHeaders` */
+  hostHeaders?: Record<string, Record<string, string>>;
+  /** @default the runtime's `allowH2` */
+  allowH2?: boolean;
 }
 
 /** The label sets of the Prometheus metrics (see {@link RuntimeOptions.metrics}). */

@@ -26,9 +26,12 @@ export const hostPatternKey = z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)
 });
 
 /** A `hostAuth` key: a host pattern, optionally naming its scheme (`http://` lets it go over plain HTTP). */
-const hostAuthKey = z.string().regex(/^(https?:\/\/)?(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/i, {
-  error: 'expected a host pattern as in hostLimits, optionally prefixed with http:// (to allow plain HTTP) or https://',
-});
+export const hostAuthKey = z
+  .string()
+  .regex(/^(https?:\/\/)?(\*|(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?)$/i, {
+    error:
+      'expected a host pattern as in hostLimits, optionally prefixed with http:// (to allow plain HTTP) or https://',
+  });
 
 /** TLS settings, runtime-wide (`tls`) or for the hosts of one pattern (`hostTls`). */
 export const tlsSettingsSchema = z.strictObject({
@@ -62,7 +65,7 @@ export const tlsSettingsSchema = z.strictObject({
 });
 
 /** Per-pattern TLS settings may also turn HTTP/2 on or off for those hosts. */
-const hostTlsSettingsSchema = tlsSettingsSchema.extend({
+export const hostTlsSettingsSchema = tlsSettingsSchema.extend({
   /**
    * Negotiate HTTP/2 (ALPN) with these hosts.
    * @default the runtime's `allowH2`
@@ -91,9 +94,9 @@ const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'e
 const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), {
   error: `expected a header value without CR, LF or NUL ${HIDDEN}`,
 });
-const headerTable = z.record(headerName, headerValue);
+export const headerTable = z.record(headerName, headerValue);
 
-const proxyUrl = z
+export const proxyUrl = z
   .string()
   .max(2048, { error: `expected at most 2048 characters ${HIDDEN}` })
   .refine((value) => URL.canParse(value), {
@@ -104,7 +107,7 @@ const proxyUrl = z
     error: `expected an http: or https: proxy URL ${HIDDEN}`,
   });
 
-const noProxyEntry = z
+export const noProxyEntry = z
   .string()
   .min(1)
   .max(253)

@@ -102,6 +102,12 @@ export interface HttpJobFields {
    * @default 'default'
    */
   tenant?: string;
+  /**
+   * A profile of the runtime's `profiles` (or one added by `runtime.setProfile`): its TLS, proxy, policy,
+   * default headers and credentials instead of the runtime's. An unknown name is `FLOWPOOL_INVALID_JOB`.
+   * @default the runtime's own settings
+   */
+  profile?: string;
 }
 
 /**

@@ -128,6 +128,8 @@ export const jobSchema = z
     id: z.string().max(256).optional(),
     /** Whose job it is: tenants share each origin's queue by the weights of the runtime's `tenants`. @default 'default' */
     tenant: tenantName.optional(),
+    /** A profile of the runtime's `profiles`: its transport settings, policy and default headers. @default none */
+    profile: z.string().max(64).optional(),
   })
   .refine((job) => job.body === undefined || job.json === undefined, {
     error: 'expected either body or json, not both',
@@ -163,6 +165,14 @@ export interface JobDefaults extends HeaderDefaults {
   readonly maxRequestHeaderBytes?: number;
   /** Base a relative job URL is resolved against. */
   readonly baseUrl?: string | undefined;
+  /** A profile's index and header defaults by name; undefined for a name the runtime does not know. */
+  readonly profileNamed?: (name: string) => JobProfile | undefined;
+}
+
+/** What a job's profile changes on the main thread: the header defaults, and the index the worker knows it by. */
+export interface JobProfile {
+  readonly index: number;
+  readonly defaults: HeaderDefaults;
 }
 
 /**
@@ -200,6 +210,8 @@ export interface NormalizedJob extends Pick<
   readonly cookieJar: CookieJarLike | undefined;
   /** Whose job it is (`'default'` when the job named none). */
   readonly tenant: string;
+  /** The job's profile index; 0 for the runtime's own settings. */
+  readonly profile: number;
 }
 
 /**
@@ -282,8 +294,9 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     body = encodeJson(job.json, job.id);
     if (!hasContentType) headers.push('content-type', 'application/json');
   }
+  const profile = job.profile === undefined ? undefined : profileOf(job.profile, defaults, job.id);
   // Under everything the job set itself (src/job/request-headers.ts).
-  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, defaults);
+  addDefaultHeaders(headers, url, job.auth, job.decompress ?? true, profile?.defaults ?? defaults);
   // GET may carry a body (Elasticsearch-style search); a HEAD response has none to answer it with.
   if (body !== undefined && method === 'HEAD') {
     throw new FlowpoolError('FLOWPOOL_INVALID_JOB', `invalid job: job.body: expected no body with ${method}`, {
@@ -322,7 +335,19 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     payload: payloadOf(job),
     cookieJar: jarFor(job.cookies),
     tenant: job.tenant ?? DEFAULT_TENANT,
+    profile: profile?.index ?? 0,
   };
+}
+
+/** The job's profile; an unknown name is the caller's mistake, named like any other field. */
+function profileOf(name: string, defaults: JobDefaults, jobId: string | undefined): JobProfile {
+  const profile = defaults.profileNamed?.(name);
+  if (profile !== undefined) return profile;
+  throw new FlowpoolError(
+    'FLOWPOOL_INVALID_JOB',
+    `invalid job: job.profile: expected the name of a profile of the runtime (profiles or setProfile), received ${JSON.stringify(name)}`,
+    { field: 'job.profile', ...(jobId === undefined ? {} : { jobId }) },
+  );
 }
 
 /** Caps the header lines a caller sends: count and bytes, both known before anything is queued. */

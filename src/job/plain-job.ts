@@ -1,13 +1,13 @@
 /**
  * The fast path for the job most engines send most of the time: a plain object with an absolute http(s) URL
- * and at most a method, string headers, a response type, a deadline, an id and a tenant. Such a job needs no
- * schema walk: a few type checks decide it, and what depends only on the URL's scheme and authority (the
- * parsed origin and hostname, the policy's verdict, the default header lines) is computed once per distinct
- * `scheme://authority` prefix. The rest of the URL is taken as it is written when it holds only characters
- * the WHATWG parser leaves as they are and no dot segment (see {@link takenAsWritten}); any other URL is
- * parsed whole. Anything else, or anything doubtful, returns undefined and goes through the full parser
- * (job.ts), which also gives every error: this path never refuses a job, so its errors cannot drift from the
- * schema's (test/unit/plain-job.test.ts holds the two side by side).
+ * and at most a method, string headers, a response type, a deadline, an id, a tenant and a profile. Such a job
+ * needs no schema walk: a few type checks decide it, and what depends only on the URL's scheme and authority
+ * (the parsed origin and hostname, the policy's verdict, the default header lines) is computed once per
+ * distinct `scheme://authority` prefix (and per profile). The rest of the URL is taken as it is written when it
+ * holds only characters the WHATWG parser leaves as they are and no dot segment (see {@link takenAsWritten});
+ * any other URL is parsed whole. Anything else, or anything doubtful, returns undefined and goes through the
+ * full parser (job.ts), which also gives every error: this path never refuses a job, so its errors cannot
+ * drift from the schema's (test/unit/plain-job.test.ts holds the two side by side).
  */
 import { DEFAULTS } from '../config/options.js';
 import { FlowpoolError } from '../errors/flowpool-error.js';
@@ -55,6 +55,13 @@ function takenAsWritten(rest: string): boolean {
   return AS_WRITTEN.test(rest) && !DOT_SEGMENT.test(rest);
 }
 
+/** A profile as the fast path sees it: the index workers know it by, and its own per-origin facts. */
+export interface PlainProfile {
+  readonly index: number;
+  /** Built with the profile's header defaults and policy; replaced (with its cache) when the profile is. */
+  readonly plain: PlainJobs;
+}
+
 export class PlainJobs {
   readonly #defaults: JobDefaults;
   readonly #policy: DestinationPolicy;
@@ -62,10 +69,16 @@ export class PlainJobs {
   readonly #prefixes = new Map<string, OriginFacts | typeof PARSE_WHOLE>();
   /** Per origin, for URLs parsed whole. */
   readonly #origins = new Map<string, OriginFacts>();
+  readonly #profileNamed: ((name: string) => PlainProfile | undefined) | undefined;
 
-  constructor(defaults: JobDefaults, policy: DestinationPolicy) {
+  constructor(
+    defaults: JobDefaults,
+    policy: DestinationPolicy,
+    profileNamed?: (name: string) => PlainProfile | undefined,
+  ) {
     this.#defaults = defaults;
     this.#policy = policy;
+    this.#profileNamed = profileNamed;
   }
 
   /**
@@ -83,6 +96,10 @@ export class PlainJobs {
       return undefined;
     }
     if (fields === undefined) return undefined;
+    // A profile's jobs take its facts (policy verdict, default headers); the full parser refuses an unknown name.
+    const named = fields.profile === undefined ? undefined : this.#profileNamed?.(fields.profile);
+    if (fields.profile !== undefined && named === undefined) return undefined;
+    const owner = named === undefined ? this : named.plain;
     const text = fields.url;
     // After `http://` or `https://` (readPlainFields checked one of them), the authority runs to the first
     // '/', '?', '#' or '\' (the parser's own rule for special schemes).
@@ -93,7 +110,7 @@ export class PlainJobs {
       if (c === 47 || c === 63 || c === 35 || c === 92) break;
     }
     const rest = end === text.length ? '' : text.slice(end);
-    let facts = rest === '' || takenAsWritten(rest) ? this.#prefixFacts(text.slice(0, end)) : PARSE_WHOLE;
+    let facts = rest === '' || takenAsWritten(rest) ? owner.#prefixFacts(text.slice(0, end)) : PARSE_WHOLE;
     let href: string;
     let path: string;
     if (facts !== PARSE_WHOLE) {
@@ -102,7 +119,7 @@ export class PlainJobs {
     } else {
       const url = parseHttpUrl(text);
       if (url === undefined) return undefined;
-      facts = this.#facts(url);
+      facts = owner.#facts(url);
       path = `${url.pathname}${url.search}`;
       href = url.href;
     }
@@ -136,6 +153,7 @@ export class PlainJobs {
       payload: undefined,
       cookieJar: undefined,
       tenant: fields.tenant ?? DEFAULT_TENANT,
+      profile: named?.index ?? 0,
     };
   }
 
@@ -214,6 +232,7 @@ interface PlainFields {
   timeoutMs: number | undefined;
   id: string | undefined;
   tenant: string | undefined;
+  profile: string | undefined;
 }
 
 /** The fields of a plain job, or undefined at the first key or value the fast path does not take. */
@@ -227,6 +246,7 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
     timeoutMs: undefined,
     id: undefined,
     tenant: undefined,
+    profile: undefined,
   };
   let keys = 0;
   for (const key in input) {
@@ -269,6 +289,10 @@ function readPlainFields(input: Record<string, unknown>): PlainFields | undefine
         if (typeof value !== 'string' || value.length < 1 || value.length > 128) return undefined;
         fields.tenant = value;
         break;
+      case 'profile':
+        if (typeof value !== 'string' || value.length > 64) return undefined;
+        fields.profile = value;
+        break;
       default:
         return undefined;
     }
@@ -286,6 +310,7 @@ const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'timeoutMs',
   'id',
   'tenant',
+  'profile',
 ]);
 
 function isStringRecord(value: unknown): value is Readonly<Record<string, string>> {

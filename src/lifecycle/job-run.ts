@@ -253,7 +253,7 @@ export class JobRun implements Deadline, OutgoingJob {
       hop?.method ?? job.method,
       hop?.headers ?? job.headers,
       hop === undefined ? job.body : hop.body,
-      jobFlags(job.followRedirects, job.repeatable, job.responseType),
+      jobFlags(job.followRedirects, job.repeatable, job.responseType, job.profile),
       Math.max(1, Math.round(this.#deadline - now)),
       job.maxResponseBytes,
       job.maxRedirects - (this.#redirects?.length ?? 0),

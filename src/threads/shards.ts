@@ -16,7 +16,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ConnectionCounters } from '../wire/connection-counters.js';
 import type { ResolvedOptions } from '../config/options.js';
-import type { JobOutcome, WorkerBootData, WorkerStats } from '../wire/protocol.js';
+import type { JobOutcome, WorkerBootData, WorkerProfile, WorkerStats } from '../wire/protocol.js';
 import type { OutgoingJob } from './outgoing-job.js';
 import { ThreadHost, type AnnouncedThread } from './thread-host.js';
 import { WorkerLink } from './worker-link.js';
@@ -65,6 +65,8 @@ export class Shards {
   #stopping = false;
   /** Callers of ready() waiting for every shard to have a worker that takes jobs. */
   #readyWaiters: (() => void)[] = [];
+  /** Every profile by index, as each worker is told of it (a replacement worker is told them all at load). */
+  readonly #profiles = new Map<number, WorkerProfile>();
 
   constructor(options: ResolvedOptions, counters: ConnectionCounters) {
     this.#counters = counters;
@@ -144,6 +146,15 @@ export class Shards {
     if (index < 0) return false;
     jobs.splice(index, 1);
     return true;
+  }
+
+  /**
+   * Installs or replaces a profile in every worker, once per change. Posted at once on each job port, so it is
+   * ahead of every job queued after this call (the outbox leaves at the end of the microtask checkpoint).
+   */
+  setProfile(index: number, profile: WorkerProfile): void {
+    this.#profiles.set(index, profile);
+    for (const link of this.#links) link?.postProfiles([[index, profile]]);
   }
 
   /** Asks the shard's worker to abort a job already posted to it; the cancel travels behind the job. */
@@ -242,6 +253,7 @@ export class Shards {
       },
     });
     this.#links[shard] = link;
+    if (this.#profiles.size > 0) link.postProfiles([...this.#profiles]);
     this.#watch(shard, link, worker);
     if (this.#exiting[shard] === undefined) this.#shardReady(shard);
   }

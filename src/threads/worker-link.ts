@@ -15,7 +15,7 @@ import { FlowpoolError } from '../errors/flowpool-error.js';
 import { isPort } from '../wire/transfer-list.js';
 import { transferStreamBodies } from './request-stream.js';
 import { decodeOutcomes, type JobsMessage, type OutcomesMessage } from '../wire/codec.js';
-import type { JobOutcome, WorkerControl } from '../wire/protocol.js';
+import type { JobOutcome, ProfilesMessage, WorkerControl, WorkerProfile } from '../wire/protocol.js';
 import type { OutgoingJob } from './outgoing-job.js';
 
 export interface WorkerLinkEvents {
@@ -92,6 +92,12 @@ export class WorkerLink {
     }
     for (const job of jobs) job.posted(this.serial);
     return true;
+  }
+
+  /** Installs profiles in the worker, on the job port: ahead of every job posted after it. */
+  postProfiles(profiles: readonly (readonly [number, WorkerProfile])[]): void {
+    const message: ProfilesMessage = { type: 'profiles', profiles };
+    this.#jobs.postMessage(message);
   }
 
   /**

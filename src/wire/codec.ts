@@ -32,6 +32,9 @@ const RESPONSE_TYPES: readonly ResponseType[] = ['text', 'json', 'bytes', 'strea
 const FOLLOW_REDIRECTS = 1;
 const REPEATABLE = 2;
 const RESPONSE_TYPE_SHIFT = 2;
+const RESPONSE_TYPE_MASK = 3;
+/** The profile index rides in the flags' upper bits: a job without a profile (0) costs nothing more. */
+const PROFILE_SHIFT = 4;
 
 /** What few jobs carry: sent as one optional slot, undefined for a plain job. */
 export interface JobExtra {
@@ -39,12 +42,18 @@ export interface JobExtra {
   readonly payload?: JobPayload;
 }
 
-/** The flags slot of a job record. */
-export function jobFlags(followRedirects: boolean, repeatable: boolean, responseType: ResponseType): number {
+/** The flags slot of a job record (`profile`: the job's profile index, 0 for the runtime's own settings). */
+export function jobFlags(
+  followRedirects: boolean,
+  repeatable: boolean,
+  responseType: ResponseType,
+  profile: number,
+): number {
   return (
     (followRedirects ? FOLLOW_REDIRECTS : 0) |
     (repeatable ? REPEATABLE : 0) |
-    (RESPONSE_TYPES.indexOf(responseType) << RESPONSE_TYPE_SHIFT)
+    (RESPONSE_TYPES.indexOf(responseType) << RESPONSE_TYPE_SHIFT) |
+    (profile << PROFILE_SHIFT)
   );
 }
 
@@ -107,7 +116,7 @@ export function pushJob(message: JobsMessage, job: JobRequest): void {
     job.method,
     job.headers,
     job.body,
-    jobFlags(job.followRedirects, job.repeatable, job.responseType),
+    jobFlags(job.followRedirects, job.repeatable, job.responseType, job.profile),
     job.timeoutMs,
     job.maxResponseBytes,
     job.maxRedirects,
@@ -146,13 +155,14 @@ export function decodeJobs(
       body: message[i + 5] as WireBody | MessagePort | undefined,
       followRedirects: (flags & FOLLOW_REDIRECTS) !== 0,
       repeatable: (flags & REPEATABLE) !== 0,
-      responseType: RESPONSE_TYPES[flags >> RESPONSE_TYPE_SHIFT] ?? 'text',
+      responseType: RESPONSE_TYPES[(flags >> RESPONSE_TYPE_SHIFT) & RESPONSE_TYPE_MASK] ?? 'text',
       timeoutMs: message[i + 7] as number,
       maxResponseBytes: message[i + 8] as number,
       maxRedirects: message[i + 9] as number,
       jobTimeoutMs: message[i + 10] as number,
       jobMaxRedirects: message[i + 11] as number,
       slot: message[i + 12] as number,
+      profile: flags >>> PROFILE_SHIFT,
       transform: extra?.transform,
       payload: extra?.payload,
     };

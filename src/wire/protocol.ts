@@ -57,6 +57,22 @@ export interface WorkerTransport {
   readonly proxy: { readonly http?: string; readonly https?: string; readonly noProxy: readonly string[] } | undefined;
 }
 
+/** One profile's settings as a worker builds its dispatcher from them (config/profile-options.ts makes it). */
+export interface WorkerProfile {
+  readonly policy: { readonly allow: readonly string[]; readonly deny: readonly string[] };
+  readonly transport: WorkerTransport;
+}
+
+/**
+ * Profiles installed or replaced, sent on the job port (ahead of any job that names them, so a worker always
+ * knows a job's profile): at a worker's load every profile there is, then each change once. Index 0 is the
+ * runtime's own settings, never sent. A replaced profile's dispatcher closes once its jobs have ended.
+ */
+export interface ProfilesMessage {
+  readonly type: 'profiles';
+  readonly profiles: readonly (readonly [index: number, settings: WorkerProfile])[];
+}
+
 export interface WorkerTlsSettings {
   readonly ca?: string | Uint8Array | readonly (string | Uint8Array)[];
   readonly cert?: string | Uint8Array;
@@ -92,6 +108,8 @@ export interface JobRequest {
   readonly jobMaxRedirects: number;
   /** The origin's row in the connection counters; -1 when the origin is not capped. */
   readonly slot: number;
+  /** The job's profile (its dispatcher and policy in the worker); 0 for the runtime's own settings. */
+  readonly profile: number;
   /** A registered transform to run on the decoded body, if any. */
   readonly transform?: string | undefined;
   /**

@@ -1,8 +1,9 @@
 /**
  * Worker entry, loaded by piscina. Built once per thread: the policy, the shared connection counters,
- * ONE undici Agent that every job reuses, the comlink control surface (stats) and the job port. Jobs and
- * cancels arrive in order on the job port and outcomes leave in batches on it; an outcome is plain data
- * only (a non-cloneable value would fail the post, see post()).
+ * ONE undici Agent per profile in use (profile-lanes.ts) that every job of that profile reuses, the comlink
+ * control surface (stats) and the job port. Jobs and cancels arrive in order on the job port (profiles too,
+ * ahead of the jobs that name them) and outcomes leave in batches on it; an outcome is plain data only (a
+ * non-cloneable value would fail the post, see post()).
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { MessageChannel, parentPort, threadId, workerData } from 'node:worker_threads';
@@ -14,6 +15,7 @@ import { decodeJobs, OUTCOME_STRIDE, pushOutcome, type JobsMessage, type Outcome
 import type {
   ControlPortMessage,
   JobRequest,
+  ProfilesMessage,
   WorkerBootData,
   WorkerControl,
   WorkerOutcome,
@@ -23,6 +25,7 @@ import { receiveChunks } from '../wire/chunk-port.js';
 import { isPort, outcomeTransferables } from '../wire/transfer-list.js';
 import { createAgent } from './connect/agent.js';
 import { Deadlines } from '../timing/deadlines.js';
+import { ProfileLanes } from './connect/profile-lanes.js';
 import { CANCELLED } from './request/failures.js';
 import { JobExecution, type ExecutionContext } from './request/job-execution.js';
 import type { ExpiringJob } from './request/execution-context.js';
@@ -34,15 +37,27 @@ const counters = new ConnectionCounters(boot.counters, boot.slots, boot.workers)
 /** origin -> counter row, only for origins with a job running here (so the map stays bounded). */
 const originSlots = new Map<string, number>();
 const runningPerOrigin = new Map<string, number>();
-const dispatcher = createAgent({ boot, policy, counters, originSlots });
-const agent = dispatcher.agent;
+/** One dispatcher per profile in use; the runtime's own (profile 0) at load, the others on first use. */
+const lanes = new ProfileLanes(policy, (lanePolicy, profile) =>
+  createAgent({
+    boot,
+    policy: lanePolicy,
+    transport: profile?.transport ?? boot.transport,
+    counters,
+    originSlots,
+    onCapFull(origin) {
+      // The cap counts every profile's sockets to the origin: idle ones of other profiles give way.
+      for (const lane of lanes.all()) lane.dispatcher.dropIdleSockets(origin);
+    },
+  }),
+);
+/** The runtime's own settings (profile 0): the plain path's lane, looked up once. */
+const defaultLane = lanes.default;
 let staleConnectionRetries = 0;
 const running = new Map<number, JobExecution>();
 let jobsCompleted = 0;
 
 const context: ExecutionContext = {
-  dispatcher,
-  policy,
   headersTimeoutMs: boot.agent.headersTimeoutMs,
   transforms: new TransformRegistry(boot.transforms),
   deadlines: new Deadlines<ExpiringJob>((execution, now) => {
@@ -53,6 +68,8 @@ const context: ExecutionContext = {
   },
   complete(execution, outcome) {
     jobEnded(execution.job);
+    // The runtime's own lane is never replaced: only a profile's jobs are counted (to close it once replaced).
+    if (execution.job.profile !== 0) lanes.jobEnded(execution.lane);
     send(execution.job.id, outcome);
   },
 };
@@ -60,8 +77,9 @@ const context: ExecutionContext = {
 // Jobs in, outcomes out. Referenced: piscina keeps the thread alive anyway, and the port must
 // deliver for as long as the thread lives.
 const { port1: jobPort, port2: jobPortRemote } = new MessageChannel();
-jobPort.on('message', (message: JobsMessage) => {
-  decodeJobs(message, runJob, cancel);
+jobPort.on('message', (message: JobsMessage | ProfilesMessage) => {
+  if (Array.isArray(message)) decodeJobs(message, runJob, cancel);
+  else lanes.install(message);
 });
 
 // Connection accounting from undici's own diagnostics channels (per thread, so subscribed here).
@@ -84,8 +102,20 @@ subscribe('undici:client:sendHeaders', (message) => {
  * message of its own. piscina owns the thread (start, resource limits, replacement after a crash).
  */
 function runJob(received: JobRequest): void {
+  const lane = received.profile === 0 ? defaultLane : lanes.laneFor(received.profile);
+  if (lane === undefined) {
+    // Profiles travel ahead of the jobs that name them, so this is a flowpool bug, answered as a failure.
+    const error = new FlowpoolError(
+      'FLOWPOOL_INVALID_JOB',
+      `invalid job: job.profile: profile ${received.profile} unknown to the worker`,
+      { field: 'job.profile' },
+    );
+    send(received.id, { ok: false, error: serializeError(error), sent: false });
+    return;
+  }
   const job = withStreamedBody(received);
-  const execution = new JobExecution(job, context);
+  const execution = new JobExecution(job, context, lane);
+  if (received.profile !== 0) lanes.jobStarted(lane);
   running.set(job.id, execution);
   if (job.slot >= 0) originSlots.set(job.origin, job.slot);
   runningPerOrigin.set(job.origin, (runningPerOrigin.get(job.origin) ?? 0) + 1);
@@ -130,7 +160,7 @@ function cancel(id: number): void {
   const last = (runningPerOrigin.get(origin) ?? 0) <= 1;
   execution.abort(CANCELLED);
   // The last job for the origin on this worker: nobody waits for a dial in progress any more.
-  if (last) dispatcher.abandonDials(origin);
+  if (last) for (const lane of lanes.all()) lane.dispatcher.abandonDials(origin);
 }
 
 /** piscina's task entry, required of the module but never called: jobs come on the job port. */
@@ -207,17 +237,21 @@ function postOneByOne(message: OutcomesMessage): void {
 const control: WorkerControl = {
   stats(): WorkerStats {
     const origins: WorkerStats['origins'] = {};
-    for (const [origin, s] of Object.entries(agent.stats)) {
-      // The Agent holds a Pool per origin (connections > 1), whose stats carry every field.
-      if (!('free' in s)) continue;
-      origins[origin] = {
-        connected: s.connected,
-        free: s.free,
-        pending: s.pending,
-        queued: s.queued,
-        running: s.running,
-        size: s.size,
-      };
+    // Summed over the profiles' dispatchers: an origin's sockets, whichever profile holds them.
+    for (const lane of lanes.all()) {
+      for (const [origin, s] of Object.entries(lane.dispatcher.agent.stats)) {
+        // The Agent holds a Pool per origin (connections > 1), whose stats carry every field.
+        if (!('free' in s)) continue;
+        const seen = origins[origin];
+        origins[origin] = {
+          connected: s.connected + (seen?.connected ?? 0),
+          free: s.free + (seen?.free ?? 0),
+          pending: s.pending + (seen?.pending ?? 0),
+          queued: s.queued + (seen?.queued ?? 0),
+          running: s.running + (seen?.running ?? 0),
+          size: s.size + (seen?.size ?? 0),
+        };
+      }
     }
     return {
       shard: boot.shard,

@@ -24,14 +24,14 @@ function side(origin: string): {
   run: (job: JobRequest) => Promise<WorkerOutcome>;
 } {
   const answers = new Map<object, (outcome: WorkerOutcome) => void>();
-  const { counters, dispatcher, context } = workerSide(
+  const { counters, dispatcher, context, lane } = workerSide(
     origin,
     { workers: 2, shard: THIS_WORKER, cap: CAP },
     (execution, outcome) => answers.get(execution)?.(outcome),
   );
   const run = (request: JobRequest): Promise<WorkerOutcome> =>
     new Promise((resolve) => {
-      const execution = new JobExecution(request, context);
+      const execution = new JobExecution(request, context, lane);
       answers.set(execution, resolve);
       execution.start();
     });

@@ -33,7 +33,7 @@ describe('worker: the plain path', () => {
     const side = workerSide(origin, { workers: 1, shard: 0, cap: IN_FLIGHT }, (_execution, outcome) => {
       outcomes.push(outcome);
       if (outcomes.length === JOBS) allDone();
-      else if (next < JOBS) new JobExecution(job(next++), context).start();
+      else if (next < JOBS) new JobExecution(job(next++), context, side.lane).start();
     });
     const context = side.context;
     dispatcher = side.dispatcher;
@@ -43,7 +43,7 @@ describe('worker: the plain path', () => {
     const warm = new Promise<void>((resolve) => {
       let left = IN_FLIGHT;
       const warmContext: ExecutionContext = { ...context, complete: () => --left === 0 && resolve() };
-      for (let i = 0; i < IN_FLIGHT; i++) new JobExecution(job(-1 - i), warmContext).start();
+      for (let i = 0; i < IN_FLIGHT; i++) new JobExecution(job(-1 - i), warmContext, side.lane).start();
     });
     await warm;
     const connectionsAfterWarmUp = server.connections;
@@ -55,7 +55,7 @@ describe('worker: the plain path', () => {
       },
     });
     hook.enable();
-    for (; next < IN_FLIGHT; next++) new JobExecution(job(next), context).start();
+    for (; next < IN_FLIGHT; next++) new JobExecution(job(next), context, side.lane).start();
     await finished;
     hook.disable();
 

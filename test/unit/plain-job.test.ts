@@ -119,6 +119,38 @@ describe('plain jobs: the fast path agrees with the full parser', () => {
     expect(fast).toEqual(full);
   });
 
+  it('takes a job naming a profile with the profile’s headers and policy, as the full parser does', () => {
+    const profileOptions = { ...options, headers: { 'x-p': '1' }, hostAuth: {} };
+    const profilePolicy = DestinationPolicy.compile({ allow: ['127.0.0.1', '10.0.0.0/8'] });
+    const profile = { index: 3, defaults: profileOptions, plain: new PlainJobs(profileOptions, profilePolicy) };
+    const withProfiles = new PlainJobs(options, DestinationPolicy.compile(options.policy), (name) =>
+      name === 'p' ? profile : undefined,
+    );
+    const fullDefaults = { ...options, profileNamed: (name: string) => (name === 'p' ? profile : undefined) };
+    for (const input of [
+      { url: 'http://127.0.0.1:9/', profile: 'p' },
+      { url: 'https://127.0.0.1:9/x', profile: 'p', headers: { 'X-A': '1', 'x-p': 'own' }, tenant: 't' },
+    ]) {
+      const fast = withProfiles.normalize(input);
+      expect(fast?.profile).toBe(3);
+      expect(fast).toEqual(normalizeJob(input, fullDefaults));
+    }
+    // The profile's own header, not the runtime's credentials (its hostAuth is empty).
+    expect(withProfiles.normalize({ url: 'https://127.0.0.1:9/', profile: 'p' })?.headers).toEqual(
+      normalizeJob({ url: 'https://127.0.0.1:9/', profile: 'p' }, fullDefaults).headers,
+    );
+    expect(withProfiles.normalize({ url: 'https://127.0.0.1:9/', profile: 'p' })?.headers).not.toContain(
+      'authorization',
+    );
+    // Judged by the profile's policy: 10.1.2.3 is allowed there and refused by the runtime's.
+    expect(withProfiles.normalize({ url: 'http://10.1.2.3/', profile: 'p' })?.profile).toBe(3);
+    expect(() => withProfiles.normalize({ url: 'http://10.1.2.3/' })).toThrow(/destination blocked/);
+    // An unknown name, or any profile without a lookup, is the full parser's to refuse.
+    expect(withProfiles.normalize({ url: 'http://127.0.0.1:9/', profile: 'nope' })).toBeUndefined();
+    expect(plain.normalize({ url: 'http://127.0.0.1:9/', profile: 'p' })).toBeUndefined();
+    expect(plain.normalize({ url: 'http://127.0.0.1:9/' })?.profile).toBe(0);
+  });
+
   it('takes the common shapes (so the fast path is really used)', () => {
     expect(plain.normalize({ url: 'http://127.0.0.1:9/a' })).toBeDefined();
     expect(plain.normalize({ url: 'http://127.0.0.1:9/', method: 'post', headers: { 'X-A': '1' } })).toBeDefined();

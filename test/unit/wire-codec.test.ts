@@ -31,6 +31,7 @@ const plain: JobRequest = {
   jobTimeoutMs: 60_000,
   jobMaxRedirects: 5,
   slot: 3,
+  profile: 0,
   repeatable: true,
 };
 
@@ -41,6 +42,8 @@ const jobs: JobRequest[] = [
   { ...plain, id: 10, responseType: 'stream', transform: 'shout' },
   { ...plain, id: 11, payload: { saveTo: '/tmp/x.bin' } },
   { ...plain, id: 12, payload: { cookies: [{ key: 'sid', value: 'abc', domain: '127.0.0.1' }] } },
+  { ...plain, id: 13, profile: 5, responseType: 'bytes' },
+  { ...plain, id: 14, profile: 1_000_000, responseType: 'stream', followRedirects: false, repeatable: false },
 ];
 
 function roundTrip<T>(value: T): T {

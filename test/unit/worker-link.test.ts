@@ -46,6 +46,7 @@ function job(id: number, body?: Uint8Array): Outgoing {
     jobTimeoutMs: 1_000,
     jobMaxRedirects: 5,
     slot: 0,
+    profile: 0,
     repeatable: body === undefined,
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The worker's one undici Agent and the guarded connector under it.
+ * One undici Agent of the worker (one per profile in use, see profile-lanes.ts) and the guarded connector under it.
  *
  * Every socket the Agent opens goes through `guardedConnect`, which enforces, in this order:
  * 1. the policy on an IP-literal host before dialling (IP literals never reach `lookup`);
@@ -19,8 +19,9 @@ import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector, Client, Pool } from 'undici';
 import type { ConnectionCounters } from '../../wire/connection-counters.js';
 import type { DestinationPolicy } from '../../policy/index.js';
-import type { WorkerBootData } from '../../wire/protocol.js';
+import type { WorkerBootData, WorkerTransport } from '../../wire/protocol.js';
 import { ConnectGuardError, createGuardedLookup } from './address-guard.js';
+import { HeldSockets } from './held-sockets.js';
 import { ProxyRoute, type ProxyEndpoint } from './proxy.js';
 
 export { ConnectGuardError } from './address-guard.js';
@@ -29,10 +30,17 @@ import { TlsProfiles } from './tls.js';
 
 export interface AgentContext {
   readonly boot: WorkerBootData;
+  /** The profile's policy and transport (the runtime's own for profile 0). */
   readonly policy: DestinationPolicy;
+  readonly transport: WorkerTransport;
   readonly counters: ConnectionCounters;
   /** origin -> connection-counter row, kept current by the jobs this worker runs. */
   readonly originSlots: ReadonlyMap<string, number>;
+  /**
+   * Called when a dial finds the origin's cap full: the worker's other dispatchers (other profiles) close
+   * their idle sockets to it, whose units would otherwise stay taken until their keep-alive ends.
+   */
+  readonly onCapFull?: (origin: string) => void;
 }
 
 /** How long a dial waits for a connection unit before it is refused and its request re-dispatched. */
@@ -63,6 +71,11 @@ export interface WorkerDispatcher {
    * connects or connectTimeoutMs passes.
    */
   abandonDials(origin: string): void;
+  /**
+   * Closes this dispatcher's sockets to `origin` when none carries a request (its idle kept-alive ones), so
+   * another profile's dispatcher can have their connection units.
+   */
+  dropIdleSockets(origin: string): void;
   /** Marks a request to `origin` in flight (every hop of every job); {@link hopEnded} when it ends. */
   hopStarted(origin: string): void;
   hopEnded(origin: string): void;
@@ -81,20 +94,22 @@ export interface WorkerDispatcher {
 }
 
 export function createAgent(context: AgentContext): WorkerDispatcher {
-  const { boot, policy, counters, originSlots } = context;
+  const { boot, policy, transport, counters, originSlots } = context;
   /** Requests in flight per origin, so the connector can tell a wanted dial from an orphaned one. */
   const hopsInFlight = new Map<string, number>();
+  /** This dispatcher's own sockets per origin (the shared counters count every profile's together). */
+  const held = new HeldSockets();
   /** Sockets still dialling, per origin. */
   const dialling = new Map<string, Set<Socket>>();
   const guardedLookup = createGuardedLookup(policy, boot.resolve);
 
-  const profiles = new TlsProfiles(boot.transport, {
+  const profiles = new TlsProfiles(transport, {
     timeout: boot.agent.connectTimeoutMs,
     lookup: guardedLookup,
     autoSelectFamily: true,
   });
   const proxyRoute =
-    boot.transport.proxy === undefined ? undefined : new ProxyRoute(boot.transport.proxy, boot.agent.connectTimeoutMs);
+    transport.proxy === undefined ? undefined : new ProxyRoute(transport.proxy, boot.agent.connectTimeoutMs);
   /**
    * ALPN result of the socket being handed to undici right now. undici attaches the socket and emits the
    * client's 'connect' synchronously inside the connector's callback, so the h2 client factory below
@@ -202,6 +217,9 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       dialChecked(options, callback, slot);
       return;
     }
+    // Another profile's idle sockets to this origin may hold the units: they close, and their units come back
+    // while this dial waits below.
+    context.onCapFull?.(origin);
     // The coordinator only sends a job here when an idle socket waits or the cap has room, yet undici's
     // Pool can still dial: its free-client flags lag behind its sockets (seen under CPU load: 10 idle
     // sockets reported free 0, running 0). Waiting for a unit that idle sockets will never give back
@@ -225,13 +243,15 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
   }
 
   function dialChecked(options: ConnectOptions, callback: ConnectCallback, slot: number | undefined): void {
+    const origin = `${options.protocol}//${options.host}`;
+    if (slot !== undefined) held.taken(origin);
     let released = false;
     const release = (): void => {
       if (released || slot === undefined) return;
       released = true;
       counters.release(slot, boot.shard);
+      held.given(origin);
     };
-    const origin = `${options.protocol}//${options.host}`;
     let pending: Socket | undefined;
     const settled = (): void => {
       if (pending === undefined) return;
@@ -279,6 +299,7 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       }
       const netSocket = socket;
       netSocket.once('close', release);
+      if (slot !== undefined) held.connected(origin, netSocket);
       handedAlpn = (netSocket as TLSSocket).alpnProtocol ?? false;
       if (options.protocol === 'https:') watchTlsAlerts(netSocket);
       // Through the proxy the peer is the proxy (configuration, not user input); the target's address
@@ -396,8 +417,11 @@ export function createAgent(context: AgentContext): WorkerDispatcher {
       return proxyRoute.for(url.protocol, url.hostname, Number(url.port || 80))?.url.host;
     },
     hasIdleSocket(origin) {
-      const slot = originSlots.get(origin);
-      return slot !== undefined && counters.open(slot, boot.shard) > (hopsInFlight.get(origin) ?? 0);
+      return originSlots.has(origin) && held.count(origin) > (hopsInFlight.get(origin) ?? 0);
+    },
+    dropIdleSockets(origin) {
+      if ((hopsInFlight.get(origin) ?? 0) > 0) return;
+      held.destroyAll(origin);
     },
     hopStarted(origin) {
       hopsInFlight.set(origin, (hopsInFlight.get(origin) ?? 0) + 1);

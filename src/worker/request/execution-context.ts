@@ -1,13 +1,13 @@
 /** What every job on a worker shares (built once at worker load), and the small rules every execution applies. */
-import type { DestinationPolicy } from '../../policy/index.js';
 import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
-import type { WorkerDispatcher } from '../connect/agent.js';
+import type { ProfileLane } from '../connect/profile-lanes.js';
 import type { Deadline, Deadlines } from '../../timing/deadlines.js';
 import type { TransformRegistry } from './transforms.js';
 
 /** A job the context is told about (a JobExecution). */
 export interface RunningJob {
   readonly job: JobRequest;
+  readonly lane: ProfileLane;
 }
 
 /** A running job on the worker's deadline list: it aborts itself when its deadline passes. */
@@ -15,9 +15,11 @@ export interface ExpiringJob extends Deadline {
   expire(now: number): void;
 }
 
+/**
+ * What every job on a worker shares. A job's dispatcher and policy are its profile's (its lane, given to
+ * each JobExecution), not the context's.
+ */
 export interface ExecutionContext {
-  readonly dispatcher: WorkerDispatcher;
-  readonly policy: DestinationPolicy;
   readonly headersTimeoutMs: number;
   readonly transforms: TransformRegistry;
   readonly deadlines: Deadlines<ExpiringJob>;

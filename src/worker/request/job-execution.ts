@@ -12,6 +12,7 @@ import { hasHeader, STALE_SOCKET_CODES, type ExecutionContext, type ExpiringJob 
 import { FlowpoolError, serializeError, type TimeoutPhase } from '../../errors/flowpool-error.js';
 import type { JobRequest, WorkerOutcome } from '../../wire/protocol.js';
 import { ConnectGuardError } from '../connect/address-guard.js';
+import type { ProfileLane } from '../connect/profile-lanes.js';
 import { tlsFailure } from '../connect/tls-errors.js';
 import type { BodySink } from './body-sink.js';
 import { CookieSession } from './cookie-session.js';
@@ -35,6 +36,8 @@ export type { ExecutionContext } from './execution-context.js';
 
 export class JobExecution implements ReaderOwner, ExpiringJob {
   readonly job: JobRequest;
+  /** The job's profile: the dispatcher its requests go on and the policy its redirects are judged by. */
+  readonly lane: ProfileLane;
   readonly maxResponseBytes: number;
   readonly decode: boolean;
   // Deadline links (timing/deadlines.ts owns them).
@@ -66,8 +69,9 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
   #hopInFlight = false;
   #done = false;
 
-  constructor(job: JobRequest, context: ExecutionContext) {
+  constructor(job: JobRequest, context: ExecutionContext, lane: ProfileLane) {
     this.job = job;
+    this.lane = lane;
     this.#context = context;
     this.maxResponseBytes = job.maxResponseBytes;
     // `decompress: false` travels as the absence of accept-encoding (the main thread adds one to every other job).
@@ -144,7 +148,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
     this.#headersDueAt = headersTimeoutMs < this.job.timeoutMs ? performance.now() + headersTimeoutMs : Infinity;
     this.#schedule();
     const hop = this.#hop;
-    const dispatcher = this.#context.dispatcher;
+    const dispatcher = this.lane.dispatcher;
     // Through a proxy, an http: request goes in absolute form with the proxy's credentials.
     const { path, headers } = dispatcher.route(hop.origin, hop.path, hop.headers);
     const cookies = this.#cookies;
@@ -168,7 +172,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
     if (this.#reader?.requestSent === true) this.#sentBefore = true;
     const reader = new ResponseReader(this);
     this.#reader = reader;
-    const dispatcher = this.#fresh ?? this.#context.dispatcher.agent;
+    const dispatcher = this.#fresh ?? this.lane.dispatcher.agent;
     // undici calls the older handler interface's methods, which ResponseReader implements (see there).
     dispatcher.dispatch(this.#options as Dispatcher.DispatchOptions, reader);
   }
@@ -184,7 +188,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
     // Plain HTTP through a proxy: a 407 is the proxy refusing our credentials, not the server's answer (as for
     // a refused CONNECT, proxy.ts).
     if (status !== 407) return undefined;
-    const proxy = this.#context.dispatcher.absoluteFormProxy(this.#hop.origin);
+    const proxy = this.lane.dispatcher.absoluteFormProxy(this.#hop.origin);
     return proxy === undefined ? undefined : proxyAuthRefused(proxy);
   }
 
@@ -337,7 +341,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
    * a new socket (another kept-alive one may be just as stale); POST never is.
    */
   #retryExchange(error: unknown, onFresh: boolean): boolean {
-    const dispatcher = this.#context.dispatcher;
+    const dispatcher = this.lane.dispatcher;
     const hop = this.#hop;
     if (error instanceof ConnectGuardError && error.code === 'FLOWPOOL_CONNECTION_CAP') {
       if (!(hop.body instanceof ReadableStream) && !dispatcher.hasIdleSocket(hop.origin)) return false;
@@ -362,7 +366,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
       return;
     }
     try {
-      this.#hop = nextHop(this.#hop, reader.status, reader.headers?.get('location') ?? '', this.#context.policy);
+      this.#hop = nextHop(this.#hop, reader.status, reader.headers?.get('location') ?? '', this.lane.policy);
     } catch (error) {
       this.#fail(error);
       return;
@@ -434,7 +438,7 @@ export class JobExecution implements ReaderOwner, ExpiringJob {
   #hopEnded(): void {
     if (!this.#hopInFlight) return;
     this.#hopInFlight = false;
-    this.#context.dispatcher.hopEnded(this.#hop.origin);
+    this.lane.dispatcher.hopEnded(this.#hop.origin);
   }
 
   /** Redirects and cookies seen, only when there were any (most outcomes carry neither). */
