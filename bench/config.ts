@@ -19,6 +19,7 @@ export type SuiteName =
   | 'micro'
   | 'tracing'
   | 'request-tracing'
+  | 'hooks'
   | 'https'
   | 'payload'
   | 'queue';
@@ -41,7 +42,7 @@ export interface BenchConfig {
   readonly output: { readonly json: string; readonly svg: string | undefined } | undefined;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,mix,seed,micro,tracing,request-tracing,https,payload,queue]`;
+const USAGE = `usage: node dist/bench/run.js [--quick] [--smoke] [--rounds N] [--only flood,cpu-heavy,sequential,ab,cold,mix,seed,micro,tracing,request-tracing,hooks,https,payload,queue]`;
 
 const ALL_SUITES: readonly SuiteName[] = [
   'flood',
@@ -54,6 +55,7 @@ const ALL_SUITES: readonly SuiteName[] = [
   'micro',
   'tracing',
   'request-tracing',
+  'hooks',
   'https',
   'payload',
 ];

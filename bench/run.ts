@@ -18,6 +18,7 @@ import { runSuite, type SuiteSummary } from './rounds.js';
 import { runSeed } from './seed.js';
 import { runTracing, tracingTable } from './tracing.js';
 import { requestTracingTable, runRequestTracing } from './request-tracing.js';
+import { hooksTable, runHooks } from './hooks.js';
 import { runHttps } from './https/run-https.js';
 import { queueTable, runQueueBench } from './queue/run-queue.js';
 import { abFailures, abTable, runAb } from './ab/run-ab.js';
@@ -129,6 +130,12 @@ async function main(): Promise<number> {
       log('\nRequest observers (runtime: OpenTelemetry request spans, flowpool:request:end subscriber)');
       const table = requestTracingTable(await runRequestTracing(config, targets.origins[0] ?? ''));
       tables.push(`Request observers\n${table}`);
+      log(table);
+    }
+    if (config.suites.includes('hooks')) {
+      log('\nHooks (createRuntime({ hooks }): no hooks against a trivial beforeRequest, one process)');
+      const table = hooksTable(await runHooks(config, targets.origins[0] ?? ''), config);
+      tables.push(`Hooks\n${table}`);
       log(table);
     }
     if (config.suites.includes('https')) {

@@ -14,6 +14,7 @@ export type {
   FlowpoolErrorCode,
   FlowpoolErrorDetails,
   FlowpoolErrorJSON,
+  HookName,
   TimeoutPhase,
 } from './errors/flowpool-error.js';
 export type {
@@ -24,7 +25,15 @@ export type {
   FlowpoolErrorOptions,
 } from './errors/flowpool-error.js';
 export type {
+  AfterResponseContext,
+  BeforeRequestContext,
+  BeforeRetryContext,
+  HookJob,
+  HookRetryRequest,
+  RuntimeHooks,
   RuntimeOptions,
+} from './api/hook-types.js';
+export type {
   TlsOptions,
   HostTlsOptions,
   HostLimitOptions,

@@ -14,7 +14,9 @@ import { callerStopped, JobPipeline, withJobId } from '../lifecycle/job-pipeline
 import type { JobRun } from '../lifecycle/job-run.js';
 import { renderMetrics } from '../observe/metrics.js';
 import { parseOptions, type ResolvedOptions } from '../config/options.js';
-import type { ProfileSettings, ResolvedRuntimeOptions, RuntimeOptions } from '../config/runtime-options.js';
+import type { ProfileSettings, ResolvedRuntimeOptions } from '../config/runtime-options.js';
+import { CallerHooks, takeHooks } from './hooks.js';
+import type { RuntimeHooks, RuntimeOptions } from './hook-types.js';
 import { DestinationPolicy } from '../policy/index.js';
 import type { HttpResult } from '../job/result.js';
 import { parseRunManyArguments, parseRunOptions, type ParsedRunManyArguments } from './run-arguments.js';
@@ -30,6 +32,7 @@ import { coordinatorConfig } from './coordinator-config.js';
 import { ProfileTable } from './profile-table.js';
 
 export type { HttpResult } from '../job/result.js';
+export type { RuntimeOptions } from './hook-types.js';
 
 /** The runtime an engine embeds. */
 export interface Runtime {
@@ -71,7 +74,8 @@ export interface Runtime {
  * the option path, what was expected and what was received.
  */
 export function createRuntime(options?: RuntimeOptions): Runtime {
-  return new FlowpoolRuntime(parseOptions(options));
+  const { rest, hooks } = takeHooks(options);
+  return new FlowpoolRuntime(parseOptions(rest), hooks);
 }
 
 /** Origins forgotten when idle (and without open sockets) this often. */
@@ -90,16 +94,20 @@ class FlowpoolRuntime implements Runtime {
   readonly #profiles: ProfileTable;
   /** The options as the full job parser reads them, with the profiles to look a job's up in. */
   readonly #jobDefaults: JobDefaults;
+  /** The caller's hooks; undefined for a runtime without any (its jobs never look further). */
+  readonly #hooks: CallerHooks | undefined;
   #closing: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, hooks: RuntimeHooks | undefined) {
     this.options = options;
     this.#policy = DestinationPolicy.compile(options.policy);
     const profiles = new ProfileTable(options, this.#policy);
     this.#profiles = profiles;
     this.#plainJobs = new PlainJobs(options, this.#policy, (name) => profiles.plainNamed(name));
     this.#jobDefaults = { ...options, profileNamed: (name) => profiles.named(name) };
+    // What a hook returns is validated as run() validates a job: the plain path, else the full parser.
+    this.#hooks = hooks === undefined ? undefined : new CallerHooks(hooks, (input) => this.#validate(input));
     const counters = ConnectionCounters.allocate(options.maxOrigins, options.workers);
     this.#stats = new RuntimeCounters(options.workers, Object.keys(options.tenants));
     this.#traffic = new TrafficController(options, systemClock, {
@@ -238,6 +246,11 @@ class FlowpoolRuntime implements Runtime {
     return this.#destroying;
   }
 
+  /** Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema. */
+  #validate(input: unknown): NormalizedJob {
+    return this.#plainJobs.normalize(input) ?? this.#normalize(input);
+  }
+
   /** The full parser, for every job the plain path does not take; then the policy on its URL. */
   #normalize(input: unknown): NormalizedJob {
     const job = normalizeJob(input, this.#jobDefaults);
@@ -266,10 +279,12 @@ class FlowpoolRuntime implements Runtime {
         throw new FlowpoolError('FLOWPOOL_CLOSED', 'the runtime is closed');
       }
       const signal = options === undefined ? undefined : parseRunOptions(options).signal;
-      // Most jobs are plain ({ url } and a few simple fields): checked and judged without the schema.
-      const job = this.#plainJobs.normalize(input) ?? this.#normalize(input);
+      const job = this.#validate(input);
       if (signal?.aborted === true) throw callerStopped(job, false, signal.reason);
-      this.#pipeline.submit(job, signal, resolve, reject, overflow);
+      const hooks = this.#hooks;
+      // Hooks see the job as the caller wrote it (validation has checked that it is an object).
+      if (hooks === undefined) this.#pipeline.submit(job, signal, resolve, reject, overflow);
+      else this.#pipeline.submit(job, signal, resolve, reject, overflow, hooks.forJob(input as object, job));
     } catch (error) {
       // run() rejects only with FlowpoolError, whatever went wrong before the job was queued.
       const failure =

@@ -29,13 +29,17 @@ export const FLOWPOOL_ERROR_CODES = [
   'FLOWPOOL_QUEUE_UNAVAILABLE',
   'FLOWPOOL_SAVE_FAILED',
   'FLOWPOOL_IDEMPOTENCY_CONFLICT',
+  'FLOWPOOL_HOOK_FAILED',
 ] as const;
 
 /** The literal union of every code; new codes may be added, existing ones keep their meaning. */
 export type FlowpoolErrorCode = (typeof FLOWPOOL_ERROR_CODES)[number];
 
 /** Where a deadline fired, for `FLOWPOOL_TIMEOUT`. */
-export type TimeoutPhase = 'startup' | 'queued' | 'connect' | 'headers' | 'body' | 'total' | 'signal';
+export type TimeoutPhase = 'startup' | 'queued' | 'connect' | 'headers' | 'body' | 'total' | 'signal' | 'hook';
+
+/** The caller's hooks (`createRuntime({ hooks })`), named in `FLOWPOOL_HOOK_FAILED` and a timeout in phase `hook`. */
+export type HookName = 'beforeRequest' | 'afterResponse' | 'beforeRetry';
 
 /**
  * Every detail any error may carry, all optional: the shape error-building code passes to the constructor.
@@ -87,6 +91,11 @@ export interface FlowpoolErrorDetails {
   readonly redis?: string;
   /** For `FLOWPOOL_SAVE_FAILED`: the file the body was to be saved to (`job.saveTo`). */
   readonly path?: string;
+  /**
+   * For `FLOWPOOL_HOOK_FAILED`: the hook that threw or returned something unusable; for `FLOWPOOL_TIMEOUT` in
+   * phase `hook`: the hook that was still running at the deadline.
+   */
+  readonly hook?: HookName;
 }
 
 /** Details every code may carry. */
@@ -122,7 +131,7 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
   readonly FLOWPOOL_INVALID_JOB: { readonly field: string; readonly suggestion?: string };
   readonly FLOWPOOL_BLOCKED_DESTINATION: { readonly reason: string };
   /** `sent` with phase `signal` (the caller's `AbortSignal.timeout()`): whether any request was written. */
-  readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase; readonly sent?: boolean };
+  readonly FLOWPOOL_TIMEOUT: { readonly phase: TimeoutPhase; readonly sent?: boolean; readonly hook?: HookName };
   readonly FLOWPOOL_RESPONSE_TOO_LARGE: NoSpecificDetails;
   readonly FLOWPOOL_TOO_MANY_REDIRECTS: NoSpecificDetails;
   readonly FLOWPOOL_CONNECTION_FAILED: NoSpecificDetails;
@@ -150,6 +159,11 @@ export type FlowpoolErrorSpecificDetails = EveryCode<{
    * the first job is returned.
    */
   readonly FLOWPOOL_IDEMPOTENCY_CONFLICT: { readonly field: string };
+  /**
+   * A hook of the caller's (`createRuntime({ hooks })`) threw, or returned something unusable: `hook` names it;
+   * the thrown value is the error's `cause`.
+   */
+  readonly FLOWPOOL_HOOK_FAILED: { readonly hook: HookName };
 }>;
 
 type SpecificKey = {

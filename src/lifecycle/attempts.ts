@@ -11,6 +11,7 @@ import type { Coordinator, Ticket } from '../scheduling/coordinator.js';
 import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { AttemptResult, TrafficController } from '../traffic/traffic-controller.js';
 import { Deadlines } from '../timing/deadlines.js';
+import type { HookSteps } from './hooks.js';
 import type { JobRun } from './job-run.js';
 import { requestStarted } from './request-events.js';
 import { withJobId, type Settlements } from './settlement.js';
@@ -32,6 +33,8 @@ export interface AttemptParts {
   readonly traffic: TrafficController;
   readonly stats: RuntimeCounters;
   readonly settlements: Settlements;
+  /** The caller's hooks around each attempt (lifecycle/hooks.ts); jobs without hooks never use it. */
+  readonly hookSteps: HookSteps;
 }
 
 export class Attempts {
@@ -41,6 +44,7 @@ export class Attempts {
   readonly #traffic: TrafficController;
   readonly #stats: RuntimeCounters;
   readonly #settlements: Settlements;
+  readonly #hookSteps: HookSteps;
   /**
    * Every queued hop's deadline behind one timer (not one per job). Unreferenced: while a caller waits, the
    * settlements' watchdog keeps the process alive.
@@ -59,6 +63,7 @@ export class Attempts {
     this.#traffic = parts.traffic;
     this.#stats = parts.stats;
     this.#settlements = parts.settlements;
+    this.#hookSteps = parts.hookSteps;
   }
 
   /** Per-host admission before the coordinator: the circuit breaker (rate limits apply at dispatch). */
@@ -183,10 +188,16 @@ export class Attempts {
     this.#traffic.recordAttempt(run.job.origin, attempt, latencyMs, run.takeAdmission() ?? 'pass', run.job.tenant);
   }
 
-  /** Schedules another attempt if the traffic rules allow one; true when scheduled. */
-  scheduleRetry(run: JobRun, attempt: AttemptResult, now: number): boolean {
+  /**
+   * Schedules another attempt if the traffic rules allow one; true when scheduled. `error`: the attempt's,
+   * when it failed (what a `beforeRetry` hook is told).
+   */
+  scheduleRetry(run: JobRun, attempt: AttemptResult, now: number, error?: FlowpoolError): boolean {
     const job = run.job;
-    const delay = this.#traffic.retryDelay(job.origin, job, run.attempts, attempt, run.deadline - now);
+    const hooks = run.hooks;
+    // Attempts a hook asked for are the caller's decision: they do not use up flowpool's own retries.
+    const attempts = hooks === undefined ? run.attempts : run.attempts - hooks.retriesAsked;
+    const delay = this.#traffic.retryDelay(job.origin, job, attempts, attempt, run.deadline - now);
     if (delay === undefined) return false;
     this.#stats.retries++;
     if (jobRetryChannel.hasSubscribers) {
@@ -202,7 +213,11 @@ export class Attempts {
     run.backoff(
       setTimeout(() => {
         run.backoffOver();
-        this.admit(run, true);
+        if (hooks === undefined) this.admit(run, true);
+        else {
+          const status = attempt.ok ? attempt.status : undefined;
+          this.#hookSteps.retry(run, hooks, { error, status, delayMs: delay });
+        }
       }, delay),
     );
     return true;

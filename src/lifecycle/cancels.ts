@@ -29,7 +29,7 @@ export class Cancels {
   }
 
   /**
-   * The caller aborted. Before a worker has the job (queued, in backoff, or still in the outbox) it ends
+   * The caller aborted. Before a worker has the job (queued, in backoff, in a hook, or still in the outbox) it ends
    * here and now, and nothing of the current attempt is ever sent. Once posted, the cancel travels on the
    * job port behind the job, and the worker's answer settles it, saying whether the request was written.
    */
@@ -43,6 +43,8 @@ export class Cancels {
         return;
       }
       case 'backoff':
+      case 'hook':
+        // A hook still running is let go of: what it returns later is dropped.
         this.#settlements.aborted(run, reason);
         return;
       case 'dispatched': {

@@ -17,12 +17,15 @@ import type { TrafficController } from '../traffic/traffic-controller.js';
 import type { JobOutcome } from '../wire/protocol.js';
 import { Attempts, type WorkerOutboxes } from './attempts.js';
 import { Cancels } from './cancels.js';
+import { HookSteps } from './hooks.js';
+import type { JobHooks } from './job-hooks.js';
 import { JobRun } from './job-run.js';
 import { Outcomes } from './outcomes.js';
 import { Settlements } from './settlement.js';
 
 export { callerStopped, withJobId } from './settlement.js';
 export type { WorkerOutboxes } from './attempts.js';
+export type { AfterResponseDecision, FlowpoolRetry, JobHooks } from './job-hooks.js';
 
 export interface PipelineParts {
   readonly options: ResolvedOptions;
@@ -40,6 +43,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
   readonly #attempts: Attempts;
   readonly #outcomes: Outcomes;
   readonly #cancels: Cancels;
+  readonly #hookSteps: HookSteps;
   readonly #startupTimeoutMs: number;
   readonly #spans = new RequestSpans();
   #nextId = 1;
@@ -55,8 +59,24 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
     this.#settlements = new Settlements(parts.stats, parts.traffic, () => {
       this.#cancels.expireUnanswered();
     });
-    this.#attempts = new Attempts({ ...parts, settlements: this.#settlements });
-    this.#outcomes = new Outcomes(this.#attempts, this.#settlements, parts.stats, () => this.#destroyed);
+    this.#hookSteps = new HookSteps({
+      settlements: this.#settlements,
+      traffic: parts.traffic,
+      admit: (run, overflow) => {
+        this.#attempts.admit(run, overflow);
+      },
+      release: (ticket) => {
+        this.#attempts.release(ticket);
+      },
+    });
+    this.#attempts = new Attempts({ ...parts, settlements: this.#settlements, hookSteps: this.#hookSteps });
+    this.#outcomes = new Outcomes(
+      this.#attempts,
+      this.#settlements,
+      parts.stats,
+      () => this.#destroyed,
+      this.#hookSteps,
+    );
     this.#cancels = new Cancels(parts.coordinator, parts.shards, this.#attempts, this.#settlements);
   }
 
@@ -70,13 +90,17 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
     return this.#settlements.whenIdle();
   }
 
-  /** Takes a validated job. `overflow` lets runMany queue past maxQueue (it bounds its own concurrency). */
+  /**
+   * Takes a validated job. `overflow` lets runMany queue past maxQueue (it bounds its own concurrency).
+   * `hooks`: the caller's hooks for this job, when the runtime has any.
+   */
   submit(
     job: NormalizedJob,
     signal: AbortSignal | undefined,
     resolve: (result: HttpResult) => void,
     reject: (error: FlowpoolError) => void,
     overflow: boolean,
+    hooks?: JobHooks,
   ): void {
     const startupBound = this.#started ? undefined : this.#startupTimeoutMs;
     // In the caller's context (run() is synchronous up to here): the spans' parent is the caller's span.
@@ -89,6 +113,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
       reject,
       this.#attempts.queueDeadlines,
       startupBound,
+      hooks,
       trace,
     );
     this.#settlements.track(run);
@@ -101,8 +126,12 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
         signal.removeEventListener('abort', onAbort);
       });
     }
-    this.#traffic.recordFirstAttempt(job.origin, job.hostname);
     this.#stats.tenants.submitted(job.tenant);
+    if (hooks !== undefined) {
+      this.#hookSteps.first(run, hooks, overflow);
+      return;
+    }
+    this.#traffic.recordFirstAttempt(job.origin, job.hostname);
     this.#attempts.admit(run, overflow);
   }
 
@@ -114,7 +143,11 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
     if (this.#started) return;
     this.#started = true;
     const now = performance.now();
-    for (const run of this.#settlements.values()) run.startClock(now);
+    for (const run of this.#settlements.values()) {
+      run.startClock(now);
+      // A job whose hook runs has a deadline timer of its own: it follows the deadline.
+      if (run.state === 'hook') this.#hookSteps.deadlineMoved(run);
+    }
   }
 
   /**

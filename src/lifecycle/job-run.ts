@@ -17,6 +17,7 @@ import type { OutgoingJob } from '../threads/outgoing-job.js';
 import type { Deadline, Deadlines } from '../timing/deadlines.js';
 import { jobExtra, jobFlags, writeJob, type JobsMessage } from '../wire/codec.js';
 import type { HopRequest } from '../wire/protocol.js';
+import type { JobHooks } from './job-hooks.js';
 import { canMove, IllegalTransitionError, isCallerSettled, type JobState } from './job-state.js';
 
 export type Settlement =
@@ -24,8 +25,10 @@ export type Settlement =
 
 export class JobRun implements Deadline, OutgoingJob {
   readonly id: number;
-  readonly job: NormalizedJob;
   readonly submittedAt: number;
+  /** The caller's hooks for this job (lifecycle/hooks.ts); undefined for a runtime without hooks. */
+  readonly hooks: JobHooks | undefined;
+  #job: NormalizedJob;
   /** The job's OpenTelemetry spans, one per attempt; undefined when no tracer provider was registered at submission. */
   readonly trace: RequestTrace | undefined;
   /** Set when a worker was ready to take the job: before that, the deadline is the startup bound's. */
@@ -51,7 +54,7 @@ export class JobRun implements Deadline, OutgoingJob {
   #wireSlot = -1;
   /** The worker link the current hop was posted on (0: not posted since its dispatch). */
   #postedOn = 0;
-  /** A retry's delay. */
+  /** A retry's delay, or the deadline of a hook of the caller's while it runs. */
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
   /** Queued hops fail at their deadline from this list (one timer for every queued job). */
@@ -61,6 +64,8 @@ export class JobRun implements Deadline, OutgoingJob {
   prevDue: Deadline | undefined;
   nextDue: Deadline | undefined;
   scheduled = false;
+  /** While a hook runs: what to let go of (a streamed body) if the job is settled before it returns. */
+  #abandonHook: (() => void) | undefined;
 
   /**
    * `startupBoundMs`: undefined when a worker is ready to take the job now (its `timeoutMs` runs from
@@ -75,11 +80,13 @@ export class JobRun implements Deadline, OutgoingJob {
     reject: (error: FlowpoolError) => void,
     queueDeadlines: Deadlines<JobRun>,
     startupBoundMs?: number,
+    hooks?: JobHooks,
     trace?: RequestTrace,
   ) {
     this.#queueDeadlines = queueDeadlines;
     this.id = id;
-    this.job = job;
+    this.#job = job;
+    this.hooks = hooks;
     this.submittedAt = submittedAt;
     this.trace = trace;
     this.#clockStarted = startupBoundMs === undefined;
@@ -89,6 +96,11 @@ export class JobRun implements Deadline, OutgoingJob {
   }
 
   // ---- what it is now ------------------------------------------------------------------------------------
+
+  /** The job the current attempt sends: the caller's, or what its `beforeRequest` hook returned for it. */
+  get job(): NormalizedJob {
+    return this.#job;
+  }
 
   /** performance.now() at which the whole job's deadline (`timeoutMs`) passes. */
   get deadline(): number {
@@ -321,6 +333,38 @@ export class JobRun implements Deadline, OutgoingJob {
     this.#hop = next;
   }
 
+  /**
+   * A hook of the caller's runs: the job is in no queue, `timer` ends it at its deadline, and `abandon` (if
+   * any) runs should the job be settled before the hook returns. A hook may follow another (still 'hook').
+   */
+  awaitHook(timer: NodeJS.Timeout, abandon?: () => void): void {
+    if (this.#state !== 'hook') this.#move('hook');
+    clearTimeout(this.#timer);
+    this.#timer = timer;
+    this.#abandonHook = abandon;
+  }
+
+  /** The job's deadline moved while a hook runs (the workers started): `timer` replaces its deadline timer. */
+  rearmHookTimer(timer: NodeJS.Timeout): void {
+    this.#check('hook');
+    clearTimeout(this.#timer);
+    this.#timer = timer;
+  }
+
+  /** The hook returned in time: its deadline timer is spent. */
+  hookReturned(): void {
+    this.#check('hook');
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#abandonHook = undefined;
+  }
+
+  /** The job to send from now on: what `beforeRequest` returned (or `afterResponse` asked), validated. */
+  useJob(job: NormalizedJob): void {
+    this.#check('hook');
+    this.#job = job;
+  }
+
   /** Waits out a retry's delay before the next attempt. */
   backoff(timer: NodeJS.Timeout): void {
     this.#move('backoff');
@@ -342,6 +386,8 @@ export class JobRun implements Deadline, OutgoingJob {
    */
   settle(outcome: Settlement, streaming = false): boolean {
     if (this.callerSettled) return false;
+    const abandonHook = this.#abandonHook;
+    this.#abandonHook = undefined;
     this.#move(streaming ? 'streaming' : this.awaitsWorker ? 'abandoned' : 'settled');
     this.#queueDeadlines.remove(this);
     clearTimeout(this.#timer);
@@ -352,12 +398,15 @@ export class JobRun implements Deadline, OutgoingJob {
     if (this.#state === 'settled') this.#ticket = undefined;
     if (outcome.ok) this.#resolve(outcome.value);
     else this.#reject(outcome.error);
+    // A hook still running is let go of (a streamed result it held is cancelled, its slot freed).
+    abandonHook?.();
     return true;
   }
 
   /** Keeps the ticket of a success whose body streams: released when the body ends. */
   holdForStream(ticket: Ticket<JobRun> | undefined): void {
-    this.#check('answered');
+    // From 'hook': afterResponse handed the streamed result back.
+    if (this.#state !== 'hook') this.#check('answered');
     this.#ticket = ticket;
   }
 

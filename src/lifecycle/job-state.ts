@@ -10,6 +10,11 @@
  *                  │                                                         ├──retry──> backoff ──requeue──> queued
  *                  └──────────── hand back (redirect to another origin) / re-run after a crash ──┘
  * ```
+ *
+ * With the caller's hooks (`createRuntime({ hooks })`), a job waits in `hook` while one runs: `new`, `backoff`
+ * (beforeRetry, beforeRequest) and `answered` (afterResponse) lead there, and it leaves for `queued` (the
+ * attempt starts), `streaming` or `settled`; hooks that follow one another (afterResponse asked for a retry,
+ * beforeRequest runs) keep it there.
  */
 
 export type JobState =
@@ -25,6 +30,8 @@ export type JobState =
   | 'answered'
   /** Waiting out a retry's delay; in no queue meanwhile. */
   | 'backoff'
+  /** A hook of the caller's runs on the main thread (before an attempt, or on its result); in no queue. */
+  | 'hook'
   /** The caller has its result, a stream whose body still flows: the job keeps its slot until the body ends. */
   | 'streaming'
   /** The caller's promise is settled (deadline watchdog, destroy) while the worker still holds the attempt. */
@@ -34,12 +41,13 @@ export type JobState =
 
 /** Every move a job may make; anything else is a bug and throws. */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
-  new: ['queued', 'settled'],
+  new: ['queued', 'hook', 'settled'],
   queued: ['dispatched', 'settled'],
   dispatched: ['sent', 'answered', 'abandoned', 'settled'],
   sent: ['answered', 'abandoned'],
-  answered: ['queued', 'backoff', 'streaming', 'settled'],
-  backoff: ['queued', 'settled'],
+  answered: ['queued', 'backoff', 'hook', 'streaming', 'settled'],
+  backoff: ['queued', 'hook', 'settled'],
+  hook: ['queued', 'hook', 'streaming', 'settled'],
   streaming: ['settled'],
   abandoned: ['settled'],
   settled: [],

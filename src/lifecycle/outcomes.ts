@@ -12,6 +12,7 @@ import { holdUntilBodyEnds, isStreamSuccess, type StreamSuccess } from '../threa
 import type { AttemptResult } from '../traffic/traffic-controller.js';
 import type { JobNoConnection, JobOutcome, JobRedirect, JobSuccess } from '../wire/protocol.js';
 import type { Attempts } from './attempts.js';
+import type { HookSteps } from './hooks.js';
 import { joinRedirects, type JobRun } from './job-run.js';
 import { requestAnswered, requestFailed } from './request-events.js';
 import { withJobId, type Settlements } from './settlement.js';
@@ -23,12 +24,20 @@ export class Outcomes {
   readonly #settlements: Settlements;
   readonly #stats: RuntimeCounters;
   readonly #destroyed: () => boolean;
+  readonly #hookSteps: HookSteps;
 
-  constructor(attempts: Attempts, settlements: Settlements, stats: RuntimeCounters, destroyed: () => boolean) {
+  constructor(
+    attempts: Attempts,
+    settlements: Settlements,
+    stats: RuntimeCounters,
+    destroyed: () => boolean,
+    hookSteps: HookSteps,
+  ) {
     this.#attempts = attempts;
     this.#settlements = settlements;
     this.#stats = stats;
     this.#destroyed = destroyed;
+    this.#hookSteps = hookSteps;
   }
 
   outcome(id: number, outcome: JobOutcome): void {
@@ -77,9 +86,21 @@ export class Outcomes {
       this.#settlements.aborted(run);
       return;
     }
-    if (!this.#destroyed() && this.#attempts.scheduleRetry(run, attempt, now)) {
+    if (!this.#destroyed() && this.#attempts.scheduleRetry(run, attempt, now, error)) {
       // Not for a stream (never repeatable), but its slot must not leak if the rules ever say so.
       if (stream) this.#dropStream(run, outcome, ticket);
+      return;
+    }
+    const hooks = run.hooks;
+    if (hooks?.afterResponse !== undefined && outcome.ok) {
+      // The caller's afterResponse sees the final result first (lifecycle/hooks.ts).
+      this.#hookSteps.afterResponse(
+        run,
+        hooks,
+        hooks.afterResponse,
+        (held) => this.#result(run, held ?? outcome, now, worker),
+        stream ? { outcome, ticket } : undefined,
+      );
       return;
     }
     if (stream) this.#succeedStreaming(run, outcome, ticket, now, worker);
