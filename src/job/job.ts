@@ -212,6 +212,8 @@ export interface NormalizedJob extends Pick<
   readonly tenant: string;
   /** The job's profile index; 0 for the runtime's own settings. */
   readonly profile: number;
+  /** The job's profile name, as it named it (for observers); undefined for the runtime's own settings. */
+  readonly profileName: string | undefined;
 }
 
 /**
@@ -336,6 +338,7 @@ function normalizeValidJob(job: z.output<typeof jobSchema>, defaults: JobDefault
     cookieJar: jarFor(job.cookies),
     tenant: job.tenant ?? DEFAULT_TENANT,
     profile: profile?.index ?? 0,
+    profileName: profile === undefined ? undefined : job.profile,
   };
 }
 

@@ -154,6 +154,7 @@ export class PlainJobs {
       cookieJar: undefined,
       tenant: fields.tenant ?? DEFAULT_TENANT,
       profile: named?.index ?? 0,
+      profileName: named === undefined ? undefined : fields.profile,
     };
   }
 

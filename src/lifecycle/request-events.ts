@@ -70,7 +70,7 @@ function publishEnd(
     worker,
     attempt: run.attempts,
     tenant: job.tenant,
-    profile: undefined,
+    profile: job.profileName,
     status,
     timings: timingsOf(run, headersMs, now),
   };
@@ -89,7 +89,7 @@ function publishError(run: JobRun, worker: number, code: string, now: number): v
     worker,
     attempt: run.attempts,
     tenant: job.tenant,
-    profile: undefined,
+    profile: job.profileName,
     code,
     timings: timingsOf(run, undefined, now),
   };
@@ -112,7 +112,7 @@ function startMessage(run: JobRun, worker: number): RequestMessage {
     worker,
     attempt: run.attempts,
     tenant: job.tenant,
-    profile: undefined,
+    profile: job.profileName,
   };
 }
 

@@ -29,7 +29,7 @@ export interface RequestMessage {
   readonly attempt: number;
   /** Whose job it is (`'default'` when the job named none). */
   readonly tenant: string;
-  /** The job's profile name, if any (always undefined until job profiles exist). */
+  /** The job's profile name (`job.profile`); undefined for a job on the runtime's own settings. */
   readonly profile: string | undefined;
 }
 

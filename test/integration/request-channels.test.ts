@@ -68,6 +68,26 @@ describe('request channels', () => {
     }
   });
 
+  it("names the job's profile (plain and fully parsed jobs alike), and none for the runtime's own", async () => {
+    const server = track(await startScriptedServer(() => ({ status: 200 })));
+    const runtime = track(
+      createRuntime({ workers: 1, policy: LOOPBACK, profiles: { partner: { headers: { 'x-partner': '1' } } } }),
+    );
+    subscribeAll();
+    await runtime.run({ url: `${server.origin}/plain`, profile: 'partner', id: 'plain' });
+    await runtime.run({ url: `${server.origin}/full`, profile: 'partner', id: 'full', json: { a: 1 }, method: 'POST' });
+    await runtime.run({ url: `${server.origin}/own`, id: 'own' });
+    expect(server.requests).toBe(3);
+    const profiles = (channel: Event['channel']) => on(channel).map((m) => [m.jobId, m.profile]);
+    const expected = [
+      ['plain', 'partner'],
+      ['full', 'partner'],
+      ['own', undefined],
+    ];
+    expect(profiles('flowpool:request:start')).toEqual(expected);
+    expect(profiles('flowpool:request:end')).toEqual(expected);
+  });
+
   it('a retried job (503, then 200): two start/end pairs, one per attempt', async () => {
     const server = track(await startScriptedServer((n) => ({ status: n === 1 ? 503 : 200 })));
     const runtime = track(
