@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../../dist/src/index.js';
-import { startCountingServer } from '../fixtures/counting-server.js';
+import { startCountingServer, startHeaderRecorder } from '../fixtures/counting-server.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { settle, waitUntil } from '../fixtures/wait.js';
 
@@ -20,13 +20,8 @@ describe('profiles: setProfile', () => {
   const track = closeAfterEach();
 
   it('changes a header between two jobs', async () => {
-    const keys: (string | undefined)[] = [];
-    const server = track(
-      await startCountingServer((req, res) => {
-        keys.push(req.headers['x-key'] as string | undefined);
-        res.end('ok');
-      }),
-    );
+    const { server, values: keys } = await startHeaderRecorder('x-key');
+    track(server);
     const runtime = track(
       createRuntime({ workers: 2, policy: LOOPBACK, profiles: { tenant: { headers: { 'x-key': 'one' } } } }),
     );
@@ -61,13 +56,8 @@ describe('profiles: setProfile', () => {
   });
 
   it('a worker started after a crash knows every profile as last set', async () => {
-    const keys: (string | undefined)[] = [];
-    const server = track(
-      await startCountingServer((req, res) => {
-        keys.push(req.headers['x-key'] as string | undefined);
-        res.end('ok');
-      }),
-    );
+    const { server, values: keys } = await startHeaderRecorder('x-key');
+    track(server);
     // The runtime's own policy refuses loopback: only the profile's, in the new worker too, lets jobs through.
     const runtime = track(
       createRuntime({

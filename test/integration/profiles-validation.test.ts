@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRuntime, type ProfileSettings } from '../../dist/src/index.js';
-import { startCountingServer } from '../fixtures/counting-server.js';
+import { startCountingServer, startHeaderRecorder } from '../fixtures/counting-server.js';
 import { closeAfterEach } from '../fixtures/teardown.js';
 import { settle } from '../fixtures/wait.js';
 
@@ -42,13 +42,8 @@ describe('profiles: validation', () => {
   });
 
   it('setProfile refuses invalid settings naming the field and leaves the profile as it was', async () => {
-    const keys: (string | undefined)[] = [];
-    const server = track(
-      await startCountingServer((req, res) => {
-        keys.push(req.headers['x-key'] as string | undefined);
-        res.end('ok');
-      }),
-    );
+    const { server, values: keys } = await startHeaderRecorder('x-key');
+    track(server);
     const runtime = track(
       createRuntime({ workers: 1, policy: LOOPBACK, profiles: { a: { headers: { 'x-key': 'kept' } } } }),
     );
