@@ -101,7 +101,7 @@ export const retrySettingsSchema = z.strictObject(retryFields).partial();
 /** Retry settings with every field decided. */
 export type RetrySettings = z.output<typeof retrySchema>;
 
-/** Schema of {@link RuntimeOptions}; parsed once, in `createRuntime`. */
+/** Schema of the options `createRuntime` takes (every `RuntimeOptions` field but `hooks`, which are functions); parsed once, in `createRuntime`. */
 export const runtimeOptionsSchema = z.strictObject({
   /**
    * Worker threads, each a single-thread piscina pool with its own undici Agent.
