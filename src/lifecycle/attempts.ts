@@ -46,12 +46,13 @@ export class Attempts {
   readonly #settlements: Settlements;
   readonly #hookSteps: HookSteps;
   /**
-   * Every queued hop's deadline behind one timer (not one per job). Unreferenced: while a caller waits, the
+   * Every queued hop's deadline, and that of a job whose hook runs, behind one timer (not one per job). Unreferenced: while a caller waits, the
    * settlements' watchdog keeps the process alive.
    */
   readonly queueDeadlines = new Deadlines<JobRun>(
     (run) => {
-      this.#queuedTooLong(run);
+      if (run.state === 'hook') this.#hookSteps.timedOut(run);
+      else this.#queuedTooLong(run);
     },
     { unref: true },
   );

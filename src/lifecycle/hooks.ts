@@ -18,9 +18,6 @@ import type { FlowpoolRetry, JobHooks } from './job-hooks.js';
 import type { JobRun } from './job-run.js';
 import { withJobId, type Settlements } from './settlement.js';
 
-/** The longest delay setTimeout takes (2^31 - 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** A streamed result's slot while afterResponse holds it: released when its body ends, or when it is dropped. */
 interface StreamHold {
   ticket: Ticket<JobRun> | undefined;
@@ -164,7 +161,7 @@ export class HookSteps {
     next: (value: T) => void,
     abandon?: () => void,
   ): void {
-    run.awaitHook(this.#deadlineTimer(run, hook), abandon);
+    run.awaitHook(abandon);
     this.#running.set(run, hook);
     start().then(
       (value) => {
@@ -180,30 +177,18 @@ export class HookSteps {
     );
   }
 
-  /** The job's deadline moved earlier while a hook runs (its clock started with the workers): follow it. */
-  deadlineMoved(run: JobRun): void {
+  /** The job's deadline passed while its hook ran (the deadline list took it off): it fails, phase `hook`. */
+  timedOut(run: JobRun): void {
     const hook = this.#running.get(run);
-    if (run.state === 'hook' && hook !== undefined) run.rearmHookTimer(this.#deadlineTimer(run, hook));
-  }
-
-  #deadlineTimer(run: JobRun, hook: HookName): NodeJS.Timeout {
-    // Node fires a longer delay after 1 ms: wait the longest it takes, and look again when it fires.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, run.deadline - performance.now()));
-    return setTimeout(() => {
-      if (run.state !== 'hook') return;
-      if (performance.now() < run.deadline) {
-        run.rearmHookTimer(this.#deadlineTimer(run, hook));
-        return;
-      }
-      this.#settlements.fail(
-        run,
-        new FlowpoolError(
-          'FLOWPOOL_TIMEOUT',
-          `timeoutMs (${run.job.timeoutMs} ms) elapsed while the ${hook} hook ran`,
-          withJobId(run.job, { phase: 'hook' as const, hook }),
-        ),
-      );
-    }, delay);
+    if (run.state !== 'hook' || hook === undefined) return;
+    this.#settlements.fail(
+      run,
+      new FlowpoolError(
+        'FLOWPOOL_TIMEOUT',
+        `timeoutMs (${run.job.timeoutMs} ms) elapsed while the ${hook} hook ran`,
+        withJobId(run.job, { phase: 'hook' as const, hook }),
+      ),
+    );
   }
 
   /** Wraps a streamed result so that its slot is freed when its body ends, whoever ends it. */

@@ -143,11 +143,7 @@ export class JobPipeline implements Pick<ShardEvents, 'onOutcome' | 'onLinkLost'
     if (this.#started) return;
     this.#started = true;
     const now = performance.now();
-    for (const run of this.#settlements.values()) {
-      run.startClock(now);
-      // A job whose hook runs has a deadline timer of its own: it follows the deadline.
-      if (run.state === 'hook') this.#hookSteps.deadlineMoved(run);
-    }
+    for (const run of this.#settlements.values()) run.startClock(now);
   }
 
   /**

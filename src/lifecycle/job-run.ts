@@ -57,9 +57,9 @@ export class JobRun implements Deadline, OutgoingJob {
   /** A retry's delay, or the deadline of a hook of the caller's while it runs. */
   #timer: NodeJS.Timeout | undefined;
   #detachSignal: (() => void) | undefined;
-  /** Queued hops fail at their deadline from this list (one timer for every queued job). */
+  /** Queued hops, and jobs whose hook runs, fail at their deadline from this list (one timer for all). */
   readonly #queueDeadlines: Deadlines<JobRun>;
-  // The list's links (timing/deadlines.ts owns them): set while the current hop is queued.
+  // The list's links (timing/deadlines.ts owns them): set while the current hop is queued or a hook runs.
   dueAt = 0;
   prevDue: Deadline | undefined;
   nextDue: Deadline | undefined;
@@ -334,28 +334,21 @@ export class JobRun implements Deadline, OutgoingJob {
   }
 
   /**
-   * A hook of the caller's runs: the job is in no queue, `timer` ends it at its deadline, and `abandon` (if
-   * any) runs should the job be settled before the hook returns. A hook may follow another (still 'hook').
+   * A hook of the caller's runs: the job is in no queue, the deadline list ends it at its deadline (as a queued
+   * hop), and `abandon` (if any) runs should the job be settled before the hook returns. A hook may follow
+   * another (still 'hook').
    */
-  awaitHook(timer: NodeJS.Timeout, abandon?: () => void): void {
+  awaitHook(abandon?: () => void): void {
     if (this.#state !== 'hook') this.#move('hook');
-    clearTimeout(this.#timer);
-    this.#timer = timer;
     this.#abandonHook = abandon;
+    this.dueAt = this.#deadline;
+    this.#queueDeadlines.add(this);
   }
 
-  /** The job's deadline moved while a hook runs (the workers started): `timer` replaces its deadline timer. */
-  rearmHookTimer(timer: NodeJS.Timeout): void {
-    this.#check('hook');
-    clearTimeout(this.#timer);
-    this.#timer = timer;
-  }
-
-  /** The hook returned in time: its deadline timer is spent. */
+  /** The hook returned in time: the job leaves the deadline list. */
   hookReturned(): void {
     this.#check('hook');
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#queueDeadlines.remove(this);
     this.#abandonHook = undefined;
   }
 

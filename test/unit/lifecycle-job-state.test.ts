@@ -279,15 +279,14 @@ describe('JobRun: what it holds', () => {
 describe('JobRun: the hook state (createRuntime({ hooks }))', () => {
   it('new -> hook -> queued: the job a hook returned is the one the attempt sends', () => {
     const { run } = newRun();
-    const timer = setTimeout(() => {}, 0);
-    run.awaitHook(timer);
-    expect(run.state).toBe('hook');
+    run.awaitHook();
+    expect([run.state, run.scheduled, run.dueAt]).toEqual(['hook', true, run.deadline]);
     const replaced = normalizeJob({ url: 'http://c.example/z' }, DEFAULTS);
     run.useJob(replaced);
     run.hookReturned();
+    expect(run.scheduled).toBe(false);
     run.startAttempt('pass');
     expect([run.state, run.attempts, run.origin, run.job]).toEqual(['queued', 1, 'http://c.example', replaced]);
-    clearTimeout(timer);
   });
 
   it('answered -> hook -> hook (a retry asked, then beforeRequest) -> queued', () => {
@@ -296,25 +295,21 @@ describe('JobRun: the hook state (createRuntime({ hooks }))', () => {
     run.dispatch(ticketFor(run), 1, 0);
     run.posted(1);
     run.answer(true);
-    const first = setTimeout(() => {}, 0);
-    run.awaitHook(first);
+    run.awaitHook();
     run.hookReturned();
-    const second = setTimeout(() => {}, 0);
-    run.awaitHook(second);
+    run.awaitHook();
     expect(run.state).toBe('hook');
     run.hookReturned();
     run.startAttempt(undefined);
     expect([run.state, run.attempts]).toEqual(['queued', 2]);
-    clearTimeout(first);
-    clearTimeout(second);
   });
 
   it('settled while a hook runs (deadline, abort): its abandon runs once, after the caller is answered', () => {
     const { run, errors } = newRun();
     const order: string[] = [];
-    const timer = setTimeout(() => {}, 0);
-    run.awaitHook(timer, () => order.push(`abandon after ${String(errors.length)} error(s)`));
+    run.awaitHook(() => order.push(`abandon after ${String(errors.length)} error(s)`));
     expect(run.settle(aborted)).toBe(true);
+    expect(run.scheduled).toBe(false);
     expect(run.settle(aborted)).toBe(false);
     expect([run.state, order]).toEqual(['settled', ['abandon after 1 error(s)']]);
     expect(() => {
@@ -325,8 +320,7 @@ describe('JobRun: the hook state (createRuntime({ hooks }))', () => {
   it('a hook that returned in time leaves nothing to abandon', () => {
     const { run } = newRun();
     let abandoned = 0;
-    const timer = setTimeout(() => {}, 0);
-    run.awaitHook(timer, () => abandoned++);
+    run.awaitHook(() => abandoned++);
     run.hookReturned();
     run.settle(aborted);
     expect(abandoned).toBe(0);
